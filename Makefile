@@ -1,0 +1,75 @@
+# Two commands on a fresh clone: `make run` starts the whole system locally, `make test` runs every check.
+# Both create .venv and install what they need.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Lambda runs python3.12, so the venv (and `sam build`) use it too.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
+
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv run test unit integration e2e lint format validate build bench openapi deploy clean
+
+help:
+	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it)"
+	@echo "make test       every check: lint, template validation and build, unit, integration, e2e tests"
+	@echo "make lint       ruff check and format check"
+	@echo "make format     ruff format and fix"
+	@echo "make bench      benchmarks (bench/), figures into docs/performance.md"
+	@echo "make openapi    regenerate docs/openapi.json from the API's models"
+	@echo "make deploy     sam build && sam deploy --guided, to a real AWS account"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (the Lambda runtime); set PYTHON=/path/to/python3.12" >&2; exit 1; }
+	test -x $(BIN)/python || "$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(BIN)/python -m jobs_local
+
+test: venv lint validate build unit integration
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: venv
+	$(BIN)/pytest -q tests/integration
+
+e2e: venv
+	$(BIN)/pytest -q tests/e2e
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+validate: venv
+	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+build: venv
+	$(BIN)/sam build --template template.yaml
+
+bench: venv
+	$(BIN)/python bench/throughput.py
+
+openapi: venv
+	$(BIN)/python -m jobs_local.openapi > docs/openapi.json
+
+deploy: build
+	$(BIN)/sam deploy --guided
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache

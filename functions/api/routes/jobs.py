@@ -1,0 +1,76 @@
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobsys.errors import JobNotFound
+from jobsys.ids import is_job_id
+from jobsys.models import Job, JobState
+from jobsys.observability import metrics
+from jobsys.system import job_system
+from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, StartJobRequest
+
+router = APIGatewayRouter()
+
+
+def job_response(job: Job, status_code: int = 200) -> Response[Job]:
+    if status_code == 202:
+        metrics.add_metric(name="JobsStarted", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=status_code, content_type=content_types.APPLICATION_JSON, body=job.model_dump(mode="json")
+    )
+
+
+def _checked_id(job_id: str) -> str:
+    if not is_job_id(job_id):
+        raise JobNotFound(f"no job '{job_id}'")
+    return job_id
+
+
+@router.post("/jobs", summary="Start a command from the allow-list", tags=["jobs"])
+def start_job(request: Annotated[StartJobRequest, Body()]) -> Response[Job]:
+    job = job_system().start_command(
+        request.command,
+        request.params,
+        [d.model_dump() for d in request.depending_jobs],
+        label=request.label,
+        runner=request.runner,
+        max_runtime=request.max_runtime,
+    )
+    return job_response(job, status_code=202)
+
+
+@router.get("/jobs", summary="The newest jobs first", tags=["jobs"])
+def list_jobs(
+    state: Annotated[JobState | None, Query()] = None,
+    command: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> JobList:
+    jobs, next_cursor = job_system().list_jobs(state=state, command=command, limit=limit, cursor=cursor)
+    return JobList(items=jobs, next_cursor=next_cursor)
+
+
+@router.get("/jobs/<job_id>", summary="One job, with the ids of its dependents", tags=["jobs"])
+def get_job(job_id: str) -> Job:
+    return job_system().get_job(_checked_id(job_id))
+
+
+@router.get("/jobs/<job_id>/output", summary="A page of a job's output; works while it runs", tags=["jobs"])
+def get_output(job_id: str, cursor: Annotated[str | None, Query(max_length=4096)] = None) -> OutputPageOut:
+    page = job_system().read_output(_checked_id(job_id), cursor)
+    return OutputPageOut(lines=page.lines, next_cursor=page.next_cursor, complete=page.complete)
+
+
+@router.post("/jobs/<job_id>/cancel", summary="Cancel a pending or running job", tags=["jobs"])
+def cancel_job(job_id: str) -> Response[Job]:
+    return job_response(job_system().cancel_job(_checked_id(job_id)), status_code=202)
+
+
+@router.post("/clean-up", summary="Delete old closed jobs now, as the schedule does", tags=["jobs"])
+def run_clean_up(request: Annotated[CleanUpRequest, Body()]) -> CleanUpOut:
+    policy = CleanUpPolicy.parse(request.per_call, request.max_retention, request.max_retention_succeeded)
+    return CleanUpOut(**clean_up(job_system(), policy).as_dict())

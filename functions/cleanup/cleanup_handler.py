@@ -1,0 +1,27 @@
+"""The scheduled clean-up (the seed's `jms-job-queue:clean-up`). An event may override the policy."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobsys.observability import logger, metrics, tracer
+from jobsys.system import job_system
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    system = job_system()
+    env = system.settings
+    policy = CleanUpPolicy.parse(
+        int(event.get("per_call") or env.clean_up_per_call),
+        event.get("max_retention") or env.clean_up_max_retention,
+        event.get("max_retention_succeeded") or env.clean_up_max_retention_succeeded or None,
+    )
+    report = clean_up(system, policy)
+    metrics.add_metric(name="JobsDeleted", unit=MetricUnit.Count, value=len(report.deleted))
+    logger.info("clean-up done", extra=report.as_dict())
+    return report.as_dict()

@@ -1,0 +1,333 @@
+"""Loads `jobs.yaml`: the allow-list of commands and the back-office job definitions.
+
+Everything is checked at load time, so a bad file fails when it is deployed or the stack
+starts, naming the file, the key and the reason, and never later when a user clicks Start.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jobsys.console.registry import CONSOLE_COMMANDS
+from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest
+from jobsys.models import JobSpec, Runner
+
+# The seed's configuration nests the job definitions under this Symfony parameter.
+SEED_PARAMETER = "siso_control_center.default.add_jobs"
+DEFAULT_MAX_RUNTIME = 600
+# A Lambda runner must stop the command before Lambda's own 900 s limit ends the runner.
+LAMBDA_MAX_RUNTIME = 840
+MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
+MAX_PARAMS = 64
+MAX_PARAM_LENGTH = 4096
+RUNNERS: tuple[Runner, ...] = ("lambda", "fargate")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    # None for a console command run by `jobs-console`; else the argv that params are appended to.
+    argv: tuple[str, ...] | None
+    max_runtime: int
+    runner: Runner
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    key: str
+    label: str
+    desc: str
+    command: str
+    params: tuple[str, ...]
+    runner: Runner
+    max_runtime: int
+    depending_jobs: tuple[JobDefinition, ...] = ()
+
+    def to_spec(self) -> JobSpec:
+        return JobSpec(
+            command=self.command,
+            params=list(self.params),
+            label=self.label,
+            definition=self.key,
+            runner=self.runner,
+            max_runtime=self.max_runtime,
+            depending_jobs=[child.to_spec() for child in self.depending_jobs],
+        )
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    commands: dict[str, Command]
+    definitions: dict[str, JobDefinition] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def command(self, name: str) -> Command:
+        try:
+            return self.commands[name]
+        except KeyError:
+            raise CommandNotAllowed(f"command '{name}' is not in the allow-list") from None
+
+    def definition(self, key: str) -> JobDefinition:
+        try:
+            return self.definitions[key]
+        except KeyError:
+            raise DefinitionNotFound(f"no job definition '{key}'") from None
+
+    def spec_for_command(
+        self,
+        command: str,
+        params: list[str],
+        depending_jobs: list[dict[str, Any]] | None = None,
+        label: str | None = None,
+        runner: Runner | None = None,
+        max_runtime: int | None = None,
+    ) -> JobSpec:
+        """An ad-hoc job from the API, checked against the allow-list like a definition."""
+        allowed = self.command(command)
+        check_params(params, where="params")
+        if max_runtime is not None and max_runtime < 1:
+            raise InvalidRequest("max_runtime must be at least 1 second")
+        chosen_runner = runner or allowed.runner
+        chosen_runtime = max_runtime or allowed.max_runtime
+        if chosen_runner == "lambda" and chosen_runtime > LAMBDA_MAX_RUNTIME:
+            raise InvalidRequest(
+                f"max_runtime {chosen_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda runner;"
+                " use runner 'fargate'"
+            )
+        children = [
+            self.spec_for_command(
+                command=child.get("command", ""),
+                params=child.get("params") or [],
+                depending_jobs=child.get("depending_jobs") or [],
+                label=child.get("label"),
+                runner=child.get("runner"),
+                max_runtime=child.get("max_runtime"),
+            )
+            for child in depending_jobs or []
+        ]
+        spec = JobSpec(
+            command=command,
+            params=list(params),
+            label=label or command,
+            runner=chosen_runner,
+            max_runtime=chosen_runtime,
+            depending_jobs=children,
+        )
+        if spec.count() > MAX_JOBS_PER_START:
+            raise InvalidRequest(f"one start may create at most {MAX_JOBS_PER_START} jobs")
+        return spec
+
+
+def check_params(params: Any, where: str) -> None:
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise InvalidRequest(f"{where} must be a list of strings")
+    if len(params) > MAX_PARAMS:
+        raise InvalidRequest(f"{where} has more than {MAX_PARAMS} items")
+    for param in params:
+        if len(param) > MAX_PARAM_LENGTH or "\x00" in param:
+            raise InvalidRequest(f"{where} has a parameter that is too long or holds a NUL byte")
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> JobsConfig:
+    """Loads and checks a jobs.yaml; `JOBS_CONFIG` names it when no path is given."""
+    source = Path(path or os.environ.get("JOBS_CONFIG") or "/opt/jobs.yaml")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the file: {exc.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    return parse_config(document, source=str(source))
+
+
+def parse_config(document: Any, source: str = "<memory>") -> JobsConfig:
+    return _Parser(source).parse(document)
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {where}: {reason}")
+
+    def parse(self, document: Any) -> JobsConfig:
+        if document is None:
+            document = {}
+        if not isinstance(document, dict):
+            raise self.fail("top level", "expected a mapping with 'commands' and 'jobs'")
+        unknown = set(document) - {"commands", "jobs", "defaults", "parameters"}
+        if unknown:
+            raise self.fail(", ".join(sorted(unknown)), "unknown top-level key")
+        defaults = self.parse_defaults(document.get("defaults"))
+        commands = self.parse_commands(document.get("commands"), defaults)
+        raw_jobs = dict(self.mapping(document.get("jobs"), "jobs"))
+        parameters = self.mapping(document.get("parameters"), "parameters")
+        if parameters:
+            seed_jobs = self.mapping(parameters.get(SEED_PARAMETER), f"parameters.{SEED_PARAMETER}")
+            for key, value in seed_jobs.items():
+                if key in raw_jobs:
+                    raise self.fail(f"jobs.{key}", "defined twice (in 'jobs' and in 'parameters')")
+                raw_jobs[key] = value
+        # Every command that a definition names is allowed as well, so the seed's block alone is
+        # a complete configuration.
+        self.collect_commands(raw_jobs, "jobs", commands, defaults, seen=set())
+        definitions = {
+            key: self.parse_definition(key, raw, f"jobs.{key}", raw_jobs, commands, defaults, ancestors=())
+            for key, raw in raw_jobs.items()
+        }
+        for key, definition in definitions.items():
+            if definition.to_spec().count() > MAX_JOBS_PER_START:
+                raise self.fail(f"jobs.{key}", f"creates more than {MAX_JOBS_PER_START} jobs per start")
+        return JobsConfig(commands=commands, definitions=definitions, source=self.source)
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(where, "expected a mapping")
+        for key in value:
+            if not isinstance(key, str) or not key:
+                raise self.fail(where, f"key {key!r} must be a non-empty string")
+        return value
+
+    def parse_defaults(self, raw: Any) -> dict[str, Any]:
+        defaults = self.mapping(raw, "defaults")
+        unknown = set(defaults) - {"max_runtime", "runner"}
+        if unknown:
+            raise self.fail("defaults", f"unknown field(s) {', '.join(sorted(unknown))}")
+        return {
+            "max_runtime": self.max_runtime(defaults.get("max_runtime", DEFAULT_MAX_RUNTIME), "defaults.max_runtime"),
+            "runner": self.runner(defaults.get("runner", "lambda"), "defaults.runner"),
+        }
+
+    def max_runtime(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(where, "max_runtime must be a whole number of seconds, at least 1")
+        return value
+
+    def runner(self, value: Any, where: str) -> Runner:
+        if value not in RUNNERS:
+            raise self.fail(where, f"runner must be one of {', '.join(RUNNERS)}, not {value!r}")
+        return value
+
+    def check_runtime_fits(self, runner: Runner, max_runtime: int, where: str) -> None:
+        if runner == "lambda" and max_runtime > LAMBDA_MAX_RUNTIME:
+            raise self.fail(
+                where,
+                f"max_runtime {max_runtime} s is over {LAMBDA_MAX_RUNTIME} s, the Lambda runner's limit;"
+                " use runner: fargate",
+            )
+
+    def parse_commands(self, raw: Any, defaults: dict[str, Any]) -> dict[str, Command]:
+        if isinstance(raw, list):
+            raw = {name: None for name in raw}
+        entries = self.mapping(raw, "commands")
+        return {name: self.parse_command(name, spec, defaults) for name, spec in entries.items()}
+
+    def parse_command(self, name: str, spec: Any, defaults: dict[str, Any], where: str | None = None) -> Command:
+        where = where or f"commands.{name}"
+        spec = self.mapping(spec, where)
+        unknown = set(spec) - {"argv", "max_runtime", "runner", "desc"}
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        argv = spec.get("argv")
+        if argv is None:
+            if name not in CONSOLE_COMMANDS:
+                raise self.fail(
+                    where,
+                    f"unknown command '{name}': not a jobs-console command (see `jobs-console list`),"
+                    " and no 'argv' names an executable",
+                )
+        elif not (isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)):
+            raise self.fail(f"{where}.argv", "expected a non-empty list of strings (the executable first)")
+        runner = self.runner(spec.get("runner", defaults["runner"]), f"{where}.runner")
+        max_runtime = self.max_runtime(spec.get("max_runtime", defaults["max_runtime"]), f"{where}.max_runtime")
+        self.check_runtime_fits(runner, max_runtime, where)
+        return Command(name=name, argv=tuple(argv) if argv else None, max_runtime=max_runtime, runner=runner)
+
+    def collect_commands(
+        self,
+        raw_jobs: dict[str, Any],
+        where: str,
+        commands: dict[str, Command],
+        defaults: dict[str, Any],
+        seen: set[int],
+    ) -> None:
+        for key, raw in raw_jobs.items():
+            if not isinstance(raw, dict) or id(raw) in seen:
+                continue  # references and malformed entries are reported by parse_definition
+            seen.add(id(raw))
+            command = raw.get("command")
+            if isinstance(command, str) and command and command not in commands:
+                commands[command] = self.parse_command(command, None, defaults, where=f"{where}.{key}")
+            children = raw.get("depending_jobs")
+            if isinstance(children, dict):
+                self.collect_commands(children, f"{where}.{key}.depending_jobs", commands, defaults, seen)
+
+    def parse_definition(
+        self,
+        key: str,
+        raw: Any,
+        where: str,
+        top_level: dict[str, Any],
+        commands: dict[str, Command],
+        defaults: dict[str, Any],
+        ancestors: tuple[int, ...],
+    ) -> JobDefinition:
+        if raw is None:  # `index_solr: ~` under depending_jobs refers to the top-level job of that key
+            if key not in top_level or top_level[key] is None:
+                raise self.fail(where, f"refers to job '{key}', which is not defined under jobs")
+            raw = top_level[key]
+        if id(raw) in ancestors:
+            raise self.fail(where, "dependency cycle: this job depends on itself")
+        raw = self.mapping(raw, where)
+        unknown = set(raw) - {"label", "desc", "command", "params", "depending_jobs", "runner", "max_runtime"}
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        for required in ("label", "command"):
+            if not isinstance(raw.get(required), str) or not raw[required].strip():
+                raise self.fail(where, f"missing field '{required}'")
+        desc = raw.get("desc", "")
+        if not isinstance(desc, str):
+            raise self.fail(f"{where}.desc", "expected a string")
+        params = raw.get("params") or []
+        if isinstance(params, list):
+            params = [str(p) if isinstance(p, int | float) and not isinstance(p, bool) else p for p in params]
+        try:
+            check_params(params, "params")
+        except InvalidRequest as exc:
+            raise self.fail(f"{where}.params", str(exc)) from None
+        command = commands[raw["command"]]
+        runner = self.runner(raw.get("runner", command.runner), f"{where}.runner")
+        max_runtime = self.max_runtime(raw.get("max_runtime", command.max_runtime), f"{where}.max_runtime")
+        self.check_runtime_fits(runner, max_runtime, where)
+        children_raw = raw.get("depending_jobs")
+        if isinstance(children_raw, list):  # a list of keys of top-level jobs
+            if not all(isinstance(k, str) for k in children_raw):
+                raise self.fail(f"{where}.depending_jobs", "a list must hold job keys")
+            children_raw = {k: None for k in children_raw}
+        children = self.mapping(children_raw, f"{where}.depending_jobs")
+        inner = (*ancestors, id(raw))
+        return JobDefinition(
+            key=key,
+            label=raw["label"].strip(),
+            desc=desc,
+            command=raw["command"],
+            params=tuple(params),
+            runner=runner,
+            max_runtime=max_runtime,
+            depending_jobs=tuple(
+                self.parse_definition(
+                    child_key, child, f"{where}.depending_jobs.{child_key}", top_level, commands, defaults, inner
+                )
+                for child_key, child in children.items()
+            ),
+        )

@@ -1,0 +1,47 @@
+"""Names of the console commands, kept apart from their code so that loading the config stays cheap."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConsoleCommand:
+    name: str
+    usage: str
+    help: str
+    module: str  # imported only when the command runs
+    function: str
+
+    def load(self) -> Callable[[list[str]], int]:
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.function)
+
+
+_DEMO = "jobsys.console.demo"
+_CATALOGUE = "jobsys.console.catalogue"
+
+CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
+    c.name: c
+    for c in (
+        ConsoleCommand(
+            "silver:import",
+            "AREA",
+            "Import the bundled sample catalogue into the data area AREA",
+            _CATALOGUE,
+            "import_catalogue",
+        ),
+        ConsoleCommand(
+            "silversolutions:indexecontent-job",
+            "[AREA]",
+            "Build the search index of the catalogue imported into AREA (default: tmp)",
+            _CATALOGUE,
+            "index_catalogue",
+        ),
+        ConsoleCommand("demo:sleep", "SECONDS", "Print one line per second for SECONDS seconds", _DEMO, "sleep"),
+        ConsoleCommand(
+            "demo:fail", "[EXIT_CODE]", "Print a little, then exit with EXIT_CODE (default 3)", _DEMO, "fail"
+        ),
+        ConsoleCommand("demo:echo", "[WORDS...]", "Print each parameter on a line of its own", _DEMO, "echo"),
+    )
+}

@@ -1,0 +1,159 @@
+"""A job's output: streamed to CloudWatch Logs while it runs, kept whole in S3 once it ends.
+
+Readers page through it with an opaque cursor: "cw:<token>" follows the log stream (live),
+"s3:<byte offset>" reads the saved copy (after the stream's retention has expired).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from jobsys.errors import InvalidRequest
+from jobsys.models import Job, JobOutputLocation, JobState
+
+MAX_EVENT_BYTES = 200_000  # CloudWatch's limit is 256 KiB per event, with overhead
+MAX_BATCH_EVENTS = 5_000
+MAX_BATCH_BYTES = 900_000
+S3_PAGE_BYTES = 256 * 1024
+PAGE_LINES = 1_000
+
+
+@dataclass(frozen=True)
+class OutputPage:
+    lines: list[str]
+    next_cursor: str | None
+    complete: bool
+
+
+class OutputStore:
+    def __init__(self, logs: Any, s3: Any, log_group: str, bucket: str):
+        self.logs = logs
+        self.s3 = s3
+        self.log_group = log_group
+        self.bucket = bucket
+
+    def location(self, job_id: str) -> JobOutputLocation:
+        return JobOutputLocation(
+            log_group=self.log_group, log_stream=job_id, s3_uri=f"s3://{self.bucket}/{self._key(job_id)}"
+        )
+
+    @staticmethod
+    def _key(job_id: str) -> str:
+        return f"output/{job_id}.log"
+
+    # --- writing (the runner) -----------------------------------------------------------------
+
+    def open(self, job_id: str) -> None:
+        try:
+            self.logs.create_log_stream(logGroupName=self.log_group, logStreamName=job_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+
+    def append(self, job_id: str, lines: list[str]) -> None:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for line in lines:
+            # CloudWatch refuses empty messages; a lone space keeps the line's place.
+            message = line[:MAX_EVENT_BYTES] or " "
+            event_size = len(message.encode()) + 26
+            if batch and (len(batch) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
+                self._put(job_id, batch)
+                batch, size = [], 0
+            batch.append({"timestamp": int(time.time() * 1000), "message": message})
+            size += event_size
+        if batch:
+            self._put(job_id, batch)
+
+    def _put(self, job_id: str, events: list[dict[str, Any]]) -> None:
+        self.logs.put_log_events(logGroupName=self.log_group, logStreamName=job_id, logEvents=events)
+
+    def save(self, job_id: str, text: str) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=self._key(job_id), Body=text.encode(), ContentType="text/plain; charset=utf-8"
+        )
+
+    def delete(self, job_id: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=self._key(job_id))
+        try:
+            self.logs.delete_log_stream(logGroupName=self.log_group, logStreamName=job_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+    # --- reading (the API) --------------------------------------------------------------------
+
+    def read(self, job: Job, cursor: str | None, limit: int = PAGE_LINES) -> OutputPage:
+        if job.output is None:  # not started yet
+            return OutputPage(lines=[], next_cursor=None, complete=not job.state.is_open)
+        if cursor is None:
+            if not job.state.is_open and self._saved(job.id):
+                return self._read_s3(job, 0)
+            return self._read_logs(job, None, limit)
+        kind, _, value = cursor.partition(":")
+        if kind == "s3" and value.isdigit():
+            return self._read_s3(job, int(value))
+        if kind == "cw" and value:
+            return self._read_logs(job, value, limit)
+        raise InvalidRequest("output cursor is not valid; start again without it")
+
+    def _saved(self, job_id: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=self._key(job_id))
+        except ClientError:
+            return False
+        return True
+
+    def _read_logs(self, job: Job, token: str | None, limit: int) -> OutputPage:
+        query: dict[str, Any] = {
+            "logGroupName": self.log_group,
+            "logStreamName": job.id,
+            "startFromHead": True,
+            "limit": limit,
+        }
+        if token:
+            query["nextToken"] = token
+        try:
+            response = self.logs.get_log_events(**query)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "ResourceNotFoundException":  # not opened yet, or expired
+                if not job.state.is_open and self._saved(job.id) and token is None:
+                    return self._read_s3(job, 0)
+                return OutputPage(
+                    lines=[], next_cursor=f"cw:{token}" if token else None, complete=not job.state.is_open
+                )
+            if code == "InvalidParameterException":
+                raise InvalidRequest("output cursor is not valid; start again without it") from None
+            raise
+        lines = [event["message"] for event in response.get("events", [])]
+        next_token = response.get("nextForwardToken") or token
+        # The runner saves the whole output to S3 after its last line went to the stream, so the
+        # saved copy marks the end. A job that ended incomplete has no runner left to save it.
+        complete = not job.state.is_open and not lines and (job.state == JobState.INCOMPLETE or self._saved(job.id))
+        return OutputPage(lines=lines, next_cursor=f"cw:{next_token}" if next_token else None, complete=complete)
+
+    def _read_s3(self, job: Job, offset: int) -> OutputPage:
+        try:
+            response = self.s3.get_object(
+                Bucket=self.bucket, Key=self._key(job.id), Range=f"bytes={offset}-{offset + S3_PAGE_BYTES - 1}"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("InvalidRange", "416"):
+                return OutputPage(lines=[], next_cursor=f"s3:{offset}", complete=True)
+            raise
+        chunk: bytes = response["Body"].read()
+        total = int(response["ContentRange"].rsplit("/", 1)[1]) if "ContentRange" in response else len(chunk)
+        end = offset + len(chunk)
+        if end < total:  # stop at the last full line; the rest comes with the next page
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                chunk = chunk[: cut + 1]
+                end = offset + len(chunk)
+        text = chunk.decode("utf-8", errors="replace")
+        lines = text.splitlines()
+        return OutputPage(lines=lines, next_cursor=f"s3:{end}", complete=end >= total)

@@ -1,0 +1,25 @@
+"""Environment variables, read once into a typed model. template.yaml sets them."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    jobs_table: str = Field(alias="JOBS_TABLE")
+    jobs_bucket: str = Field(alias="JOBS_BUCKET")
+    jobs_log_group: str = Field(alias="JOBS_LOG_GROUP")
+    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    jobs_config: str = Field(default="/opt/jobs.yaml", alias="JOBS_CONFIG")
+    job_ttl_days: int = Field(default=90, alias="JOB_TTL_DAYS")
+    clean_up_per_call: int = Field(default=10, alias="CLEAN_UP_PER_CALL")
+    clean_up_max_retention: str = Field(default="7 days", alias="CLEAN_UP_MAX_RETENTION")
+    clean_up_max_retention_succeeded: str = Field(default="", alias="CLEAN_UP_MAX_RETENTION_SUCCEEDED")
+
+
+@cache
+def settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,79 @@
+"""The proxy events that API Gateway (REST API, Lambda proxy integration) sends to a function."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+STAGE = "v1"
+
+
+def match_route(routes: list[tuple[str, str, str]], method: str, path: str) -> tuple[str, str, dict[str, str]] | None:
+    """Finds (resource, target, path parameters) as API Gateway does: exact paths win over {proxy+}."""
+    candidates = sorted(routes, key=lambda r: ("{" in r[1], -len(r[1])))
+    for route_method, resource, target in candidates:
+        if route_method not in ("ANY", method):
+            continue
+        pattern = (
+            "^"
+            + re.sub(
+                r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+            )
+            + "$"
+        )
+        found = re.match(pattern, path)
+        if found:
+            return resource, target, found.groupdict()
+    return None
+
+
+def proxy_event(
+    method: str,
+    path: str,
+    resource: str,
+    path_parameters: dict[str, str] | None = None,
+    query_string: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    query = parse_qs(query_string, keep_blank_values=True)
+    headers = dict(headers or {})
+    text_body: str | None = None
+    encoded = False
+    if body:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text_body, encoded = base64.b64encode(body).decode(), True
+    now = time.time()
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", headers.get("user-agent"))},
+            "protocol": "HTTP/1.1",
+            "accountId": "123456789012",
+            "apiId": "local",
+        },
+        "body": text_body,
+        "isBase64Encoded": encoded,
+    }

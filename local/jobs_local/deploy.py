@@ -1,0 +1,175 @@
+"""Deploys template.yaml into moto: aws-sam-translator turns it into CloudFormation, moto's
+CloudFormation creates the resources. The same template, state machine and handler code as in
+AWS; only local paths are swapped for uploaded zips, as `sam deploy` does.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from samcli.yamlhelper import yaml_parse
+from samtranslator.translator.transform import transform
+
+from jobs_local.lambda_runtime import FunctionCode
+
+ARTIFACT_BUCKET = "local-deploy-artifacts"
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    name: str
+    outputs: dict[str, str]
+    physical_ids: dict[str, str]  # logical id -> physical id
+    resource_types: dict[str, str]  # logical id -> CloudFormation type
+    functions: dict[str, FunctionCode]  # physical function name -> local code
+    template: dict[str, Any]  # the CloudFormation template that was created
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    return yaml_parse(path.read_text(encoding="utf-8"))
+
+
+def _zip_dir(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and "__pycache__" not in file.parts:
+                archive.write(file, file.relative_to(folder))
+    return buffer.getvalue()
+
+
+def deploy(
+    session: Any,
+    template_path: Path,
+    stack_name: str,
+    parameters: dict[str, str] | None = None,
+    content_overrides: dict[str, Path] | None = None,
+) -> DeployedStack:
+    """content_overrides swaps a layer's or function's folder (by logical id), e.g. another config."""
+    root = template_path.parent
+    sam = load_template(template_path)
+    overrides = content_overrides or {}
+    s3 = session.client("s3")
+    if session.region_name == "us-east-1":
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+    else:
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": session.region_name})
+
+    local_dirs: dict[str, Path] = {}
+    for logical_id, resource in sam["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource["Type"]
+        if kind == "AWS::Serverless::StateMachine" and "DefinitionUri" in props:
+            props["Definition"] = json.loads((root / props.pop("DefinitionUri")).read_text(encoding="utf-8"))
+        uri_key = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(kind)
+        if uri_key and isinstance(props.get(uri_key), str):
+            folder = Path(overrides.get(logical_id) or root / props[uri_key]).resolve()
+            key = f"{stack_name}/{logical_id}.zip"
+            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=_zip_dir(folder))
+            props[uri_key] = {"Bucket": ARTIFACT_BUCKET, "Key": key}
+            local_dirs[logical_id] = folder
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", session.region_name)
+    cfn_template = transform(copy.deepcopy(sam), parameters or {}, None)
+    for resource in cfn_template["Resources"].values():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            _fold_substitutions(resource["Properties"])
+    _leave_out_api_gateway(cfn_template)
+
+    cfn = session.client("cloudformation")
+    cfn.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(cfn_template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+    _hand_state_machines_to_interpreter(session)
+    resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
+
+    functions: dict[str, FunctionCode] = {}
+    for logical_id, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        layers = resource["Properties"].get("Layers") or sam.get("Globals", {}).get("Function", {}).get("Layers", [])
+        layer_dirs = tuple(local_dirs[layer["Ref"]] for layer in layers if isinstance(layer, dict) and "Ref" in layer)
+        functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return DeployedStack(stack_name, outputs, physical, types, functions, cfn_template)
+
+
+# moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local
+# gateway (jobs_local.gateway) serves the template's Api events instead.
+LOCAL_GATEWAY_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"}
+
+
+def _mentions(value: Any, names: set[str]) -> bool:
+    text = json.dumps(value)
+    return any(f'"{name}"' in text or f"${{{name}" in text for name in names)
+
+
+def _leave_out_api_gateway(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    removed = {name for name, r in resources.items() if r["Type"] in LOCAL_GATEWAY_TYPES}
+    while True:  # and whatever refers to them, such as Lambda permissions for the API
+        dependent = {name for name, r in resources.items() if name not in removed and _mentions(r, removed)}
+        if not dependent:
+            break
+        removed |= dependent
+    for name in removed:
+        del resources[name]
+    outputs = template.get("Outputs", {})
+    for name in [n for n, o in outputs.items() if _mentions(o, removed)]:
+        del outputs[name]
+
+
+def api_routes(sam: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(method, path, function logical id) for every Api event in the SAM template."""
+    routes = []
+    for logical_id, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] == "Api":
+                routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id))
+    return routes
+
+
+def _hand_state_machines_to_interpreter(session: Any) -> None:
+    """moto's CloudFormation creates state machines in the backend that does not execute them;
+    the same definitions go to the executing backend (this process hosts the moto server)."""
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    created = stepfunctions_backends[account][session.region_name]
+    executing = stepfunctions_parser_backends[account][session.region_name]
+    known = {machine.arn for machine in executing.state_machines}
+    for machine in created.state_machines:
+        if machine.arn not in known:
+            executing.create_state_machine(name=machine.name, definition=machine.definition, roleArn=machine.roleArn)
+
+
+def _fold_substitutions(props: dict[str, Any]) -> None:
+    """moto's CloudFormation ignores DefinitionSubstitutions; Fn::Sub does the same job."""
+    substitutions = props.pop("DefinitionSubstitutions", None)
+    if not substitutions:
+        return
+    definition = props.pop("DefinitionString", None)
+    if definition is None:
+        definition = json.dumps(props.pop("Definition"), indent=2)
+    if isinstance(definition, dict) and "Fn::Join" in definition:
+        separator, parts = definition["Fn::Join"]
+        definition = separator.join(parts)
+    props["DefinitionString"] = {"Fn::Sub": [definition, substitutions]}

@@ -1,0 +1,209 @@
+"""Runs Lambda functions as local Python processes, in place of moto's Docker containers.
+
+moto funnels every invocation through `LambdaFunction._invoke_lambda`; `LambdaRuntime.install`
+replaces that one method. Each function gets warm worker processes that are reused across
+invocations, as Lambda reuses execution environments, up to a bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+
+LOCAL_PATH = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """Where a deployed function's code lives on this machine."""
+
+    code_dir: Path
+    layer_dirs: tuple[Path, ...]
+
+
+@dataclass
+class _Pool:
+    idle: list[subprocess.Popen[str]] = field(default_factory=list)
+    slots: threading.BoundedSemaphore | None = None
+
+
+class LambdaRuntime:
+    def __init__(
+        self, endpoint_url: str, region: str, concurrency: int = 8, log: Callable[[str, str], None] | None = None
+    ):
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.concurrency = concurrency
+        self.log = log or (lambda function, line: None)
+        self.code: dict[str, FunctionCode] = {}
+        self.pools: dict[str, _Pool] = {}
+        self.workers: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def register(self, function_name: str, code: FunctionCode) -> None:
+        self.code[function_name] = code
+
+    def install(self) -> None:
+        runtime = self
+
+        def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            return runtime.invoke(function, event)
+
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        # The replacement stays installed: executions still in flight get a clean error, not Docker.
+        self.closed = True
+        with self.lock:
+            workers = list(self.workers)
+            self.workers.clear()
+        for worker in workers:
+            _stop(worker)
+
+    # --- invocations --------------------------------------------------------------------------
+
+    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        if self.closed:
+            return _error("Runtime.Shutdown", "the local stack is stopping"), True, ""
+        code = self.code.get(function.function_name)
+        if code is None:
+            return _error("Runtime.NotFound", f"no local code for {function.function_name}"), True, ""
+        pool = self._pool(function.function_name)
+        assert pool.slots is not None
+        pool.slots.acquire()  # like reserved concurrency, but waiting instead of throttling
+        try:
+            worker = self._take(function, code, pool)
+            timeout = float(function.timeout or 3)
+            request = {
+                "event": event if event is not None else {},
+                "request_id": str(uuid.uuid4()),
+                "deadline": time.time() + timeout,
+            }
+            try:
+                reply = self._call(worker, request, timeout)
+            except (TimeoutError, OSError, ValueError) as exc:
+                self._discard(worker)
+                kind = "Sandbox.Timedout" if isinstance(exc, TimeoutError) else "Runtime.ExitError"
+                return _error(kind, f"{function.function_name}: {exc}"), True, ""
+            with self.lock:
+                if worker.poll() is None and not self.closed:
+                    pool.idle.append(worker)
+            if reply["ok"]:
+                return json.dumps(reply["result"]), False, ""
+            return json.dumps(reply["error"]), True, ""
+        finally:
+            pool.slots.release()
+
+    def _pool(self, name: str) -> _Pool:
+        with self.lock:
+            pool = self.pools.get(name)
+            if pool is None:
+                pool = self.pools[name] = _Pool(slots=threading.BoundedSemaphore(self.concurrency))
+            return pool
+
+    def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool) -> subprocess.Popen[str]:
+        with self.lock:
+            while pool.idle:
+                worker = pool.idle.pop()
+                if worker.poll() is None:
+                    return worker
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "jobs_local.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=code.code_dir,
+            env=self._environment(function, code),
+        )
+        threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
+        with self.lock:
+            self.workers.add(worker)
+        return worker
+
+    def _environment(self, function: LambdaFunction, code: FunctionCode) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")}
+        env = {
+            **inherited,
+            "_HANDLER": function.handler,
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "LAMBDA_TASK_ROOT": str(code.code_dir),
+            "LOCAL_ACCOUNT_ID": function.account_id,
+            # No X-Ray daemon runs here.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            # Lambda puts the function's code, then its layers (/opt/python), on the import path.
+            "PYTHONPATH": os.pathsep.join([str(code.code_dir), *map(str, code.layer_dirs), str(LOCAL_PATH)]),
+            "PYTHONUNBUFFERED": "1",
+        }
+        for name, value in (function.environment_vars or {}).items():
+            env[name] = self._opt_path(str(value), code)
+        return env
+
+    @staticmethod
+    def _opt_path(value: str, code: FunctionCode) -> str:
+        """Layers are unpacked under /opt in Lambda; here a path there resolves to the layer's folder."""
+        if not value.startswith("/opt/"):
+            return value
+        relative = value.removeprefix("/opt/")
+        for layer in code.layer_dirs:
+            if (layer / relative).exists():
+                return str(layer / relative)
+        return value
+
+    def _call(self, worker: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        assert worker.stdin is not None and worker.stdout is not None
+        worker.stdin.write(json.dumps(request) + "\n")
+        worker.stdin.flush()
+        result: list[str] = []
+        reader = threading.Thread(target=lambda: result.append(worker.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            raise TimeoutError(f"timed out after {timeout:.0f} s")
+        if not result or not result[0]:
+            raise OSError(f"the worker exited with status {worker.poll()}")
+        return json.loads(result[0])
+
+    def _discard(self, worker: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.workers.discard(worker)
+        _stop(worker)
+
+    def _forward_logs(self, name: str, worker: subprocess.Popen[str]) -> None:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            self.log(name, line.rstrip("\n"))
+
+
+def _error(kind: str, message: str) -> str:
+    return json.dumps({"errorType": kind, "errorMessage": message})
+
+
+def _stop(worker: subprocess.Popen[str]) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -1,0 +1,150 @@
+"""The whole system on one machine: an embedded moto server with template.yaml deployed into it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
+from jobs_local.lambda_runtime import LambdaRuntime
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+CONFIG_LAYER = "ConfigLayer"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LocalStack:
+    def __init__(
+        self,
+        root: Path = ROOT,
+        config_path: Path | None = None,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = "jobs-local",
+        moto_port: int | None = None,
+        concurrency: int = 8,
+        log: Callable[[str, str], None] | None = None,
+    ):
+        self.root = root
+        self.config_path = config_path
+        self.parameters = parameters or {}
+        self.stack_name = stack_name
+        self.moto_port = moto_port or free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.moto_port}"
+        self.concurrency = concurrency
+        self.log = log
+        self.server: ThreadedMotoServer | None = None
+        self.runtime: LambdaRuntime | None = None
+        self.stack: DeployedStack | None = None
+        self.routes: list[tuple[str, str, str]] = []
+        self._config_dir: str | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        overrides = {}
+        if self.config_path is not None:
+            overrides[CONFIG_LAYER] = self._config_layer(self.config_path)
+        # moto's state machine interpreter reaches the other services on this port.
+        os.environ["MOTO_PORT"] = str(self.moto_port)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self.server.start()
+        requests.post(
+            f"{self.endpoint_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+        ).raise_for_status()
+        self.runtime = LambdaRuntime(self.endpoint_url, REGION, concurrency=self.concurrency, log=self.log)
+        self.runtime.install()
+        template = self.root / "template.yaml"
+        self.stack = deploy(self.session(), template, self.stack_name, self.parameters, overrides)
+        for name, code in self.stack.functions.items():
+            self.runtime.register(name, code)
+        self.routes = [
+            (method, path, self.stack.physical_ids[target])
+            for method, path, target in api_routes(load_template(template))
+        ]
+        return self
+
+    def stop(self) -> None:
+        if self.runtime is not None:
+            self.runtime.close()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self._config_dir:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _config_layer(self, config_path: Path) -> Path:
+        """Another jobs.yaml goes in as the config layer's content, checked before anything starts."""
+        import sys
+
+        sys.path.insert(0, str(self.root / "layers" / "jobsys"))
+        from jobsys.config import load_config
+
+        load_config(config_path)  # a bad file stops here, naming the file, the key and the reason
+        self._config_dir = tempfile.mkdtemp(prefix="jobs-config-")
+        shutil.copy(config_path, Path(self._config_dir) / "jobs.yaml")
+        return Path(self._config_dir)
+
+    # --- access -------------------------------------------------------------------------------
+
+    def session(self) -> _EndpointSession:
+        return _EndpointSession(self.endpoint_url)
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service)
+
+    def physical_id(self, logical_id: str) -> str:
+        assert self.stack is not None
+        return self.stack.physical_ids[logical_id]
+
+    def invoke(self, logical_id: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
+        response = self.client("lambda").invoke(
+            FunctionName=self.physical_id(logical_id),
+            Payload=json.dumps(event).encode(),
+            InvocationType="Event" if asynchronous else "RequestResponse",
+        )
+        if asynchronous:
+            return None
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"{logical_id} failed: {payload}")
+        return payload
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the local moto server."""
+
+    def __init__(self, endpoint_url: str):
+        self.endpoint_url = endpoint_url
+        self.region_name = REGION
+        self._session = boto3.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")
+
+    def client(self, service: str) -> Any:
+        return self._session.client(
+            service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}, read_timeout=960)
+        )
+
+    def resource(self, service: str) -> Any:
+        return self._session.resource(service, endpoint_url=self.endpoint_url)

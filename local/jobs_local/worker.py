@@ -1,0 +1,68 @@
+"""One warm Lambda execution environment: imports the handler once, then serves invocations.
+
+Requests arrive as JSON lines on stdin; replies leave on the file descriptor that was stdout
+when the worker started. The handler's own prints and logs go to stderr, as Lambda sends them to
+CloudWatch Logs, so that they can never corrupt a reply.
+"""
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+
+class LambdaContext:
+    def __init__(self, request_id: str, deadline: float):
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        region, account = os.environ["AWS_REGION"], os.environ.get("LOCAL_ACCOUNT_ID", "123456789012")
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{self.function_name}"
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"local/{os.getpid()}"
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def main() -> None:
+    # Stopping the environment unwinds the handler, so that it can stop what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+        init_error = None
+    except Exception as exc:  # noqa: BLE001 - reported with every invocation, as Lambda does
+        traceback.print_exc()
+        handler, init_error = None, exc
+    for line in sys.stdin:
+        request = json.loads(line)
+        if init_error is not None:
+            reply = {"ok": False, "error": {"errorType": "Runtime.ImportModuleError", "errorMessage": str(init_error)}}
+        else:
+            context = LambdaContext(request["request_id"], request["deadline"])
+            try:
+                reply = {"ok": True, "result": handler(request["event"], context)}
+            except Exception as exc:  # noqa: BLE001 - an error reply, as Lambda's runtime makes it
+                traceback.print_exc()
+                reply = {
+                    "ok": False,
+                    "error": {
+                        "errorType": type(exc).__name__,
+                        "errorMessage": str(exc),
+                        "stackTrace": traceback.format_tb(exc.__traceback__),
+                    },
+                }
+        replies.write(json.dumps(reply, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""A local stack per test session: template.yaml deployed into moto, handlers run as real processes."""
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs_local.api_events import match_route, proxy_event
+from jobs_local.stack import LocalStack
+
+CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "jobs.test.yaml"
+TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete"}
+
+
+class Api:
+    """Calls the API function with the proxy events that API Gateway sends."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+
+    def __call__(self, method: str, path: str, body: Any = None, query: str = "", raw: bytes | None = None):
+        resource, function, params = match_route(self.stack.routes, method, path)
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        event = proxy_event(method, path, resource, params, query, {"Content-Type": "application/json"}, data)
+        response = self.stack.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read())
+        assert not response.get("FunctionError"), payload
+        return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        status, job = self("GET", f"/jobs/{job_id}")
+        assert status == 200, job
+        return job
+
+    def wait(self, job_id: str, until: Callable[[dict], bool] = lambda j: j["state"] in TERMINAL, timeout: float = 60):
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if until(job):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s")
+            time.sleep(0.3)
+
+    def output(self, job_id: str) -> list[str]:
+        """Every line, following the cursor until the API says the output is complete."""
+        lines, cursor = [], None
+        for _ in range(200):
+            status, page = self("GET", f"/jobs/{job_id}/output", query=f"cursor={cursor}" if cursor else "")
+            assert status == 200, page
+            lines += page["lines"]
+            cursor = page["next_cursor"]
+            if page["complete"]:
+                return lines
+            time.sleep(0.2)
+        raise AssertionError("output never completed")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with LocalStack(config_path=CONFIG, stack_name="jobs-it") as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Api:
+    return Api(stack)
+
+
+@pytest.fixture
+def table(stack: LocalStack):
+    return stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable"))
+
+
+def count_items(table) -> int:
+    # Tests may scan; request paths never do.
+    return table.scan(Select="COUNT")["Count"]

@@ -1,0 +1,115 @@
+"""The seed's example and the failure paths, through the API function, the state machine and the runner."""
+
+import pytest
+
+from jobs_local.stack import LocalStack
+from tests.integration.conftest import Api
+
+pytestmark = pytest.mark.integration
+
+
+def test_import_solr_runs_then_index_solr_runs_after_it(api: Api):
+    status, job = api("POST", "/job-definitions/import_solr/start")
+    assert status == 202
+    assert job["state"] == "pending"
+    assert job["definition"] == "import_solr" and job["label"] == "Import from eZ"
+    assert len(job["dependents"]) == 1
+
+    imported = api.wait(job["id"])
+    assert imported["state"] == "finished"
+    assert imported["exit_code"] == 0
+    assert imported["started_at"] and imported["closed_at"] and imported["runtime"] > 0
+
+    index = api.wait(job["dependents"][0])
+    assert index["state"] == "finished"
+    assert index["parent_id"] == job["id"]
+    assert index["definition"] == "index_solr"
+    assert index["started_at"] >= imported["closed_at"], "the dependent started before its parent ended"
+
+    import_lines = api.output(job["id"])
+    assert import_lines[0] == "importing 60 products from sample-erp into area 'tmp'"
+    assert "warning: skipped SKU-0008: invalid price 'n/a'" in import_lines
+    assert import_lines[-1].startswith("import finished: 59 imported, 1 skipped")
+    index_lines = api.output(index["id"])
+    assert index_lines[-1].startswith("index built: 59 documents")
+
+
+def test_the_index_is_real_work_on_the_imported_catalogue(api: Api, stack: LocalStack):
+    _, job = api("POST", "/job-definitions/import_solr/start")
+    index = api.wait(api.wait(job["id"])["dependents"][0])
+    assert index["state"] == "finished"
+    s3 = stack.client("s3")
+    body = s3.get_object(Bucket=stack.physical_id("OutputBucket"), Key="catalogue/tmp/index.json")["Body"].read()
+    import json
+
+    terms = json.loads(body)["terms"]
+    assert "drill" in terms and "SKU-0001" in terms["drill"]
+
+
+def test_a_failing_command_fails_with_its_exit_code_and_cancels_its_dependents(api: Api):
+    _, job = api("POST", "/job-definitions/failing_check/start")
+    failed = api.wait(job["id"])
+    assert failed["state"] == "failed"
+    assert failed["exit_code"] == 7
+    lines = api.output(job["id"])
+    assert lines == ["checking the remote system...", "error: the remote system refused the connection (exit 7)"]
+
+    child = api.wait(failed["dependents"][0])
+    assert child["state"] == "canceled"
+    assert child["started_at"] is None
+    assert f"job {job['id']}" in child["reason"] and "ended failed" in child["reason"]
+    grandchild = api.wait(child["dependents"][0])
+    assert grandchild["state"] == "canceled", "cancellation must reach every level"
+
+
+def test_max_runtime_terminates_the_job_and_kills_the_process(api: Api):
+    _, job = api("POST", "/job-definitions/too_slow/start")
+    ended = api.wait(job["id"], timeout=40)
+    assert ended["state"] == "terminated"
+    assert "max runtime of 2 s" in ended["reason"]
+    lines = api.output(job["id"])
+    assert lines[0] == "sleeping 30 s"
+    assert lines[-1].startswith("[job system] stopping the command")
+    assert "second 10/30" not in lines
+
+
+def test_siblings_run_in_parallel_after_their_parent(api: Api):
+    _, job = api("POST", "/job-definitions/siblings/start")
+    parent = api.wait(job["id"])
+    left, right = (api.wait(child_id) for child_id in parent["dependents"])
+    assert left["state"] == right["state"] == "finished"
+    # Each sleeps 2 s: run one after the other, the second would start after the first closed.
+    assert right["started_at"] < left["closed_at"] and left["started_at"] < right["closed_at"]
+
+
+def test_an_ad_hoc_command_with_params_and_depending_jobs(api: Api):
+    status, job = api(
+        "POST",
+        "/jobs",
+        {
+            "command": "demo:echo",
+            "params": ["a b", "<script>", "$(rm -rf /)"],
+            "depending_jobs": [{"command": "demo:echo", "params": ["then"]}],
+        },
+    )
+    assert status == 202, job
+    assert api.wait(job["id"])["state"] == "finished"
+    # Params are argv entries, never shell text.
+    assert api.output(job["id"]) == ["a b", "<script>", "$(rm -rf /)"]
+    child = api.wait(job["dependents"][0])
+    assert child["state"] == "finished" and api.output(child["id"]) == ["then"]
+
+
+def test_an_executable_that_cannot_start_fails_with_a_reason(api: Api):
+    _, job = api("POST", "/jobs", {"command": "missing-binary", "params": ["x"]})
+    ended = api.wait(job["id"])
+    assert ended["state"] == "failed" and ended["exit_code"] == 127
+    assert "cannot start /nonexistent/bin/export" in ended["reason"]
+
+
+def test_a_fargate_job_without_a_fargate_runner_ends_incomplete(api: Api):
+    # The local stack deploys without RunnerImageUri, so the ecs:runTask.sync task fails: its Catch closes the job.
+    _, job = api("POST", "/job-definitions/on_fargate/start")
+    ended = api.wait(job["id"])
+    assert ended["state"] == "incomplete"
+    assert ended["reason"]

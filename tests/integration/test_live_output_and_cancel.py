@@ -1,0 +1,57 @@
+import time
+
+import pytest
+
+from tests.integration.conftest import Api
+
+pytestmark = pytest.mark.integration
+
+
+def test_output_can_be_read_incrementally_while_the_job_runs(api: Api):
+    _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["3"]})
+    api.wait(job["id"], until=lambda j: j["state"] == "running")
+    seen, cursor, pages_while_running = [], None, 0
+    while True:
+        _, page = api("GET", f"/jobs/{job['id']}/output", query=f"cursor={cursor}" if cursor else "")
+        seen += page["lines"]
+        cursor = page["next_cursor"] or cursor
+        if page["lines"] and api.job(job["id"])["state"] == "running":
+            pages_while_running += 1
+        if page["complete"]:
+            break
+        time.sleep(0.3)
+    assert pages_while_running >= 2, "the output should arrive in pieces while the command runs"
+    assert seen == ["sleeping 3 s", "second 1/3", "second 2/3", "second 3/3", "done"]
+    assert api.job(job["id"])["state"] == "finished"
+
+
+def test_cancel_stops_a_running_job_and_its_process(api: Api):
+    _, job = api(
+        "POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "depending_jobs": [{"command": "demo:echo"}]}
+    )
+    api.wait(job["id"], until=lambda j: j["state"] == "running")
+    status, canceled = api("POST", f"/jobs/{job['id']}/cancel")
+    assert status == 202 and canceled["state"] == "canceled"
+    lines = api.output(job["id"])  # completes only once the runner has stopped the command and saved its output
+    assert lines[-1] == "[job system] stopping the command: the job was canceled"
+    assert "second 30/60" not in lines
+    assert api.wait(job["dependents"][0])["state"] == "canceled"
+    # Canceled is final: a second cancel is a conflict, and nothing moves it afterwards.
+    status, error = api("POST", f"/jobs/{job['id']}/cancel")
+    assert status == 409 and "canceled" in error["message"]
+    assert api.job(job["id"])["state"] == "canceled"
+
+
+def test_cancel_of_a_pending_dependent_means_it_never_runs(api: Api):
+    _, job = api(
+        "POST",
+        "/jobs",
+        {"command": "demo:sleep", "params": ["2"], "depending_jobs": [{"command": "demo:echo", "params": ["x"]}]},
+    )
+    child_id = job["dependents"][0]
+    status, child = api("POST", f"/jobs/{child_id}/cancel")
+    assert status == 202 and child["state"] == "canceled"
+    assert api.wait(job["id"])["state"] == "finished"
+    time.sleep(1)
+    child = api.job(child_id)
+    assert child["state"] == "canceled" and child["started_at"] is None

@@ -1,0 +1,44 @@
+"""Every function's sample event in events/ (the ones `sam local invoke -e` takes) works on its handler."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs_local.stack import LocalStack
+from tests.integration.conftest import Api
+
+pytestmark = pytest.mark.integration
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def test_api_event_lists_definitions(stack: LocalStack):
+    event = json.loads((EVENTS / "api_list_definitions.json").read_text())
+    response = stack.invoke("ApiFunction", event)
+    assert response["statusCode"] == 200
+    assert "import_solr" in {d["key"] for d in json.loads(response["body"])["items"]}
+
+
+def test_api_event_starts_a_job(stack: LocalStack, api: Api):
+    event = json.loads((EVENTS / "api_start_job.json").read_text())
+    response = stack.invoke("ApiFunction", event)
+    assert response["statusCode"] == 202
+    job = json.loads(response["body"])
+    assert api.wait(job["id"])["state"] == "finished"
+
+
+def test_runner_event_on_an_unknown_job_is_an_error(stack: LocalStack):
+    event = json.loads((EVENTS / "runner.json").read_text())
+    with pytest.raises(RuntimeError, match="JobNotFound"):
+        stack.invoke("RunnerFunction", event)
+
+
+def test_job_state_event_needs_a_known_job(stack: LocalStack):
+    event = json.loads((EVENTS / "job_state.json").read_text())
+    with pytest.raises(RuntimeError, match="JobNotFound"):
+        stack.invoke("JobStateFunction", event)
+
+
+def test_cleanup_event_runs_the_clean_up(stack: LocalStack):
+    report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
+    assert set(report) == {"deleted", "kept_for_open_dependents", "marked_incomplete"}

@@ -1,0 +1,164 @@
+import textwrap
+
+import pytest
+import yaml
+
+from jobsys.config import LAMBDA_MAX_RUNTIME, load_config, parse_config
+from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest
+
+SEED_BLOCK = textwrap.dedent(
+    """
+    parameters:
+        siso_control_center.default.add_jobs:
+            import_solr:
+                label: "Import from eZ"
+                desc: "Starts import from a remote system"
+                command: "silver:import"
+                params:
+                    - tmp
+                depending_jobs:
+                    index_solr:
+                        label: "Index econtent tmp cores"
+                        command: "silversolutions:indexecontent-job"
+    """
+)
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "jobs.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_the_seed_block_alone_is_a_complete_configuration(tmp_path):
+    config = load_config(write(tmp_path, SEED_BLOCK))
+    seed = config.definition("import_solr")
+    assert (seed.label, seed.desc, seed.command, seed.params) == (
+        "Import from eZ",
+        "Starts import from a remote system",
+        "silver:import",
+        ("tmp",),
+    )
+    assert [d.key for d in seed.depending_jobs] == ["index_solr"]
+    # Commands named by definitions are allowed; nothing else is.
+    assert set(config.commands) == {"silver:import", "silversolutions:indexecontent-job"}
+    with pytest.raises(CommandNotAllowed):
+        config.spec_for_command("demo:sleep", ["1"])
+
+
+def test_the_shipped_config_loads_and_holds_the_seed_example():
+    config = load_config("config/jobs.yaml")
+    spec = config.definition("import_solr").to_spec()
+    assert spec.command == "silver:import" and spec.params == ["tmp"]
+    assert spec.depending_jobs[0].command == "silversolutions:indexecontent-job"
+    assert spec.count() == 2
+
+
+def test_external_executables_and_overrides(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            """
+            defaults: {max_runtime: 100}
+            commands:
+              export:products:
+                argv: [/usr/bin/env, python3, -c, "print('x')"]
+                runner: fargate
+                max_runtime: 7200
+              demo:echo: {}
+            jobs:
+              export:
+                label: Export
+                command: export:products
+            """,
+        )
+    )
+    assert config.commands["export:products"].argv == ("/usr/bin/env", "python3", "-c", "print('x')")
+    assert config.commands["demo:echo"].max_runtime == 100
+    definition = config.definition("export")
+    assert definition.runner == "fargate" and definition.max_runtime == 7200
+
+
+def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            """
+            jobs:
+              a: {label: A, command: demo:echo, depending_jobs: [b]}
+              b: {label: B, command: demo:echo, depending_jobs: {c: ~}}
+              c: {label: C, command: demo:echo}
+            """,
+        )
+    )
+    assert config.definition("a").to_spec().count() == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("jobs: {a: {label: A, command: 'no:such'}}", "jobs.a: unknown command 'no:such'"),
+        ("commands: {nope: {}}", "commands.nope: unknown command 'nope'"),
+        ("jobs: {a: {label: A}}", "jobs.a: missing field 'command'"),
+        ("jobs: {a: {command: demo:echo}}", "jobs.a: missing field 'label'"),
+        ("jobs: {a: {label: A, command: demo:echo, colour: red}}", "jobs.a: unknown field(s) colour"),
+        ("jobs: {a: {label: A, command: demo:echo, params: tmp}}", "jobs.a.params"),
+        (
+            "jobs: {a: {label: A, command: demo:echo, depending_jobs: [b]},"
+            " b: {label: B, command: demo:echo, depending_jobs: [a]}}",
+            "dependency cycle",
+        ),
+        ("jobs: {a: {label: A, command: demo:echo, depending_jobs: [zz]}}", "refers to job 'zz'"),
+        (
+            f"jobs: {{a: {{label: A, command: demo:echo, max_runtime: {LAMBDA_MAX_RUNTIME + 1}}}}}",
+            "use runner: fargate",
+        ),
+        ("jobs: {a: {label: A, command: demo:echo, runner: k8s}}", "runner must be one of"),
+        ("commands: {x: {argv: []}}", "commands.x.argv"),
+        ("jobz: {}", "jobz: unknown top-level key"),
+        ("- a\n- b", "expected a mapping"),
+        ("jobs: [unclosed", "not valid YAML"),
+    ],
+)
+def test_a_bad_config_fails_at_load_time_naming_file_key_and_reason(tmp_path, text, reason):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(str(path))
+    assert reason in str(error.value)
+
+
+def test_a_yaml_alias_that_makes_a_cycle_is_caught():
+    document = yaml.safe_load(
+        textwrap.dedent(
+            """
+            jobs:
+              a: &a
+                label: A
+                command: demo:echo
+                depending_jobs:
+                  again: *a
+            """
+        )
+    )
+    with pytest.raises(ConfigError, match="dependency cycle"):
+        parse_config(document, source="aliases.yaml")
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_ad_hoc_jobs_are_checked_like_definitions():
+    config = parse_config({"commands": ["demo:echo", "demo:sleep"]})
+    spec = config.spec_for_command("demo:echo", ["a"], [{"command": "demo:sleep", "params": ["1"]}])
+    assert spec.count() == 2 and spec.label == "demo:echo"
+    with pytest.raises(CommandNotAllowed):
+        config.spec_for_command("demo:echo", [], [{"command": "bash", "params": ["-c", "id"]}])
+    with pytest.raises(InvalidRequest):
+        config.spec_for_command("demo:echo", ["\x00"])
+    with pytest.raises(InvalidRequest):
+        config.spec_for_command("demo:echo", [], [{"command": "demo:echo"}] * 100)
+    with pytest.raises(DefinitionNotFound):
+        config.definition("nope")

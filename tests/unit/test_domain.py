@@ -1,0 +1,95 @@
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobs_local.api_events import match_route, proxy_event
+from jobsys.config import Command
+from jobsys.durations import parse_duration
+from jobsys.errors import InvalidRequest
+from jobsys.ids import is_job_id, new_job_id
+from jobsys.models import CLOSED_STATES, OPEN_STATES, JobState
+from jobsys.runner import command_argv
+from jobsys.store import decode_cursor, encode_cursor
+from jobsys.system import execution_arn
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 min", timedelta(minutes=1)),
+        ("2 hours", timedelta(hours=2)),
+        ("7 days", timedelta(days=7)),
+        ("90s", timedelta(seconds=90)),
+        ("1 hour 30 min", timedelta(minutes=90)),
+        ("1 week", timedelta(weeks=1)),
+    ],
+)
+def test_durations_as_the_seed_writes_them(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1", "1 fortnight", "min 1", "1 min later", "-1 min"])
+def test_durations_that_are_not_understood_are_refused(text):
+    with pytest.raises(InvalidRequest):
+        parse_duration(text)
+
+
+def test_job_ids_sort_by_creation_time():
+    first, second = new_job_id(now_ms=1_000), new_job_id(now_ms=2_000)
+    assert first < second and is_job_id(first) and is_job_id(second)
+    assert not is_job_id("../etc/passwd") and not is_job_id("")
+
+
+def test_states_are_open_or_closed():
+    assert set(JobState) == OPEN_STATES | CLOSED_STATES
+    assert not OPEN_STATES & CLOSED_STATES
+    assert JobState.RUNNING.is_open and not JobState.CANCELED.is_open
+
+
+def test_cursors_round_trip_and_refuse_tampering():
+    key = {"pk": "JOB#1", "sk": "JOB", "id": "1", "list_pk": "JOB"}
+    cursor = encode_cursor(key, "by_created")
+    assert decode_cursor(cursor, "by_created") == key
+    with pytest.raises(InvalidRequest):
+        decode_cursor(cursor, "by_state")  # a cursor belongs to its listing
+    for garbage in ("garbage", "e30", "W10", cursor[:-3]):
+        with pytest.raises(InvalidRequest):
+            decode_cursor(garbage, "by_created")
+
+
+def test_commands_become_argv_lists_never_shell_text():
+    console = Command(name="demo:echo", argv=None, max_runtime=60, runner="lambda")
+    assert command_argv(console, ["a; rm -rf /"]) == [
+        sys.executable,
+        "-m",
+        "jobsys.console",
+        "demo:echo",
+        "a; rm -rf /",
+    ]
+    external = Command(name="export", argv=("/usr/bin/export", "--all"), max_runtime=60, runner="lambda")
+    assert command_argv(external, ["$(id)"]) == ["/usr/bin/export", "--all", "$(id)"]
+
+
+def test_execution_arns_are_known_before_the_execution_starts():
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:jobs-jobs"
+    assert execution_arn(machine, "01ABC") == "arn:aws:states:us-east-1:123456789012:execution:jobs-jobs:01ABC"
+
+
+def test_routes_match_as_api_gateway_matches_them():
+    routes = [("ANY", "/", "api"), ("ANY", "/{proxy+}", "api")]
+    assert match_route(routes, "GET", "/") == ("/", "api", {})
+    assert match_route(routes, "POST", "/jobs/1/cancel") == ("/{proxy+}", "api", {"proxy": "jobs/1/cancel"})
+    event = proxy_event("GET", "/jobs", "/{proxy+}", {"proxy": "jobs"}, "state=running&limit=5")
+    assert event["queryStringParameters"] == {"state": "running", "limit": "5"}
+    assert event["requestContext"]["stage"] == "v1"
+
+
+def test_no_request_path_scans_the_table():
+    """Request paths Query an index: their cost grows with the page, not the table."""
+    for path in [*(ROOT / "layers").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        text = path.read_text()
+        assert ".scan(" not in text and '"Scan"' not in text, f"{path} scans the table"
