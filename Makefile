@@ -36,7 +36,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/python -m jobs_local
 
-test: venv lint validate build unit integration
+test: venv lint validate build unit integration e2e
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

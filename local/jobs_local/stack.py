@@ -54,6 +54,7 @@ class LocalStack:
         self.stack: DeployedStack | None = None
         self.routes: list[tuple[str, str, str]] = []
         self._config_dir: str | None = None
+        self._clients: dict[str, Any] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -113,15 +114,21 @@ class LocalStack:
         return _EndpointSession(self.endpoint_url)
 
     def client(self, service: str) -> Any:
-        return self.session().client(service)
+        """One client per service, shared: boto3 clients are thread-safe and costly to make."""
+        if service not in self._clients:
+            self._clients[service] = self.session().client(service)
+        return self._clients[service]
 
     def physical_id(self, logical_id: str) -> str:
         assert self.stack is not None
         return self.stack.physical_ids[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
+        return self.invoke_function(self.physical_id(logical_id), event, asynchronous)
+
+    def invoke_function(self, name: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
         response = self.client("lambda").invoke(
-            FunctionName=self.physical_id(logical_id),
+            FunctionName=name,
             Payload=json.dumps(event).encode(),
             InvocationType="Event" if asynchronous else "RequestResponse",
         )
@@ -129,7 +136,7 @@ class LocalStack:
             return None
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
-            raise RuntimeError(f"{logical_id} failed: {payload}")
+            raise RuntimeError(f"{name} failed: {payload}")
         return payload
 
 
@@ -143,7 +150,9 @@ class _EndpointSession:
 
     def client(self, service: str) -> Any:
         return self._session.client(
-            service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}, read_timeout=960)
+            service,
+            endpoint_url=self.endpoint_url,
+            config=Config(retries={"max_attempts": 2}, read_timeout=960, max_pool_connections=64),
         )
 
     def resource(self, service: str) -> Any:

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -30,9 +31,17 @@ class LambdaContext:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """If the local stack dies without stopping us, stop as if it had (a handler may be mid-run)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main() -> None:
     # Stopping the environment unwinds the handler, so that it can stop what it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -67,7 +67,7 @@ def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | Non
         return RunResult(closed.id, closed.state)
     system.output.open(job.id)
     try:
-        job = system.store.mark_running(job.id, utc_now(), system.output.location(job.id))
+        job = system.store.mark_running(job, utc_now(), system.output.location(job.id))
     except JobStateConflict:
         current = system.store.get(job.id)
         return RunResult(current.id, current.state, current.exit_code)
@@ -100,7 +100,7 @@ class _Run:
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
         try:
             closed = self.system.store.close(
-                self.job.id,
+                self.job,
                 state,
                 utc_now(),
                 exit_code=exit_code,

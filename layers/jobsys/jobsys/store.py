@@ -102,9 +102,9 @@ class JobStore:
             ]
         )
 
-    def mark_running(self, job_id: str, started_at: datetime, output: JobOutputLocation) -> Job:
+    def mark_running(self, job: Job, started_at: datetime, output: JobOutputLocation) -> Job:
         return self._transition(
-            job_id,
+            job,
             from_states=[JobState.PENDING],
             to_state=JobState.RUNNING,
             updates={"started_at": iso(started_at), "output": output.model_dump()},
@@ -112,7 +112,7 @@ class JobStore:
 
     def close(
         self,
-        job_id: str,
+        job: Job,
         state: JobState,
         closed_at: datetime,
         *,
@@ -134,9 +134,13 @@ class JobStore:
         if ttl is not None:
             # A backstop only: the clean-up deletes jobs and their output long before this.
             updates["expires_at"] = int((closed_at + ttl).timestamp())
-        return self._transition(job_id, from_states=list(from_states), to_state=state, updates=updates)
+        return self._transition(job, from_states=list(from_states), to_state=state, updates=updates)
 
-    def _transition(self, job_id: str, from_states: list[JobState], to_state: JobState, updates: dict[str, Any]) -> Job:
+    def _transition(self, job: Job, from_states: list[JobState], to_state: JobState, updates: dict[str, Any]) -> Job:
+        """Moves a job to `to_state` only if it is still in one of `from_states`, as one conditional write.
+
+        `job` may be stale: only its id and command, which never change, are used.
+        """
         names = {"#state": "state", "#command_state": "command_state"}
         values: dict[str, Any] = {":to": to_state.value}
         sets = ["#state = :to", "#command_state = :command_state"]
@@ -148,11 +152,10 @@ class JobStore:
         for i, state in enumerate(from_states):
             values[f":from{i}"] = state.value
             allowed.append(f":from{i}")
-        current = self.get(job_id)  # command_state needs the command, which never changes
-        values[":command_state"] = f"{current.command}#{to_state.value}"
+        values[":command_state"] = f"{job.command}#{to_state.value}"
         try:
             response = self.table.update_item(
-                Key={"pk": _pk(job_id), "sk": ITEM_SK},
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})",
                 ExpressionAttributeNames=names,
@@ -162,8 +165,8 @@ class JobStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            now = self.get(job_id)
-            raise JobStateConflict(f"job {job_id} is {now.state}, not {' or '.join(from_states)}") from None
+            now = self.get(job.id)
+            raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
         return _from_item(response["Attributes"])
 
     def delete(self, job: Job) -> bool:

@@ -118,16 +118,20 @@ class JobSystem:
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancels a pending or running job; its runner sees the state and stops the process."""
-        job = self.store.close(job_id, JobState.CANCELED, utc_now(), reason="canceled by a user", ttl=self.ttl)
+        job = self.store.close(
+            self.store.get(job_id), JobState.CANCELED, utc_now(), reason="canceled by a user", ttl=self.ttl
+        )
         self.cancel_dependents(job)
         return job
 
     def close_job(self, job_id: str, state: JobState, reason: str | None = None) -> Job:
         """Closes an open job; a job that is already closed keeps the state it has."""
-        try:
-            job = self.store.close(job_id, state, utc_now(), reason=reason, ttl=self.ttl)
-        except JobStateConflict:
-            job = self.store.get(job_id)
+        job = self.store.get(job_id)
+        if job.state.is_open:
+            try:
+                job = self.store.close(job, state, utc_now(), reason=reason, ttl=self.ttl)
+            except JobStateConflict:
+                job = self.store.get(job_id)
         self.cancel_dependents(job)
         return job
 
@@ -140,7 +144,7 @@ class JobSystem:
             if child.state == JobState.PENDING:
                 try:
                     child = self.store.close(
-                        child.id,
+                        child,
                         JobState.CANCELED,
                         utc_now(),
                         reason=f"not run: job {job.id} ({job.label}) ended {job.state}",

@@ -1,0 +1,1 @@
+"""`jobs`: the command line client of the job system's HTTP API."""

@@ -1,0 +1,274 @@
+"""`jobs`: start, follow, list, cancel and clean up jobs from a terminal.
+
+Command output goes to stdout and everything about the jobs to stderr, so `jobs logs ID > file`
+keeps just the output. The exit status says whether the followed jobs finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from jobs_cli.client import ApiClient, ApiError
+
+EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+POLL = 0.5
+
+
+def _tty(stream: Any) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _paint(text: str, colour: str) -> str:
+    codes = {"green": "32", "red": "31", "yellow": "33", "blue": "34", "grey": "90", "bold": "1"}
+    return f"\033[{codes[colour]}m{text}\033[0m" if _tty(sys.stderr) else text
+
+
+STATE_COLOURS = {
+    "pending": "grey",
+    "running": "blue",
+    "finished": "green",
+    "failed": "red",
+    "terminated": "red",
+    "canceled": "yellow",
+    "incomplete": "red",
+}
+
+
+def _state(state: str) -> str:
+    return _paint(state, STATE_COLOURS.get(state, "bold"))
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _duration(job: dict[str, Any]) -> str:
+    if job.get("runtime") is not None:
+        return f"{job['runtime']:.1f} s"
+    if job.get("started_at") and not job.get("closed_at"):
+        started = datetime.fromisoformat(job["started_at"].replace("Z", "+00:00"))
+        return f"{(datetime.now(started.tzinfo) - started).total_seconds():.0f} s…"
+    return "-"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+class Commands:
+    def __init__(self, client: ApiClient, as_json: bool):
+        self.client = client
+        self.as_json = as_json
+
+    def _print_json(self, value: Any) -> None:
+        print(json.dumps(value, indent=2))
+
+    def definitions(self, args: argparse.Namespace) -> int:
+        items = self.client.request("GET", "/job-definitions")["items"]
+        if self.as_json:
+            self._print_json(items)
+            return EXIT_OK
+        rows: list[list[str]] = []
+
+        def add(definition: dict[str, Any], depth: int) -> None:
+            key = ("  " * (depth - 1) + "└ " if depth else "") + definition["key"]
+            rows.append([key, definition["label"], definition["command"], " ".join(definition["params"])])
+            for child in definition["depending_jobs"]:
+                add(child, depth + 1)
+
+        for definition in items:
+            add(definition, 0)
+        _table(rows, ["KEY", "LABEL", "COMMAND", "PARAMS"])
+        return EXIT_OK
+
+    def start(self, args: argparse.Namespace) -> int:
+        job = self.client.request("POST", f"/job-definitions/{args.key}/start")
+        return self._started(job, args.follow)
+
+    def run(self, args: argparse.Namespace) -> int:
+        job = self.client.request("POST", "/jobs", {"command": args.command_name, "params": args.params})
+        return self._started(job, args.follow)
+
+    def _started(self, job: dict[str, Any], follow: bool) -> int:
+        if not follow:
+            if self.as_json:
+                self._print_json(job)
+            else:
+                print(job["id"])
+                _note(f"started {job['id']} {job['label']} ({_state(job['state'])})")
+            return EXIT_OK
+        return EXIT_OK if self._follow(job["id"]) else EXIT_JOB_FAILED
+
+    def list(self, args: argparse.Namespace) -> int:
+        page = self.client.request(
+            "GET", "/jobs", query={"state": args.state, "command": args.command_filter, "limit": args.limit}
+        )
+        if self.as_json:
+            self._print_json(page)
+            return EXIT_OK
+        rows = [
+            [
+                j["id"],
+                j["state"],
+                j["label"],
+                " ".join([j["command"], *j["params"]])[:60],
+                j["created_at"].replace("T", " ")[:19],
+                _duration(j),
+                "" if j.get("exit_code") is None else str(j["exit_code"]),
+            ]
+            for j in page["items"]
+        ]
+        _table(rows, ["ID", "STATE", "LABEL", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
+        if page.get("next_cursor"):
+            _note("(more: narrow with --state/--command or raise --limit)")
+        return EXIT_OK
+
+    def show(self, args: argparse.Namespace) -> int:
+        job = self.client.request("GET", f"/jobs/{args.id}")
+        if self.as_json:
+            self._print_json(job)
+            return EXIT_OK
+        for key in ("id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id",
+                    "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime",
+                    "execution_arn"):  # fmt: skip
+            value = job.get(key)
+            if isinstance(value, list):
+                value = " ".join(value) or "-"
+            print(f"{key:<14} {_state(value) if key == 'state' else ('-' if value is None else value)}")
+        return EXIT_OK
+
+    def logs(self, args: argparse.Namespace) -> int:
+        cursor = None
+        while True:
+            page = self.client.request("GET", f"/jobs/{args.id}/output", query={"cursor": cursor})
+            self._emit(args.id, page["lines"])
+            cursor = page["next_cursor"] or cursor
+            if page["complete"] or (not args.follow and not page["lines"]):
+                return EXIT_OK
+            if not page["lines"]:
+                time.sleep(POLL)
+
+    def cancel(self, args: argparse.Namespace) -> int:
+        job = self.client.request("POST", f"/jobs/{args.id}/cancel")
+        if self.as_json:
+            self._print_json(job)
+        else:
+            _note(f"{job['id']} {_state(job['state'])}")
+        return EXIT_OK
+
+    def clean_up(self, args: argparse.Namespace) -> int:
+        body = {"per_call": args.per_call, "max_retention": args.max_retention}
+        if args.max_retention_succeeded:
+            body["max_retention_succeeded"] = args.max_retention_succeeded
+        report = self.client.request("POST", "/clean-up", body)
+        if self.as_json:
+            self._print_json(report)
+            return EXIT_OK
+        print(
+            f"deleted {len(report['deleted'])} job(s)"
+            + (": " + " ".join(report["deleted"]) if report["deleted"] else "")
+        )
+        if report["kept_for_open_dependents"]:
+            print(f"kept {len(report['kept_for_open_dependents'])} job(s) whose dependents are still open")
+        if report["marked_incomplete"]:
+            print(f"marked {len(report['marked_incomplete'])} job(s) incomplete: their execution had died")
+        return EXIT_OK
+
+    # --- following ----------------------------------------------------------------------------
+
+    def _emit(self, job_id: str, lines: list[str]) -> None:
+        for line in lines:
+            print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else line, flush=True)
+
+    def _follow(self, job_id: str, depth: int = 0) -> bool:
+        """Streams a job's output until it ends, then follows its dependents. True if all finished."""
+        job = self.client.request("GET", f"/jobs/{job_id}")
+        indent = "  " * depth
+        _note(_paint(f"{indent}==> {job['label']} [{' '.join([job['command'], *job['params']])}] {job['id']}", "bold"))
+        state, cursor, last_look = job["state"], None, 0.0
+        _note(f"{indent}    {_state(state)}")
+        while True:
+            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor})
+            self._emit(job_id, page["lines"])
+            cursor = page["next_cursor"] or cursor
+            if page["complete"] or time.monotonic() - last_look > 1:
+                job, last_look = self.client.request("GET", f"/jobs/{job_id}"), time.monotonic()
+                if job["state"] != state:
+                    state = job["state"]
+                    _note(f"{indent}    {_state(state)}")
+            if page["complete"]:
+                break
+            if not page["lines"]:
+                time.sleep(POLL)
+        detail = [
+            f"exit {job['exit_code']}" if job.get("exit_code") is not None else "",
+            _duration(job) if job.get("runtime") else "",
+        ]
+        summary = ", ".join(d for d in detail if d)
+        _note(
+            f"{indent}<== {job['label']} {_state(job['state'])}"
+            + (f" ({summary})" if summary else "")
+            + (f": {job['reason']}" if job.get("reason") else "")
+        )
+        if self.as_json:
+            print(json.dumps({"job": job}), flush=True)
+        ok = job["state"] == "finished"
+        for child in job.get("dependents") or []:
+            ok = self._follow(child, depth + 1) and ok
+        return ok
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="jobs", description="Start and follow jobs of the job system.")
+    root.add_argument("--url", help="API URL (default: $JOBS_URL, else the local stack that `make run` started)")
+    root.add_argument("--token", help="the local stack's token (default: $JOBS_TOKEN, else found with the stack)")
+    root.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = root.add_subparsers(dest="action", required=True, metavar="COMMAND")
+
+    sub.add_parser("definitions", help="list the configured jobs")
+    start = sub.add_parser("start", help="start a configured job")
+    start.add_argument("key")
+    start.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
+    run = sub.add_parser("run", help="start an allowed command (put -- before params that start with -)")
+    run.add_argument("command_name", metavar="COMMAND")
+    run.add_argument("params", nargs="*", metavar="PARAMS")
+    run.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
+    listing = sub.add_parser("list", help="the newest jobs")
+    listing.add_argument("--state", choices=list(STATE_COLOURS))
+    listing.add_argument("--command", dest="command_filter", metavar="COMMAND")
+    listing.add_argument("--limit", type=int, default=30)
+    show = sub.add_parser("show", help="every field of one job")
+    show.add_argument("id")
+    logs = sub.add_parser("logs", help="a job's output")
+    logs.add_argument("id")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep reading until the job ends")
+    cancel = sub.add_parser("cancel", help="cancel a pending or running job")
+    cancel.add_argument("id")
+    clean = sub.add_parser("clean-up", help="delete old closed jobs now")
+    clean.add_argument("--per-call", type=int, default=10)
+    clean.add_argument("--max-retention", default="7 days")
+    clean.add_argument("--max-retention-succeeded")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        commands = Commands(ApiClient.from_environment(args.url, args.token), args.json)
+        return getattr(commands, args.action.replace("-", "_"))(args)
+    except ApiError as error:
+        print(f"jobs: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE if error.status == 0 else EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""`make run`: the whole job system on this machine, in the foreground, until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from jobs_local.connection import forget_local_stack, remember_local_stack
+from jobs_local.gateway import Gateway
+from jobs_local.scheduler import Scheduler
+from jobs_local.stack import ROOT, LocalStack
+
+
+def _parameters(text: str) -> dict[str, str]:
+    """JOBS_PARAMETERS="CleanUpSchedule=rate(1 minute);CleanUpMaxRetention=1 min" overrides template parameters."""
+    pairs = [item.split("=", 1) for item in text.split(";") if item.strip()]
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    port = int(os.environ.get("PORT", "3000"))
+    token = os.environ.get("JOBS_TOKEN") or secrets.token_urlsafe(24)
+    config = Path(os.environ["JOBS_CONFIG"]).resolve() if os.environ.get("JOBS_CONFIG") else None
+    log_dir = ROOT / ".local-stack"
+    log_dir.mkdir(exist_ok=True)
+    function_log = (log_dir / "functions.log").open("a", buffering=1, encoding="utf-8")
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+    def function_said(function: str, line: str) -> None:
+        function_log.write(f"{time.strftime('%H:%M:%S')} [{function}] {line}\n")
+
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    stack = LocalStack(
+        config_path=config,
+        parameters=_parameters(os.environ.get("JOBS_PARAMETERS", "")),
+        concurrency=int(os.environ.get("LOCAL_LAMBDA_CONCURRENCY", "8")),
+        log=function_said,
+    )
+    try:
+        stack.start()
+    except Exception as exc:  # noqa: BLE001 - a bad config or a busy port ends the start with its reason
+        stack.stop()
+        print(f"make run: could not start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        gateway = Gateway(stack.routes, stack.invoke_function, token, port, log=say).start()
+    except OSError as exc:
+        stack.stop()
+        print(
+            f"make run: cannot listen on 127.0.0.1:{port}: {exc.strerror} (set PORT to use another port)",
+            file=sys.stderr,
+        )
+        return 1
+    scheduler = Scheduler(
+        stack.client("events"), stack.client("lambda"), float(os.environ.get("LOCAL_SCHEDULE_SPEEDUP", "1")), log=say
+    ).start()
+    url = f"http://127.0.0.1:{gateway.port}"
+    remember_local_stack(url, token)
+    shown_config = config or ROOT / "config" / "jobs.yaml"
+    print(
+        f"\nJob system running locally: template.yaml deployed into moto, config {shown_config}\n"
+        f"  Back office:   {url}/#token={token}\n"
+        f"  API:           {url}  (send Authorization: Bearer {token})\n"
+        f"  CLI:           .venv/bin/jobs definitions   (finds this stack by itself)\n"
+        f"  Function logs: {log_dir / 'functions.log'}\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    stopping.wait()
+    say("stopping...")
+    forget_local_stack(url)
+    scheduler.stop()
+    gateway.stop()
+    stack.stop()
+    function_log.close()
+    say("stopped")
+    sys.stdout.flush()
+    # Interpreter threads of executions that were cut short may linger; nothing of ours is left to wait for.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""API Gateway on 127.0.0.1: each HTTP request becomes the proxy event that API Gateway would send
+to the function the template routes it to, and the function's answer becomes the HTTP response."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from jobs_local.api_events import match_route, proxy_event
+
+MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
+# The page itself loads without a token, so that it can ask for one; the API behind it cannot.
+PUBLIC = {("GET", "/"), ("HEAD", "/")}
+
+
+class Gateway:
+    def __init__(
+        self,
+        routes: list[tuple[str, str, str]],
+        invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
+        token: str,
+        port: int,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.routes = routes
+        self.invoke = invoke
+        self.token = token
+        self.log = log or (lambda line: None)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> Gateway:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def authorized(self, method: str, path: str, header: str | None) -> bool:
+        if (method, path) in PUBLIC:
+            return True
+        scheme, _, given = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "jobs-local-gateway"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                started = time.monotonic()
+                url = urlsplit(self.path)
+                method = self.command
+                status = self._respond(method, url.path or "/", url.query)
+                gateway.log(f"{method} {self.path} {status} {(time.monotonic() - started) * 1000:.0f} ms")
+
+            def _respond(self, method: str, path: str, query: str) -> int:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+                body = self.rfile.read(length) if length else None
+                if not gateway.authorized(method, path, self.headers.get("Authorization")):
+                    return self._send_json(
+                        HTTPStatus.UNAUTHORIZED, "missing or wrong token: send Authorization: Bearer <token>"
+                    )
+                route = match_route(gateway.routes, method, path)
+                if route is None:
+                    return self._send_json(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
+                resource, function, params = route
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+                event = proxy_event(method, path, resource, params, query, headers, body, self.client_address[0])
+                try:
+                    response = gateway.invoke(function, event)
+                except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
+                    gateway.log(f"integration error: {exc}")
+                    return self._send_json(HTTPStatus.BAD_GATEWAY, "Internal server error")
+                return self._send_proxy_response(method, response)
+
+            def _send_proxy_response(self, method: str, response: dict[str, Any]) -> int:
+                status = int(response.get("statusCode") or 200)
+                body = response.get("body") or ""
+                data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+                self.send_response(status)
+                sent = set()
+                for name, values in (response.get("multiValueHeaders") or {}).items():
+                    for value in values:
+                        self.send_header(name, str(value))
+                    sent.add(name.lower())
+                for name, value in (response.get("headers") or {}).items():
+                    if name.lower() not in sent and name.lower() != "content-length":
+                        self.send_header(name, str(value))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if method != "HEAD":
+                    self.wfile.write(data)
+                return status
+
+            def _send_json(self, status: HTTPStatus, message: str) -> int:
+                data = json.dumps({"message": message}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return int(status)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        return Handler

@@ -1,0 +1,113 @@
+"""Starts `python -m jobs_local` (what `make run` starts) as a child process, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from jobs_local.stack import ROOT, free_port
+
+
+class StackProcess:
+    def __init__(self, config: Path | None = None, parameters: str = "", extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.token = secrets.token_urlsafe(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lines: list[str] = []
+        self.state_dir = tempfile.mkdtemp(prefix="jobs-state-")
+        self.env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "JOBS_TOKEN": self.token,
+            "JOBS_PARAMETERS": parameters,
+            "XDG_STATE_HOME": self.state_dir,
+            **(extra_env or {}),
+        }
+        if config is not None:
+            self.env["JOBS_CONFIG"] = str(config)
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 90) -> StackProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jobs_local"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.process and self.process.stdout
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if "Press Ctrl-C to stop." in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(timeout) or self.process.poll() is not None:
+            self.stop()
+            raise RuntimeError("the local stack did not start:\n" + "\n".join(self.lines[-30:]))
+        return self
+
+    def descendants(self) -> set[int]:
+        """Every process below the stack: Lambda workers and the commands they run."""
+        assert self.process is not None
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        found, todo = set(), [self.process.pid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    def stop(self, timeout: float = 30) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def __enter__(self) -> StackProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: set[int], timeout: float = 15) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = {pid for pid in pids if alive(pid)}
+        if not left:
+            return left
+        time.sleep(0.2)
+    return {pid for pid in pids if alive(pid)}

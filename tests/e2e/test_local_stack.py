@@ -1,0 +1,129 @@
+"""`make run`'s stack over HTTP: the seed's example, live output, cancel, auth, schedule, clean stop."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from jobs_local.process import StackProcess, wait_gone
+from tests.e2e.conftest import CONFIG, Http
+
+pytestmark = pytest.mark.e2e
+
+
+def test_import_solr_runs_and_index_solr_starts_only_after_it_finished(http: Http):
+    status, job = http("POST", "/job-definitions/import_solr/start")
+    assert status == 202
+    imported = http.wait(job["id"])
+    index = http.wait(job["dependents"][0])
+    assert (imported["state"], index["state"]) == ("finished", "finished")
+    assert index["started_at"] >= imported["closed_at"]
+    _, page = http("GET", f"/jobs/{index['id']}/output")
+    assert page["lines"][-1].startswith("index built: 59 documents")
+
+
+def test_live_output_while_demo_sleep_runs(http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["3"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+    lines, cursor, seen_while_running = [], None, []
+    while True:
+        _, page = http("GET", f"/jobs/{job['id']}/output", **({"cursor": cursor} if cursor else {}))
+        lines += page["lines"]
+        cursor = page["next_cursor"] or cursor
+        if page["lines"] and http.job(job["id"])["state"] == "running":
+            seen_while_running += page["lines"]
+        if page["complete"]:
+            break
+        time.sleep(0.3)
+    assert "second 1/3" in seen_while_running
+    assert lines == ["sleeping 3 s", "second 1/3", "second 2/3", "second 3/3", "done"]
+
+
+def test_cancel_a_running_job(http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["60"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+    status, canceled = http("POST", f"/jobs/{job['id']}/cancel")
+    assert status == 202 and canceled["state"] == "canceled"
+    time.sleep(2.5)
+    _, page = http("GET", f"/jobs/{job['id']}/output")
+    assert page["lines"][-1] == "[job system] stopping the command: the job was canceled"
+    assert http.job(job["id"])["state"] == "canceled"
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc", "Bearer "])
+def test_a_request_without_the_token_is_refused(local_stack: StackProcess, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for method, path in (("GET", "/jobs"), ("POST", "/job-definitions/import_solr/start")):
+        response = requests.request(method, local_stack.url + path, headers=headers, timeout=10)
+        assert response.status_code == 401
+        assert "token" in response.json()["message"]
+
+
+def test_the_stack_listens_on_loopback_only(local_stack: StackProcess):
+    listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    port_hex = f"{local_stack.port:04X}"
+    addresses = {
+        line.split()[1] for line in listening if line.split()[1].endswith(":" + port_hex) and line.split()[3] == "0A"
+    }
+    assert addresses == {"0100007F:" + port_hex}
+
+
+def test_the_cli_follows_import_solr_then_index_solr(local_stack: StackProcess):
+    env = {**os.environ, "JOBS_URL": local_stack.url, "JOBS_TOKEN": local_stack.token}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs_cli.cli", "start", "import_solr", "--follow"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    imported = next(i for i, line in enumerate(out) if line.startswith("import finished: 59 imported"))
+    indexed = next(i for i, line in enumerate(out) if line.startswith("index built: 59 documents"))
+    assert out[0] == "importing 60 products from sample-erp into area 'tmp'"
+    assert imported < indexed
+    assert "Import from eZ finished" in result.stderr and "Index econtent tmp cores finished" in result.stderr
+
+    failed = subprocess.run(
+        [sys.executable, "-m", "jobs_cli.cli", "start", "failing_check", "--follow"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert "error: the remote system refused the connection (exit 7)" in failed.stdout
+    assert "canceled: not run" in failed.stderr
+
+
+def test_clean_up_fires_from_its_schedule():
+    # rate(1 minute), sped up 30 times: the clean-up Lambda fires every 2 s.
+    parameters = "CleanUpSchedule=rate(1 minute);CleanUpMaxRetention=1 sec"
+    with StackProcess(config=CONFIG, parameters=parameters, extra_env={"LOCAL_SCHEDULE_SPEEDUP": "30"}) as stack:
+        http = Http(stack)
+        _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["soon gone"]})
+        http.wait(job["id"])
+        deadline = time.monotonic() + 30
+        while http("GET", f"/jobs/{job['id']}")[0] != 404:
+            assert time.monotonic() < deadline, "the scheduled clean-up never deleted the job"
+            time.sleep(0.5)
+        assert any("fired" in line and "CleanUpFunction" in line for line in stack.lines)
+
+
+def test_stopping_the_stack_leaves_no_processes():
+    with StackProcess(config=CONFIG) as stack:
+        http = Http(stack)
+        _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["120"]})
+        http.wait(job["id"], until=lambda j: j["state"] == "running")
+        below = stack.descendants()
+        assert len(below) >= 2, "a Lambda worker and the command it runs"
+        assert stack.stop() == 0
+    assert wait_gone(below) == set()
+
+
+def test_a_bad_config_stops_make_run_with_the_reason(tmp_path):
+    bad = tmp_path / "jobs.yaml"
+    bad.write_text("jobs:\n  nightly:\n    label: Nightly\n    command: silver:imprt\n")
+    stack = StackProcess(config=bad)
+    with pytest.raises(RuntimeError) as error:
+        stack.start()
+    assert f"{bad}: jobs.nightly: unknown command 'silver:imprt'" in str(error.value)
