@@ -44,7 +44,14 @@ unit: venv
 integration: venv
 	$(BIN)/pytest -q tests/integration
 
-e2e: venv
+# The browser tests drive Debian's Chromium; nothing is downloaded at run time.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
+
+e2e: venv $(CHROMIUM)
 	$(BIN)/pytest -q tests/e2e
 
 lint: venv

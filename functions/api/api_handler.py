@@ -18,11 +18,12 @@ from jobsys.errors import (
     StartFailed,
 )
 from jobsys.observability import logger, metrics, tracer
-from routes import definitions, jobs
+from routes import definitions, jobs, page
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(definitions.router)
 app.include_router(jobs.router)
+app.include_router(page.router)
 
 STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
     JobNotFound: HTTPStatus.NOT_FOUND,

@@ -6,28 +6,30 @@ import base64
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 STAGE = "v1"
 
 
-def match_route(routes: list[tuple[str, str, str]], method: str, path: str) -> tuple[str, str, dict[str, str]] | None:
-    """Finds (resource, target, path parameters) as API Gateway does: exact paths win over {proxy+}."""
-    candidates = sorted(routes, key=lambda r: ("{" in r[1], -len(r[1])))
-    for route_method, resource, target in candidates:
-        if route_method not in ("ANY", method):
+class Route(NamedTuple):
+    method: str  # or ANY
+    path: str  # the API resource, e.g. /{proxy+}
+    target: str  # the function
+    public: bool = False  # no authorizer
+
+
+def match_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """Finds the route and its path parameters as API Gateway does: literal paths win over {params}."""
+    for route in sorted(routes, key=lambda r: ("{" in r.path, -len(r.path))):
+        if route.method not in ("ANY", method):
             continue
-        pattern = (
-            "^"
-            + re.sub(
-                r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
-            )
-            + "$"
-        )
-        found = re.match(pattern, path)
+        pattern = re.escape(route.path)
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", pattern)
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
+        found = re.match(f"^{pattern}$", path)
         if found:
-            return resource, target, found.groupdict()
+            return route, found.groupdict()
     return None
 
 

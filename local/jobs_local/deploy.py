@@ -18,6 +18,7 @@ from typing import Any
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
+from jobs_local.api_events import Route
 from jobs_local.lambda_runtime import FunctionCode
 
 ARTIFACT_BUCKET = "local-deploy-artifacts"
@@ -137,15 +138,20 @@ def _leave_out_api_gateway(template: dict[str, Any]) -> None:
         del outputs[name]
 
 
-def api_routes(sam: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(method, path, function logical id) for every Api event in the SAM template."""
+def api_routes(sam: dict[str, Any]) -> list[Route]:
+    """A route to the function's logical id for every Api event in the SAM template.
+
+    Public routes are those whose event turns the API's authorizer off (`Authorizer: NONE`).
+    """
     routes = []
     for logical_id, resource in sam["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         for event in (resource["Properties"].get("Events") or {}).values():
             if event["Type"] == "Api":
-                routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id))
+                props = event["Properties"]
+                public = (props.get("Auth") or {}).get("Authorizer") == "NONE"
+                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, public))
     return routes
 
 

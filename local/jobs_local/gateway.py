@@ -14,17 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobs_local.api_events import match_route, proxy_event
+from jobs_local.api_events import Route, match_route, proxy_event
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
-# The page itself loads without a token, so that it can ask for one; the API behind it cannot.
-PUBLIC = {("GET", "/"), ("HEAD", "/")}
 
 
 class Gateway:
     def __init__(
         self,
-        routes: list[tuple[str, str, str]],
+        routes: list[Route],
         invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
         token: str,
         port: int,
@@ -47,9 +45,7 @@ class Gateway:
         self.server.shutdown()
         self.server.server_close()
 
-    def authorized(self, method: str, path: str, header: str | None) -> bool:
-        if (method, path) in PUBLIC:
-            return True
+    def authorized(self, header: str | None) -> bool:
         scheme, _, given = (header or "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
 
@@ -75,18 +71,20 @@ class Gateway:
                 if length > MAX_BODY:
                     return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
                 body = self.rfile.read(length) if length else None
-                if not gateway.authorized(method, path, self.headers.get("Authorization")):
+                found = match_route(gateway.routes, "GET" if method == "HEAD" else method, path)
+                public = found is not None and found[0].public
+                # As API Gateway does, an unauthorized caller learns nothing, not even which routes exist.
+                if not public and not gateway.authorized(self.headers.get("Authorization")):
                     return self._send_json(
                         HTTPStatus.UNAUTHORIZED, "missing or wrong token: send Authorization: Bearer <token>"
                     )
-                route = match_route(gateway.routes, method, path)
-                if route is None:
+                if found is None:
                     return self._send_json(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
-                resource, function, params = route
+                route, params = found
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-                event = proxy_event(method, path, resource, params, query, headers, body, self.client_address[0])
+                event = proxy_event(method, path, route.path, params, query, headers, body, self.client_address[0])
                 try:
-                    response = gateway.invoke(function, event)
+                    response = gateway.invoke(route.target, event)
                 except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
                     gateway.log(f"integration error: {exc}")
                     return self._send_json(HTTPStatus.BAD_GATEWAY, "Internal server error")

@@ -16,6 +16,7 @@ import requests
 from botocore.config import Config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from jobs_local.api_events import Route
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.lambda_runtime import LambdaRuntime
 
@@ -52,7 +53,7 @@ class LocalStack:
         self.server: ThreadedMotoServer | None = None
         self.runtime: LambdaRuntime | None = None
         self.stack: DeployedStack | None = None
-        self.routes: list[tuple[str, str, str]] = []
+        self.routes: list[Route] = []
         self._config_dir: str | None = None
         self._clients: dict[str, Any] = {}
 
@@ -76,8 +77,8 @@ class LocalStack:
         for name, code in self.stack.functions.items():
             self.runtime.register(name, code)
         self.routes = [
-            (method, path, self.stack.physical_ids[target])
-            for method, path, target in api_routes(load_template(template))
+            route._replace(target=self.stack.physical_ids[route.target])
+            for route in api_routes(load_template(template))
         ]
         return self
 

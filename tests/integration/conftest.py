@@ -23,10 +23,10 @@ class Api:
         self.stack = stack
 
     def __call__(self, method: str, path: str, body: Any = None, query: str = "", raw: bytes | None = None):
-        resource, function, params = match_route(self.stack.routes, method, path)
+        route, params = match_route(self.stack.routes, method, path)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        event = proxy_event(method, path, resource, params, query, {"Content-Type": "application/json"}, data)
-        response = self.stack.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        event = proxy_event(method, path, route.path, params, query, {"Content-Type": "application/json"}, data)
+        response = self.stack.client("lambda").invoke(FunctionName=route.target, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
         return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs_local.api_events import match_route, proxy_event
+from jobs_local.api_events import Route, match_route, proxy_event
 from jobsys.config import Command
 from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest
@@ -80,9 +80,13 @@ def test_execution_arns_are_known_before_the_execution_starts():
 
 
 def test_routes_match_as_api_gateway_matches_them():
-    routes = [("ANY", "/", "api"), ("ANY", "/{proxy+}", "api")]
-    assert match_route(routes, "GET", "/") == ("/", "api", {})
-    assert match_route(routes, "POST", "/jobs/1/cancel") == ("/{proxy+}", "api", {"proxy": "jobs/1/cancel"})
+    page, asset = Route("GET", "/", "f", public=True), Route("GET", "/static/{asset}", "f", public=True)
+    api = Route("ANY", "/{proxy+}", "f")
+    routes = [api, page, asset]
+    assert match_route(routes, "GET", "/") == (page, {})
+    assert match_route(routes, "GET", "/static/app.js") == (asset, {"asset": "app.js"})
+    assert match_route(routes, "POST", "/jobs/1/cancel") == (api, {"proxy": "jobs/1/cancel"})
+    assert match_route(routes, "POST", "/") is None
     event = proxy_event("GET", "/jobs", "/{proxy+}", {"proxy": "jobs"}, "state=running&limit=5")
     assert event["queryStringParameters"] == {"state": "running", "limit": "5"}
     assert event["requestContext"]["stage"] == "v1"

@@ -29,6 +29,19 @@ def fail(params: list[str]) -> int:
     return code
 
 
+def lines(params: list[str]) -> int:
+    try:
+        count = int(params[0]) if params else 1000
+        per_second = float(params[1]) if len(params) > 1 else 0.0
+    except ValueError:
+        return _usage("demo:lines: COUNT and PER_SECOND must be numbers")
+    for number in range(1, count + 1):
+        print(f"line {number:05d} of {count}", flush=per_second > 0)
+        if per_second > 0:
+            time.sleep(1 / per_second)
+    return 0
+
+
 def echo(params: list[str]) -> int:
     for word in params:
         print(word)

@@ -1,0 +1,44 @@
+"""The back-office page: plain HTML, CSS and JavaScript shipped with the function, no build step."""
+
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from jobsys.errors import JobNotFound
+
+router = APIGatewayRouter()
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+ASSETS = {path.name: (path.read_text(encoding="utf-8"), CONTENT_TYPES[path.suffix]) for path in STATIC.iterdir()}
+# Scripts and styles come only from this origin, so job output can never run as code here.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _asset(name: str, cache: str) -> Response[str]:
+    if name not in ASSETS or (name == "index.html" and cache != "no-cache"):
+        raise JobNotFound(f"no asset '{name}'")
+    body, content_type = ASSETS[name]
+    return Response(
+        status_code=200, content_type=content_type, body=body, headers={**SECURITY_HEADERS, "Cache-Control": cache}
+    )
+
+
+@router.get("/", include_in_schema=False)
+def page() -> Response[str]:
+    return _asset("index.html", "no-cache")
+
+
+@router.get("/static/<asset>", include_in_schema=False)
+def static_asset(asset: str) -> Response[str]:
+    return _asset(asset, "public, max-age=300")

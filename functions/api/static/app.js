@@ -1,0 +1,525 @@
+// eCommerce jobs: the back-office page of the job system. Plain JavaScript, no build step.
+// Every piece of job data reaches the DOM through textContent, never innerHTML.
+"use strict";
+
+const TOKEN_KEY = "jobs.token";
+const REFRESH_KEY = "jobs.refreshSeconds";
+const OPEN_STATES = new Set(["pending", "running"]);
+const PAGE_SIZE = 50;
+const OUTPUT_POLL_MS = 1000;
+
+const view = {
+  jobs: new Map(), // id -> job
+  order: [], // ids, newest first, as the API listed them
+  cursor: null, // the API's cursor for the next page
+  wanted: PAGE_SIZE, // how many jobs the list shows; "Load more" raises it
+  expanded: new Map(), // id -> output follower of an expanded job
+  startedHere: new Map(), // id -> when this page started it
+  refreshTimer: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+// --- the token -------------------------------------------------------------------------------
+
+function takeTokenFromUrl() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const token = hash.get("token");
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    // Out of the address bar, the history and any screenshot of it.
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+function askForToken(why) {
+  $("token-why").textContent = why;
+  const dialog = $("token-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+
+$("token-form").addEventListener("submit", () => {
+  sessionStorage.setItem(TOKEN_KEY, $("token-input").value.trim());
+  $("token-input").value = "";
+  start();
+});
+
+// --- the API ---------------------------------------------------------------------------------
+
+class ApiUnreachable extends Error {}
+
+async function api(method, path, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  let response;
+  try {
+    response = await fetch(new URL(path, document.baseURI), {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiUnreachable(`cannot reach the job API (${error.message})`);
+  }
+  const payload = await response.json().catch(() => null);
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    askForToken("The token was refused. Paste the token that make run printed.");
+    throw new Error("token refused");
+  }
+  if (response.status >= 500) throw new ApiUnreachable(`the job API answered ${response.status}`);
+  if (!response.ok) throw new Error((payload && payload.message) || `HTTP ${response.status}`);
+  return payload;
+}
+
+function showError(message) {
+  const banner = $("error-banner");
+  banner.textContent = message;
+  banner.hidden = !message;
+}
+
+// --- formatting ------------------------------------------------------------------------------
+
+const pad = (n) => String(n).padStart(2, "0");
+
+function clock(date) {
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function when(iso) {
+  if (!iso) return "–";
+  const date = new Date(iso);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? clock(date) : `${date.toLocaleDateString()} ${clock(date)}`;
+}
+
+function duration(job) {
+  let seconds;
+  if (job.runtime !== null && job.runtime !== undefined) seconds = job.runtime;
+  else if (job.started_at && !job.closed_at) seconds = (Date.now() - new Date(job.started_at)) / 1000;
+  else if (job.started_at && job.closed_at) seconds = (new Date(job.closed_at) - new Date(job.started_at)) / 1000;
+  else return "–";
+  seconds = Math.max(0, seconds);
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${pad(Math.round(seconds % 60))} s`;
+  return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
+}
+
+// --- configured jobs -------------------------------------------------------------------------
+
+function definitionItem(definition) {
+  const command = [definition.command, ...definition.params].join(" ");
+  const then = definition.depending_jobs.length ? dependingList(definition.depending_jobs) : null;
+  const button = el("button", { type: "button", "data-key": definition.key, text: "Start" });
+  button.addEventListener("click", () => startDefinition(definition, button));
+  return el(
+    "li",
+    { class: "definition", "data-key": definition.key },
+    el("span", { class: "label", text: definition.label }),
+    button,
+    definition.desc ? el("span", { class: "desc", text: definition.desc }) : null,
+    el("code", { class: "cmd", text: command }),
+    then,
+  );
+}
+
+function dependingList(definitions) {
+  return el(
+    "ul",
+    { class: "then", "aria-label": "then, if it finished" },
+    ...definitions.map((d) =>
+      el(
+        "li",
+        {},
+        `${d.label} `,
+        el("code", { text: [d.command, ...d.params].join(" ") }),
+        d.depending_jobs.length ? dependingList(d.depending_jobs) : null,
+      ),
+    ),
+  );
+}
+
+async function loadDefinitions() {
+  const { items } = await api("GET", "job-definitions");
+  $("definitions").replaceChildren(...items.map(definitionItem));
+  const commands = new Set();
+  const walk = (list) => list.forEach((d) => (commands.add(d.command), walk(d.depending_jobs)));
+  walk(items);
+  $("known-commands").replaceChildren(...[...commands].sort().map((c) => el("option", { value: c })));
+}
+
+async function startDefinition(definition, button) {
+  button.disabled = true;
+  try {
+    const job = await api("POST", `job-definitions/${encodeURIComponent(definition.key)}/start`);
+    await showNewJob(job);
+  } catch (error) {
+    if (!(error instanceof ApiUnreachable)) alert(`Could not start ${definition.label}: ${error.message}`);
+    else showError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// A started job shows at once, before the next refresh, with its dependents under it.
+async function showNewJob(job) {
+  const dependents = await Promise.all(job.dependents.map((id) => api("GET", `jobs/${id}`).catch(() => null)));
+  for (const child of [job, ...dependents]) {
+    if (!child) continue;
+    view.jobs.set(child.id, child);
+    view.startedHere.set(child.id, Date.now());
+  }
+  view.order = [job.id, ...dependents.filter(Boolean).map((c) => c.id), ...view.order.filter((id) => id !== job.id)];
+  renderJobs();
+  const row = rowOf(job.id);
+  if (row) {
+    row.classList.add("fresh");
+    row.scrollIntoView({ block: "nearest" });
+  }
+}
+
+// --- the list of jobs ------------------------------------------------------------------------
+
+function filters() {
+  const params = new URLSearchParams();
+  if ($("filter-state").value) params.set("state", $("filter-state").value);
+  if ($("filter-command").value.trim()) params.set("command", $("filter-command").value.trim());
+  return params;
+}
+
+async function fetchJobs(count) {
+  const jobs = [];
+  let cursor = null;
+  do {
+    const params = filters();
+    params.set("limit", String(Math.min(100, count - jobs.length)));
+    if (cursor) params.set("cursor", cursor);
+    const page = await api("GET", `jobs?${params}`);
+    jobs.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor && jobs.length < count);
+  return { jobs, cursor };
+}
+
+async function refresh() {
+  try {
+    const { jobs, cursor } = await fetchJobs(view.wanted);
+    const listed = new Set(jobs.map((j) => j.id));
+    // A job started here stays shown for a while even if the list does not have it yet.
+    const started = view.order.filter((id) => !listed.has(id) && Date.now() - (view.startedHere.get(id) || 0) < 30000);
+    for (const job of jobs) view.jobs.set(job.id, job);
+    view.order = [...started, ...jobs.map((j) => j.id)];
+    view.cursor = cursor;
+    renderJobs();
+    showError("");
+    $("updated").textContent = `updated ${clock(new Date())}`;
+  } catch (error) {
+    if (error instanceof ApiUnreachable) showError(`${error.message}. Retrying every ${refreshSeconds()} s.`);
+  }
+}
+
+function rowOf(id) {
+  return document.querySelector(`tr.job-row[data-id="${CSS.escape(id)}"]`);
+}
+
+// Parents first, each followed by its dependents that are in the list, at any depth.
+function treeOrder() {
+  const inList = new Set(view.order);
+  const placed = new Set();
+  const out = [];
+  const place = (id, depth) => {
+    if (placed.has(id) || !inList.has(id)) return;
+    placed.add(id);
+    out.push({ id, depth });
+    for (const child of view.jobs.get(id).dependents || []) place(child, depth + 1);
+  };
+  for (const id of view.order) {
+    const job = view.jobs.get(id);
+    if (!job.parent_id || !inList.has(job.parent_id)) place(id, 0);
+  }
+  for (const id of view.order) place(id, 0);
+  return out;
+}
+
+function renderJobs() {
+  const body = $("job-rows");
+  const wanted = [];
+  for (const { id, depth } of treeOrder()) {
+    const job = view.jobs.get(id);
+    const row = rowOf(id) || newRow(id);
+    fillRow(row, job, depth);
+    wanted.push(row);
+    const follower = view.expanded.get(id);
+    if (follower) {
+      follower.update(job);
+      wanted.push(follower.row);
+    }
+  }
+  // Move only what is out of place: moving a node would lose an output panel's scroll position.
+  let cursor = body.firstChild;
+  for (const node of wanted) {
+    if (node === cursor) cursor = cursor.nextSibling;
+    else body.insertBefore(node, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+  $("empty").hidden = wanted.length > 0;
+  $("load-more").hidden = !view.cursor;
+}
+
+function newRow(id) {
+  const toggle = el("button", { type: "button", class: "job-toggle", "aria-expanded": "false" });
+  toggle.addEventListener("click", () => toggleDetail(id));
+  const row = el("tr", { class: "job-row", "data-id": id });
+  row.append(
+    el("td", { class: "cell-job" }, toggle),
+    el("td", { class: "params" }),
+    el("td", { class: "cell-state" }),
+    el("td", { class: "cell-created" }),
+    el("td", { class: "cell-started" }),
+    el("td", { class: "cell-duration" }),
+    el("td", { class: "cell-exit" }),
+  );
+  return row;
+}
+
+function fillRow(row, job, depth) {
+  const [jobCell, paramsCell, stateCell, createdCell, startedCell, durationCell, exitCell] = row.children;
+  const toggle = jobCell.firstChild;
+  toggle.replaceChildren(
+    el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
+    depth ? el("span", { class: "tree", text: "↳ " }) : "",
+    el("span", { class: "job-label", text: job.label || job.command }),
+  );
+  jobCell.style.paddingLeft = `${8 + depth * 22}px`;
+  const extra = [el("span", { class: "job-id", text: job.id })];
+  if (job.reason) extra.push(el("span", { class: "reason", text: job.reason }));
+  while (jobCell.childNodes.length > 1) jobCell.lastChild.remove();
+  jobCell.append(...extra);
+  row.dataset.state = job.state;
+  row.dataset.parent = job.parent_id || "";
+  row.dataset.depth = String(depth);
+  const params = job.params.join(" ");
+  paramsCell.replaceChildren(el("span", { text: params, title: params }));
+  if (stateCell.firstChild?.textContent !== job.state) {
+    stateCell.replaceChildren(el("span", { class: `badge ${job.state}`, text: job.state }));
+  }
+  createdCell.textContent = when(job.created_at);
+  createdCell.title = job.created_at;
+  startedCell.textContent = when(job.started_at);
+  startedCell.title = job.started_at || "";
+  durationCell.textContent = duration(job);
+  exitCell.textContent = job.exit_code ?? "";
+}
+
+// Running jobs' durations count up between refreshes.
+setInterval(() => {
+  for (const row of document.querySelectorAll('tr.job-row[data-state="running"]')) {
+    const job = view.jobs.get(row.dataset.id);
+    if (job) row.children[5].textContent = duration(job);
+  }
+}, 1000);
+
+// --- an expanded job -------------------------------------------------------------------------
+
+function toggleDetail(id) {
+  const row = rowOf(id);
+  const follower = view.expanded.get(id);
+  if (follower) {
+    follower.stop();
+    view.expanded.delete(id);
+    follower.row.remove();
+    row.classList.remove("expanded");
+    row.querySelector(".job-toggle").setAttribute("aria-expanded", "false");
+    return;
+  }
+  const opened = new OutputFollower(view.jobs.get(id));
+  view.expanded.set(id, opened);
+  row.after(opened.row);
+  row.classList.add("expanded");
+  row.querySelector(".job-toggle").setAttribute("aria-expanded", "true");
+  opened.poll();
+}
+
+const FIELDS = [
+  "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
+  "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
+  "attempt", "execution_arn", "output",
+];
+
+class OutputFollower {
+  constructor(job) {
+    this.job = job;
+    this.cursor = null;
+    this.complete = false;
+    this.lineCount = 0;
+    this.timer = null;
+    this.stopped = false;
+    this.fields = el("dl", { class: "fields" });
+    this.actions = el("div", { class: "detail-actions" });
+    this.status = el("span", { class: "output-status" });
+    this.counter = el("span", { class: "output-count" });
+    this.pre = el("pre", { class: "output", tabindex: "0", "aria-label": `Output of ${job.label}` });
+    const grid = el(
+      "div",
+      { class: "detail-grid" },
+      el("div", {}, this.fields, this.actions),
+      el("div", {}, el("div", { class: "output-head" }, this.status, this.counter), this.pre),
+    );
+    this.row = el("tr", { class: "detail", "data-detail-of": job.id }, el("td", { colspan: "7" }, grid));
+    this.update(job);
+  }
+
+  update(job) {
+    this.job = job;
+    this.fields.replaceChildren(
+      ...FIELDS.flatMap((name) => {
+        let value = job[name];
+        if (name === "output" && value) value = `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
+        if (Array.isArray(value)) value = value.join(" ");
+        return [el("dt", { text: name }), el("dd", { "data-field": name, text: value ?? "–" })];
+      }),
+    );
+    const buttons = [];
+    if (OPEN_STATES.has(job.state)) {
+      buttons.push(el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() }));
+    } else {
+      buttons.push(el("button", { type: "button", text: "Retry", onclick: () => this.retry() }));
+    }
+    this.actions.replaceChildren(...buttons);
+    this.showStatus();
+  }
+
+  showStatus() {
+    if (this.complete) this.status.textContent = "complete";
+    else if (this.job.state === "pending") this.status.textContent = "waiting for the job to start…";
+    else this.status.textContent = "streaming…";
+    this.counter.textContent = `${this.lineCount} lines`;
+  }
+
+  async poll() {
+    if (this.stopped) return;
+    try {
+      const query = this.cursor ? `?cursor=${encodeURIComponent(this.cursor)}` : "";
+      const page = await api("GET", `jobs/${this.job.id}/output${query}`);
+      this.append(page.lines);
+      this.cursor = page.next_cursor || this.cursor;
+      this.complete = page.complete;
+      this.showStatus();
+      if (page.complete) this.update(await api("GET", `jobs/${this.job.id}`));
+      if (page.complete) return;
+      // A long backlog comes in pages: fetch the next one at once.
+      if (page.lines.length >= 1000) return this.poll();
+    } catch (error) {
+      if (error instanceof ApiUnreachable) showError(error.message);
+    }
+    this.timer = setTimeout(() => this.poll(), OUTPUT_POLL_MS);
+  }
+
+  append(lines) {
+    if (!lines.length) return;
+    const pre = this.pre;
+    // Stay at the bottom unless the user scrolled up to read.
+    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    pre.append(document.createTextNode(`${lines.join("\n")}\n`));
+    this.lineCount += lines.length;
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  }
+
+  async cancel() {
+    try {
+      const job = await api("POST", `jobs/${this.job.id}/cancel`);
+      view.jobs.set(job.id, job);
+      renderJobs();
+      refresh();
+    } catch (error) {
+      alert(`Could not cancel: ${error.message}`);
+    }
+  }
+
+  async retry() {
+    try {
+      const job = await api("POST", "jobs", { command: this.job.command, params: this.job.params });
+      await showNewJob(job);
+    } catch (error) {
+      alert(`Could not retry: ${error.message}`);
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}
+
+// --- refreshing ------------------------------------------------------------------------------
+
+function refreshSeconds() {
+  const fromUrl = Number(new URLSearchParams(location.search).get("refresh"));
+  if (fromUrl > 0) return fromUrl;
+  return Number(localStorage.getItem(REFRESH_KEY)) || 10;
+}
+
+function scheduleRefresh() {
+  clearInterval(view.refreshTimer);
+  view.refreshTimer = setInterval(refresh, refreshSeconds() * 1000);
+  const select = $("refresh-interval");
+  const seconds = String(refreshSeconds());
+  if (![...select.options].some((o) => o.value === seconds)) select.append(el("option", { value: seconds, text: `${seconds} s` }));
+  select.value = seconds;
+}
+
+$("refresh-interval").addEventListener("change", (event) => {
+  localStorage.setItem(REFRESH_KEY, event.target.value);
+  const url = new URL(location.href);
+  url.searchParams.delete("refresh");
+  history.replaceState(null, "", url);
+  scheduleRefresh();
+});
+$("refresh-now").addEventListener("click", refresh);
+$("load-more").addEventListener("click", () => {
+  view.wanted += PAGE_SIZE;
+  refresh();
+});
+for (const id of ["filter-state", "filter-command"]) {
+  $(id).addEventListener("change", () => {
+    view.wanted = PAGE_SIZE;
+    refresh();
+  });
+}
+$("filters").addEventListener("submit", (event) => event.preventDefault());
+
+async function start() {
+  takeTokenFromUrl();
+  if (!sessionStorage.getItem(TOKEN_KEY)) {
+    askForToken("This page needs the token that make run printed (it is in the URL it prints).");
+    return;
+  }
+  try {
+    await loadDefinitions();
+  } catch (error) {
+    if (error.message !== "token refused") showError(`${error.message}. Reload to try again.`);
+    return;
+  }
+  $("app").hidden = false;
+  await refresh();
+  scheduleRefresh();
+}
+
+start();

@@ -1,0 +1,267 @@
+"""The back-office page in a real browser: headless Chromium from Debian, driven by Playwright."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from jobs_local.process import StackProcess
+from tests.e2e.conftest import Http
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "overview.png"
+# Without the background-networking flags Chromium keeps trying to reach the internet, which is closed here.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` (.ci/run does it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, local_stack: StackProcess) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # A short refresh interval keeps the tests quick; the default is checked on its own.
+    page.goto(f"{local_stack.url}/?refresh=1#token={local_stack.token}")
+    expect(page.locator("#definitions li").first).to_be_visible()
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def definition(page: Page, key: str):
+    return page.locator(f'li.definition[data-key="{key}"]')
+
+
+def job_row(page: Page, label: str):
+    return page.locator(
+        "tr.job-row", has=page.locator(".job-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    ).first
+
+
+def test_the_token_leaves_the_address_bar_and_stays_for_the_session(page: Page, local_stack: StackProcess):
+    assert "token" not in page.url
+    assert page.evaluate("sessionStorage.getItem('jobs.token')") == local_stack.token
+    page.reload()
+    expect(page.locator("#definitions li").first).to_be_visible()
+
+
+def test_without_a_token_the_page_asks_for_one(browser: Browser, local_stack: StackProcess):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(local_stack.url + "/")
+    dialog = page.locator("#token-dialog")
+    expect(dialog).to_be_visible()
+    page.fill("#token-input", "wrong")
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("#token-why")).to_contain_text("refused")
+    page.fill("#token-input", local_stack.token)
+    page.click("#token-form button[type=submit]")
+    expect(page.locator("#definitions li").first).to_be_visible()
+    context.close()
+
+
+def test_configured_jobs_show_label_desc_command_and_depending_jobs(page: Page):
+    seed = definition(page, "import_solr")
+    expect(seed.locator(".label")).to_have_text("Import from eZ")
+    expect(seed.locator(".desc")).to_have_text("Starts import from a remote system")
+    expect(seed.locator(".cmd")).to_have_text("silver:import tmp")
+    expect(seed.locator(".then")).to_contain_text("Index econtent tmp cores")
+    expect(seed.get_by_role("button", name="Start")).to_be_visible()
+
+
+def test_start_import_solr_and_follow_it_to_index_solr(page: Page):
+    definition(page, "import_solr").get_by_role("button", name="Start").click()
+    row = job_row(page, "Import from eZ")
+    # At once, before the next refresh.
+    expect(page.locator("tr.job-row").first.locator(".job-label")).to_have_text("Import from eZ", timeout=1500)
+    expect(row.locator(".badge")).to_have_text("finished", timeout=30_000)
+    expect(row.locator(".cell-exit")).to_have_text("0")
+
+    child = job_row(page, "Index econtent tmp cores")
+    expect(child).to_have_attribute("data-parent", row.get_attribute("data-id"))
+    expect(child.locator(".tree")).to_be_visible()
+    expect(child.locator(".badge")).to_have_text("finished", timeout=30_000)
+
+    row.locator(".job-toggle").click()
+    detail = page.locator(f'tr.detail[data-detail-of="{row.get_attribute("data-id")}"]')
+    output = detail.locator("pre.output")
+    expect(output).to_contain_text("importing 60 products from sample-erp into area 'tmp'")
+    expect(output).to_contain_text("import finished: 59 imported, 1 skipped")
+    expect(detail.locator('dd[data-field="state"]')).to_have_text("finished")
+    expect(detail.get_by_role("button", name="Retry")).to_be_visible()
+
+
+def test_a_running_job_shows_its_output_growing_then_cancel(page: Page):
+    definition(page, "sleeper").get_by_role("button", name="Start").click()
+    row = job_row(page, "Sleeper")
+    expect(row.locator(".badge")).to_have_text("running", timeout=15_000)
+    row.locator(".job-toggle").click()
+    detail = page.locator(f'tr.detail[data-detail-of="{row.get_attribute("data-id")}"]')
+    output = detail.locator("pre.output")
+    expect(output).to_contain_text("second 1/20", timeout=10_000)
+    first_duration = row.locator(".cell-duration").inner_text()
+    expect(output).to_contain_text("second 3/20", timeout=10_000)
+    assert row.locator(".cell-duration").inner_text() != first_duration, "the duration counts while it runs"
+    # The row stays expanded across refreshes (every second here).
+    page.wait_for_timeout(2500)
+    expect(detail).to_be_visible()
+    expect(row.locator(".job-toggle")).to_have_attribute("aria-expanded", "true")
+    detail.get_by_role("button", name="Cancel").click()
+    expect(row.locator(".badge")).to_have_text("canceled", timeout=10_000)
+    expect(output).to_contain_text("[job system] stopping the command: the job was canceled", timeout=15_000)
+    assert "second 20/20" not in output.inner_text()
+
+
+def test_a_failing_job_shows_failed_its_exit_code_and_canceled_dependents(page: Page):
+    definition(page, "failing_check").get_by_role("button", name="Start").click()
+    row = job_row(page, "Failing check")
+    expect(row.locator(".badge")).to_have_text("failed", timeout=30_000)
+    expect(row.locator(".cell-exit")).to_have_text("7")
+    child = job_row(page, "After the check")
+    expect(child.locator(".badge")).to_have_text("canceled", timeout=15_000)
+    expect(child.locator(".reason")).to_contain_text("not run: job")
+    expect(child.locator(".reason")).to_contain_text("ended failed")
+    grandchild = job_row(page, "Two levels down")
+    expect(grandchild.locator(".badge")).to_have_text("canceled")
+    assert int(grandchild.get_attribute("data-depth")) == 2
+
+
+def test_output_is_text_never_html(page: Page):
+    definition(page, "prints_html").get_by_role("button", name="Start").click()
+    row = job_row(page, "Prints HTML")
+    expect(row.locator(".badge")).to_have_text("finished", timeout=30_000)
+    row.locator(".job-toggle").click()
+    output = page.locator(f'tr.detail[data-detail-of="{row.get_attribute("data-id")}"] pre.output')
+    expect(output).to_contain_text("<script>window.pwned = 1</script>")
+    expect(output).to_contain_text("<b>not bold</b>")
+    assert output.locator("b, script").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_retry_starts_the_same_command_again(page: Page, http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["retry me"]})
+    http.wait(job["id"])
+    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
+    row.locator(".job-toggle").click()
+    page.locator(f'tr.detail[data-detail-of="{job["id"]}"]').get_by_role("button", name="Retry").click()
+    newest = page.locator("tr.job-row").first
+    expect(newest).not_to_have_attribute("data-id", job["id"])
+    expect(newest.locator(".params")).to_have_text("retry me")
+    expect(newest.locator(".badge")).to_have_text("finished", timeout=30_000)
+
+
+def test_filters_and_load_more(page: Page, http: Http):
+    _, failed = http("POST", "/jobs", {"command": "demo:fail"})
+    http.wait(failed["id"])
+    page.select_option("#filter-state", "failed")
+    expect(page.locator(f'tr.job-row[data-id="{failed["id"]}"]')).to_be_visible()
+    states = page.locator("tr.job-row").evaluate_all("rows => rows.map(r => r.dataset.state)")
+    assert set(states) == {"failed"}
+    page.select_option("#filter-state", "")
+    page.fill("#filter-command", "demo:echo")
+    page.locator("#filter-command").dispatch_event("change")
+    expect(page.locator('tr.job-row[data-state="failed"]')).to_have_count(0)
+    for i in range(55):
+        http("POST", "/jobs", {"command": "demo:echo", "params": [f"many {i}"]})
+    page.click("#refresh-now")
+    expect(page.locator("#load-more")).to_be_visible(timeout=10_000)
+    before = page.locator("tr.job-row").count()
+    page.click("#load-more")
+    expect(page.locator("tr.job-row")).not_to_have_count(before)
+    assert page.locator("tr.job-row").count() > before
+
+
+def test_auto_update_every_10_seconds_by_default_and_an_error_banner(browser: Browser, local_stack: StackProcess):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{local_stack.url}/#token={local_stack.token}")
+    expect(page.locator("#refresh-interval")).to_have_value("10")
+    expect(page.locator("#updated")).to_have_text(re.compile(r"^updated \d\d:\d\d:\d\d$"))
+    # The API goes away: the banner says so; it comes back: the banner goes.
+    # Refreshing keeps the reader's place on the page.
+    page.evaluate("window.scrollTo(0, 400)")
+    scrolled = page.evaluate("window.scrollY")
+    page.click("#refresh-now")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.scrollY") == scrolled
+    page.route("**/jobs?*", lambda route: route.abort())
+    page.click("#refresh-now")
+    expect(page.locator("#error-banner")).to_be_visible()
+    expect(page.locator("#error-banner")).to_contain_text("cannot reach the job API")
+    page.unroute("**/jobs?*")
+    page.click("#refresh-now")
+    expect(page.locator("#error-banner")).to_be_hidden()
+    context.close()
+
+
+def test_an_expanded_job_with_10000_lines_stays_readable(page: Page, http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:lines", "params": ["10000"]})
+    http.wait(job["id"])
+    page.click("#refresh-now")
+    page.locator(f'tr.job-row[data-id="{job["id"]}"] .job-toggle').click()
+    detail = page.locator(f'tr.detail[data-detail-of="{job["id"]}"]')
+    expect(detail.locator(".output-count")).to_have_text("10000 lines", timeout=30_000)
+    expect(detail.locator(".output-status")).to_have_text("complete")
+    output = detail.locator("pre.output")
+    text = output.inner_text().splitlines()
+    assert text[0] == "line 00001 of 10000" and text[-1] == "line 10000 of 10000" and len(text) == 10_000
+    # It follows the end: the last line is in view.
+    assert output.evaluate("pre => pre.scrollHeight - pre.scrollTop - pre.clientHeight") < 10
+
+
+def test_the_output_keeps_its_place_when_the_user_scrolls_up(page: Page, http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:lines", "params": ["400", "40"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+    page.click("#refresh-now")
+    page.locator(f'tr.job-row[data-id="{job["id"]}"] .job-toggle').click()
+    output = page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')
+    expect(output).to_contain_text("line 00100 of 400", timeout=15_000)
+    output.evaluate("pre => { pre.scrollTop = 0; }")
+    expect(output).to_contain_text("line 00200 of 400", timeout=15_000)
+    assert output.evaluate("pre => pre.scrollTop") == 0, "new lines pulled the reader away from what they read"
+    output.evaluate("pre => { pre.scrollTop = pre.scrollHeight; }")
+    expect(output).to_contain_text("line 00400 of 400", timeout=20_000)
+    assert output.evaluate("pre => pre.scrollHeight - pre.scrollTop - pre.clientHeight") < 10
+
+
+def test_screenshot_of_the_overview_with_an_expanded_job(browser: Browser, local_stack: StackProcess, http: Http):
+    _, failed = http("POST", "/job-definitions/failing_check/start")
+    http.wait(failed["id"])
+    _, job = http("POST", "/job-definitions/import_solr/start")
+    http.wait(job["dependents"][0])
+    _, running = http("POST", "/job-definitions/sleeper/start")
+    http.wait(running["id"], until=lambda j: j["state"] == "running")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{local_stack.url}/#token={local_stack.token}")
+    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+    row.locator(".job-toggle").click()
+    expect(page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')).to_contain_text("import finished")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    context.close()
+    assert SCREENSHOT.stat().st_size > 10_000
+    http("POST", f"/jobs/{running['id']}/cancel")
