@@ -28,6 +28,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"job_id": event["job_id"], "started": started}
     if action == "close":
         job = system.close_job(event["job_id"], JobState(event["state"]), _reason(event.get("error")))
+    elif action == "abandon_dependents":
+        job = system.get_job(event["job_id"])
+        system.abandon_dependents(job, _reason(event.get("error")) or "could not be started")
     elif action == "cancel_dependents":
         job = system.get_job(event["job_id"])
         system.cancel_dependents(job)

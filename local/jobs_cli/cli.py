@@ -258,8 +258,23 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Everything after `--` is a param of `jobs run`, even if it looks like an option."""
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    the_parser = parser()
+    args = the_parser.parse_args(argv)
+    if extra:
+        if args.action != "run":
+            the_parser.error("only `jobs run` takes params after --")
+        args.params += extra
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(list(sys.argv[1:] if argv is None else argv))
     try:
         commands = Commands(ApiClient.from_environment(args.url, args.token), args.json)
         return getattr(commands, args.action.replace("-", "_"))(args)

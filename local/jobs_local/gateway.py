@@ -67,7 +67,10 @@ class Gateway:
                 gateway.log(f"{method} {self.path} {status} {(time.monotonic() - started) * 1000:.0f} ms")
 
             def _respond(self, method: str, path: str, query: str) -> int:
-                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    return self._send_json(HTTPStatus.BAD_REQUEST, "Content-Length is not a number")
                 if length > MAX_BODY:
                     return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
                 body = self.rfile.read(length) if length else None

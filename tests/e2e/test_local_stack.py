@@ -1,5 +1,6 @@
 """`make run`'s stack over HTTP: the seed's example, live output, cancel, auth, schedule, clean stop."""
 
+import json
 import os
 import subprocess
 import sys
@@ -48,9 +49,15 @@ def test_cancel_a_running_job(http: Http):
     http.wait(job["id"], until=lambda j: j["state"] == "running")
     status, canceled = http("POST", f"/jobs/{job['id']}/cancel")
     assert status == 202 and canceled["state"] == "canceled"
-    time.sleep(2.5)
-    _, page = http("GET", f"/jobs/{job['id']}/output")
-    assert page["lines"][-1] == "[job system] stopping the command: the job was canceled"
+    lines, cursor, deadline = [], None, time.monotonic() + 30
+    while time.monotonic() < deadline:  # complete once the runner has stopped the command and saved its output
+        _, page = http("GET", f"/jobs/{job['id']}/output", **({"cursor": cursor} if cursor else {}))
+        lines += page["lines"]
+        cursor = page["next_cursor"] or cursor
+        if page["complete"]:
+            break
+        time.sleep(0.3)
+    assert lines[-1] == "[job system] stopping the command: the job was canceled"
     assert http.job(job["id"])["state"] == "canceled"
 
 
@@ -127,3 +134,45 @@ def test_a_bad_config_stops_make_run_with_the_reason(tmp_path):
     with pytest.raises(RuntimeError) as error:
         stack.start()
     assert f"{bad}: jobs.nightly: unknown command 'silver:imprt'" in str(error.value)
+
+
+def _cli(stack: StackProcess, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "JOBS_URL": stack.url, "JOBS_TOKEN": stack.token}
+    return subprocess.run(
+        [sys.executable, "-m", "jobs_cli.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_cli_lists_shows_logs_cancels_and_cleans_up(local_stack: StackProcess, http: Http):
+    definitions = _cli(local_stack, "definitions")
+    assert definitions.returncode == 0
+    assert "import_solr" in definitions.stdout and "└ index_solr" in definitions.stdout
+
+    started = _cli(local_stack, "run", "demo:echo", "--", "-n", "two words")
+    assert started.returncode == 0
+    job_id = started.stdout.strip()
+    http.wait(job_id)
+    assert _cli(local_stack, "logs", job_id).stdout.splitlines() == ["-n", "two words"]
+    shown = _cli(local_stack, "--json", "show", job_id)
+    assert json.loads(shown.stdout)["state"] == "finished"
+    listed = _cli(local_stack, "list", "--command", "demo:echo", "--state", "finished")
+    assert job_id in listed.stdout
+
+    sleeper = _cli(local_stack, "run", "demo:sleep", "30").stdout.strip()
+    http.wait(sleeper, until=lambda j: j["state"] == "running")
+    assert _cli(local_stack, "cancel", sleeper).returncode == 0
+    assert http.job(sleeper)["state"] == "canceled"
+    again = _cli(local_stack, "cancel", sleeper)
+    assert again.returncode == 2 and "is canceled" in again.stderr
+
+    cleaned = _cli(local_stack, "--json", "clean-up", "--per-call", "1", "--max-retention", "1 sec")
+    assert cleaned.returncode == 0 and len(json.loads(cleaned.stdout)["deleted"]) == 1
+    refused = _cli(local_stack, "run", "rm", "--", "-rf", "/")
+    assert refused.returncode == 2 and "not in the allow-list" in refused.stderr
+
+
+def test_the_cli_says_when_there_is_no_stack(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("JOBS_URL", "JOBS_TOKEN")}
+    env["XDG_STATE_HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "jobs_cli.cli", "list"], env=env, capture_output=True, text=True)
+    assert result.returncode == 3 and "make run" in result.stderr

@@ -3,20 +3,17 @@
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
-
-CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "jobs.test.yaml"
-TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete"}
+from tests.jobs_api import CONFIG, JobApi
 
 
-class Api:
+class Api(JobApi):
     """Calls the API function with the proxy events that API Gateway sends."""
 
     def __init__(self, stack: LocalStack):
@@ -30,21 +27,6 @@ class Api:
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
         return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        status, job = self("GET", f"/jobs/{job_id}")
-        assert status == 200, job
-        return job
-
-    def wait(self, job_id: str, until: Callable[[dict], bool] = lambda j: j["state"] in TERMINAL, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if until(job):
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s")
-            time.sleep(0.3)
 
     def output(self, job_id: str) -> list[str]:
         """Every line, following the cursor until the API says the output is complete."""

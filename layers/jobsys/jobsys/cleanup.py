@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from jobsys.durations import parse_duration
-from jobsys.errors import InvalidRequest
+from jobsys.errors import InvalidRequest, JobNotFound
 from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso, utc_now
 from jobsys.system import JobSystem
 
@@ -80,12 +80,21 @@ def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport) -> No
             status = _execution_status(system, job)
             if status == "RUNNING":
                 continue
-            if status is None and job.parent_id:
+            if status is None and job.parent_id and not _parent_gave_up(system, job, now):
                 continue  # a dependent waits for its parent's execution to start it
             reason = f"its execution {'never started' if status is None else 'ended ' + status} without reporting"
             closed = system.close_job(job.id, JobState.INCOMPLETE, reason)
             if closed.state == JobState.INCOMPLETE:
                 report.marked_incomplete.append(job.id)
+
+
+def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:
+    """A parent closed for a while has started its dependents or never will."""
+    try:
+        parent = system.store.get(job.parent_id or "")
+    except JobNotFound:
+        return True
+    return bool(parent.closed_at) and now - parse_iso(parent.closed_at) > ORPHAN_GRACE
 
 
 def _execution_status(system: JobSystem, job: Job) -> str | None:

@@ -135,6 +135,12 @@ class JobSystem:
         self.cancel_dependents(job)
         return job
 
+    def abandon_dependents(self, job: Job, reason: str) -> None:
+        """Dependents that could not be started are closed incomplete, with theirs below them canceled."""
+        for child in self.store.get_many(job.dependents).values():
+            if child.state == JobState.PENDING:
+                self.close_job(child.id, JobState.INCOMPLETE, f"its execution could not be started: {reason}")
+
     def cancel_dependents(self, job: Job) -> list[Job]:
         """Records the dependents of a job that did not finish as canceled, all the way down."""
         if job.state in OPEN_STATES or job.state == JobState.FINISHED or not job.dependents:

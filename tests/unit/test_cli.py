@@ -1,0 +1,32 @@
+import pytest
+
+from jobs_cli.cli import parse, parser
+from jobs_cli.client import ApiClient
+
+
+def test_the_local_stack_gets_the_token_and_a_deployed_api_gets_sigv4(monkeypatch):
+    local = ApiClient("http://127.0.0.1:3000", token="t")
+    assert not local.sign
+    deployed = ApiClient("https://abc123.execute-api.eu-west-1.amazonaws.com/v1")
+    assert deployed.sign and deployed.region == "eu-west-1"
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    headers = deployed._signed("GET", deployed.url + "/jobs?limit=5", None, {"Content-Type": "application/json"})
+    authorization = headers["Authorization"]
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/eu-west-1/execute-api/aws4_request" in authorization
+    assert "X-Amz-Date" in headers
+
+
+def test_params_that_look_like_options_go_after_a_double_dash():
+    args = parse(["run", "demo:echo", "--follow", "--", "-rf", "--all"])
+    assert (args.command_name, args.params, args.follow) == ("demo:echo", ["-rf", "--all"], True)
+    args = parse(["run", "demo:echo", "a", "b"])
+    assert args.params == ["a", "b"] and not args.follow
+
+
+def test_unknown_subcommands_are_usage_errors():
+    with pytest.raises(SystemExit) as exit_info:
+        parser().parse_args(["explode"])
+    assert exit_info.value.code == 2
