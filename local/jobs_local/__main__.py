@@ -27,7 +27,6 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto").setLevel(logging.ERROR)
     port = int(os.environ.get("PORT", "3000"))
-    token = os.environ.get("JOBS_TOKEN") or secrets.token_urlsafe(24)
     config = Path(os.environ["JOBS_CONFIG"]).resolve() if os.environ.get("JOBS_CONFIG") else None
     log_dir = ROOT / ".local-stack"
     log_dir.mkdir(exist_ok=True)
@@ -57,8 +56,10 @@ def main() -> int:
         stack.stop()
         print(f"make run: could not start: {exc}", file=sys.stderr)
         return 1
+    # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it.
+    token = stack.back_office_token(os.environ.get("JOBS_TOKEN") or secrets.token_urlsafe(24))
     try:
-        gateway = Gateway(stack.routes, stack.invoke_function, token, port, log=say).start()
+        gateway = Gateway(stack.routes, stack.invoke_function, port, log=say).start()
     except OSError as exc:
         stack.stop()
         print(

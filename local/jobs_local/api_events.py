@@ -16,7 +16,11 @@ class Route(NamedTuple):
     method: str  # or ANY
     path: str  # the API resource, e.g. /{proxy+}
     target: str  # the function
-    public: bool = False  # no authorizer
+    authorizer: str | None = None  # the authorizer function; None for a public route
+
+    @property
+    def public(self) -> bool:
+        return self.authorizer is None
 
 
 def match_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:

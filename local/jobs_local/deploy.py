@@ -84,6 +84,7 @@ def deploy(
         if resource["Type"] == "AWS::StepFunctions::StateMachine":
             _fold_substitutions(resource["Properties"])
     _leave_out_api_gateway(cfn_template)
+    created_apart = _create_secrets(session, stack_name, cfn_template)
 
     cfn = session.client("cloudformation")
     # moto skips the resources it does not model (the bucket policy); they only matter in AWS.
@@ -99,7 +100,7 @@ def deploy(
         raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}")
     _hand_state_machines_to_interpreter(session)
     resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources} | created_apart
     types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
 
     functions: dict[str, FunctionCode] = {}
@@ -138,21 +139,56 @@ def _leave_out_api_gateway(template: dict[str, Any]) -> None:
         del outputs[name]
 
 
-def api_routes(sam: dict[str, Any]) -> list[Route]:
-    """A route to the function's logical id for every Api event in the SAM template.
+def api_routes(sam: dict[str, Any], api: str) -> list[Route]:
+    """The routes of one API of the SAM template (by logical id), from its functions' Api events.
 
-    Public routes are those whose event turns the API's authorizer off (`Authorizer: NONE`).
+    A route's authorizer is the function of the API's Lambda authorizer, or None where the event
+    turns it off (`Authorizer: NONE`).
     """
+    auth = sam["Resources"][api]["Properties"].get("Auth") or {}
     routes = []
     for logical_id, resource in sam["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         for event in (resource["Properties"].get("Events") or {}).values():
-            if event["Type"] == "Api":
-                props = event["Properties"]
-                public = (props.get("Auth") or {}).get("Authorizer") == "NONE"
-                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, public))
+            props = event["Properties"]
+            if event["Type"] != "Api" or props.get("RestApiId") != {"Ref": api}:
+                continue
+            name = (props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+            authorizer = None
+            if name and name != "NONE":
+                function_arn = auth["Authorizers"][name]["FunctionArn"]
+                authorizer = function_arn["Fn::GetAtt"][0] if isinstance(function_arn, dict) else function_arn
+            routes.append(Route(props["Method"].upper(), props["Path"], logical_id, authorizer))
     return routes
+
+
+def _create_secrets(session: Any, stack_name: str, template: dict[str, Any]) -> dict[str, str]:
+    """moto's CloudFormation has no AWS::SecretsManager::Secret: each is created through the Secrets
+    Manager API (a generated value as GenerateSecretString asks), and Refs to it become its ARN."""
+    secrets = session.client("secretsmanager")
+    created: dict[str, str] = {}
+    for logical_id, resource in list(template["Resources"].items()):
+        if resource["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        props = resource.get("Properties", {})
+        value = props.get("SecretString")
+        if value is None:
+            spec = props.get("GenerateSecretString", {})
+            value = secrets.get_random_password(
+                PasswordLength=int(spec.get("PasswordLength", 32)),
+                ExcludePunctuation=bool(spec.get("ExcludePunctuation", False)),
+            )["RandomPassword"]
+        arn = secrets.create_secret(Name=f"{stack_name}-{logical_id}", SecretString=value)["ARN"]
+        created[logical_id] = arn
+        del template["Resources"][logical_id]
+    if created:
+        text = json.dumps(template)
+        for logical_id, arn in created.items():
+            text = text.replace(json.dumps({"Ref": logical_id}), json.dumps(arn))
+        template.clear()
+        template.update(json.loads(text))
+    return created
 
 
 def _hand_state_machines_to_interpreter(session: Any) -> None:

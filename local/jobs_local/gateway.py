@@ -4,7 +4,7 @@ to the function the template routes it to, and the function's answer becomes the
 from __future__ import annotations
 
 import base64
-import hmac
+import fnmatch
 import json
 import threading
 import time
@@ -14,9 +14,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobs_local.api_events import Route, match_route, proxy_event
+from jobs_local.api_events import STAGE, Route, match_route, proxy_event
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
+AUTHORIZER_TTL = 300  # seconds, the template's ReauthorizeEvery
+REGION, ACCOUNT = "us-east-1", "123456789012"
+
+
+def _allows(policy: dict[str, Any], method_arn: str) -> bool:
+    for statement in (policy.get("policyDocument") or {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        for resource in [resources] if isinstance(resources, str) else resources:
+            if statement.get("Effect") == "Allow" and fnmatch.fnmatchcase(method_arn, resource):
+                return True
+    return False
 
 
 class Gateway:
@@ -24,13 +35,12 @@ class Gateway:
         self,
         routes: list[Route],
         invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
-        token: str,
         port: int,
         log: Callable[[str], None] | None = None,
     ):
         self.routes = routes
         self.invoke = invoke
-        self.token = token
+        self.decisions: dict[tuple[str, str], tuple[bool, float]] = {}
         self.log = log or (lambda line: None)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
@@ -45,9 +55,25 @@ class Gateway:
         self.server.shutdown()
         self.server.server_close()
 
-    def authorized(self, header: str | None) -> bool:
-        scheme, _, given = (header or "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+    def authorize(self, route: Route, method: str, path: str, header: str | None) -> HTTPStatus | None:
+        """Asks the route's token authorizer, as API Gateway does; None when the request may pass."""
+        if route.authorizer is None:
+            return None
+        if not header:  # API Gateway refuses without calling the authorizer
+            return HTTPStatus.UNAUTHORIZED
+        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{method}{path}"
+        key = (route.authorizer, header)
+        cached = self.decisions.get(key)
+        if cached is None or cached[1] < time.monotonic():
+            try:
+                policy = self.invoke(
+                    route.authorizer, {"type": "TOKEN", "authorizationToken": header, "methodArn": method_arn}
+                )
+            except RuntimeError:  # the authorizer said Unauthorized (or failed): a 401, never cached
+                return HTTPStatus.UNAUTHORIZED
+            cached = (_allows(policy, method_arn), time.monotonic() + AUTHORIZER_TTL)
+            self.decisions[key] = cached
+        return None if cached[0] else HTTPStatus.FORBIDDEN
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -75,15 +101,12 @@ class Gateway:
                     return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
                 body = self.rfile.read(length) if length else None
                 found = match_route(gateway.routes, "GET" if method == "HEAD" else method, path)
-                public = found is not None and found[0].public
-                # As API Gateway does, an unauthorized caller learns nothing, not even which routes exist.
-                if not public and not gateway.authorized(self.headers.get("Authorization")):
-                    return self._send_json(
-                        HTTPStatus.UNAUTHORIZED, "missing or wrong token: send Authorization: Bearer <token>"
-                    )
                 if found is None:
                     return self._send_json(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
                 route, params = found
+                refused = gateway.authorize(route, method, path, self.headers.get("Authorization"))
+                if refused is not None:
+                    return self._send_json(refused, "missing or wrong token: send Authorization: Bearer <token>")
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
                 event = proxy_event(method, path, route.path, params, query, headers, body, self.client_address[0])
                 try:

@@ -23,6 +23,10 @@ from jobs_local.lambda_runtime import LambdaRuntime
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 CONFIG_LAYER = "ConfigLayer"
+# The API served on 127.0.0.1: the back-office API, whose bearer token a local client can send
+# (the other API checks SigV4 signatures, which only AWS can verify).
+LOCAL_API = "BackOfficeApi"
+TOKEN_SECRET = "BackOfficeToken"
 
 
 def free_port() -> int:
@@ -76,9 +80,10 @@ class LocalStack:
         self.stack = deploy(self.session(), template, self.stack_name, self.parameters, overrides)
         for name, code in self.stack.functions.items():
             self.runtime.register(name, code)
+        physical = self.stack.physical_ids
         self.routes = [
-            route._replace(target=self.stack.physical_ids[route.target])
-            for route in api_routes(load_template(template))
+            route._replace(target=physical[route.target], authorizer=route.authorizer and physical[route.authorizer])
+            for route in api_routes(load_template(template), LOCAL_API)
         ]
         return self
 
@@ -119,6 +124,14 @@ class LocalStack:
         if service not in self._clients:
             self._clients[service] = self.session().client(service)
         return self._clients[service]
+
+    def back_office_token(self, value: str | None = None) -> str:
+        """The page's bearer token, from its secret; `value` replaces it first."""
+        secrets = self.client("secretsmanager")
+        secret_id = self.physical_id(TOKEN_SECRET)
+        if value:
+            secrets.put_secret_value(SecretId=secret_id, SecretString=value)
+        return secrets.get_secret_value(SecretId=secret_id)["SecretString"]
 
     def physical_id(self, logical_id: str) -> str:
         assert self.stack is not None

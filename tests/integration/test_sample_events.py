@@ -42,3 +42,28 @@ def test_job_state_event_needs_a_known_job(stack: LocalStack):
 def test_cleanup_event_runs_the_clean_up(stack: LocalStack):
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert set(report) == {"deleted", "kept_for_open_dependents", "marked_incomplete"}
+
+
+def test_the_authorizer_refuses_a_wrong_token_and_allows_the_right_one(stack: LocalStack):
+    event = json.loads((EVENTS / "authorizer.json").read_text())
+    with pytest.raises(RuntimeError, match="Unauthorized"):
+        stack.invoke("TokenAuthorizerFunction", event)
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.physical_id("BackOfficeToken"))
+    token = secret["SecretString"]
+    assert len(token) == 40
+    policy = stack.invoke("TokenAuthorizerFunction", {**event, "authorizationToken": f"Bearer {token}"})
+    statement = policy["policyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Allow"
+    assert statement["Resource"][0].startswith("arn:aws:execute-api:us-east-1:123456789012:abc123def4/v1/")
+    with pytest.raises(RuntimeError, match="Unauthorized"):
+        stack.invoke("TokenAuthorizerFunction", {**event, "authorizationToken": token})  # no Bearer
+
+
+def test_the_page_is_served_under_the_stage_when_deployed(stack: LocalStack):
+    event = json.loads((EVENTS / "api_page.json").read_text())
+    response = stack.invoke("ApiFunction", event)
+    assert response["statusCode"] == 200
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()} | (response.get("headers") or {})
+    assert headers["Content-Type"].startswith("text/html")
+    assert '<base href="/v1/">' in response["body"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]

@@ -80,8 +80,9 @@ def test_execution_arns_are_known_before_the_execution_starts():
 
 
 def test_routes_match_as_api_gateway_matches_them():
-    page, asset = Route("GET", "/", "f", public=True), Route("GET", "/static/{asset}", "f", public=True)
-    api = Route("ANY", "/{proxy+}", "f")
+    page, asset = Route("GET", "/", "f"), Route("GET", "/static/{asset}", "f")
+    api = Route("ANY", "/{proxy+}", "f", authorizer="token-authorizer")
+    assert page.public and not api.public
     routes = [api, page, asset]
     assert match_route(routes, "GET", "/") == (page, {})
     assert match_route(routes, "GET", "/static/app.js") == (asset, {"asset": "app.js"})

@@ -34,9 +34,20 @@ def _asset(name: str, cache: str) -> Response[str]:
     )
 
 
+def _base_path() -> str:
+    """Behind API Gateway's own domain the stage is part of the path (/v1/); elsewhere it is not."""
+    event = router.current_event
+    host = (event.headers or {}).get("Host") or (event.headers or {}).get("host") or ""
+    stage = event.request_context.stage
+    return f"/{stage}/" if host.endswith(".amazonaws.com") and stage else "/"
+
+
 @router.get("/", include_in_schema=False)
 def page() -> Response[str]:
-    return _asset("index.html", "no-cache")
+    response = _asset("index.html", "no-cache")
+    # Relative URLs (static/app.js, jobs, ...) then resolve under the stage, with or without a trailing slash.
+    response.body = response.body.replace('<base href="/">', f'<base href="{_base_path()}">', 1)
+    return response
 
 
 @router.get("/static/<asset>", include_in_schema=False)

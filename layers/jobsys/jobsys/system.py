@@ -47,7 +47,7 @@ class JobSystem:
     # --- starting -----------------------------------------------------------------------------
 
     def start_definition(self, key: str) -> Job:
-        return self.start(self.config.definition(key).to_spec())
+        return self.start_job(self.config.definition(key).to_spec())
 
     def start_command(
         self,
@@ -58,9 +58,9 @@ class JobSystem:
         runner: Runner | None = None,
         max_runtime: int | None = None,
     ) -> Job:
-        return self.start(self.config.spec_for_command(command, params, depending_jobs, label, runner, max_runtime))
+        return self.start_job(self.config.spec_for_command(command, params, depending_jobs, label, runner, max_runtime))
 
-    def start(self, spec: JobSpec) -> Job:
+    def start_job(self, spec: JobSpec) -> Job:
         created_at = iso(utc_now())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)

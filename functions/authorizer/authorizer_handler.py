@@ -1,0 +1,40 @@
+"""API Gateway token authorizer of the back-office API: the page's calls carry a bearer token."""
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerResponse,
+    APIGatewayAuthorizerTokenEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jobsys.observability import logger, tracer
+from jobsys.tokens import BackOfficeToken
+
+
+@cache
+def back_office_token() -> BackOfficeToken:
+    return BackOfficeToken(boto3.client("secretsmanager"), os.environ["BACK_OFFICE_TOKEN_SECRET"])
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=APIGatewayAuthorizerTokenEvent)
+def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
+    if not back_office_token().accepts(event.authorization_token):
+        # API Gateway turns exactly this message into a 401.
+        raise Exception("Unauthorized")
+    arn = event.parsed_arn
+    policy = APIGatewayAuthorizerResponse(
+        principal_id="back-office",
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+    )
+    policy.allow_all_routes()  # one decision for the whole API, so that API Gateway can cache it
+    return policy.asdict()
