@@ -27,11 +27,8 @@ ARTIFACT_BUCKET = "local-deploy-artifacts"
 @dataclass(frozen=True)
 class DeployedStack:
     name: str
-    outputs: dict[str, str]
     physical_ids: dict[str, str]  # logical id -> physical id
-    resource_types: dict[str, str]  # logical id -> CloudFormation type
     functions: dict[str, FunctionCode]  # physical function name -> local code
-    template: dict[str, Any]  # the CloudFormation template that was created
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -101,7 +98,6 @@ def deploy(
     _hand_state_machines_to_interpreter(session)
     resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources} | created_apart
-    types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
 
     functions: dict[str, FunctionCode] = {}
     for logical_id, resource in sam["Resources"].items():
@@ -110,8 +106,7 @@ def deploy(
         layers = resource["Properties"].get("Layers") or sam.get("Globals", {}).get("Function", {}).get("Layers", [])
         layer_dirs = tuple(local_dirs[layer["Ref"]] for layer in layers if isinstance(layer, dict) and "Ref" in layer)
         functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    return DeployedStack(stack_name, outputs, physical, types, functions, cfn_template)
+    return DeployedStack(stack_name, physical, functions)
 
 
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local

@@ -64,7 +64,6 @@ class JobDefinition:
 class JobsConfig:
     commands: dict[str, Command]
     definitions: dict[str, JobDefinition] = field(default_factory=dict)
-    source: str = "<memory>"
 
     def command(self, name: str) -> Command:
         try:
@@ -186,7 +185,7 @@ class _Parser:
         for key, definition in definitions.items():
             if definition.to_spec().count() > MAX_JOBS_PER_START:
                 raise self.fail(f"jobs.{key}", f"creates more than {MAX_JOBS_PER_START} jobs per start")
-        return JobsConfig(commands=commands, definitions=definitions, source=self.source)
+        return JobsConfig(commands=commands, definitions=definitions)
 
     def mapping(self, value: Any, where: str) -> dict[str, Any]:
         if value is None:

@@ -72,9 +72,10 @@ class OutputStore:
     def _put(self, job_id: str, events: list[dict[str, Any]]) -> None:
         self.logs.put_log_events(logGroupName=self.log_group, logStreamName=job_id, logEvents=events)
 
-    def save(self, job_id: str, text: str) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket, Key=self._key(job_id), Body=text.encode(), ContentType="text/plain; charset=utf-8"
+    def save(self, job_id: str, path: str) -> None:
+        """The whole output, from the runner's transcript file (multipart when it is large)."""
+        self.s3.upload_file(
+            path, self.bucket, self._key(job_id), ExtraArgs={"ContentType": "text/plain; charset=utf-8"}
         )
 
     def delete(self, job_id: str) -> None:

@@ -92,9 +92,8 @@ class _Run:
             with open(transcript_path, "w", encoding="utf-8") as transcript:
                 exit_code = self._supervise(workdir, transcript, started)
             runtime = time.monotonic() - started
-            self._flush(force=True)
-            with open(transcript_path, encoding="utf-8") as transcript:
-                self.system.output.save(self.job.id, transcript.read())
+            self._flush_last()
+            self.system.output.save(self.job.id, transcript_path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
@@ -181,16 +180,24 @@ class _Run:
         self.pending.append(note)
         _kill_group(process)
 
-    def _flush(self, force: bool = False) -> None:
+    def _flush(self) -> bool:
         if not self.pending:
-            return
+            return True
         try:
             self.system.output.append(self.job.id, self.pending)
-            self.pending = []
-        except Exception:  # a slow or throttled log service must not kill the job; retry later
-            if force:
-                raise
+        except Exception:
             log.warning("could not send output to CloudWatch Logs; will retry", exc_info=True)
+            return False
+        self.pending = []
+        return True
+
+    def _flush_last(self) -> None:
+        for attempt in range(4):
+            if self._flush():
+                return
+            time.sleep(0.5 * 2**attempt)
+        # The S3 copy, saved next, still holds every line.
+        log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.pending))
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
