@@ -1,0 +1,119 @@
+"""What a page of the job list costs as the table grows: items DynamoDB reads per request.
+
+Builds the jobs table from template.yaml's own properties in moto, fills it to each size, and
+lists the newest page (and a page of one state) through JobStore, as the API does. DynamoDB
+bills a Query by the items it reads (ScannedCount), which must stay at the page size whatever
+the table holds. Wall time is shown side by side, but it is moto's, not DynamoDB's.
+
+    .venv/bin/python bench/query_cost.py [--sizes 100 1000 4000] [--write docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import boto3
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "layers" / "jobsys"), str(ROOT / "local")]
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from jobs_local.deploy import load_template  # noqa: E402
+from jobsys.ids import new_job_id  # noqa: E402
+from jobsys.models import Job, JobState, iso, utc_now  # noqa: E402
+from jobsys.store import JobStore  # noqa: E402
+
+PAGE = 50
+
+
+class CountingTable:
+    """The boto3 Table, counting what each Query read."""
+
+    def __init__(self, table):
+        self._table = table
+        self.scanned: list[int] = []
+
+    def query(self, **kwargs):
+        response = self._table.query(**kwargs)
+        self.scanned.append(response["ScannedCount"])
+        return response
+
+    def __getattr__(self, name):
+        return getattr(self._table, name)
+
+
+def jobs_table(dynamodb):
+    props = load_template(ROOT / "template.yaml")["Resources"]["JobsTable"]["Properties"]
+    keep = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+    table = dynamodb.create_table(TableName="jobs-bench", **{k: props[k] for k in keep})
+    table.wait_until_exists()
+    return table
+
+
+def fill(store: JobStore, count: int) -> None:
+    states = [JobState.FINISHED, JobState.FAILED, JobState.RUNNING, JobState.PENDING]
+    batch = []
+    for i in range(count):
+        job_id = new_job_id()
+        batch.append(Job(id=job_id, command="demo:echo", params=[str(i)], state=states[i % 4], label="bench",
+                         root_id=job_id, created_at=iso(utc_now()), max_runtime=60))  # fmt: skip
+        if len(batch) == 100:
+            store.create(batch)
+            batch = []
+    if batch:
+        store.create(batch)
+
+
+def measure(sizes: list[int]) -> list[dict]:
+    rows = []
+    with mock_aws():
+        table = CountingTable(jobs_table(boto3.resource("dynamodb")))
+        store = JobStore(table)
+        filled = 0
+        for size in sizes:
+            fill(store, size - filled)
+            filled = size
+            for label, kwargs in (("newest", {}), ("state=failed", {"state": JobState.FAILED})):
+                table.scanned.clear()
+                started = time.perf_counter()
+                jobs, _ = store.list(limit=PAGE, **kwargs)
+                elapsed = time.perf_counter() - started
+                rows.append({"size": size, "listing": label, "returned": len(jobs), "read": table.scanned[-1],
+                             "ms": round(elapsed * 1000, 1)})  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 4000])
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args()
+    rows = measure(sorted(args.sizes))
+    table = ["| table size | listing | jobs returned | items read (ScannedCount) | moto wall time |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    table += [f"| {r['size']} | {r['listing']} | {r['returned']} | {r['read']} | {r['ms']} ms |" for r in rows]
+    print("\n".join(table))
+    newest = [r for r in rows if r["listing"] == "newest"]
+    smallest, largest = newest[0], newest[-1]
+    ratio = largest["read"] / smallest["read"]
+    growth = largest["size"] / smallest["size"]
+    print(f"\nitems read per page, largest / smallest table: {ratio:.2f} (table {growth:.0f}× larger)")
+    if args.write:
+        with args.write.open("a") as out:
+            out.write(
+                f"\n## Cost of a page as the table grows (`bench/query_cost.py`)\n\n"
+                f"Command: `.venv/bin/python bench/query_cost.py --sizes {' '.join(map(str, sorted(args.sizes)))}"
+                f" --write {args.write}`\n\n" + "\n".join(table) + "\n\n"
+                f"A page of the newest jobs reads {largest['read']} items in a table of {largest['size']} jobs and "
+                f"{smallest['read']} in a table of {smallest['size']}: a ratio of {ratio:.2f} for a table "
+                f"{growth:.0f}× larger. The wall times are moto's, measured in the same run.\n"
+            )
+
+
+if __name__ == "__main__":
+    main()
