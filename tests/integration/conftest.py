@@ -19,10 +19,19 @@ class Api(JobApi):
     def __init__(self, stack: LocalStack):
         self.stack = stack
 
-    def __call__(self, method: str, path: str, body: Any = None, query: str = "", raw: bytes | None = None):
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: str = "",
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         route, params = match_route(self.stack.routes, method, path)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        event = proxy_event(method, path, route.path, params, query, {"Content-Type": "application/json"}, data)
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        event = proxy_event(method, path, route.path, params, query, headers, data)
         response = self.stack.client("lambda").invoke(FunctionName=route.target, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload

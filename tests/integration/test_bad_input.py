@@ -63,3 +63,24 @@ def test_a_bad_output_cursor_is_a_400(api: Api):
     assert status == 400, error
     status, error = api("GET", f"/jobs/{job['id']}/output", query="cursor=zz:1")
     assert status == 400, error
+
+
+def test_a_retried_start_with_the_same_idempotency_key_returns_the_same_job(api: Api, table):
+    key = {"Idempotency-Key": "order-import-2026-11-28"}
+    body = {"command": "demo:echo", "params": ["once"]}
+    status, first = api("POST", "/jobs", body, headers=key)
+    assert status == 202
+    before = count_items(table)
+    status, again = api("POST", "/jobs", body, headers=key)
+    assert status == 202 and again["id"] == first["id"]
+    assert count_items(table) == before, "a retry must not start the command twice"
+
+    status, error = api("POST", "/jobs", {"command": "demo:echo", "params": ["other"]}, headers=key)
+    assert status == 400 and "different request" in error["message"]
+
+    _, a = api("POST", "/job-definitions/import_solr/start", headers={"Idempotency-Key": "k1"})
+    _, b = api("POST", "/job-definitions/import_solr/start", headers={"idempotency-key": "k1"})  # any case
+    _, c = api("POST", "/job-definitions/import_solr/start", headers={"Idempotency-Key": "k2"})
+    assert a["id"] == b["id"] != c["id"]
+    api.wait(first["id"])
+    assert api.output(first["id"]) == ["once"]

@@ -1,10 +1,11 @@
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from idempotency import start_once
 from jobsys.config import JobDefinition
 from jobsys.models import Job
 from jobsys.system import job_system
-from routes.jobs import job_response
+from routes.jobs import IdempotencyKey, job_response
 from schemas import DefinitionList, DefinitionOut
 
 router = APIGatewayRouter()
@@ -30,5 +31,6 @@ def list_definitions() -> DefinitionList:
 
 
 @router.post("/job-definitions/<key>/start", summary="Start a configured job", tags=["definitions"])
-def start_definition(key: str) -> Response[Job]:
-    return job_response(job_system().start_definition(key), status_code=202)
+def start_definition(key: str, idempotency_key: IdempotencyKey = None) -> Response[Job]:
+    job = start_once(idempotency_key, f"definition#{key}", {"key": key}, lambda: job_system().start_definition(key))
+    return job_response(job, status_code=202)

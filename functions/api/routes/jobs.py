@@ -1,10 +1,11 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from idempotency import start_once
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
@@ -30,17 +31,29 @@ def _checked_id(job_id: str) -> str:
     return job_id
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Send the same key again (for 24 h) to get the same job back instead of a second one",
+    ),
+]
+
+
 @router.post("/jobs", summary="Start a command from the allow-list", tags=["jobs"])
-def start_job(request: Annotated[StartJobRequest, Body()]) -> Response[Job]:
-    job = job_system().start_command(
-        request.command,
-        request.params,
-        [d.model_dump() for d in request.depending_jobs],
-        label=request.label,
-        runner=request.runner,
-        max_runtime=request.max_runtime,
-    )
-    return job_response(job, status_code=202)
+def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
+    def start() -> Job:
+        return job_system().start_command(
+            request.command,
+            request.params,
+            [d.model_dump() for d in request.depending_jobs],
+            label=request.label,
+            runner=request.runner,
+            max_runtime=request.max_runtime,
+        )
+
+    return job_response(start_once(idempotency_key, "jobs", request.model_dump(), start), status_code=202)
 
 
 @router.get("/jobs", summary="The newest jobs first", tags=["jobs"])
