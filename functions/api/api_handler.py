@@ -10,11 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.errors import (
     CommandNotAllowed,
-    DefinitionNotFound,
     InvalidRequest,
-    JobNotFound,
     JobStateConflict,
     JobSystemError,
+    NotFound,
     StartFailed,
 )
 from jobsys.observability import logger, metrics, tracer
@@ -26,8 +25,7 @@ app.include_router(jobs.router)
 app.include_router(page.router)
 
 STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
-    JobNotFound: HTTPStatus.NOT_FOUND,
-    DefinitionNotFound: HTTPStatus.NOT_FOUND,
+    NotFound: HTTPStatus.NOT_FOUND,
     CommandNotAllowed: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidRequest: HTTPStatus.BAD_REQUEST,
     JobStateConflict: HTTPStatus.CONFLICT,
@@ -41,7 +39,7 @@ def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
 
 @app.exception_handler(JobSystemError)
 def handle_domain_error(error: JobSystemError) -> Response:
-    status = STATUS_OF.get(type(error), HTTPStatus.BAD_REQUEST)
+    status = next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), HTTPStatus.BAD_REQUEST)
     if status >= 500:
         logger.exception("request failed after it was accepted")
     return _error(status, str(error))

@@ -48,6 +48,8 @@ def test_refused_starts_write_nothing(api: Api, table, method, path, body, raw, 
         ("/jobs", "cursor=garbage", 400),
         ("/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/output", "", 404),
         ("/nowhere", "", 404),
+        ("/static/nope.js", "", 404),
+        ("/static/index.html", "", 404),
     ],
 )
 def test_bad_reads_are_4xx_with_a_message(api: Api, path, query, status):

@@ -5,17 +5,14 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from jobsys.errors import JobNotFound
+from jobsys.errors import NotFound
 
 router = APIGatewayRouter()
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-}
-ASSETS = {path.name: (path.read_text(encoding="utf-8"), CONTENT_TYPES[path.suffix]) for path in STATIC.iterdir()}
+CONTENT_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
+ASSETS = {path.name: path.read_text(encoding="utf-8") for path in STATIC.iterdir() if path.suffix in CONTENT_TYPES}
 # Scripts and styles come only from this origin, so job output can never run as code here.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -25,10 +22,7 @@ SECURITY_HEADERS = {
 }
 
 
-def _asset(name: str, cache: str) -> Response[str]:
-    if name not in ASSETS or (name == "index.html" and cache != "no-cache"):
-        raise JobNotFound(f"no asset '{name}'")
-    body, content_type = ASSETS[name]
+def _answer(body: str, content_type: str, cache: str) -> Response[str]:
     return Response(
         status_code=200, content_type=content_type, body=body, headers={**SECURITY_HEADERS, "Cache-Control": cache}
     )
@@ -44,12 +38,13 @@ def _base_path() -> str:
 
 @router.get("/", include_in_schema=False)
 def page() -> Response[str]:
-    response = _asset("index.html", "no-cache")
     # Relative URLs (static/app.js, jobs, ...) then resolve under the stage, with or without a trailing slash.
-    response.body = response.body.replace('<base href="/">', f'<base href="{_base_path()}">', 1)
-    return response
+    body = PAGE.replace('<base href="/">', f'<base href="{_base_path()}">', 1)
+    return _answer(body, "text/html; charset=utf-8", "no-cache")
 
 
 @router.get("/static/<asset>", include_in_schema=False)
 def static_asset(asset: str) -> Response[str]:
-    return _asset(asset, "public, max-age=300")
+    if asset not in ASSETS:
+        raise NotFound(f"no asset '{asset}'")
+    return _answer(ASSETS[asset], CONTENT_TYPES[Path(asset).suffix], "public, max-age=300")

@@ -5,11 +5,15 @@ class JobSystemError(Exception):
     """Base class; the message is safe to show to a client."""
 
 
-class JobNotFound(JobSystemError):
+class NotFound(JobSystemError):
     pass
 
 
-class DefinitionNotFound(JobSystemError):
+class JobNotFound(NotFound):
+    pass
+
+
+class DefinitionNotFound(NotFound):
     pass
 
 
