@@ -69,6 +69,10 @@ class LambdaRuntime:
         with self.lock:
             workers = list(self.workers)
             self.workers.clear()
+        # All at once: each may need a few seconds to stop the command it runs.
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
         for worker in workers:
             _stop(worker)
 
@@ -203,7 +207,7 @@ def _stop(worker: subprocess.Popen[str]) -> None:
         return
     worker.terminate()
     try:
-        worker.wait(timeout=5)
+        worker.wait(timeout=10)  # the runner gives its command 5 s after SIGTERM
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()

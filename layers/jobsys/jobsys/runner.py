@@ -6,6 +6,7 @@ The same code runs in the Lambda runner and, for long jobs, in a Fargate task
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -200,15 +201,31 @@ class _Run:
         log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.pending))
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _group_alive(group: int) -> bool:
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(group, 0)
     except ProcessLookupError:
-        pass
+        return False
+    return True
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the command's whole process group, then SIGKILL to whatever is left of it:
+    a child that ignores SIGTERM outlives its parent otherwise."""
+    group = process.pid  # start_new_session made the command its group's leader
+    try:
+        os.killpg(group, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + KILL_GRACE
+    while time.monotonic() < deadline:
+        process.poll()  # reaps our child, which would otherwise linger in the group as a zombie
+        if not _group_alive(group):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    process.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
