@@ -5,7 +5,7 @@ lists the newest page (and a page of one state) through JobStore, as the API doe
 bills a Query by the items it reads (ScannedCount), which must stay at the page size whatever
 the table holds. Wall time is shown side by side, but it is moto's, not DynamoDB's.
 
-    .venv/bin/python bench/query_cost.py [--sizes 100 1000 4000] [--write docs/performance.md]
+    .venv/bin/python bench/query_cost.py [--sizes 100 1000 2000] [--write docs/performance.md]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -27,6 +28,9 @@ from jobs_local.deploy import load_template  # noqa: E402
 from jobsys.ids import new_job_id  # noqa: E402
 from jobsys.models import Job, JobState, iso, utc_now  # noqa: E402
 from jobsys.store import JobStore  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from report import add_entry  # noqa: E402
 
 PAGE = 50
 
@@ -90,7 +94,7 @@ def measure(sizes: list[int]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 4000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 2000])
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     rows = measure(sorted(args.sizes))
@@ -104,15 +108,18 @@ def main() -> None:
     growth = largest["size"] / smallest["size"]
     print(f"\nitems read per page, largest / smallest table: {ratio:.2f} (table {growth:.0f}× larger)")
     if args.write:
-        with args.write.open("a") as out:
-            out.write(
-                f"\n## Cost of a page as the table grows (`bench/query_cost.py`)\n\n"
-                f"Command: `.venv/bin/python bench/query_cost.py --sizes {' '.join(map(str, sorted(args.sizes)))}"
-                f" --write {args.write}`\n\n" + "\n".join(table) + "\n\n"
-                f"A page of the newest jobs reads {largest['read']} items in a table of {largest['size']} jobs and "
-                f"{smallest['read']} in a table of {smallest['size']}: a ratio of {ratio:.2f} for a table "
-                f"{growth:.0f}× larger. The wall times are moto's, measured in the same run.\n"
-            )
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        add_entry(
+            args.write,
+            "Cost of a page as the table grows (`bench/query_cost.py`)",
+            __doc__.split("\n\n")[1],
+            f"### {when}\n\n"
+            f"Command: `.venv/bin/python bench/query_cost.py --sizes {' '.join(map(str, sorted(args.sizes)))}"
+            f" --write {args.write}`\n\n" + "\n".join(table) + "\n\n"
+            f"A page of the newest jobs reads {largest['read']} items in a table of {largest['size']} jobs and "
+            f"{smallest['read']} in a table of {smallest['size']}: a ratio of {ratio:.2f} for a table "
+            f"{growth:.0f}× larger. The wall times are moto's, measured in the same run.\n",
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,22 @@ sys.path[:0] = [str(ROOT / "local"), str(ROOT / "layers" / "jobsys")]
 
 from jobs_local.process import StackProcess  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from report import add_entry  # noqa: E402
+
 COMMAND, PARAMS = "demo:echo", ["bench"]
 CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
+INTRO = """
+N jobs of a trivial command (`demo:echo bench`) are submitted over HTTP to a local stack (what
+`make run` starts) and run to completion; then the same N commands are run directly as processes
+with the same parallelism. Per-job overhead = (stack − direct) / N.
+
+What the local stack's figures mean: every AWS call of every job (the API's transaction and
+`StartExecution`, the state machine's steps, the runner's DynamoDB, CloudWatch Logs and S3 calls)
+is served by one moto process, which is the bottleneck on a 2-core machine. They say how fast the
+emulation is for development and tests, not how fast the deployed stack is, where these calls go
+to DynamoDB, Step Functions and Lambda, which scale out.
+"""
 
 
 def _ts(value: str) -> float:
@@ -126,23 +140,25 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     if args.write:
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        with args.write.open("a") as out:
-            out.write(
-                f"\n### {when}: {n} jobs of `{COMMAND} {' '.join(PARAMS)}`, parallelism {args.parallel}\n\n"
-                f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}.\n"
-                "Command: `.venv/bin/python bench/throughput.py"
-                f" --jobs {n} --parallel {args.parallel} --write {args.write}`\n\n"
-                "| measure | local stack | direct processes |\n| --- | --- | --- |\n"
-                f"| wall time | {result['stack_seconds']} s | {result['direct_seconds']} s |\n"
-                f"| jobs per second | {result['stack_jobs_per_second']} | {result['direct_jobs_per_second']} |\n"
-                f"| submit → running, p50 / p95 | {result['submit_to_running_p50']} s"
-                f" / {result['submit_to_running_p95']} s | - |\n"
-                f"| submit → closed, p50 / p95 | {result['submit_to_closed_p50']} s"
-                f" / {result['submit_to_closed_p95']} s | - |\n"
-                f"| overhead per job, (stack − direct) / N | {result['overhead_per_job_ms']} ms | |\n"
-                f"| ratio stack / direct | {result['stack_to_direct_ratio']}× | 1× |\n"
-                f"\nEvery job ended {', '.join(result['final_states'])}.\n"
-            )
+        add_entry(
+            args.write,
+            "Throughput of the local stack (`bench/throughput.py`)",
+            INTRO,
+            f"### {when}: {n} jobs of `{COMMAND} {' '.join(PARAMS)}`, parallelism {args.parallel}\n\n"
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}.\n"
+            "Command: `.venv/bin/python bench/throughput.py"
+            f" --jobs {n} --parallel {args.parallel} --write {args.write}`\n\n"
+            "| measure | local stack | direct processes |\n| --- | --- | --- |\n"
+            f"| wall time | {result['stack_seconds']} s | {result['direct_seconds']} s |\n"
+            f"| jobs per second | {result['stack_jobs_per_second']} | {result['direct_jobs_per_second']} |\n"
+            f"| submit → running, p50 / p95 | {result['submit_to_running_p50']} s"
+            f" / {result['submit_to_running_p95']} s | - |\n"
+            f"| submit → closed, p50 / p95 | {result['submit_to_closed_p50']} s"
+            f" / {result['submit_to_closed_p95']} s | - |\n"
+            f"| overhead per job, (stack − direct) / N | {result['overhead_per_job_ms']} ms | |\n"
+            f"| ratio stack / direct | {result['stack_to_direct_ratio']}× | 1× |\n"
+            f"\nEvery job ended {', '.join(result['final_states'])}.\n",
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,16 @@
+"""Adds a benchmark run's figures to docs/performance.md, under its own section."""
+
+from pathlib import Path
+
+
+def add_entry(path: Path, heading: str, intro: str, entry: str) -> None:
+    """Appends `entry` at the end of the `## heading` section, creating the section if needed."""
+    text = path.read_text() if path.exists() else "# Performance\n"
+    title = f"## {heading}"
+    if title not in text:
+        text = text.rstrip("\n") + f"\n\n{title}\n\n{intro.strip()}\n"
+    start = text.index(title)
+    following = text.find("\n## ", start + len(title))
+    end = len(text) if following < 0 else following
+    section = text[start:end].rstrip("\n") + "\n\n" + entry.strip() + "\n"
+    path.write_text(text[:start] + section + ("\n" + text[end:].lstrip("\n") if following >= 0 else ""))
