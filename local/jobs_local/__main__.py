@@ -56,8 +56,9 @@ def main() -> int:
         stack.stop()
         print(f"make run: could not start: {exc}", file=sys.stderr)
         return 1
-    # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it.
-    token = stack.back_office_token(os.environ.get("JOBS_TOKEN") or secrets.token_urlsafe(24))
+    # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it. Hex, so that
+    # it never starts with "-" and can follow --token on a command line.
+    token = stack.back_office_token(os.environ.get("JOBS_TOKEN") or secrets.token_hex(20))
     try:
         gateway = Gateway(stack.routes, stack.invoke_function, port, log=say).start()
     except OSError as exc:

@@ -18,7 +18,7 @@ from jobs_local.stack import ROOT, free_port
 class StackProcess:
     def __init__(self, config: Path | None = None, parameters: str = "", extra_env: dict[str, str] | None = None):
         self.port = free_port()
-        self.token = secrets.token_urlsafe(16)
+        self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.state_dir = tempfile.mkdtemp(prefix="jobs-state-")
