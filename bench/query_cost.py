@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 from moto import mock_aws
+from report import add_entry
+
+from jobs_local.deploy import load_template
+from jobsys.ids import new_job_id
+from jobsys.models import Job, JobState, iso, utc_now
+from jobsys.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "jobsys"), str(ROOT / "local")]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
-from jobs_local.deploy import load_template  # noqa: E402
-from jobsys.ids import new_job_id  # noqa: E402
-from jobsys.models import Job, JobState, iso, utc_now  # noqa: E402
-from jobsys.store import JobStore  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "bench"))
-from report import add_entry  # noqa: E402
 
 PAGE = 50
 

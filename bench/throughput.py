@@ -22,14 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+from report import add_entry
+
+from jobs_local.process import StackProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "local"), str(ROOT / "layers" / "jobsys")]
-
-from jobs_local.process import StackProcess  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "bench"))
-from report import add_entry  # noqa: E402
 
 COMMAND, PARAMS = "demo:echo", ["bench"]
 CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}

@@ -12,7 +12,7 @@ TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete"}
 class JobApi:
     """Subclasses send one request: `self(method, path, body)` returns (status, JSON body)."""
 
-    def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def __call__(self, method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:
         raise NotImplementedError
 
     def job(self, job_id: str) -> dict[str, Any]:
@@ -27,3 +27,16 @@ class JobApi:
                 raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s")
             time.sleep(0.3)
         return job
+
+    def output(self, job_id: str) -> list[str]:
+        """Every line, following the cursor until the API says the output is complete."""
+        lines, cursor = [], None
+        for _ in range(200):
+            status, page = self("GET", f"/jobs/{job_id}/output", query=f"cursor={cursor}" if cursor else "")
+            assert status == 200, page
+            lines += page["lines"]
+            cursor = page["next_cursor"]
+            if page["complete"]:
+                return lines
+            time.sleep(0.2)
+        raise AssertionError("output never completed")

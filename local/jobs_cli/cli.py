@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -145,15 +146,10 @@ class Commands:
         return EXIT_OK
 
     def logs(self, args: argparse.Namespace) -> int:
-        cursor = None
-        while True:
-            page = self.client.request("GET", f"/jobs/{args.id}/output", query={"cursor": cursor})
-            self._emit(args.id, page["lines"])
-            cursor = page["next_cursor"] or cursor
-            if page["complete"] or (not args.follow and not page["lines"]):
-                return EXIT_OK
-            if not page["lines"]:
-                time.sleep(POLL)
+        for page in self._output(args.id):
+            if not args.follow and not page["lines"]:
+                break
+        return EXIT_OK
 
     def cancel(self, args: argparse.Namespace) -> int:
         job = self.client.request("POST", f"/jobs/{args.id}/cancel")
@@ -183,30 +179,33 @@ class Commands:
 
     # --- following ----------------------------------------------------------------------------
 
-    def _emit(self, job_id: str, lines: list[str]) -> None:
-        for line in lines:
-            print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else line, flush=True)
+    def _output(self, job_id: str) -> Iterator[dict[str, Any]]:
+        """Prints a job's output page by page as it comes, until it is complete; yields each page."""
+        cursor = None
+        while True:
+            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor})
+            for line in page["lines"]:
+                print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else line, flush=True)
+            cursor = page["next_cursor"] or cursor
+            yield page
+            if page["complete"]:
+                return
+            if not page["lines"]:
+                time.sleep(POLL)
 
     def _follow(self, job_id: str, depth: int = 0) -> bool:
         """Streams a job's output until it ends, then follows its dependents. True if all finished."""
         job = self.client.request("GET", f"/jobs/{job_id}")
         indent = "  " * depth
         _note(_paint(f"{indent}==> {job['label']} [{' '.join([job['command'], *job['params']])}] {job['id']}", "bold"))
-        state, cursor, last_look = job["state"], None, 0.0
+        state, last_look = job["state"], 0.0
         _note(f"{indent}    {_state(state)}")
-        while True:
-            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor})
-            self._emit(job_id, page["lines"])
-            cursor = page["next_cursor"] or cursor
+        for page in self._output(job_id):
             if page["complete"] or time.monotonic() - last_look > 1:
                 job, last_look = self.client.request("GET", f"/jobs/{job_id}"), time.monotonic()
                 if job["state"] != state:
                     state = job["state"]
                     _note(f"{indent}    {_state(state)}")
-            if page["complete"]:
-                break
-            if not page["lines"]:
-                time.sleep(POLL)
         detail = [
             f"exit {job['exit_code']}" if job.get("exit_code") is not None else "",
             _duration(job) if job.get("runtime") else "",

@@ -19,6 +19,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from jobs_local.api_events import Route
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.lambda_runtime import LambdaRuntime
+from jobsys.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -104,11 +105,6 @@ class LocalStack:
 
     def _config_layer(self, config_path: Path) -> Path:
         """Another jobs.yaml goes in as the config layer's content, checked before anything starts."""
-        import sys
-
-        sys.path.insert(0, str(self.root / "layers" / "jobsys"))
-        from jobsys.config import load_config
-
         load_config(config_path)  # a bad file stops here, naming the file, the key and the reason
         self._config_dir = tempfile.mkdtemp(prefix="jobs-config-")
         shutil.copy(config_path, Path(self._config_dir) / "jobs.yaml")

@@ -16,8 +16,9 @@ class Http(JobApi):
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {stack.token}"
 
-    def __call__(self, method: str, path: str, body: Any = None, **params: Any) -> tuple[int, Any]:
-        response = self.session.request(method, self.stack.url + path, json=body, params=params or None, timeout=30)
+    def __call__(self, method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:
+        url = self.stack.url + path + (f"?{query}" if query else "")
+        response = self.session.request(method, url, json=body, timeout=30)
         return response.status_code, response.json() if response.content else None
 
 

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,19 +35,6 @@ class Api(JobApi):
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
         return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None
-
-    def output(self, job_id: str) -> list[str]:
-        """Every line, following the cursor until the API says the output is complete."""
-        lines, cursor = [], None
-        for _ in range(200):
-            status, page = self("GET", f"/jobs/{job_id}/output", query=f"cursor={cursor}" if cursor else "")
-            assert status == 200, page
-            lines += page["lines"]
-            cursor = page["next_cursor"]
-            if page["complete"]:
-                return lines
-            time.sleep(0.2)
-        raise AssertionError("output never completed")
 
 
 @pytest.fixture(scope="session")

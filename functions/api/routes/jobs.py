@@ -47,7 +47,7 @@ def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: Idem
         return job_system().start_command(
             request.command,
             request.params,
-            [d.model_dump() for d in request.depending_jobs],
+            depending_jobs=[d.model_dump() for d in request.depending_jobs],
             label=request.label,
             runner=request.runner,
             max_runtime=request.max_runtime,

@@ -12,7 +12,7 @@ from typing import Any
 from jobsys.config import JobsConfig, load_config
 from jobsys.errors import JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
-from jobsys.models import OPEN_STATES, Job, JobSpec, JobState, Runner, iso, utc_now
+from jobsys.models import OPEN_STATES, Job, JobSpec, JobState, iso, utc_now
 from jobsys.output import OutputPage, OutputStore
 from jobsys.settings import Settings, settings
 from jobsys.store import JobStore
@@ -49,16 +49,9 @@ class JobSystem:
     def start_definition(self, key: str) -> Job:
         return self.start_job(self.config.definition(key).to_spec())
 
-    def start_command(
-        self,
-        command: str,
-        params: list[str],
-        depending_jobs: list[dict[str, Any]] | None = None,
-        label: str | None = None,
-        runner: Runner | None = None,
-        max_runtime: int | None = None,
-    ) -> Job:
-        return self.start_job(self.config.spec_for_command(command, params, depending_jobs, label, runner, max_runtime))
+    def start_command(self, command: str, params: list[str], **options: Any) -> Job:
+        """An ad-hoc job; `options` are spec_for_command's (depending_jobs, label, runner, max_runtime)."""
+        return self.start_job(self.config.spec_for_command(command, params, **options))
 
     def start_job(self, spec: JobSpec) -> Job:
         created_at = iso(utc_now())
