@@ -92,12 +92,12 @@ class OutputStore:
         if job.output is None:  # not started yet
             return OutputPage(lines=[], next_cursor=None, complete=not job.state.is_open)
         if cursor is None:
-            if not job.state.is_open and self._saved(job.id):
-                return self._read_s3(job, 0)
-            return self._read_logs(job, None, limit)
+            # A closed job's saved copy is read first; the stream is the fallback if there is none.
+            saved = self._read_s3(job, 0) if not job.state.is_open else None
+            return saved or self._read_logs(job, None, limit)
         kind, _, value = cursor.partition(":")
         if kind == "s3" and value.isdigit():
-            return self._read_s3(job, int(value))
+            return self._read_s3(job, int(value)) or OutputPage(lines=[], next_cursor=cursor, complete=True)
         if kind == "cw" and value:
             return self._read_logs(job, value, limit)
         raise InvalidRequest("output cursor is not valid; start again without it")
@@ -123,8 +123,6 @@ class OutputStore:
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
             if code == "ResourceNotFoundException":  # not opened yet, or expired
-                if not job.state.is_open and self._saved(job.id) and token is None:
-                    return self._read_s3(job, 0)
                 return OutputPage(
                     lines=[], next_cursor=f"cw:{token}" if token else None, complete=not job.state.is_open
                 )
@@ -138,14 +136,18 @@ class OutputStore:
         complete = not job.state.is_open and not lines and (job.state == JobState.INCOMPLETE or self._saved(job.id))
         return OutputPage(lines=lines, next_cursor=f"cw:{next_token}" if next_token else None, complete=complete)
 
-    def _read_s3(self, job: Job, offset: int) -> OutputPage:
+    def _read_s3(self, job: Job, offset: int) -> OutputPage | None:
+        """A page of the saved copy, from a byte offset; None when there is no saved copy."""
         try:
             response = self.s3.get_object(
                 Bucket=self.bucket, Key=self._key(job.id), Range=f"bytes={offset}-{offset + S3_PAGE_BYTES - 1}"
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("InvalidRange", "416"):
+            code = exc.response["Error"]["Code"]
+            if code in ("InvalidRange", "416"):  # past the end, or an empty output
                 return OutputPage(lines=[], next_cursor=f"s3:{offset}", complete=True)
+            if code in ("NoSuchKey", "404"):
+                return None
             raise
         chunk: bytes = response["Body"].read()
         total = int(response["ContentRange"].rsplit("/", 1)[1]) if "ContentRange" in response else len(chunk)
