@@ -17,6 +17,7 @@ from botocore.config import Config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from jobs_local.api_events import Route
+from jobs_local.atomic_dynamodb import make_dynamodb_atomic
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobsys.config import load_config
@@ -70,6 +71,7 @@ class LocalStack:
             overrides[CONFIG_LAYER] = self._config_layer(self.config_path)
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
+        make_dynamodb_atomic()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.server.start()
         requests.post(

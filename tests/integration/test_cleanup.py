@@ -145,37 +145,3 @@ def test_a_dependent_whose_finished_parent_never_started_it_is_closed(stack: Loc
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert child_id in report["marked_incomplete"]
     assert store.get(child_id).state == JobState.INCOMPLETE
-
-
-def test_two_writers_can_never_both_close_a_job(stack: LocalStack):
-    """Every transition is a conditional write: of two racing closes, exactly one wins."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from jobsys.errors import JobStateConflict
-
-    store = JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable")))
-    job_id = new_job_id()
-    running = Job(id=job_id, command="demo:echo", params=[], state=JobState.RUNNING, label="race", root_id=job_id,
-                  created_at=iso(utc_now()), max_runtime=60)  # fmt: skip
-    store.create([running])
-
-    def close(state: JobState):
-        try:
-            return store.close(running, state, utc_now(), from_states=[JobState.RUNNING]).state
-        except JobStateConflict:
-            return None
-
-    for _ in range(3):
-        with ThreadPoolExecutor(2) as pool:
-            results = list(pool.map(close, [JobState.FINISHED, JobState.CANCELED]))
-        winners = [r for r in results if r is not None]
-        assert len(winners) == 1
-        assert store.get(job_id).state == winners[0]
-        # Closed is final: nothing moves it again.
-        assert close(JobState.FAILED) is None
-        store.table.update_item(  # reset the race (test only)
-            Key={"pk": f"JOB#{job_id}", "sk": "JOB"},
-            UpdateExpression="SET #s = :r",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":r": "running"},
-        )

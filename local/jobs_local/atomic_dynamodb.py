@@ -1,0 +1,40 @@
+"""DynamoDB makes every request one atomic step; moto's DynamoDB does not.
+
+Replaces: moto's `DynamoHandler.call_action`, which the moto server runs on many threads at once.
+- `PutItem`, `UpdateItem` and `DeleteItem` check their `ConditionExpression`, then write, with
+  nothing to stop another request from writing in between: two racing conditional writes can
+  both succeed. Every state change of a job relies on exactly one of them winning.
+- A `TransactWriteItems` that fails restores a copy of each table taken before it began, which
+  undoes whatever other requests wrote meanwhile; and reads can see its half-applied writes.
+- A `Query` or `Scan` that walks a table while another request adds an item can fail with
+  "dictionary changed size during iteration".
+
+Here every DynamoDB request runs under one lock, so each sees and leaves the tables whole, as
+DynamoDB promises (conditional writes and transactions are serialisable; reads are read-committed).
+It is coarser than DynamoDB's per-item isolation, but moto's requests take well under a millisecond
+of Python that the GIL runs one at a time anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+from moto.dynamodb.responses import DynamoHandler
+
+_lock = threading.RLock()
+
+
+def make_dynamodb_atomic() -> None:
+    original = DynamoHandler.call_action
+    if getattr(original, "atomic", False):
+        return
+
+    @functools.wraps(original)
+    def call_action(self: DynamoHandler) -> Any:
+        with _lock:
+            return original(self)
+
+    call_action.atomic = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
