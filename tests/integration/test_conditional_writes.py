@@ -1,6 +1,7 @@
 """A job's state changes only by conditional writes, and the local stack keeps DynamoDB's promise
 that each one is atomic: of racing writers, exactly one wins (jobs_local.atomic_dynamodb)."""
 
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -120,10 +121,8 @@ def test_a_failed_transaction_never_undoes_what_others_wrote_meanwhile(stack: Lo
     def fail_transactions() -> None:
         failing = _store(stack)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(ClientError):
                 failing.create([taken])  # always refused: the job exists
-            except ClientError:
-                pass
 
     adder = _store(stack)
     spoiler = threading.Thread(target=fail_transactions)
