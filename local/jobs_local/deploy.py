@@ -29,6 +29,7 @@ class DeployedStack:
     name: str
     physical_ids: dict[str, str]  # logical id -> physical id
     functions: dict[str, FunctionCode]  # physical function name -> local code
+    folders: dict[str, Path]  # logical id of a function or layer -> its local folder
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def deploy(
         layers = resource["Properties"].get("Layers") or sam.get("Globals", {}).get("Function", {}).get("Layers", [])
         layer_dirs = tuple(local_dirs[layer["Ref"]] for layer in layers if isinstance(layer, dict) and "Ref" in layer)
         functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
-    return DeployedStack(stack_name, physical, functions)
+    return DeployedStack(stack_name, physical, functions, local_dirs)
 
 
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local

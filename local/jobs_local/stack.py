@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from jobs_local.api_events import Route
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
+from jobs_local.ecs_integration import fill_in_ecs_integration
+from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobsys.config import load_config
 
@@ -29,6 +32,8 @@ CONFIG_LAYER = "ConfigLayer"
 # (the other API checks SigV4 signatures, which only AWS can verify).
 LOCAL_API = "BackOfficeApi"
 TOKEN_SECRET = "BackOfficeToken"
+# RunnerImageUri here: the image that functions/runner/Dockerfile builds, as LocalImage below holds it.
+RUNNER_IMAGE = "jobs-local/runner:latest"
 
 
 def free_port() -> int:
@@ -58,6 +63,7 @@ class LocalStack:
         self.log = log
         self.server: ThreadedMotoServer | None = None
         self.runtime: LambdaRuntime | None = None
+        self.tasks: LocalTasks | None = None
         self.stack: DeployedStack | None = None
         self.routes: list[Route] = []
         self._config_dir: str | None = None
@@ -79,10 +85,15 @@ class LocalStack:
         ).raise_for_status()
         self.runtime = LambdaRuntime(self.endpoint_url, REGION, concurrency=self.concurrency, log=self.log)
         self.runtime.install()
+        fill_in_ecs_integration()
+        self.tasks = LocalTasks(self.endpoint_url, REGION, log=self.log)
+        self.tasks.install()
         template = self.root / "template.yaml"
-        self.stack = deploy(self.session(), template, self.stack_name, self.parameters, overrides)
+        parameters = {**self._fargate_parameters(), **self.parameters}
+        self.stack = deploy(self.session(), template, self.stack_name, parameters, overrides)
         for name, code in self.stack.functions.items():
             self.runtime.register(name, code)
+        self.tasks.register_image(RUNNER_IMAGE, self._runner_image())
         physical = self.stack.physical_ids
         self.routes = [
             route._replace(target=physical[route.target], authorizer=route.authorizer and physical[route.authorizer])
@@ -91,6 +102,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.tasks is not None:
+            self.tasks.close()
         if self.runtime is not None:
             self.runtime.close()
         if self.server is not None:
@@ -104,6 +117,35 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def _fargate_parameters(self) -> dict[str, str]:
+        """The Fargate runner is always deployed here, into the account's default VPC, as a user would."""
+        ec2 = self.client("ec2")
+        subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]
+        return {
+            "RunnerImageUri": RUNNER_IMAGE,
+            "RunnerSubnets": ",".join(sorted(subnet["SubnetId"] for subnet in subnets)[:2]),
+            "RunnerSecurityGroups": group["GroupId"],
+        }
+
+    def _runner_image(self) -> LocalImage:
+        """What functions/runner/Dockerfile puts into the runner's image, from this checkout."""
+        assert self.stack is not None
+        return LocalImage(
+            files={
+                "/opt/python": self.stack.folders["JobsLayer"],
+                "/opt/jobs.yaml": self.stack.folders["ConfigLayer"] / "jobs.yaml",
+            },
+            # The image's python, with the layer's requirements installed: this environment's.
+            environment={
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]),
+                "PYTHONPATH": "/opt/python",
+                "JOBS_CONFIG": "/opt/jobs.yaml",
+                "PYTHONUNBUFFERED": "1",
+            },
+            command=("python", "-m", "jobsys.runner"),
+        )
 
     def _config_layer(self, config_path: Path) -> Path:
         """Another jobs.yaml goes in as the config layer's content, checked before anything starts."""

@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     from jobsys.system import job_system
 
     args = sys.argv[1:] if argv is None else argv
+    # ECS stops a task with SIGTERM: unwinding stops the command's process group too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(args) != 1:
         print("usage: python -m jobsys.runner JOB_ID", file=sys.stderr)
         return 2
