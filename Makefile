@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help venv run test unit integration e2e lint format validate build bench openapi deploy clean
 
 help:
-	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it)"
+	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
 	@echo "make test       every check: lint, template validation and build, unit, integration, e2e tests"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and fix"
@@ -33,8 +33,9 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# RESET=1 starts with no jobs and no output; otherwise they are kept across restarts.
 run: venv
-	$(BIN)/python -m jobs_local
+	$(BIN)/python -m jobs_local $(if $(RESET),--reset)
 
 test: venv lint validate build unit integration e2e
 

@@ -55,6 +55,12 @@ def handle_validation_error(error: RequestValidationError) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, message, detail=detail)
 
 
+@app.exception_handler(RecursionError)
+def handle_deep_body(_: RecursionError) -> Response:
+    # json.loads and validation recurse once per level: a body nested thousands deep exhausts the stack.
+    return _error(HTTPStatus.BAD_REQUEST, "request body: JSON is nested too deeply")
+
+
 @app.not_found
 def handle_not_found(_: Exception) -> Response:
     return _error(HTTPStatus.NOT_FOUND, f"no route {app.current_event.http_method} {app.current_event.path}")

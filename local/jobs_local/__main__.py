@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import secrets
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from jobs_local.connection import forget_local_stack, remember_local_stack
 from jobs_local.gateway import Gateway
+from jobs_local.persistence import save_token, saved_token
 from jobs_local.scheduler import Scheduler
 from jobs_local.stack import ROOT, LocalStack
 
@@ -23,13 +25,17 @@ def _parameters(text: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run", description="The whole job system on this machine.")
+    parser.add_argument("--reset", action="store_true", help="start with no jobs and no output (RESET=1 with make run)")
+    args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto").setLevel(logging.ERROR)
     port = int(os.environ.get("PORT", "3000"))
     config = Path(os.environ["JOBS_CONFIG"]).resolve() if os.environ.get("JOBS_CONFIG") else None
     log_dir = ROOT / ".local-stack"
     log_dir.mkdir(exist_ok=True)
+    state_dir = Path(os.environ.get("JOBS_STATE_DIR") or log_dir / "state").resolve()
     function_log = (log_dir / "functions.log").open("a", buffering=1, encoding="utf-8")
     lock = threading.Lock()
 
@@ -49,6 +55,8 @@ def main() -> int:
         parameters=_parameters(os.environ.get("JOBS_PARAMETERS", "")),
         concurrency=int(os.environ.get("LOCAL_LAMBDA_CONCURRENCY", "8")),
         log=function_said,
+        state_dir=state_dir,
+        reset=args.reset,
     )
     try:
         stack.start()
@@ -56,9 +64,11 @@ def main() -> int:
         stack.stop()
         print(f"make run: could not start: {exc}", file=sys.stderr)
         return 1
-    # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it. Hex, so that
-    # it never starts with "-" and can follow --token on a command line.
-    token = stack.back_office_token(os.environ.get("JOBS_TOKEN") or secrets.token_hex(20))
+    # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it, else it stays
+    # what it was, so that an open page and the CLI keep working. Hex, so that it never starts with
+    # "-" and can follow --token on a command line.
+    token = os.environ.get("JOBS_TOKEN") or saved_token(state_dir) or secrets.token_hex(20)
+    save_token(state_dir, stack.back_office_token(token))
     try:
         gateway = Gateway(stack.routes, stack.invoke_function, port, log=say).start()
     except OSError as exc:
@@ -80,6 +90,7 @@ def main() -> int:
         f"  API:           {url}  (send Authorization: Bearer {token})\n"
         f"  CLI:           .venv/bin/jobs definitions   (finds this stack by itself)\n"
         f"  Function logs: {log_dir / 'functions.log'}\n"
+        f"  State:         {state_dir}  (kept across restarts; make run RESET=1 starts empty)\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

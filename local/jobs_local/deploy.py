@@ -30,6 +30,7 @@ class DeployedStack:
     physical_ids: dict[str, str]  # logical id -> physical id
     functions: dict[str, FunctionCode]  # physical function name -> local code
     folders: dict[str, Path]  # logical id of a function or layer -> its local folder
+    types: dict[str, str]  # logical id -> resource type
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def deploy(
     _hand_state_machines_to_interpreter(session)
     resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources} | created_apart
+    types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
 
     functions: dict[str, FunctionCode] = {}
     for logical_id, resource in sam["Resources"].items():
@@ -107,7 +109,7 @@ def deploy(
         layers = resource["Properties"].get("Layers") or sam.get("Globals", {}).get("Function", {}).get("Layers", [])
         layer_dirs = tuple(local_dirs[layer["Ref"]] for layer in layers if isinstance(layer, dict) and "Ref" in layer)
         functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
-    return DeployedStack(stack_name, physical, functions, local_dirs)
+    return DeployedStack(stack_name, physical, functions, local_dirs, types)
 
 
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local

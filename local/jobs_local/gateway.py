@@ -30,6 +30,12 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
     return False
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog: a burst of clients waits in it instead of being reset (the default is 5).
+    request_queue_size = 1024
+
+
 class Gateway:
     def __init__(
         self,
@@ -42,8 +48,7 @@ class Gateway:
         self.invoke = invoke
         self.decisions: dict[tuple[str, str], tuple[bool, float]] = {}
         self.log = log or (lambda line: None)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

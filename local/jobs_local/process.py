@@ -16,27 +16,41 @@ from jobs_local.stack import ROOT, free_port
 
 
 class StackProcess:
-    def __init__(self, config: Path | None = None, parameters: str = "", extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: Path | None = None,
+        parameters: str = "",
+        extra_env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        token: str | None = "",
+        reset: bool = False,
+    ):
+        """`data_dir` keeps the stack's data across two stacks (a fresh folder by default); `token`
+        None lets the stack choose its token (or keep the one it had) rather than JOBS_TOKEN."""
         self.port = free_port()
-        self.token = secrets.token_hex(16)
+        self.token = secrets.token_hex(16) if token == "" else token
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.state_dir = tempfile.mkdtemp(prefix="jobs-state-")
+        self.reset = reset
         self.env = {
             **os.environ,
             "PORT": str(self.port),
-            "JOBS_TOKEN": self.token,
             "JOBS_PARAMETERS": parameters,
             "XDG_STATE_HOME": self.state_dir,
+            "JOBS_STATE_DIR": str(data_dir or Path(self.state_dir) / "stack"),
             **(extra_env or {}),
         }
+        self.env.pop("JOBS_TOKEN", None)
+        if self.token is not None:
+            self.env["JOBS_TOKEN"] = self.token
         if config is not None:
             self.env["JOBS_CONFIG"] = str(config)
         self.process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 90) -> StackProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jobs_local"],
+            [sys.executable, "-m", "jobs_local", *(["--reset"] if self.reset else [])],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -57,6 +71,8 @@ class StackProcess:
         if not ready.wait(timeout) or self.process.poll() is not None:
             self.stop()
             raise RuntimeError("the local stack did not start:\n" + "\n".join(self.lines[-30:]))
+        if self.token is None:  # the one it printed
+            self.token = next(line.rsplit("Bearer ", 1)[1].rstrip(")") for line in self.lines if "Bearer " in line)
         return self
 
     def descendants(self) -> set[int]:

@@ -23,7 +23,10 @@ from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
+from jobs_local.persistence import SavedState
 from jobsys.config import load_config
+from jobsys.models import JobState
+from jobsys.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -34,6 +37,7 @@ LOCAL_API = "BackOfficeApi"
 TOKEN_SECRET = "BackOfficeToken"
 # RunnerImageUri here: the image that functions/runner/Dockerfile builds, as LocalImage below holds it.
 RUNNER_IMAGE = "jobs-local/runner:latest"
+INTERRUPTED = "the local stack stopped while it ran"
 
 
 def free_port() -> int:
@@ -52,7 +56,10 @@ class LocalStack:
         moto_port: int | None = None,
         concurrency: int = 8,
         log: Callable[[str, str], None] | None = None,
+        state_dir: Path | None = None,
+        reset: bool = False,
     ):
+        """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`)."""
         self.root = root
         self.config_path = config_path
         self.parameters = parameters or {}
@@ -64,6 +71,9 @@ class LocalStack:
         self.server: ThreadedMotoServer | None = None
         self.runtime: LambdaRuntime | None = None
         self.tasks: LocalTasks | None = None
+        self.state_dir = state_dir
+        self.reset = reset
+        self.saved: SavedState | None = None
         self.stack: DeployedStack | None = None
         self.routes: list[Route] = []
         self._config_dir: str | None = None
@@ -83,6 +93,9 @@ class LocalStack:
         requests.post(
             f"{self.endpoint_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
         ).raise_for_status()
+        if self.state_dir is not None:
+            # The same generated names at every start, as a deployed stack keeps its resources' names.
+            requests.post(f"{self.endpoint_url}/moto-api/seed?a=1", timeout=10).raise_for_status()
         self.runtime = LambdaRuntime(self.endpoint_url, REGION, concurrency=self.concurrency, log=self.log)
         self.runtime.install()
         fill_in_ecs_integration()
@@ -99,6 +112,15 @@ class LocalStack:
             route._replace(target=physical[route.target], authorizer=route.authorizer and physical[route.authorizer])
             for route in api_routes(load_template(template), LOCAL_API)
         ]
+        if self.state_dir is not None:
+            resources = {lid: (self.stack.types.get(lid, ""), physical[lid]) for lid in physical}
+            saved = SavedState(self.state_dir, self.session(), resources)
+            if self.reset:
+                saved.reset()
+            saved.load()
+            self.close_interrupted_jobs()
+            self.saved = saved  # saved from now on: never a stack that failed to load what was there
+            saved.save_every()
         return self
 
     def stop(self) -> None:
@@ -106,6 +128,9 @@ class LocalStack:
             self.tasks.close()
         if self.runtime is not None:
             self.runtime.close()
+        if self.saved is not None:
+            self.saved.stopped.set()
+            self.saved.save()
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -117,6 +142,26 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def close_interrupted_jobs(self) -> list[str]:
+        """Jobs left open by the last run have no execution to close them: each is closed as the state
+        machine closes a job whose runner died, which cancels its dependents."""
+        store = JobStore(self.session().resource("dynamodb").Table(self.physical_id("JobsTable")))
+        closed: list[str] = []
+        for state in (JobState.RUNNING, JobState.PENDING):  # parents first: their dependents get canceled
+            seen: set[str] = set()
+            while batch := [job for job in store.in_state(state) if job.id not in seen]:
+                for job in batch:
+                    seen.add(job.id)
+                    event = {
+                        "action": "close",
+                        "job_id": job.id,
+                        "state": "incomplete",
+                        "error": {"Error": INTERRUPTED},
+                    }
+                    if (self.invoke("JobStateFunction", event) or {}).get("state") == "incomplete":
+                        closed.append(job.id)
+        return closed
 
     def _fargate_parameters(self) -> dict[str, str]:
         """The Fargate runner is always deployed here, into the account's default VPC, as a user would."""

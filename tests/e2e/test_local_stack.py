@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -113,11 +114,31 @@ def test_stopping_the_stack_leaves_no_processes():
     with StackProcess(config=CONFIG) as stack:
         http = Http(stack)
         _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["120"]})
+        _, on_fargate = http("POST", "/jobs", {"command": "demo:sleep", "params": ["120"], "runner": "fargate"})
         http.wait(job["id"], until=lambda j: j["state"] == "running")
+        http.wait(on_fargate["id"], until=lambda j: j["state"] == "running")
         below = stack.descendants()
-        assert len(below) >= 2, "a Lambda worker and the command it runs"
+        assert len(below) >= 4, "a Lambda worker and an ECS task, and the commands they run"
         assert stack.stop() == 0
     assert wait_gone(below) == set()
+
+
+def test_a_burst_of_64_clients_gets_an_answer_to_every_request():
+    """500 job starts from 64 clients at once, each on a new connection: none is reset or refused."""
+    with StackProcess(config=CONFIG) as stack:
+        headers = {"Authorization": f"Bearer {stack.token}"}
+        body = {"command": "demo:echo", "params": ["burst"]}
+
+        def start(_: int) -> int | str:
+            try:
+                return requests.post(f"{stack.url}/jobs", json=body, headers=headers, timeout=300).status_code
+            except requests.RequestException as exc:
+                return repr(exc)
+
+        with ThreadPoolExecutor(64) as pool:
+            answers = list(pool.map(start, range(500)))
+    errors = [a for a in answers if a != 202]
+    assert not errors, f"{len(errors)} of 500 failed, e.g. {errors[:3]}"
 
 
 def test_a_bad_config_stops_make_run_with_the_reason(tmp_path):

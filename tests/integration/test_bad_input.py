@@ -25,6 +25,8 @@ pytestmark = pytest.mark.integration
         ("POST", "/jobs", {"command": "demo:echo", "shell": True}, None, 422, "shell"),
         ("POST", "/jobs", {"command": "demo:sleep", "max_runtime": 5000}, None, 400, "fargate"),
         ("POST", "/jobs", None, b"{not json", 422, "JSON"),
+        ("POST", "/jobs", None, b'{"command": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "nested too deeply"),
+        ("POST", "/jobs", None, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400, "nested too deeply"),
         ("POST", "/job-definitions/nope/start", None, None, 404, "no job definition 'nope'"),
     ],
 )

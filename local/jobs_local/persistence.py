@@ -1,0 +1,186 @@
+"""The local stack's data outlives a restart, as an AWS account's does.
+
+Replaces: moto's in-memory backends, which forget every job and its output when `make run` stops.
+The items of the stack's DynamoDB tables, the objects of its S3 buckets and the events of its log
+streams are written under a folder (`.local-stack/state/` for `make run`), by the resources'
+logical ids, when the stack stops and every minute while it runs; the next start loads them into
+the new deployment before it serves a request. Jobs that were open when the stack stopped can never
+report: they are closed as the state machine closes a job whose runner died (see `close_interrupted`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+SAVE_EVERY = 60.0  # seconds; a clean stop saves as well
+KINDS = {"AWS::DynamoDB::Table": "dynamodb", "AWS::S3::Bucket": "s3", "AWS::Logs::LogGroup": "logs"}
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    """Whole or not at all: a stack killed while saving leaves the previous file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data.encode() if isinstance(data, str) else data)
+    partial.replace(path)
+
+
+def _index(folder: Path) -> dict[str, dict[str, str]]:
+    path = folder / "index.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as file:
+        for line in file:
+            if line.strip():
+                yield json.loads(line)
+
+
+class SavedState:
+    def __init__(self, folder: Path, session: Any, resources: dict[str, tuple[str, str]]):
+        """`resources`: logical id -> (resource type, physical id) of the deployed stack."""
+        self.folder = folder
+        self.session = session
+        self.resources = {
+            logical_id: (KINDS[kind], physical) for logical_id, (kind, physical) in resources.items() if kind in KINDS
+        }
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def reset(self) -> None:
+        for kind in set(KINDS.values()):
+            shutil.rmtree(self.folder / kind, ignore_errors=True)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def load(self) -> int:
+        """Puts the saved data into the deployed resources; returns how many items and objects it loaded."""
+        loaded = 0
+        for logical_id, (kind, physical) in self.resources.items():
+            folder = self.folder / kind / logical_id
+            if folder.is_dir():
+                loaded += getattr(self, f"_load_{kind}")(folder, physical)
+        return loaded
+
+    def _load_dynamodb(self, folder: Path, table: str) -> int:
+        dynamodb = self.session.client("dynamodb")
+        items = list(_lines(folder / "items.jsonl")) if (folder / "items.jsonl").exists() else []
+        for start in range(0, len(items), 25):
+            request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+            while request:
+                request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        return len(items)
+
+    def _load_s3(self, folder: Path, bucket: str) -> int:
+        s3 = self.session.client("s3")
+        index = (
+            json.loads((folder / "index.json").read_text(encoding="utf-8")) if (folder / "index.json").exists() else {}
+        )
+        for key, meta in index.items():
+            body = (folder / "objects" / quote(key, safe="")).read_bytes()
+            s3.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=meta.get("content_type", "binary/octet-stream")
+            )
+        return len(index)
+
+    def _load_logs(self, folder: Path, group: str) -> int:
+        logs = self.session.client("logs")
+        streams = 0
+        for path in sorted(folder.glob("*.jsonl")):
+            stream = unquote(path.stem)
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            events = list(_lines(path))
+            for start in range(0, len(events), 5000):
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[start : start + 5000])
+            streams += 1
+        return streams
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        with self.lock:
+            for logical_id, (kind, physical) in self.resources.items():
+                getattr(self, f"_save_{kind}")(self.folder / kind / logical_id, physical)
+
+    def save_every(self, seconds: float = SAVE_EVERY) -> None:
+        def run() -> None:
+            while not self.stopped.wait(seconds):
+                try:
+                    self.save()
+                except Exception as exc:  # noqa: BLE001 - the next round or the stop saves again
+                    print(f"local stack: could not save its state: {exc}", flush=True)
+
+        threading.Thread(target=run, name="save-state", daemon=True).start()
+
+    def _save_dynamodb(self, folder: Path, table: str) -> None:
+        pages = self.session.client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+        items = [item for page in pages for item in page.get("Items", [])]
+        _write(folder / "items.jsonl", "".join(json.dumps(item) + "\n" for item in items))
+
+    def _save_s3(self, folder: Path, bucket: str) -> None:
+        s3 = self.session.client("s3")
+        saved = _index(folder)
+        index = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for summary in page.get("Contents", []):
+                key, etag = summary["Key"], summary["ETag"]
+                if saved.get(key, {}).get("etag") == etag:  # unchanged since the last save
+                    index[key] = saved[key]
+                    continue
+                got = s3.get_object(Bucket=bucket, Key=key)
+                _write(folder / "objects" / quote(key, safe=""), got["Body"].read())
+                index[key] = {"etag": etag, "content_type": got.get("ContentType", "binary/octet-stream")}
+        for gone in saved.keys() - index.keys():
+            (folder / "objects" / quote(gone, safe="")).unlink(missing_ok=True)
+        _write(folder / "index.json", json.dumps(index))
+
+    def _save_logs(self, folder: Path, group: str) -> None:
+        logs = self.session.client("logs")
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = set()
+        for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group):
+            for stream in page.get("logStreams", []):
+                name = stream["logStreamName"]
+                path = folder / f"{quote(name, safe='')}.jsonl"
+                kept.add(path.name)
+                events = self._events(logs, group, name)
+                _write(path, "".join(json.dumps(e) + "\n" for e in events))
+        for path in folder.glob("*.jsonl"):
+            if path.name not in kept:
+                path.unlink()
+
+    @staticmethod
+    def _events(logs: Any, group: str, stream: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        request = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+        while True:
+            page = logs.get_log_events(**request)
+            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
+            if not page["events"] or page.get("nextForwardToken") == request.get("nextToken"):
+                return events
+            request["nextToken"] = page["nextForwardToken"]
+
+
+def token_file(folder: Path) -> Path:
+    return folder / "token"
+
+
+def saved_token(folder: Path) -> str | None:
+    try:
+        return token_file(folder).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def save_token(folder: Path, token: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(token_file(folder), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token is a secret
+    with os.fdopen(fd, "w") as file:
+        file.write(token)
