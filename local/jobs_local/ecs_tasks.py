@@ -123,6 +123,7 @@ class LocalTasks:
             self.stop(container, "the local stack stopped", timeout=10)
         for container in running:
             container.process.wait()
+            _kill_marked(container.marker)
 
     def find(self, task_str: str) -> _Container | None:
         with self.lock:

@@ -124,18 +124,20 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        if self.tasks is not None:
-            self.tasks.close()
-        if self.runtime is not None:
-            self.runtime.close()
-        if self.saved is not None:
-            self.saved.stopped.set()
-            self.saved.save()
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-        if self._config_dir:
-            shutil.rmtree(self._config_dir, ignore_errors=True)
+        try:
+            if self.tasks is not None:
+                self.tasks.close()
+            if self.runtime is not None:
+                self.runtime.close()
+            if self.saved is not None:  # after the runners, so that their last output is in
+                self.saved.stopped.set()
+                self.saved.save()
+        finally:
+            if self.server is not None:
+                self.server.stop()
+                self.server = None
+            if self._config_dir:
+                shutil.rmtree(self._config_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalStack:
         return self.start()

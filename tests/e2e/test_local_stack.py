@@ -55,6 +55,49 @@ def test_cancel_a_running_job(http: Http):
     assert http.job(job["id"])["state"] == "canceled"
 
 
+def test_a_fargate_job_runs_and_one_is_canceled_leaving_no_process(http: Http, local_stack: StackProcess):
+    status, job = http("POST", "/job-definitions/on_fargate/start")
+    assert status == 202 and job["runner"] == "fargate"
+    assert http.wait(job["id"])["state"] == "finished"
+    assert http.output(job["id"]) == ["big"]
+
+    before = local_stack.descendants()
+    _, long = http("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
+    http.wait(long["id"], until=lambda j: j["state"] == "running")
+    started = local_stack.descendants() - before
+    assert started, "the ECS task's process and its command"
+    assert http("POST", f"/jobs/{long['id']}/cancel")[0] == 202
+    assert http.output(long["id"])[-1] == "[job system] stopping the command: the job was canceled"
+    assert wait_gone(started) == set()
+
+
+def test_of_racing_cancels_over_http_exactly_one_wins(http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["60"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+
+    def cancel(_: int) -> int:
+        return requests.post(
+            f"{http.stack.url}/jobs/{job['id']}/cancel", headers=dict(http.session.headers), timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(cancel, range(8)))
+    assert statuses == [202] + [409] * 7
+    assert http.wait(job["id"])["state"] == "canceled"
+
+
+def test_a_body_nested_5000_deep_gets_a_400(local_stack: StackProcess):
+    body = b'{"command": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = requests.post(
+        f"{local_stack.url}/jobs",
+        data=body,
+        headers={"Authorization": f"Bearer {local_stack.token}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 400
+    assert response.json() == {"message": "request body: JSON is nested too deeply"}
+
+
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc", "Bearer "])
 def test_a_request_without_the_token_is_refused(local_stack: StackProcess, authorization):
     headers = {"Authorization": authorization} if authorization else {}
