@@ -94,7 +94,12 @@ class Commands:
         return self._started(job, args.follow)
 
     def run(self, args: argparse.Namespace) -> int:
-        job = self.client.request("POST", "/jobs", {"command": args.command_name, "params": args.params})
+        body: dict[str, Any] = {"command": args.command_name, "params": args.params}
+        if args.runner:
+            body["runner"] = args.runner
+        if args.max_runtime:
+            body["max_runtime"] = args.max_runtime
+        job = self.client.request("POST", "/jobs", body)
         return self._started(job, args.follow)
 
     def _started(self, job: dict[str, Any], follow: bool) -> int:
@@ -239,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("command_name", metavar="COMMAND")
     run.add_argument("params", nargs="*", metavar="PARAMS")
     run.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
+    run.add_argument("--runner", choices=["lambda", "fargate"], help="where it runs (default: the command's)")
+    run.add_argument("--max-runtime", type=int, metavar="SECONDS", help="stop it after this long")
     listing = sub.add_parser("list", help="the newest jobs")
     listing.add_argument("--state", choices=list(STATE_COLOURS))
     listing.add_argument("--command", dest="command_filter", metavar="COMMAND")
