@@ -233,3 +233,10 @@ def test_the_cli_says_when_there_is_no_stack(tmp_path):
     env["XDG_STATE_HOME"] = str(tmp_path)
     result = subprocess.run([sys.executable, "-m", "jobs_cli.cli", "list"], env=env, capture_output=True, text=True)
     assert result.returncode == 3 and "make run" in result.stderr
+
+
+def test_the_cli_runs_a_command_on_fargate(local_stack: StackProcess):
+    ran = _cli(local_stack, "run", "demo:echo", "on", "fargate", "--runner", "fargate", "--follow")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["on", "fargate"]
+    assert "finished" in ran.stderr
