@@ -41,6 +41,10 @@ from moto.moto_api import state_manager
 METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
 DEFAULT_STOP_TIMEOUT = 30.0  # seconds, Fargate's default between SIGTERM and SIGKILL
 INHERITED = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+# moto's own, kept once: a second stack in the same process replaces them again, never wraps twice.
+_MOTO_RUN_TASK = EC2ContainerServiceBackend.run_task
+_MOTO_STOP_TASK = EC2ContainerServiceBackend.stop_task
+_MOTO_REQUIREMENTS = EC2ContainerServiceBackend._calculate_task_resource_requirements
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,9 @@ class LocalTasks:
 
     def install(self) -> None:
         tasks = self
-        run_task, stop_task = EC2ContainerServiceBackend.run_task, EC2ContainerServiceBackend.stop_task
 
         def run_and_start(backend: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[Task]:
-            started = run_task(backend, *args, **kwargs)
+            started = _MOTO_RUN_TASK(backend, *args, **kwargs)
             for task in started:
                 tasks.start(backend, task)
             return started
@@ -94,7 +97,7 @@ class LocalTasks:
         def stop(backend: EC2ContainerServiceBackend, cluster_str: str, task_str: str, reason: str) -> Task:
             found = tasks.find(task_str)
             if found is None:
-                return stop_task(backend, cluster_str, task_str, reason)
+                return _MOTO_STOP_TASK(backend, cluster_str, task_str, reason)
             tasks.stop(found, reason or "Task stopped by user")
             return found.task
 
@@ -105,9 +108,8 @@ class LocalTasks:
                 spec if {"memory", "memoryReservation"} & spec.keys() else {**spec, "memory": per_container}
                 for spec in definition.container_definitions
             ]
-            return calculate(with_memory)
+            return _MOTO_REQUIREMENTS(with_memory)
 
-        calculate = EC2ContainerServiceBackend._calculate_task_resource_requirements
         EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)  # type: ignore[method-assign,assignment]
         EC2ContainerServiceBackend.run_task = run_and_start  # type: ignore[method-assign]
         EC2ContainerServiceBackend.stop_task = stop  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs_local.stack import LocalStack
+from jobs_local.stack import RUNNER_IMAGE, LocalStack
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -122,12 +122,21 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "time.sleep(600)\n"
     )
+    # The runner's image, in a task definition whose container gives SIGKILL after 2 s (Fargate's default is 30).
+    definition = ecs.register_task_definition(
+        family="stubborn",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": RUNNER_IMAGE, "essential": True, "stopTimeout": 2}],
+    )["taskDefinition"]["taskDefinitionArn"]
     task = ecs.run_task(
         cluster=stack.physical_id("RunnerCluster"),
-        taskDefinition=stack.physical_id("RunnerTaskDefinition"),
+        taskDefinition=definition,
         launchType="FARGATE",
         networkConfiguration=_network(stack),
-        overrides={"containerOverrides": [{"name": "runner", "command": ["python", "-c", stubborn]}]},
+        overrides={"containerOverrides": [{"name": "app", "command": ["python", "-c", stubborn]}]},
     )["tasks"][0]
     marker = f"http://169.254.170.2/v4/{task['taskArn'].rsplit('/', 1)[-1]}"
     cluster = stack.physical_id("RunnerCluster")
@@ -143,11 +152,10 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
     time.sleep(1)
     assert describe()["lastStatus"] == "RUNNING", "a task stops when its process does, not when it was described"
 
-    # Short stop timeout for the test: the container's is 30 s, as Fargate's default.
-    found = stack.tasks.find(task["taskArn"])
-    found.stop_timeout = 1.0
     stopped = ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="test")["task"]
     assert stopped["desiredStatus"] == "STOPPED"
+    time.sleep(0.5)
+    assert _processes_with("ECS_CONTAINER_METADATA_URI_V4", marker), "SIGKILL only after the stop timeout"
     deadline = time.monotonic() + 10
     while describe()["lastStatus"] != "STOPPED" and time.monotonic() < deadline:
         time.sleep(0.1)
