@@ -38,6 +38,14 @@ def _fargate_task(stack: LocalStack, job: dict) -> dict:
     raise AssertionError(f"no runner task for job {job['id']}")
 
 
+def _stopped_task(stack: LocalStack, job: dict, timeout: float = 15) -> dict:
+    """The runner closes the job, then exits: its task stops a moment after the job closed."""
+    deadline = time.monotonic() + timeout
+    while (task := _fargate_task(stack, job))["lastStatus"] != "STOPPED" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return task
+
+
 def _network(stack: LocalStack) -> dict:
     ec2 = stack.client("ec2")
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
@@ -51,7 +59,7 @@ def test_a_long_fargate_job_finishes_with_its_output(api: Api, stack: LocalStack
     ended = api.wait(job["id"])
     assert ended["state"] == "finished" and ended["exit_code"] == 0
     assert api.output(job["id"]) == ["big"]
-    task = _fargate_task(stack, job)
+    task = _stopped_task(stack, job)
     assert task["lastStatus"] == "STOPPED" and task["stopCode"] == "EssentialContainerExited"
     assert task["containers"][0]["exitCode"] == 0
     assert task["launchType"] == "FARGATE"
@@ -95,10 +103,7 @@ def test_canceling_a_running_fargate_job_stops_it_and_leaves_no_process(api: Api
     assert status == 202 and canceled["state"] == "canceled"
     lines = api.output(job["id"])
     assert lines[-1] == "[job system] stopping the command: the job was canceled"
-    deadline = time.monotonic() + 15
-    while _fargate_task(stack, job)["lastStatus"] != "STOPPED" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _fargate_task(stack, job)["lastStatus"] == "STOPPED"
+    assert _stopped_task(stack, job)["lastStatus"] == "STOPPED"
     assert not _processes_with("JOB_ID", job["id"])
     assert api.job(job["id"])["state"] == "canceled"
 
