@@ -125,10 +125,12 @@ class LocalStack:
 
     def stop(self) -> None:
         try:
-            if self.tasks is not None:
-                self.tasks.close()
+            # Lambda first: a job cut short by the stop is left open, for the next start to close
+            # with its reason, rather than closed on the way down by whatever noticed first.
             if self.runtime is not None:
                 self.runtime.close()
+            if self.tasks is not None:
+                self.tasks.close()
             if self.saved is not None:  # after the runners, so that their last output is in
                 self.saved.stopped.set()
                 self.saved.save()

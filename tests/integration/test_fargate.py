@@ -81,7 +81,7 @@ def test_a_failing_fargate_job_fails_with_its_exit_code_and_cancels_its_dependen
 
 
 def test_fargate_output_streams_while_the_task_runs(api: Api):
-    _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["3"], "runner": "fargate"})
+    _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["6"], "runner": "fargate"})
     api.wait(job["id"], until=lambda j: j["state"] == "running")
     _, page = api("GET", f"/jobs/{job['id']}/output")
     seen, cursor = page["lines"], page["next_cursor"]
@@ -97,8 +97,7 @@ def test_fargate_output_streams_while_the_task_runs(api: Api):
 
 def test_canceling_a_running_fargate_job_stops_it_and_leaves_no_process(api: Api, stack: LocalStack):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
-    api.wait(job["id"], until=lambda j: j["state"] == "running")
-    assert _processes_with("JOB_ID", job["id"]), "the command should be running"
+    api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
     status, canceled = api("POST", f"/jobs/{job['id']}/cancel")
     assert status == 202 and canceled["state"] == "canceled"
     lines = api.output(job["id"])
