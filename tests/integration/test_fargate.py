@@ -53,6 +53,27 @@ def _network(stack: LocalStack) -> dict:
     return {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}}
 
 
+def _run_app(stack: LocalStack, container: dict, command: list[str] | None = None) -> dict:
+    """Runs a task of a one-container Fargate task definition of our own on the runner's cluster."""
+    ecs = stack.client("ecs")
+    definition = ecs.register_task_definition(
+        family="test-app",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "essential": True, **container}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    overrides = {"containerOverrides": [{"name": "app", "command": command}]} if command else {}
+    return ecs.run_task(
+        cluster=stack.physical_id("RunnerCluster"),
+        taskDefinition=definition,
+        launchType="FARGATE",
+        networkConfiguration=_network(stack),
+        overrides=overrides,
+    )["tasks"][0]
+
+
 def test_a_long_fargate_job_finishes_with_its_output(api: Api, stack: LocalStack):
     _, job = api("POST", "/job-definitions/on_fargate/start")
     assert job["runner"] == "fargate" and job["max_runtime"] == 3600
@@ -127,21 +148,7 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
         "time.sleep(600)\n"
     )
     # The runner's image, in a task definition whose container gives SIGKILL after 2 s (Fargate's default is 30).
-    definition = ecs.register_task_definition(
-        family="stubborn",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": RUNNER_IMAGE, "essential": True, "stopTimeout": 2}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    task = ecs.run_task(
-        cluster=stack.physical_id("RunnerCluster"),
-        taskDefinition=definition,
-        launchType="FARGATE",
-        networkConfiguration=_network(stack),
-        overrides={"containerOverrides": [{"name": "app", "command": ["python", "-c", stubborn]}]},
-    )["tasks"][0]
+    task = _run_app(stack, {"image": RUNNER_IMAGE, "stopTimeout": 2}, command=["python", "-c", stubborn])
     marker = f"http://169.254.170.2/v4/{task['taskArn'].rsplit('/', 1)[-1]}"
     cluster = stack.physical_id("RunnerCluster")
 
@@ -172,18 +179,8 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
 
 def test_a_task_of_an_unknown_image_stops_without_starting(stack: LocalStack):
     ecs = stack.client("ecs")
-    family = ecs.register_task_definition(
-        family="not-built-here",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": "example.com/not-here:1", "essential": True}],
-    )["taskDefinition"]["taskDefinitionArn"]
     cluster = stack.physical_id("RunnerCluster")
-    task = ecs.run_task(
-        cluster=cluster, taskDefinition=family, launchType="FARGATE", networkConfiguration=_network(stack)
-    )["tasks"][0]
+    task = _run_app(stack, {"image": "example.com/not-here:1"})
     described = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
     assert described["lastStatus"] == "STOPPED" and described["stopCode"] == "TaskFailedToStart"
     assert "CannotPullContainerError" in described["stoppedReason"]
