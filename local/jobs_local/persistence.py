@@ -3,9 +3,10 @@
 Replaces: moto's in-memory backends, which forget every job and its output when `make run` stops.
 The items of the stack's DynamoDB tables, the objects of its S3 buckets and the events of its log
 streams are written under a folder (`.local-stack/state/` for `make run`), by the resources'
-logical ids, when the stack stops and every minute while it runs; the next start loads them into
-the new deployment before it serves a request. Jobs that were open when the stack stopped can never
-report: they are closed as the state machine closes a job whose runner died (see `close_interrupted`).
+logical ids, when the stack stops and every minute while it runs (an object or a stream only when
+it changed since the last save); the next start loads them into the new deployment before it
+serves a request. Jobs that were open when the stack stopped can never report: they are closed as
+the state machine closes a job whose runner died (`LocalStack.close_interrupted_jobs`).
 """
 
 from __future__ import annotations
@@ -143,18 +144,19 @@ class SavedState:
 
     def _save_logs(self, folder: Path, group: str) -> None:
         logs = self.session.client("logs")
-        folder.mkdir(parents=True, exist_ok=True)
-        kept = set()
+        saved = _index(folder)
+        index = {}
         for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group):
             for stream in page.get("logStreams", []):
-                name = stream["logStreamName"]
+                name, ingested = stream["logStreamName"], str(stream.get("lastIngestionTime", ""))
                 path = folder / f"{quote(name, safe='')}.jsonl"
-                kept.add(path.name)
-                events = self._events(logs, group, name)
-                _write(path, "".join(json.dumps(e) + "\n" for e in events))
-        for path in folder.glob("*.jsonl"):
-            if path.name not in kept:
-                path.unlink()
+                if saved.get(name, {}).get("ingested") != ingested or not path.exists():  # changed since
+                    events = self._events(logs, group, name)
+                    _write(path, "".join(json.dumps(e) + "\n" for e in events))
+                index[name] = {"ingested": ingested}
+        for gone in saved.keys() - index.keys():
+            (folder / f"{quote(gone, safe='')}.jsonl").unlink(missing_ok=True)
+        _write(folder / "index.json", json.dumps(index))
 
     @staticmethod
     def _events(logs: Any, group: str, stream: str) -> list[dict[str, Any]]:
