@@ -1,5 +1,9 @@
-"""The state machine's bookkeeping: start the dependents of a finished job, record those of a job
-that did not finish as canceled, and close a job whose run failed without reporting."""
+"""The state machine's bookkeeping, and the schedules' starts.
+
+- `admit`: a job waits for a slot of its queue; its task token starts it.
+- `end_run`: the end of every run: close, give the slot back, then dependents or the next attempt.
+- `scheduled_start`: EventBridge Scheduler starts a definition (the input that jobs.yaml's schedule gave it).
+"""
 
 from typing import Any
 
@@ -10,11 +14,14 @@ from jobsys.observability import logger, metrics, tracer
 from jobsys.system import job_system
 
 
-def _reason(error: dict[str, Any] | None) -> str | None:
+def _ended(run: dict[str, Any]) -> tuple[JobState, str | None]:
+    """How the execution saw the run end, for a job that its runner did not close."""
+    error = run.get("error")
     if not error:
-        return None
+        return JobState.INCOMPLETE, None
     cause = str(error.get("Cause") or "")[:500]
-    return f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error"))
+    reason = f"{error.get('Error', 'error')}: {cause}" if cause else str(error.get("Error"))
+    return (JobState.TERMINATED if error.get("Error") == "States.Timeout" else JobState.INCOMPLETE), reason
 
 
 @logger.inject_lambda_context
@@ -22,18 +29,18 @@ def _reason(error: dict[str, Any] | None) -> str | None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = job_system()
-    action = event["action"]
-    if action == "start_dependents":
-        started = system.start_dependents(event["job_id"], event.get("dependents") or [])
-        return {"job_id": event["job_id"], "started": started}
-    if action == "close":
-        job = system.close_job(event["job_id"], JobState(event["state"]), _reason(event.get("error")))
-    elif action == "abandon_dependents":
-        job = system.get_job(event["job_id"])
-        system.abandon_dependents(job, _reason(event.get("error")) or "could not be started")
-    elif action == "cancel_dependents":
-        job = system.get_job(event["job_id"])
-        system.cancel_dependents(job)
-    else:
-        raise ValueError(f"unknown action {action!r}")
-    return {"job_id": job.id, "state": job.state.value}
+    action = event.get("action")
+    if action == "admit":
+        system.admit(event["job_id"], event["task_token"])
+        return {"job_id": event["job_id"]}
+    if action == "end_run":
+        state, reason = _ended(event.get("run") or {})
+        job = system.end_run(event["job_id"], state, reason)
+        return {"job_id": job.id, "state": job.state.value, "retried_by": job.retried_by}
+    if action == "scheduled_start":
+        job = system.start_scheduled(event["definition"], event["scheduled_at"])
+        if job is None:
+            logger.info("a repeated delivery of a schedule's fire", extra=event)
+            return {"definition": event["definition"], "job_id": None}
+        return {"definition": event["definition"], "job_id": job.id, "state": job.state.value}
+    raise ValueError(f"unknown action {action!r}")

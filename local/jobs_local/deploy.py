@@ -9,8 +9,11 @@ import copy
 import io
 import json
 import os
+import re
+import time
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +55,14 @@ def deploy(
     stack_name: str,
     parameters: dict[str, str] | None = None,
     content_overrides: dict[str, Path] | None = None,
+    on_functions: Callable[[dict[str, FunctionCode]], None] = lambda functions: None,
+    timeout: float = 120,
 ) -> DeployedStack:
-    """content_overrides swaps a layer's or function's folder (by logical id), e.g. another config."""
+    """content_overrides swaps a layer's or function's folder (by logical id), e.g. another config.
+
+    `on_functions` gets the functions' code as soon as they exist: a custom resource may call one
+    before the stack is complete.
+    """
     root = template_path.parent
     sam = load_template(template_path)
     overrides = content_overrides or {}
@@ -94,9 +103,6 @@ def deploy(
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
-    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}")
     _hand_state_machines_to_interpreter(session)
     resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources} | created_apart
@@ -109,7 +115,23 @@ def deploy(
         layers = resource["Properties"].get("Layers") or sam.get("Globals", {}).get("Function", {}).get("Layers", [])
         layer_dirs = tuple(local_dirs[layer["Ref"]] for layer in layers if isinstance(layer, dict) and "Ref" in layer)
         functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
+    on_functions(functions)
+    _wait_until_created(cfn, stack_name, timeout)
     return DeployedStack(stack_name, physical, functions, local_dirs, types)
+
+
+def _wait_until_created(cfn: Any, stack_name: str, timeout: float) -> None:
+    """Custom resources answer after create_stack has returned, as in AWS."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        if stack["StackStatus"] == "CREATE_COMPLETE":
+            return
+        if stack["StackStatus"] != "CREATE_IN_PROGRESS" or time.monotonic() > deadline:
+            events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+            reasons = [e["ResourceStatusReason"] for e in events if e.get("ResourceStatusReason")]
+            raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}: {'; '.join(reasons) or 'no reason'}")
+        time.sleep(0.1)
 
 
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local
@@ -205,7 +227,9 @@ def _hand_state_machines_to_interpreter(session: Any) -> None:
 
 
 def _fold_substitutions(props: dict[str, Any]) -> None:
-    """moto's CloudFormation ignores DefinitionSubstitutions; Fn::Sub does the same job."""
+    """moto's CloudFormation ignores DefinitionSubstitutions: an Fn::Join of the definition's text
+    and the substitutions' values does the same job. (Not Fn::Sub: moto's runs string.Template
+    over the text, which turns the ASL's `$$.Task.Token` into `$.Task.Token`.)"""
     substitutions = props.pop("DefinitionSubstitutions", None)
     if not substitutions:
         return
@@ -215,4 +239,10 @@ def _fold_substitutions(props: dict[str, Any]) -> None:
     if isinstance(definition, dict) and "Fn::Join" in definition:
         separator, parts = definition["Fn::Join"]
         definition = separator.join(parts)
-    props["DefinitionString"] = {"Fn::Sub": [definition, substitutions]}
+    pieces: list[Any] = []
+    for i, part in enumerate(re.split(r"\$\{([A-Za-z0-9_]+)\}", definition)):
+        if i % 2 == 0:
+            pieces.append(part)
+        else:
+            pieces.append(substitutions.get(part, "${" + part + "}"))
+    props["DefinitionString"] = {"Fn::Join": ["", pieces]}

@@ -51,9 +51,18 @@ class LambdaRuntime:
         self.workers: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.closed = False
+        self.registered = threading.Condition()
 
     def register(self, function_name: str, code: FunctionCode) -> None:
-        self.code[function_name] = code
+        with self.registered:
+            self.code[function_name] = code
+            self.registered.notify_all()
+
+    def _code_of(self, function_name: str, wait: float = 30) -> FunctionCode | None:
+        """A custom resource invokes its function while the stack is created, before its code is known here."""
+        with self.registered:
+            self.registered.wait_for(lambda: function_name in self.code or self.closed, timeout=wait)
+            return self.code.get(function_name)
 
     def install(self) -> None:
         runtime = self
@@ -81,7 +90,7 @@ class LambdaRuntime:
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         if self.closed:
             return _error("Runtime.Shutdown", "the local stack is stopping"), True, ""
-        code = self.code.get(function.function_name)
+        code = self._code_of(function.function_name)
         if code is None:
             return _error("Runtime.NotFound", f"no local code for {function.function_name}"), True, ""
         pool = self._pool(function.function_name)

@@ -19,14 +19,17 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from jobs_local.api_events import Route
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
+from jobs_local.custom_resources import run_custom_resources_here
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobs_local.persistence import SavedState
+from jobs_local.wait_state import wait_until_the_timestamp
 from jobsys.config import load_config
 from jobsys.models import JobState
 from jobsys.store import JobStore
+from jobsys.system import JobSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -88,6 +91,7 @@ class LocalStack:
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         make_dynamodb_atomic()
+        run_custom_resources_here()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.server.start()
         requests.post(
@@ -99,13 +103,20 @@ class LocalStack:
         self.runtime = LambdaRuntime(self.endpoint_url, REGION, concurrency=self.concurrency, log=self.log)
         self.runtime.install()
         fill_in_ecs_integration()
+        wait_until_the_timestamp()
         self.tasks = LocalTasks(self.endpoint_url, REGION, log=self.log)
         self.tasks.install()
         template = self.root / "template.yaml"
         parameters = {**self._fargate_parameters(), **self.parameters}
-        self.stack = deploy(self.session(), template, self.stack_name, parameters, overrides)
-        for name, code in self.stack.functions.items():
-            self.runtime.register(name, code)
+        runtime = self.runtime
+        self.stack = deploy(
+            self.session(),
+            template,
+            self.stack_name,
+            parameters,
+            overrides,
+            on_functions=lambda functions: [runtime.register(name, code) for name, code in functions.items()],
+        )
         self.tasks.register_image(RUNNER_IMAGE, self._runner_image())
         physical = self.stack.physical_ids
         self.routes = [
@@ -148,23 +159,28 @@ class LocalStack:
         self.stop()
 
     def close_interrupted_jobs(self) -> list[str]:
-        """Jobs left open by the last run have no execution to close them: each is closed as the state
-        machine closes a job whose runner died, which cancels its dependents."""
+        """Jobs left open by the last run have no execution to close them: each run is ended as the
+        state machine ends one whose runner died (its slot given back, its dependents canceled or
+        its next attempt planned)."""
         store = JobStore(self.session().resource("dynamodb").Table(self.physical_id("JobsTable")))
+        # Those open now, oldest first and parents before their dependents; not the next attempts
+        # that ending them plans, which have executions of their own.
+        interrupted: list[str] = []
+        for state in (JobState.RUNNING, JobState.PENDING):
+            page, cursor = store.list(state=state, limit=100)
+            interrupted += reversed([job.id for job in page])
+            while cursor:
+                page, cursor = store.list(state=state, limit=100, cursor=cursor)
+                interrupted += reversed([job.id for job in page])
+        system = JobSystem(load_config(self.stack.folders[CONFIG_LAYER] / "jobs.yaml"), store, None, None, None)
         closed: list[str] = []
-        for state in (JobState.RUNNING, JobState.PENDING):  # parents first: their dependents get canceled
-            seen: set[str] = set()
-            while batch := [job for job in store.in_state(state) if job.id not in seen]:
-                for job in batch:
-                    seen.add(job.id)
-                    event = {
-                        "action": "close",
-                        "job_id": job.id,
-                        "state": "incomplete",
-                        "error": {"Error": INTERRUPTED},
-                    }
-                    if (self.invoke("JobStateFunction", event) or {}).get("state") == "incomplete":
-                        closed.append(job.id)
+        for job_id in interrupted:
+            job = store.get(job_id)
+            if job.state == JobState.PENDING and system.parent_state(job) not in (None, JobState.FINISHED):
+                continue  # its parent's run, ended before or after it here, decides for it
+            event = {"action": "end_run", "job_id": job_id, "run": {"error": {"Error": INTERRUPTED}}}
+            if (self.invoke("JobStateFunction", event) or {}).get("state") == "incomplete":
+                closed.append(job_id)
         return closed
 
     def _fargate_parameters(self) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 It deletes closed jobs older than the retention, oldest first, at most `per_call` a run, with
 their output. It never deletes an open job, nor one whose dependents are still open. It also
-closes, as `incomplete`, open jobs whose execution has ended without reporting.
+closes, as `incomplete`, open jobs whose execution has ended without reporting, and gives back
+the queue slots of jobs whose execution ended without giving them back.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ class CleanUpReport:
     deleted: list[str] = field(default_factory=list)
     kept_for_open_dependents: list[str] = field(default_factory=list)
     marked_incomplete: list[str] = field(default_factory=list)
+    slots_given_back: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
             "deleted": self.deleted,
             "kept_for_open_dependents": self.kept_for_open_dependents,
             "marked_incomplete": self.marked_incomplete,
+            "slots_given_back": self.slots_given_back,
         }
 
 
@@ -53,6 +56,7 @@ def clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime | None = No
     now = now or utc_now()
     report = CleanUpReport()
     close_orphans(system, now, report)
+    repair_queues(system, report)
     candidates: list[Job] = []
     for state in sorted(CLOSED_STATES):
         retention = policy.max_retention_succeeded if state == JobState.FINISHED else policy.max_retention
@@ -83,21 +87,50 @@ def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport) -> No
             if status is None and job.parent_id and not _parent_gave_up(system, job, now):
                 continue  # a dependent waits for its parent's execution to start it
             reason = f"its execution {'never started' if status is None else 'ended ' + status} without reporting"
-            closed = system.close_job(job.id, JobState.INCOMPLETE, reason)
+            closed = system.end_run(job.id, JobState.INCOMPLETE, reason)
             if closed.state == JobState.INCOMPLETE:
                 report.marked_incomplete.append(job.id)
 
 
+def repair_queues(system: JobSystem, report: CleanUpReport) -> None:
+    """A slot whose job is closed and whose execution has ended was never given back: give it back.
+
+    The counter is then set to the number of holders left, which is what it counts.
+    """
+    for queue in system.config.queues.values():
+        if queue.concurrency is None:
+            continue
+        counted = system.store.queue_counter(queue.name)
+        running, holders = counted
+        jobs = system.store.get_many(sorted(holders))
+        stale = {
+            job_id
+            for job_id in holders
+            if job_id not in jobs
+            or (not jobs[job_id].state.is_open and _execution_status(system, jobs[job_id]) != "RUNNING")
+        }
+        if not stale and running == len(holders):
+            continue
+        if system.store.set_counter(queue.name, counted, len(holders - stale), holders - stale):
+            report.slots_given_back.extend(sorted(stale))
+            system.serve_queue(queue)
+
+
 def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:
-    """A parent closed for a while has started its dependents or never will."""
+    """A parent closed for a while has started its dependents or never will; a parent retried
+    hands them on to its last attempt."""
     try:
         parent = system.store.get(job.parent_id or "")
+        while parent.retried_by:
+            parent = system.store.get(parent.retried_by)
     except JobNotFound:
         return True
     return bool(parent.closed_at) and now - parse_iso(parent.closed_at) > ORPHAN_GRACE
 
 
 def _execution_status(system: JobSystem, job: Job) -> str | None:
+    if not job.execution_arn:
+        return None
     try:
         return system.sfn.describe_execution(executionArn=job.execution_arn)["status"]
     except system.sfn.exceptions.ExecutionDoesNotExist:

@@ -7,15 +7,19 @@ starts, naming the file, the key and the reason, and never later when a user cli
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from jobsys.console.registry import CONSOLE_COMMANDS
+from jobsys.durations import parse_duration
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest
-from jobsys.models import JobSpec, Runner
+from jobsys.models import DEFAULT_QUEUE, JobSpec, RetryPolicy, Runner, parse_iso, utc_now
+from jobsys.schedules import Schedule, parse_schedule, schedule_name
 
 # The seed's configuration nests the job definitions under this Symfony parameter.
 SEED_PARAMETER = "siso_control_center.default.add_jobs"
@@ -26,6 +30,22 @@ MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
 MAX_PARAMS = 64
 MAX_PARAM_LENGTH = 4096
 RUNNERS: tuple[Runner, ...] = ("lambda", "fargate")
+MAX_PRIORITY = 1000
+MAX_CONCURRENCY = 1000
+MAX_ATTEMPTS = 20
+MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
+RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
+OVERLAPS = ("skip", "allow")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    concurrency: int | None  # None: no limit
+
+    def describe(self) -> dict:
+        return {"name": self.name, "concurrency": self.concurrency}
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,9 @@ class Command:
     argv: tuple[str, ...] | None
     max_runtime: int
     runner: Runner
+    queue: str = DEFAULT_QUEUE
+    priority: int = 0
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,11 @@ class JobDefinition:
     runner: Runner
     max_runtime: int
     depending_jobs: tuple[JobDefinition, ...] = ()
+    queue: str = DEFAULT_QUEUE
+    priority: int = 0
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    schedule: Schedule | None = None
+    overlap: str = "skip"
 
     def to_spec(self) -> JobSpec:
         return JobSpec(
@@ -56,14 +84,71 @@ class JobDefinition:
             definition=self.key,
             runner=self.runner,
             max_runtime=self.max_runtime,
+            queue=self.queue,
+            priority=self.priority,
+            retries=self.retries,
             depending_jobs=[child.to_spec() for child in self.depending_jobs],
         )
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """What a start may change: the queue, the priority and when it runs. Checked by `JobsConfig.options`."""
+
+    queue: str | None = None
+    priority: int | None = None
+    run_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class JobsConfig:
     commands: dict[str, Command]
     definitions: dict[str, JobDefinition] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=lambda: {DEFAULT_QUEUE: Queue(DEFAULT_QUEUE, None)})
+
+    def queue(self, name: str) -> Queue:
+        try:
+            return self.queues[name]
+        except KeyError:
+            known = ", ".join(sorted(self.queues))
+            raise InvalidRequest(f"queue: no queue '{name}' (the queues are: {known})") from None
+
+    def options(
+        self,
+        queue: str | None = None,
+        priority: int | None = None,
+        run_at: str | None = None,
+        delay: str | None = None,
+        now: datetime | None = None,
+    ) -> StartOptions:
+        """Checks a start's queue, priority, run_at and delay; each error names its key."""
+        if queue is not None:
+            self.queue(queue)
+        if priority is not None:
+            check_priority(priority, "priority")
+        if run_at is not None and delay is not None:
+            raise InvalidRequest("run_at, delay: give one of them, not both")
+        now = now or utc_now()
+        when = None
+        if run_at is not None:
+            try:
+                when = parse_iso(run_at)
+            except (ValueError, TypeError):
+                raise InvalidRequest(f"run_at: {run_at!r} is not an ISO time such as 2026-12-24T18:00:00Z") from None
+            if when.tzinfo is None:
+                raise InvalidRequest("run_at: give the time zone, e.g. 2026-12-24T18:00:00Z or +01:00")
+            if when < now - RUN_AT_SKEW:
+                raise InvalidRequest(f"run_at: {run_at} is in the past")
+        elif delay is not None:
+            if delay.strip().startswith("-"):
+                raise InvalidRequest(f"delay: {delay!r} is negative")
+            try:
+                when = now + parse_duration(delay)
+            except InvalidRequest as exc:
+                raise InvalidRequest(f"delay: {exc}") from None
+        if when is not None and when - now > MAX_DELAY:
+            raise InvalidRequest(f"{'run_at' if run_at else 'delay'}: at most {MAX_DELAY.days} days ahead")
+        return StartOptions(queue=queue, priority=priority, run_at=when if when and when > now else None)
 
     def command(self, name: str) -> Command:
         try:
@@ -85,10 +170,16 @@ class JobsConfig:
         label: str | None = None,
         runner: Runner | None = None,
         max_runtime: int | None = None,
+        queue: str | None = None,
+        priority: int | None = None,
     ) -> JobSpec:
         """An ad-hoc job from the API, checked against the allow-list like a definition."""
         allowed = self.command(command)
         check_params(params, where="params")
+        if queue is not None:
+            self.queue(queue)
+        if priority is not None:
+            check_priority(priority, "priority")
         if max_runtime is not None and max_runtime < 1:
             raise InvalidRequest("max_runtime must be at least 1 second")
         chosen_runner = runner or allowed.runner
@@ -106,6 +197,8 @@ class JobsConfig:
                 label=child.get("label"),
                 runner=child.get("runner"),
                 max_runtime=child.get("max_runtime"),
+                queue=child.get("queue"),
+                priority=child.get("priority"),
             )
             for child in depending_jobs or []
         ]
@@ -115,11 +208,20 @@ class JobsConfig:
             label=label or command,
             runner=chosen_runner,
             max_runtime=chosen_runtime,
+            queue=queue or allowed.queue,
+            priority=allowed.priority if priority is None else priority,
+            retries=allowed.retries,
             depending_jobs=children,
         )
         if spec.count() > MAX_JOBS_PER_START:
             raise InvalidRequest(f"one start may create at most {MAX_JOBS_PER_START} jobs")
         return spec
+
+
+def check_priority(priority: Any, where: str) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > MAX_PRIORITY:
+        raise InvalidRequest(f"{where}: must be a whole number from -{MAX_PRIORITY} to {MAX_PRIORITY}")
+    return priority
 
 
 def check_params(params: Any, where: str) -> None:
@@ -162,9 +264,10 @@ class _Parser:
             document = {}
         if not isinstance(document, dict):
             raise self.fail("top level", "expected a mapping with 'commands' and 'jobs'")
-        unknown = set(document) - {"commands", "jobs", "defaults", "parameters"}
+        unknown = set(document) - {"commands", "jobs", "defaults", "parameters", "queues"}
         if unknown:
             raise self.fail(", ".join(sorted(unknown)), "unknown top-level key")
+        self.queues = self.parse_queues(document.get("queues"))
         defaults = self.parse_defaults(document.get("defaults"))
         commands = self.parse_commands(document.get("commands"), defaults)
         raw_jobs = dict(self.mapping(document.get("jobs"), "jobs"))
@@ -185,7 +288,70 @@ class _Parser:
         for key, definition in definitions.items():
             if definition.to_spec().count() > MAX_JOBS_PER_START:
                 raise self.fail(f"jobs.{key}", f"creates more than {MAX_JOBS_PER_START} jobs per start")
-        return JobsConfig(commands=commands, definitions=definitions)
+        return JobsConfig(commands=commands, definitions=definitions, queues=self.queues)
+
+    def parse_queues(self, raw: Any) -> dict[str, Queue]:
+        queues = {DEFAULT_QUEUE: Queue(DEFAULT_QUEUE, None)}
+        for name, spec in self.mapping(raw, "queues").items():
+            where = f"queues.{name}"
+            if not _QUEUE_NAME.match(name):
+                raise self.fail(where, "a queue name holds letters, digits, '_', '.', ':' or '-' (64 at most)")
+            spec = self.mapping(spec, where)
+            unknown = set(spec) - {"concurrency"}
+            if unknown:
+                raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+            concurrency = spec.get("concurrency")
+            whole = isinstance(concurrency, int) and not isinstance(concurrency, bool)
+            if concurrency is not None and not (whole and 1 <= concurrency <= MAX_CONCURRENCY):
+                raise self.fail(f"{where}.concurrency", f"must be a whole number from 1 to {MAX_CONCURRENCY}")
+            queues[name] = Queue(name, concurrency)
+        return queues
+
+    def queue_name(self, value: Any, where: str) -> str:
+        if value not in self.queues:
+            known = ", ".join(sorted(self.queues))
+            raise self.fail(where, f"no queue {value!r}; declare it under 'queues' (the queues are: {known})")
+        return value
+
+    def priority(self, value: Any, where: str) -> int:
+        try:
+            return check_priority(value, where)
+        except InvalidRequest as exc:
+            raise self.fail(where, str(exc).split(": ", 1)[1]) from None
+
+    def retries(self, value: Any, where: str) -> RetryPolicy:
+        spec = self.mapping(value, where)
+        unknown = set(spec) - {"max_attempts", "backoff", "factor"}
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        attempts = spec.get("max_attempts", 1)
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
+            raise self.fail(f"{where}.max_attempts", f"must be a whole number from 1 to {MAX_ATTEMPTS}")
+        backoff = spec.get("backoff", "0 s")
+        try:
+            if not isinstance(backoff, str):
+                raise InvalidRequest("expected a duration such as '30 s'")
+            wait = parse_duration(backoff)
+        except InvalidRequest as exc:
+            raise self.fail(f"{where}.backoff", str(exc)) from None
+        factor = spec.get("factor", 2)
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor <= 10:
+            raise self.fail(f"{where}.factor", "must be a number from 1 to 10")
+        return RetryPolicy(max_attempts=attempts, backoff=wait.total_seconds(), factor=factor)
+
+    def workload(self, raw: dict[str, Any], where: str, inherited: Command | None) -> dict[str, Any]:
+        """queue, priority and retries of a command or a job; a job takes its command's where it says nothing."""
+        return {
+            "queue": self.queue_name(raw["queue"], f"{where}.queue")
+            if "queue" in raw
+            else (inherited.queue if inherited else DEFAULT_QUEUE),
+            "priority": self.priority(raw["priority"], f"{where}.priority")
+            if "priority" in raw
+            else (inherited.priority if inherited else 0),
+            "retries": self.retries(raw["retries"], f"{where}.retries")
+            if "retries" in raw
+            else (inherited.retries if inherited else RetryPolicy()),
+        }
 
     def mapping(self, value: Any, where: str) -> dict[str, Any]:
         if value is None:
@@ -234,7 +400,7 @@ class _Parser:
     def parse_command(self, name: str, spec: Any, defaults: dict[str, Any], where: str | None = None) -> Command:
         where = where or f"commands.{name}"
         spec = self.mapping(spec, where)
-        unknown = set(spec) - {"argv", "max_runtime", "runner", "desc"}
+        unknown = set(spec) - {"argv", "max_runtime", "runner", "desc", "queue", "priority", "retries"}
         if unknown:
             raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
         argv = spec.get("argv")
@@ -250,7 +416,13 @@ class _Parser:
         runner = self.runner(spec.get("runner", defaults["runner"]), f"{where}.runner")
         max_runtime = self.max_runtime(spec.get("max_runtime", defaults["max_runtime"]), f"{where}.max_runtime")
         self.check_runtime_fits(runner, max_runtime, where)
-        return Command(name=name, argv=tuple(argv) if argv else None, max_runtime=max_runtime, runner=runner)
+        return Command(
+            name=name,
+            argv=tuple(argv) if argv else None,
+            max_runtime=max_runtime,
+            runner=runner,
+            **self.workload(spec, where, None),
+        )
 
     def collect_commands(
         self,
@@ -288,7 +460,10 @@ class _Parser:
         if id(raw) in ancestors:
             raise self.fail(where, "dependency cycle: this job depends on itself")
         raw = self.mapping(raw, where)
-        unknown = set(raw) - {"label", "desc", "command", "params", "depending_jobs", "runner", "max_runtime"}
+        unknown = set(raw) - {
+            "label", "desc", "command", "params", "depending_jobs", "runner", "max_runtime",
+            "queue", "priority", "retries", "schedule", "overlap",
+        }  # fmt: skip
         if unknown:
             raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
         for required in ("label", "command"):
@@ -315,7 +490,22 @@ class _Parser:
             children_raw = {k: None for k in children_raw}
         children = self.mapping(children_raw, f"{where}.depending_jobs")
         inner = (*ancestors, id(raw))
+        schedule = None
+        if raw.get("schedule") is not None:
+            if ancestors:
+                raise self.fail(f"{where}.schedule", "only a top-level job has a schedule; its dependents follow it")
+            try:
+                schedule_name(key)
+                schedule = parse_schedule(raw["schedule"])
+            except InvalidRequest as exc:
+                raise self.fail(f"{where}.schedule", str(exc)) from None
+        overlap = raw.get("overlap", "skip")
+        if overlap not in OVERLAPS:
+            raise self.fail(f"{where}.overlap", f"must be one of {', '.join(OVERLAPS)}, not {overlap!r}")
         return JobDefinition(
+            schedule=schedule,
+            overlap=overlap,
+            **self.workload(raw, where, command),
             key=key,
             label=raw["label"].strip(),
             desc=desc,

@@ -17,6 +17,7 @@ class JobState(StrEnum):
     TERMINATED = "terminated"  # max runtime exceeded, process killed
     CANCELED = "canceled"
     INCOMPLETE = "incomplete"  # its execution died without reporting
+    SKIPPED = "skipped"  # a scheduled start not made, as a run of its definition was still open
 
     @property
     def is_open(self) -> bool:
@@ -26,7 +27,12 @@ class JobState(StrEnum):
 OPEN_STATES = frozenset({JobState.PENDING, JobState.RUNNING})
 CLOSED_STATES = frozenset(set(JobState) - OPEN_STATES)
 
+# Closed jobs in these states are tried again while they have attempts left.
+RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOMPLETE})
+
 Runner = Literal["lambda", "fargate"]
+Trigger = Literal["api", "schedule", "retry"]
+DEFAULT_QUEUE = "default"
 
 
 def utc_now() -> datetime:
@@ -46,6 +52,18 @@ class JobOutputLocation(BaseModel):
     log_group: str
     log_stream: str
     s3_uri: str
+
+
+class RetryPolicy(BaseModel):
+    """`retries: {max_attempts: 3, backoff: "30 s", factor: 2}`: 3 attempts in all, 30 s then 60 s apart."""
+
+    max_attempts: int = Field(default=1, ge=1, description="Attempts in all, the first one included")
+    backoff: float = Field(default=0, ge=0, description="Seconds before the second attempt")
+    factor: float = Field(default=2, ge=1, description="Each later wait is the one before times this")
+
+    def wait_after(self, attempt: int) -> float:
+        """Seconds between the end of `attempt` and the start of the next one."""
+        return self.backoff * self.factor ** (attempt - 1)
 
 
 class Job(BaseModel):
@@ -68,10 +86,15 @@ class Job(BaseModel):
     output: JobOutputLocation | None = None
     runner: Runner = "lambda"
     max_runtime: int = Field(description="Seconds before the command is killed and the job terminated")
-    # Fields reserved for queueing features: written now so that old records stay valid later.
-    queue: str = "default"
-    priority: int = 0
+    queue: str = DEFAULT_QUEUE
+    priority: int = Field(default=0, description="Higher starts first among the waiting jobs of its queue")
     attempt: int = 1
+    retries: RetryPolicy = Field(default_factory=RetryPolicy)
+    retry_of: str | None = Field(default=None, description="The attempt before this one")
+    retried_by: str | None = Field(default=None, description="The attempt after this one")
+    trigger: Trigger = Field(default="api", description="What started it: api, schedule or retry")
+    run_at: str | None = Field(default=None, description="A delayed job starts at this time")
+    waiting: str | None = Field(default=None, description="Why a pending job has not started yet")
 
 
 class JobSpec(BaseModel):
@@ -83,6 +106,9 @@ class JobSpec(BaseModel):
     definition: str | None = None
     runner: Runner = "lambda"
     max_runtime: int
+    queue: str = DEFAULT_QUEUE
+    priority: int = 0
+    retries: RetryPolicy = Field(default_factory=RetryPolicy)
     depending_jobs: list[JobSpec] = Field(default_factory=list)
 
     def count(self) -> int:

@@ -1,12 +1,18 @@
 """JobStore: the jobs table. Every state change is a conditional write; every read path is a Query.
 
-Table layout (single table, so that schedules or queue counters can join later under other keys):
-- item: pk = "JOB#<id>", sk = "JOB"
-- index by_created:       list_pk ("JOB")        / id          - the newest jobs
-- index by_state:         state                  / id          - filter by state, find running jobs
-- index by_command:       command                / id          - filter by command
-- index by_command_state: command_state          / id          - both filters at once
-- index by_closed:        closed_state (sparse)  / closed_at   - clean-up candidates, oldest first
+Table layout (one table):
+- a job:           pk = "JOB#<id>",        sk = "JOB"
+- a queue's slots: pk = "QUEUE#<name>",    sk = "QUEUE"     running (a count) and holders (the job ids)
+- a schedule:      pk = "SCHEDULE#<key>",  sk = "SCHEDULE"  its last fire, so that a repeat is refused
+- index by_created:          list_pk ("JOB")               / id         - the newest jobs
+- index by_state:            state                         / id         - filter by state, find running jobs
+- index by_command:          command                       / id         - filter by command
+- index by_command_state:    command_state                 / id         - both filters at once
+- index by_queue:            queue                         / id         - filter by queue
+- index by_queue_state:      queue_state                   / id         - queue and state at once
+- index by_definition_state: definition_state (sparse)     / id         - is a run of a definition open?
+- index by_closed:           closed_state (sparse)         / closed_at  - clean-up candidates, oldest first
+- index by_waiting:          waiting_queue (sparse)        / wait_order - the next job to start in a full queue
 Ids are ULIDs, so sorting by id is sorting by creation time.
 """
 
@@ -14,17 +20,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
-from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
+from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
+
+# How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
+PRIORITY_OFFSET = 10**6
 
 ITEM_SK = "JOB"
 LIST_PK = "JOB"
@@ -33,7 +43,17 @@ INDEX_BY_STATE = "by_state"
 INDEX_BY_COMMAND = "by_command"
 INDEX_BY_COMMAND_STATE = "by_command_state"
 INDEX_BY_CLOSED = "by_closed"
-_INTERNAL_ATTRIBUTES = ("pk", "sk", "list_pk", "command_state", "closed_state", "expires_at")
+INDEX_BY_QUEUE = "by_queue"
+INDEX_BY_QUEUE_STATE = "by_queue_state"
+INDEX_BY_DEFINITION_STATE = "by_definition_state"
+INDEX_BY_WAITING = "by_waiting"
+QUEUE_SK = "QUEUE"
+SCHEDULE_SK = "SCHEDULE"
+_WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
+_INTERNAL_ATTRIBUTES = (
+    "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
+    *_WAIT_ATTRIBUTES,
+)  # fmt: skip
 MAX_PAGE = 100
 
 
@@ -41,11 +61,28 @@ def _pk(job_id: str) -> str:
     return f"JOB#{job_id}"
 
 
+def _queue_key(queue: str) -> dict[str, str]:
+    return {"pk": f"QUEUE#{queue}", "sk": QUEUE_SK}
+
+
+def _state_keys(job: Job, state: JobState) -> dict[str, str]:
+    """The composite index keys of a job in a state; its command, queue and definition never change."""
+    keys = {"command_state": f"{job.command}#{state.value}", "queue_state": f"{job.queue}#{state.value}"}
+    if job.definition:
+        keys["definition_state"] = f"{job.definition}#{state.value}"
+    return keys
+
+
+def wait_order(job: Job) -> str:
+    return f"{PRIORITY_OFFSET - job.priority:07d}#{job.id}"
+
+
 def _to_item(job: Job) -> dict[str, Any]:
     item = job.model_dump(mode="json", exclude_none=True)
     if job.runtime is not None:
-        item["runtime"] = Decimal(str(job.runtime))
-    item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, command_state=f"{job.command}#{job.state}")
+        item["runtime"] = _number(job.runtime)
+    item["retries"] = {k: _number(v) for k, v in job.retries.model_dump().items()}
+    item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, **_state_keys(job, job.state))
     if job.state in CLOSED_STATES:
         item["closed_state"] = job.state.value
     return item
@@ -58,7 +95,13 @@ def _from_item(item: dict[str, Any]) -> Job:
             data[number] = int(data[number])
     if "runtime" in data:
         data["runtime"] = float(data["runtime"])
+    if "retries" in data:
+        data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
     return Job.model_validate(data)
+
+
+def _number(value: float) -> Decimal:
+    return Decimal(str(value))
 
 
 def encode_cursor(last_key: dict[str, Any] | None, index: str) -> str | None:
@@ -87,18 +130,43 @@ class JobStore:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def create(self, jobs: list[Job]) -> None:
+    def create(self, jobs: list[Job], ttl: timedelta | None = None) -> None:
         """Writes a whole tree of new jobs at once: all of them or, on any failure, none."""
+        items = []
+        for job in jobs:
+            item = _to_item(job)
+            if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
+                item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
+            items.append(item)
+        self.client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in items
+            ]
+        )
+
+    def create_retry(self, failed: Job, retry: Job) -> None:
+        """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""
         self.client.transact_write_items(
             TransactItems=[
                 {
                     "Put": {
                         "TableName": self.table.name,
-                        "Item": _to_item(job),
+                        "Item": _to_item(retry),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
-                }
-                for job in jobs
+                },
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": {"pk": _pk(failed.id), "sk": ITEM_SK},
+                        "UpdateExpression": "SET retried_by = :retry",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(retried_by)"
+                        " AND #state = :state",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {":retry": retry.id, ":state": failed.state.value},
+                    }
+                },
             ]
         )
 
@@ -109,6 +177,183 @@ class JobStore:
             to_state=JobState.RUNNING,
             updates={"started_at": iso(started_at), "output": output.model_dump()},
         )
+
+    def mark_waiting(self, job: Job, token: str, reason: str) -> bool:
+        """Puts a pending job in line for a slot of its queue, with the task token that starts it."""
+        try:
+            self.table.update_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                UpdateExpression="SET waiting_queue = :queue, wait_order = :order, wait_token = :token, waiting = :why",
+                ConditionExpression="#state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":queue": job.queue,
+                    ":order": wait_order(job),
+                    ":token": token,
+                    ":why": reason,
+                    ":pending": JobState.PENDING.value,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def waiting_in(self, queue: str, limit: int) -> list[tuple[Job, str]]:
+        """The jobs next in line in a queue, each with its task token: highest priority, then oldest, first."""
+        response = self.table.query(
+            IndexName=INDEX_BY_WAITING,
+            KeyConditionExpression=Key("waiting_queue").eq(queue),
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        return [(_from_item(item), item["wait_token"]) for item in response.get("Items", []) if "wait_token" in item]
+
+    def claim(self, job: Job, token: str) -> bool:
+        """Takes a waiting job out of the line; only one waker wins, and never for a job closed meanwhile."""
+        try:
+            self.table.update_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                UpdateExpression="REMOVE waiting_queue, wait_order, wait_token, waiting",
+                ConditionExpression="#state = :pending AND wait_token = :token",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":pending": JobState.PENDING.value, ":token": token},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def wait_token(self, job_id: str) -> str | None:
+        item = self.table.get_item(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK}, ConsistentRead=True, ProjectionExpression="wait_token"
+        ).get("Item")
+        return (item or {}).get("wait_token")
+
+    # --- queue slots: a counter with the ids of its holders, so that taking and giving back are idempotent
+
+    def take_slot(self, queue: str, job_id: str, limit: int) -> Literal["new", "held", False]:
+        """ "new" for a slot taken now, "held" for one the job holds already, False when the queue is full."""
+        try:
+            self.table.update_item(
+                Key=_queue_key(queue),
+                UpdateExpression="ADD running :one, holders :job",
+                ConditionExpression="(attribute_not_exists(running) OR running < :limit)"
+                " AND NOT contains(holders, :id)",
+                ExpressionAttributeValues={":one": 1, ":job": {job_id}, ":id": job_id, ":limit": limit},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return "held" if job_id in self.slot_holders(queue) else False
+        return "new"
+
+    def release_slot(self, queue: str, job_id: str) -> bool:
+        try:
+            self.table.update_item(
+                Key=_queue_key(queue),
+                UpdateExpression="ADD running :minus_one DELETE holders :job",
+                ConditionExpression="contains(holders, :id)",
+                ExpressionAttributeValues={":minus_one": -1, ":job": {job_id}, ":id": job_id},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # not a holder: given back already, or never taken
+            raise
+        return True
+
+    def slot_holders(self, queue: str) -> set[str]:
+        item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
+        return set(item.get("holders") or ())
+
+    def queue_counter(self, queue: str) -> tuple[int, set[str]]:
+        item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
+        return int(item.get("running", 0)), set(item.get("holders") or ())
+
+    def set_counter(self, queue: str, expected: tuple[int, set[str]], running: int, holders: set[str]) -> bool:
+        """Repairs a counter, if nobody changed it since it was read as `expected`."""
+        old_running, old_holders = expected
+        names = {"#running": "running", "#holders": "holders"}
+        values: dict[str, Any] = {":running": running}
+        condition = "#running = :old_running" if old_running or old_holders else "attribute_not_exists(#running)"
+        if old_running or old_holders:
+            values[":old_running"] = old_running
+        if old_holders:
+            condition += " AND #holders = :old_holders"
+            values[":old_holders"] = old_holders
+        update = "SET #running = :running"
+        if holders:
+            update += ", #holders = :holders"
+            values[":holders"] = holders
+        else:
+            update += " REMOVE #holders"
+        try:
+            self.table.update_item(
+                Key=_queue_key(queue),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    def record_fire(self, key: str, scheduled_at: str, job_id: str, outcome: str, again: bool = False) -> bool:
+        """Records a schedule's fire; False for one at or before the last (Scheduler delivers at least once).
+
+        `again` updates the fire that this caller recorded before.
+        """
+        condition = (
+            "last_scheduled_at = :at" if again else "attribute_not_exists(last_scheduled_at) OR last_scheduled_at < :at"
+        )
+        try:
+            self.table.update_item(
+                Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
+                UpdateExpression="SET last_scheduled_at = :at, last_job_id = :job, last_outcome = :outcome",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":at": scheduled_at, ":job": job_id, ":outcome": outcome},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def forget_fire(self, key: str, scheduled_at: str) -> None:
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.table.update_item(
+                Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
+                UpdateExpression="REMOVE last_scheduled_at, last_job_id, last_outcome",
+                ConditionExpression="last_scheduled_at = :at",
+                ExpressionAttributeValues={":at": scheduled_at},
+            )
+
+    def mark_synced(self, key: str, synced_at: str) -> None:
+        """When a schedule was (re)created: a rate runs one period after this until it first fires."""
+        self.table.update_item(
+            Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
+            UpdateExpression="SET synced_at = :at",
+            ExpressionAttributeValues={":at": synced_at},
+        )
+
+    def last_fires(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):
+            request_keys = [{"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK} for key in keys[start : start + 100]]
+            request = {self.table.name: {"Keys": request_keys}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table.name, []):
+                    found[item["pk"].removeprefix("SCHEDULE#")] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def close(
         self,
@@ -141,10 +386,10 @@ class JobStore:
 
         `job` may be stale: only its id and command, which never change, are used.
         """
-        names = {"#state": "state", "#command_state": "command_state"}
+        names = {"#state": "state"}
         values: dict[str, Any] = {":to": to_state.value}
-        sets = ["#state = :to", "#command_state = :command_state"]
-        for i, (name, value) in enumerate(updates.items()):
+        sets = ["#state = :to"]
+        for i, (name, value) in enumerate({**_state_keys(job, to_state), **updates}.items()):
             names[f"#u{i}"] = name
             values[f":u{i}"] = value
             sets.append(f"#u{i} = :u{i}")
@@ -152,11 +397,11 @@ class JobStore:
         for i, state in enumerate(from_states):
             values[f":from{i}"] = state.value
             allowed.append(f":from{i}")
-        values[":command_state"] = f"{job.command}#{to_state.value}"
         try:
             response = self.table.update_item(
                 Key={"pk": _pk(job.id), "sk": ITEM_SK},
-                UpdateExpression="SET " + ", ".join(sets),
+                # A job that leaves `pending` leaves its queue's line too.
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE waiting, " + ", ".join(_WAIT_ATTRIBUTES),
                 ConditionExpression=f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -204,10 +449,21 @@ class JobStore:
         return found
 
     def list(
-        self, state: JobState | None = None, command: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        state: JobState | None = None,
+        command: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        queue: str | None = None,
     ) -> tuple[list[Job], str | None]:
-        """The newest jobs first, optionally of one state and/or command: one Query per page."""
-        if state and command:
+        """The newest jobs first, optionally of one state and/or command, or state and/or queue: one Query per page."""
+        if queue and command:
+            raise InvalidRequest("queue, command: filter by one of them (with or without state), not both")
+        if queue and state:
+            index, condition = INDEX_BY_QUEUE_STATE, Key("queue_state").eq(f"{queue}#{state.value}")
+        elif queue:
+            index, condition = INDEX_BY_QUEUE, Key("queue").eq(queue)
+        elif state and command:
             index, condition = INDEX_BY_COMMAND_STATE, Key("command_state").eq(f"{command}#{state.value}")
         elif state:
             index, condition = INDEX_BY_STATE, Key("state").eq(state.value)
@@ -236,6 +492,18 @@ class JobStore:
             Limit=limit,
         )
         return [_from_item(item) for item in response.get("Items", [])]
+
+    def open_of_definition(self, key: str) -> Job | None:
+        """An open job of a definition (its first attempt or a retry), if there is one."""
+        for state in (JobState.RUNNING, JobState.PENDING):
+            response = self.table.query(
+                IndexName=INDEX_BY_DEFINITION_STATE,
+                KeyConditionExpression=Key("definition_state").eq(f"{key}#{state.value}"),
+                Limit=1,
+            )
+            if response.get("Items"):
+                return _from_item(response["Items"][0])
+        return None
 
     def in_state(self, state: JobState, limit: int = MAX_PAGE) -> list[Job]:
         """The oldest jobs in an open state; the clean-up checks them for dead executions."""

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from jobsys.config import JobsConfig, load_config
-from jobsys.errors import JobStateConflict, StartFailed
+from jobsys.config import JobsConfig, Queue, StartOptions, load_config
+from jobsys.errors import JobNotFound, JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
-from jobsys.models import OPEN_STATES, Job, JobSpec, JobState, iso, utc_now
+from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobSpec, JobState, Trigger, iso, utc_now
+from jobsys.observability import logger
 from jobsys.output import OutputPage, OutputStore
 from jobsys.settings import Settings, settings
-from jobsys.store import JobStore
+from jobsys.store import JobStore, wait_order
+
+SERVE_BATCH = 10  # jobs read from a queue's line at a time
+MAX_SERVE_ROUNDS = 20
 
 
 def execution_arn(state_machine_arn: str, job_id: str) -> str:
@@ -23,13 +28,26 @@ def execution_arn(state_machine_arn: str, job_id: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + job_id
 
 
-def execution_input(job: Job, jobs: dict[str, Job]) -> dict[str, Any]:
-    """The tree below a job travels in the input, so each execution can start its dependents."""
-    return {
+def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
+    """The tree below a job travels in the input, so each execution can start its dependents.
+
+    `run_at` makes the execution wait until then; `queue` makes it wait for a slot of a limited queue.
+    """
+    data: dict[str, Any] = {
         "job_id": job.id,
         "runner": job.runner,
-        "dependents": [execution_input(jobs[child], jobs) for child in job.dependents],
+        "dependents": [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs],
     }
+    if job.run_at:
+        data["run_at"] = job.run_at
+    if limited(job.queue):
+        data["queue"] = job.queue
+    return data
+
+
+def _whole_second_after(moment: datetime) -> datetime:
+    """Step Functions waits to the second: rounding up means a job never starts before its time."""
+    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
 
 
 @dataclass
@@ -44,31 +62,51 @@ class JobSystem:
     def ttl(self) -> timedelta:
         return timedelta(days=self.settings.job_ttl_days)
 
+    def is_limited(self, queue: str) -> bool:
+        known = self.config.queues.get(queue)
+        return known is not None and known.concurrency is not None
+
     # --- starting -----------------------------------------------------------------------------
 
-    def start_definition(self, key: str) -> Job:
-        return self.start_job(self.config.definition(key).to_spec())
+    def start_definition(self, key: str, options: StartOptions | None = None, trigger: Trigger = "api") -> Job:
+        return self.start_job(self.config.definition(key).to_spec(), options, trigger)
 
-    def start_command(self, command: str, params: list[str], **options: Any) -> Job:
-        """An ad-hoc job; `options` are spec_for_command's (depending_jobs, label, runner, max_runtime)."""
-        return self.start_job(self.config.spec_for_command(command, params, **options))
+    def start_command(self, command: str, params: list[str], options: StartOptions | None = None, **spec: Any) -> Job:
+        """An ad-hoc job; `spec` is spec_for_command's (depending_jobs, label, runner, max_runtime, queue, priority)."""
+        return self.start_job(self.config.spec_for_command(command, params, **spec), options)
 
-    def start_job(self, spec: JobSpec) -> Job:
+    def start_job(self, spec: JobSpec, options: StartOptions | None = None, trigger: Trigger = "api") -> Job:
+        options = options or StartOptions()
+        if options.queue is not None or options.priority is not None:
+            spec = spec.model_copy(
+                update={
+                    "queue": options.queue or spec.queue,
+                    "priority": spec.priority if options.priority is None else options.priority,
+                }
+            )
         created_at = iso(utc_now())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
+        root.trigger = trigger
+        if options.run_at is not None:
+            root.run_at = iso(_whole_second_after(options.run_at))
+            root.waiting = f"delayed until {root.run_at}"
         self.store.create(list(jobs.values()))
         try:
-            self.sfn.start_execution(
-                stateMachineArn=self.settings.state_machine_arn,
-                name=root.id,
-                input=json.dumps(execution_input(root, jobs)),
-            )
+            self._start_execution(root, jobs)
         except Exception as exc:
             reason = f"could not start its execution: {exc}"
-            self.close_job(root.id, JobState.INCOMPLETE, reason)
+            self.cancel_dependents(self.close_job(root.id, JobState.INCOMPLETE, reason))
             raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
         return root
+
+    def _start_execution(self, job: Job, jobs: dict[str, Job]) -> None:
+        with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):  # a repeated call
+            self.sfn.start_execution(
+                stateMachineArn=self.settings.state_machine_arn,
+                name=job.id,
+                input=json.dumps(execution_input(job, jobs, self.is_limited)),
+            )
 
     def _plan(
         self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]
@@ -87,33 +125,217 @@ class JobSystem:
             execution_arn=execution_arn(self.settings.state_machine_arn, job_id),
             runner=spec.runner,
             max_runtime=spec.max_runtime,
+            queue=spec.queue,
+            priority=spec.priority,
+            retries=spec.retries,
         )
         jobs[job_id] = job
         job.dependents = [self._plan(child, job, job.root_id, created_at, jobs).id for child in spec.depending_jobs]
         return job
 
-    def start_dependents(self, job_id: str, dependents: list[dict[str, Any]]) -> list[str]:
-        """Starts one execution per dependent of a finished job; a retry skips those already started."""
+    def _tree(self, job: Job) -> dict[str, Job]:
+        """A job and everything below it, read level by level."""
+        jobs = {job.id: job}
+        level = list(job.dependents)
+        while level:
+            found = self.store.get_many(level)
+            jobs.update(found)
+            level = [child for parent in found.values() for child in parent.dependents if child not in jobs]
+        return jobs
+
+    def start_scheduled(self, key: str, scheduled_at: str) -> Job | None:
+        """A schedule's start: None for a repeated delivery of a fire already handled."""
+        definition = self.config.definition(key)
+        if not self.store.record_fire(key, scheduled_at, "", "starting"):
+            return None
+        try:
+            running = self.store.open_of_definition(key) if definition.overlap == "skip" else None
+            if running is not None:
+                job = self._record_skipped(definition.to_spec(), running)
+            else:
+                job = self.start_job(definition.to_spec(), trigger="schedule")
+        except Exception:
+            self.store.forget_fire(key, scheduled_at)  # so that Scheduler's retry of this fire starts it
+            raise
+        self.store.record_fire(key, scheduled_at, job.id, job.state.value, again=True)
+        return job
+
+    def _record_skipped(self, spec: JobSpec, running: Job) -> Job:
+        now = utc_now()
+        job = self._plan(spec.model_copy(update={"depending_jobs": []}), None, None, iso(now), {})
+        job.state, job.trigger, job.closed_at, job.execution_arn = JobState.SKIPPED, "schedule", iso(now), None
+        job.reason = f"skipped: job {running.id} of this definition is still {running.state}"
+        self.store.create([job], ttl=self.ttl)
+        return job
+
+    # --- queues -------------------------------------------------------------------------------
+
+    def admit(self, job_id: str, token: str) -> None:
+        """Called by an execution that needs a slot of its job's queue; its task token starts it.
+
+        The job joins the queue's line first and then the line is served, so that it never passes
+        a job of higher priority that waits already.
+        """
         job = self.store.get(job_id)
-        if job.state != JobState.FINISHED:  # only success branches into the dependents
-            self.cancel_dependents(job)
-            return []
-        started = []
-        for child in dependents:
-            with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):
-                self.sfn.start_execution(
-                    stateMachineArn=self.settings.state_machine_arn, name=child["job_id"], input=json.dumps(child)
-                )
-            started.append(child["job_id"])
+        queue = self.config.queues.get(job.queue)
+        if job.state != JobState.PENDING:
+            self._answer(token, admitted=False)
+            return
+        if queue is None or queue.concurrency is None:  # its limit was lifted since it started
+            self._answer(token, admitted=True)
+            return
+        running, _ = self.store.queue_counter(queue.name)
+        reason = (
+            f"queue {queue.name} is full ({running} running)"
+            if running >= queue.concurrency
+            else f"next in line in queue {queue.name}"
+        )
+        if not self.store.mark_waiting(job, token, reason):
+            self._answer(token, admitted=False)  # closed meanwhile
+            return
+        self.serve_queue(queue, also=[(job, token)])
+
+    def serve_queue(self, queue: Queue, also: list[tuple[Job, str]] = ()) -> list[str]:
+        """Starts the next jobs in line while the queue has free slots; returns the ids started."""
+        assert queue.concurrency is not None
+        started: list[str] = []
+        known = {job.id: (job, token) for job, token in also}
+        for _ in range(MAX_SERVE_ROUNDS):
+            # The index can lag a write by a moment; `also` holds a job that has just joined the line.
+            line = {job.id: (job, token) for job, token in self.store.waiting_in(queue.name, SERVE_BATCH)}
+            line |= {job_id: entry for job_id, entry in known.items() if job_id not in line}
+            if not line:
+                break
+            for job, token in sorted(line.values(), key=lambda entry: wait_order(entry[0])):
+                known.pop(job.id, None)
+                taken = self.store.take_slot(queue.name, job.id, queue.concurrency)
+                if not taken:
+                    return started
+                if self.store.claim(job, token):
+                    self._answer(token, admitted=True)
+                    started.append(job.id)
+                elif taken == "new":  # canceled or started by another waker meanwhile
+                    self.store.release_slot(queue.name, job.id)
+            if len(line) < SERVE_BATCH:
+                break
         return started
+
+    def _answer(self, token: str, admitted: bool) -> None:
+        try:
+            self.sfn.send_task_success(taskToken=token, output=json.dumps({"admitted": admitted}))
+        except (
+            self.sfn.exceptions.TaskTimedOut,
+            self.sfn.exceptions.TaskDoesNotExist,
+            self.sfn.exceptions.InvalidToken,
+        ):
+            # Its wait timed out: the execution asks again and finds the slot it holds.
+            logger.info("a task token was no longer valid", extra={"admitted": admitted})
+
+    def release(self, job: Job) -> None:
+        """Gives back the job's slot, if it holds one, and starts whoever is next in line."""
+        if not self.store.release_slot(job.queue, job.id):
+            return
+        queue = self.config.queues.get(job.queue)
+        if queue is not None and queue.concurrency is not None:
+            self.serve_queue(queue)
 
     # --- ending -------------------------------------------------------------------------------
 
+    def end_run(self, job_id: str, state: JobState = JobState.INCOMPLETE, reason: str | None = None) -> Job:
+        """The end of every execution, however its run went: the job is closed (as `state`, if the
+        runner did not close it), its slot given back, and then its dependents start, or its next
+        attempt is planned, or its dependents are canceled. Safe to repeat."""
+        job = self.store.get(job_id)
+        if job.state.is_open:
+            job = self.close_job(job.id, state, reason or "the runner ended without closing the job")
+        self.release(job)
+        if job.state == JobState.FINISHED:
+            self.start_dependents(job)
+        elif not self.retry(job):
+            self.cancel_dependents(job)
+        return job
+
+    def start_dependents(self, job: Job) -> list[str]:
+        """One execution per dependent of a finished job; a repeat skips those already started."""
+        tree = self._tree(job)
+        started = []
+        for child_id in job.dependents:
+            if child_id in tree and tree[child_id].state == JobState.PENDING:
+                self._start_execution(tree[child_id], tree)
+                started.append(child_id)
+        return started
+
+    def retry(self, job: Job) -> Job | None:
+        """Plans the next attempt of a job that ended failed, terminated or incomplete, if it has one left."""
+        if job.retried_by:
+            retry = self.store.get(job.retried_by)
+        elif (
+            job.state in RETRIED_STATES
+            and job.attempt < job.retries.max_attempts
+            and self.parent_state(job) in (None, JobState.FINISHED)
+        ):
+            now = utc_now()
+            wait = job.retries.wait_after(job.attempt)
+            retry = job.model_copy(
+                update={
+                    "id": (retry_id := new_job_id()),
+                    "state": JobState.PENDING,
+                    "attempt": job.attempt + 1,
+                    "retry_of": job.id,
+                    "trigger": "retry",
+                    "created_at": iso(now),
+                    "execution_arn": execution_arn(self.settings.state_machine_arn, retry_id),
+                    "run_at": iso(_whole_second_after(now + timedelta(seconds=wait))) if wait else None,
+                    "started_at": None,
+                    "closed_at": None,
+                    "exit_code": None,
+                    "runtime": None,
+                    "reason": None,
+                    "output": None,
+                    "retried_by": None,
+                    "waiting": None,
+                }
+            )
+            if retry.run_at:
+                retry.waiting = f"attempt {retry.attempt} of {job.retries.max_attempts} at {retry.run_at}"
+            try:
+                self.store.create_retry(job, retry)
+            except self.store.client.exceptions.TransactionCanceledException:
+                job = self.store.get(job.id)  # planned by a repeated call meanwhile
+                if not job.retried_by:
+                    raise
+                retry = self.store.get(job.retried_by)
+        else:
+            return None
+        if retry.state == JobState.PENDING:
+            tree = self._tree(retry)
+            self._start_execution(retry, tree)
+        return retry
+
+    def parent_state(self, job: Job) -> JobState | None:
+        """The state of the last attempt of a job's parent; None for a job without one."""
+        if not job.parent_id:
+            return None
+        try:
+            parent = self.store.get(job.parent_id)
+            while parent.retried_by:
+                parent = self.store.get(parent.retried_by)
+        except JobNotFound:
+            return None
+        return parent.state
+
     def cancel_job(self, job_id: str) -> Job:
-        """Cancels a pending or running job; its runner sees the state and stops the process."""
-        job = self.store.close(
-            self.store.get(job_id), JobState.CANCELED, utc_now(), reason="canceled by a user", ttl=self.ttl
-        )
+        """Cancels a pending or running job; its runner sees the state and stops the process.
+
+        A job that ended and waits for its next attempt has that attempt canceled.
+        """
+        job = self.store.get(job_id)
+        while not job.state.is_open and job.retried_by:
+            job = self.store.get(job.retried_by)
+        token = self.store.wait_token(job.id) if job.state == JobState.PENDING else None
+        job = self.store.close(job, JobState.CANCELED, utc_now(), reason="canceled by a user", ttl=self.ttl)
+        if token:  # it waited for a slot: its execution can end now
+            self._answer(token, admitted=False)
         self.cancel_dependents(job)
         return job
 
@@ -125,18 +347,14 @@ class JobSystem:
                 job = self.store.close(job, state, utc_now(), reason=reason, ttl=self.ttl)
             except JobStateConflict:
                 job = self.store.get(job_id)
-        self.cancel_dependents(job)
         return job
 
-    def abandon_dependents(self, job: Job, reason: str) -> None:
-        """Dependents that could not be started are closed incomplete, with theirs below them canceled."""
-        for child in self.store.get_many(job.dependents).values():
-            if child.state == JobState.PENDING:
-                self.close_job(child.id, JobState.INCOMPLETE, f"its execution could not be started: {reason}")
-
     def cancel_dependents(self, job: Job) -> list[Job]:
-        """Records the dependents of a job that did not finish as canceled, all the way down."""
-        if job.state in OPEN_STATES or job.state == JobState.FINISHED or not job.dependents:
+        """Records the dependents of a job that did not finish as canceled, all the way down.
+
+        A job retried hands its dependents on to its next attempt, which decides for them.
+        """
+        if job.state in OPEN_STATES or job.state == JobState.FINISHED or not job.dependents or job.retried_by:
             return []
         canceled = []
         for child in self.store.get_many(job.dependents).values():
@@ -162,9 +380,9 @@ class JobSystem:
         return self.store.get(job_id)
 
     def list_jobs(
-        self, state: JobState | None, command: str | None, limit: int, cursor: str | None
+        self, state: JobState | None, command: str | None, limit: int, cursor: str | None, queue: str | None = None
     ) -> tuple[list[Job], str | None]:
-        return self.store.list(state=state, command=command, limit=limit, cursor=cursor)
+        return self.store.list(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
 
     def read_output(self, job_id: str, cursor: str | None) -> OutputPage:
         return self.output.read(self.store.get(job_id), cursor)
