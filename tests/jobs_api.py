@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG = Path(__file__).resolve().parent / "fixtures" / "jobs.test.yaml"
-TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete"}
+TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete", "skipped"}
 
 
 class JobApi:

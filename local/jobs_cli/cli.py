@@ -37,6 +37,7 @@ STATE_COLOURS = {
     "terminated": "red",
     "canceled": "yellow",
     "incomplete": "red",
+    "skipped": "grey",
 }
 
 
@@ -80,21 +81,38 @@ class Commands:
 
         def add(definition: dict[str, Any], depth: int) -> None:
             key = ("  " * (depth - 1) + "└ " if depth else "") + definition["key"]
-            rows.append([key, definition["label"], definition["command"], " ".join(definition["params"])])
+            schedule = definition.get("schedule") or {}
+            when = " ".join(f"{k} {v}" for k, v in schedule.items())
+            rows.append(
+                [
+                    key,
+                    definition["label"],
+                    " ".join([definition["command"], *definition["params"]])[:50],
+                    definition.get("queue", "default"),
+                    when,
+                    (definition.get("next_run_at") or "").replace("T", " ")[:19],
+                ]
+            )
             for child in definition["depending_jobs"]:
                 add(child, depth + 1)
 
         for definition in items:
             add(definition, 0)
-        _table(rows, ["KEY", "LABEL", "COMMAND", "PARAMS"])
+        _table(rows, ["KEY", "LABEL", "COMMAND", "QUEUE", "SCHEDULE", "NEXT RUN (UTC)"])
         return EXIT_OK
 
+    @staticmethod
+    def _options(args: argparse.Namespace) -> dict[str, Any]:
+        """--queue, --priority, --at and --in, as the API takes them; the API checks them."""
+        options = {"queue": args.queue, "priority": args.priority, "run_at": args.at, "delay": args.delay}
+        return {k: v for k, v in options.items() if v is not None}
+
     def start(self, args: argparse.Namespace) -> int:
-        job = self.client.request("POST", f"/job-definitions/{args.key}/start")
+        job = self.client.request("POST", f"/job-definitions/{args.key}/start", self._options(args) or None)
         return self._started(job, args.follow)
 
     def run(self, args: argparse.Namespace) -> int:
-        body: dict[str, Any] = {"command": args.command_name, "params": args.params}
+        body: dict[str, Any] = {"command": args.command_name, "params": args.params, **self._options(args)}
         if args.runner:
             body["runner"] = args.runner
         if args.max_runtime:
@@ -108,13 +126,16 @@ class Commands:
                 self._print_json(job)
             else:
                 print(job["id"])
-                _note(f"started {job['id']} {job['label']} ({_state(job['state'])})")
+                later = f", starts at {job['run_at']}" if job.get("run_at") else ""
+                _note(f"started {job['id']} {job['label']} ({_state(job['state'])}, queue {job.get('queue')}{later})")
             return EXIT_OK
         return EXIT_OK if self._follow(job["id"]) else EXIT_JOB_FAILED
 
     def list(self, args: argparse.Namespace) -> int:
         page = self.client.request(
-            "GET", "/jobs", query={"state": args.state, "command": args.command_filter, "limit": args.limit}
+            "GET",
+            "/jobs",
+            query={"state": args.state, "command": args.command_filter, "queue": args.queue, "limit": args.limit},
         )
         if self.as_json:
             self._print_json(page)
@@ -122,8 +143,9 @@ class Commands:
         rows = [
             [
                 j["id"],
-                j["state"],
+                j["state"] + (f" {j['attempt']}/{j['retries']['max_attempts']}" if j.get("attempt", 1) > 1 else ""),
                 j["label"],
+                j.get("queue", "default"),
                 " ".join([j["command"], *j["params"]])[:60],
                 j["created_at"].replace("T", " ")[:19],
                 _duration(j),
@@ -131,7 +153,7 @@ class Commands:
             ]
             for j in page["items"]
         ]
-        _table(rows, ["ID", "STATE", "LABEL", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
+        _table(rows, ["ID", "STATE", "LABEL", "QUEUE", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
         if page.get("next_cursor"):
             _note("(more: narrow with --state/--command or raise --limit)")
         return EXIT_OK
@@ -244,11 +266,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("command_name", metavar="COMMAND")
     run.add_argument("params", nargs="*", metavar="PARAMS")
     run.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
+    for starting in (start, run):
+        starting.add_argument("--queue", help="run in this queue (default: the job's)")
+        starting.add_argument("--priority", type=int, help="-1000 to 1000: higher starts first in its queue")
+        when = starting.add_mutually_exclusive_group()
+        when.add_argument("--at", metavar="TIME", help="start at this ISO time, e.g. 2026-12-24T18:00:00Z")
+        when.add_argument("--in", dest="delay", metavar="DURATION", help="start after this long, e.g. '10 min'")
     run.add_argument("--runner", choices=["lambda", "fargate"], help="where it runs (default: the command's)")
     run.add_argument("--max-runtime", type=int, metavar="SECONDS", help="stop it after this long")
     listing = sub.add_parser("list", help="the newest jobs")
     listing.add_argument("--state", choices=list(STATE_COLOURS))
     listing.add_argument("--command", dest="command_filter", metavar="COMMAND")
+    listing.add_argument("--queue")
     listing.add_argument("--limit", type=int, default=30)
     show = sub.add_parser("show", help="every field of one job")
     show.add_argument("id")

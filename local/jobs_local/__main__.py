@@ -15,7 +15,6 @@ from pathlib import Path
 from jobs_local.connection import forget_local_stack, remember_local_stack
 from jobs_local.gateway import Gateway
 from jobs_local.persistence import save_token, saved_token
-from jobs_local.scheduler import Scheduler
 from jobs_local.stack import ROOT, LocalStack
 
 
@@ -44,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
     def function_said(function: str, line: str) -> None:
+        if function == "scheduler":  # schedules firing: worth seeing on the console
+            say(line)
+            return
         function_log.write(f"{time.strftime('%H:%M:%S')} [{function}] {line}\n")
 
     stopping = threading.Event()
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         log=function_said,
         state_dir=state_dir,
         reset=args.reset,
+        schedule_speedup=float(os.environ.get("LOCAL_SCHEDULE_SPEEDUP", "1")),
     )
     try:
         stack.start()
@@ -78,9 +81,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    scheduler = Scheduler(
-        stack.client("events"), stack.client("lambda"), float(os.environ.get("LOCAL_SCHEDULE_SPEEDUP", "1")), log=say
-    ).start()
     url = f"http://127.0.0.1:{gateway.port}"
     remember_local_stack(url, token)
     shown_config = config or ROOT / "config" / "jobs.yaml"
@@ -97,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     stopping.wait()
     say("stopping...")
     forget_local_stack(url)
-    scheduler.stop()
     gateway.stop()
     stack.stop()
     function_log.close()

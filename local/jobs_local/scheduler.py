@@ -1,7 +1,12 @@
-"""EventBridge for the local stack: fires the template's schedule rules on their rate.
+"""EventBridge for the local stack: fires the template's schedule rules and EventBridge Scheduler's
+schedules.
 
-moto stores the rules but never fires them. Each enabled `rate(...)` rule fires its Lambda
-targets with the event EventBridge sends, first one period after the stack starts, as in AWS.
+Replaces: moto's EventBridge and Scheduler, which store rules and schedules but never fire them.
+- Each enabled `rate(...)` rule fires its Lambda targets with the event EventBridge sends, first
+  one period after the stack starts, as in AWS.
+- Each enabled schedule (`cron(...)` in its time zone, `rate(...)` from its creation, `at(...)`)
+  invokes its Lambda target asynchronously with its input, Scheduler's context attributes such as
+  `<aws.scheduler.scheduled-time>` filled in, at the minute it is due.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from jobsys.schedules import Cron
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -26,9 +34,53 @@ def rate_seconds(expression: str) -> float | None:
     return int(match.group(1)) * _SECONDS[match.group(2).rstrip("s")]
 
 
+_AWS_CRON = re.compile(r"^cron\((.+)\)$")
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+
+
+def crontab_of(aws_cron: str) -> Cron | None:
+    """Scheduler's six cron fields as crontab's five; None for what crontab cannot say (L, W, #, years)."""
+    match = _AWS_CRON.match(aws_cron.strip())
+    if not match:
+        return None
+    fields = match.group(1).split()
+    if len(fields) != 6 or fields[5] != "*" or any(c in match.group(1) for c in "LW#"):
+        return None
+    minute, hour, day, month, weekday, _ = fields
+    if weekday != "?" and weekday != "*":
+        weekday = ",".join(str(int(d) - 1) if d.isdigit() else d for d in weekday.split(","))
+    return Cron.parse(" ".join([minute, hour, "*" if day == "?" else day, month, "*" if weekday == "?" else weekday]))
+
+
+def next_fire(schedule: dict[str, Any], after: datetime) -> datetime | None:
+    expression = schedule["ScheduleExpression"]
+    cron = crontab_of(expression)
+    if cron is not None:
+        return cron.next_after(after, ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC"))
+    period = rate_seconds(expression)
+    if period is not None:
+        start = schedule["CreationDate"].astimezone(UTC)
+        periods = max(0, int((after - start).total_seconds() // period)) + 1
+        return start + timedelta(seconds=periods * period)
+    at = _AT.match(expression)
+    if at:
+        zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+        moment = datetime.fromisoformat(at.group(1)).replace(tzinfo=zone).astimezone(UTC)
+        return moment if moment > after else None
+    return None
+
+
 class Scheduler:
-    def __init__(self, events: Any, lambdas: Any, speedup: float = 1.0, log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        events: Any,
+        lambdas: Any,
+        speedup: float = 1.0,
+        log: Callable[[str], None] | None = None,
+        scheduler: Any = None,
+    ):
         self.events = events
+        self.scheduler = scheduler
         self.lambdas = lambdas
         self.speedup = speedup
         self.log = log or (lambda line: None)
@@ -49,7 +101,39 @@ class Scheduler:
             thread.start()
             self.threads.append(thread)
             self.log(f"schedule {rule['Name']}: {expression} (every {period / self.speedup:g} s here)")
+        if self.scheduler is not None:
+            for group in self.scheduler.list_schedule_groups()["ScheduleGroups"]:
+                for entry in self.scheduler.list_schedules(GroupName=group["Name"])["Schedules"]:
+                    schedule = self.scheduler.get_schedule(Name=entry["Name"], GroupName=group["Name"])
+                    if schedule.get("State") != "ENABLED":
+                        continue
+                    if next_fire(schedule, datetime.now(UTC)) is None:
+                        self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']} is not fired locally")
+                        continue
+                    thread = threading.Thread(target=self._fire_schedule, args=(schedule,), daemon=True)
+                    thread.start()
+                    self.threads.append(thread)
+                    self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']}")
         return self
+
+    def _fire_schedule(self, schedule: dict[str, Any]) -> None:
+        target = schedule["Target"]
+        while (due := next_fire(schedule, datetime.now(UTC))) is not None:
+            if self.stopped.wait(max(0.0, (due - datetime.now(UTC)).total_seconds())):
+                return
+            payload = target.get("Input") or "{}"
+            for name, value in {
+                "scheduled-time": due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "schedule-arn": schedule["Arn"],
+                "execution-id": str(uuid.uuid4()),
+                "attempt-number": "1",
+            }.items():
+                payload = payload.replace(f"<aws.scheduler.{name}>", value)
+            try:
+                self.lambdas.invoke(FunctionName=target["Arn"], InvocationType="Event", Payload=payload.encode())
+                self.log(f"schedule {schedule['Name']} fired for {due.isoformat()}")
+            except Exception as exc:  # noqa: BLE001 - logged; the next fire tries again
+                self.log(f"schedule {schedule['Name']} failed: {exc}")
 
     def stop(self) -> None:
         self.stopped.set()

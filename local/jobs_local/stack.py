@@ -25,6 +25,7 @@ from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobs_local.persistence import SavedState
+from jobs_local.scheduler import Scheduler
 from jobs_local.wait_state import wait_until_the_timestamp
 from jobsys.config import load_config
 from jobsys.models import JobState
@@ -61,6 +62,7 @@ class LocalStack:
         log: Callable[[str, str], None] | None = None,
         state_dir: Path | None = None,
         reset: bool = False,
+        schedule_speedup: float = 1.0,
     ):
         """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`)."""
         self.root = root
@@ -77,6 +79,8 @@ class LocalStack:
         self.state_dir = state_dir
         self.reset = reset
         self.saved: SavedState | None = None
+        self.schedule_speedup = schedule_speedup
+        self.scheduler: Scheduler | None = None
         self.stack: DeployedStack | None = None
         self.routes: list[Route] = []
         self._config_dir: str | None = None
@@ -132,10 +136,20 @@ class LocalStack:
             self.close_interrupted_jobs()
             self.saved = saved  # saved from now on: never a stack that failed to load what was there
             saved.save_every()
+        log = self.log
+        self.scheduler = Scheduler(
+            self.client("events"),
+            self.client("lambda"),
+            self.schedule_speedup,
+            log=(lambda line: log("scheduler", line)) if log else None,
+            scheduler=self.client("scheduler"),
+        ).start()
         return self
 
     def stop(self) -> None:
         try:
+            if self.scheduler is not None:
+                self.scheduler.stop()
             # Lambda first: a job cut short by the stop is left open, for the next start to close
             # with its reason, rather than closed on the way down by whatever noticed first.
             if self.runtime is not None:

@@ -1,17 +1,20 @@
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from idempotency import start_once
 from jobsys.config import JobDefinition
-from jobsys.models import Job
+from jobsys.models import Job, iso, parse_iso, utc_now
 from jobsys.system import job_system
 from routes.jobs import IdempotencyKey, job_response
-from schemas import DefinitionList, DefinitionOut
+from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, StartOptionsRequest
 
 router = APIGatewayRouter()
 
 
-def _definition_out(definition: JobDefinition) -> DefinitionOut:
+def _definition_out(definition: JobDefinition, next_run_at: str | None = None) -> DefinitionOut:
     return DefinitionOut(
         key=definition.key,
         label=definition.label,
@@ -20,17 +23,61 @@ def _definition_out(definition: JobDefinition) -> DefinitionOut:
         params=list(definition.params),
         runner=definition.runner,
         max_runtime=definition.max_runtime,
+        queue=definition.queue,
+        priority=definition.priority,
+        retries=definition.retries,
+        schedule=definition.schedule.describe() if definition.schedule else None,
+        overlap=definition.overlap,
+        next_run_at=next_run_at,
         depending_jobs=[_definition_out(child) for child in definition.depending_jobs],
     )
 
 
-@router.get("/job-definitions", summary="The configured back-office jobs", tags=["definitions"])
+def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
+    """A cron's next run follows from the clock; a rate's from its last fire (or its creation)."""
+    scheduled = [d for d in definitions if d.schedule is not None]
+    fires = job_system().store.last_fires([d.key for d in scheduled if d.schedule.rate]) if scheduled else {}
+    now = utc_now()
+    runs = {}
+    for definition in scheduled:
+        fire = fires.get(definition.key, {})
+        last = fire.get("last_scheduled_at") or fire.get("synced_at")
+        upcoming = definition.schedule.next_run(now, parse_iso(last) if last else None)
+        if upcoming is not None:
+            runs[definition.key] = iso(upcoming)
+    return runs
+
+
+@router.get("/job-definitions", summary="The configured back-office jobs, with their schedules", tags=["definitions"])
 def list_definitions() -> DefinitionList:
-    definitions = job_system().config.definitions.values()
-    return DefinitionList(items=[_definition_out(d) for d in definitions])
+    definitions = list(job_system().config.definitions.values())
+    runs = _next_runs(definitions)
+    return DefinitionList(items=[_definition_out(d, runs.get(d.key)) for d in definitions])
 
 
-@router.post("/job-definitions/<key>/start", summary="Start a configured job", tags=["definitions"])
-def start_definition(key: str, idempotency_key: IdempotencyKey = None) -> Response[Job]:
-    job = start_once(idempotency_key, f"definition#{key}", {"key": key}, lambda: job_system().start_definition(key))
-    return job_response(job, status_code=202)
+@router.post("/job-definitions/<key>/start", summary="Start a configured job, now or later", tags=["definitions"])
+def start_definition(
+    key: str,
+    request: Annotated[StartOptionsRequest | None, Body()] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Job]:
+    request = request or StartOptionsRequest()
+
+    def start() -> Job:
+        system = job_system()
+        options = system.config.options(request.queue, request.priority, request.run_at, request.delay)
+        return system.start_definition(key, options)
+
+    body = {"key": key, **request.model_dump(exclude_none=True)}
+    return job_response(start_once(idempotency_key, f"definition#{key}", body, start), status_code=202)
+
+
+@router.get("/queues", summary="The queues, their limits and the slots taken", tags=["definitions"])
+def list_queues() -> QueueList:
+    system = job_system()
+    return QueueList(
+        items=[
+            QueueOut(name=q.name, concurrency=q.concurrency, running=system.store.queue_counter(q.name)[0])
+            for q in system.config.queues.values()
+        ]
+    )

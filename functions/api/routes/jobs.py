@@ -44,13 +44,18 @@ IdempotencyKey = Annotated[
 @router.post("/jobs", summary="Start a command from the allow-list", tags=["jobs"])
 def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
     def start() -> Job:
-        return job_system().start_command(
+        system = job_system()
+        options = system.config.options(run_at=request.run_at, delay=request.delay)
+        return system.start_command(
             request.command,
             request.params,
+            options,
             depending_jobs=[d.model_dump() for d in request.depending_jobs],
             label=request.label,
             runner=request.runner,
             max_runtime=request.max_runtime,
+            queue=request.queue,
+            priority=request.priority,
         )
 
     return job_response(start_once(idempotency_key, "jobs", request.model_dump(), start), status_code=202)
@@ -60,10 +65,11 @@ def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: Idem
 def list_jobs(
     state: Annotated[JobState | None, Query()] = None,
     command: Annotated[str | None, Query(max_length=200)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> JobList:
-    jobs, next_cursor = job_system().list_jobs(state=state, command=command, limit=limit, cursor=cursor)
+    jobs, next_cursor = job_system().list_jobs(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
     return JobList(items=jobs, next_cursor=next_cursor)
 
 
@@ -78,7 +84,11 @@ def get_output(job_id: str, cursor: Annotated[str | None, Query(max_length=4096)
     return OutputPageOut(lines=page.lines, next_cursor=page.next_cursor, complete=page.complete)
 
 
-@router.post("/jobs/<job_id>/cancel", summary="Cancel a pending or running job", tags=["jobs"])
+@router.post(
+    "/jobs/<job_id>/cancel",
+    summary="Cancel a pending or running job (for an attempt that failed: its next attempt)",
+    tags=["jobs"],
+)
 def cancel_job(job_id: str) -> Response[Job]:
     return job_response(job_system().cancel_job(_checked_id(job_id)), status_code=202)
 

@@ -114,7 +114,7 @@ class _Run:
         return RunResult(closed.id, closed.state, exit_code)
 
     def _supervise(self, workdir: str, transcript: IO[str], started: float) -> int | None:
-        env = dict(os.environ, JOB_ID=self.job.id, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, JOB_ID=self.job.id, JOB_ATTEMPT=str(self.job.attempt), PYTHONUNBUFFERED="1")
         try:
             process = subprocess.Popen(
                 self.argv,

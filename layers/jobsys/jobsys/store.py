@@ -501,8 +501,8 @@ class JobStore:
                 KeyConditionExpression=Key("definition_state").eq(f"{key}#{state.value}"),
                 Limit=1,
             )
-            if response.get("Items"):
-                return _from_item(response["Items"][0])
+            if response.get("Items"):  # the index holds keys only
+                return self.get(response["Items"][0]["id"])
         return None
 
     def in_state(self, state: JobState, limit: int = MAX_PAGE) -> list[Job]:

@@ -1,5 +1,6 @@
 """Small commands for trying the system out: they print, sleep and fail for real."""
 
+import os
 import sys
 import time
 
@@ -27,6 +28,21 @@ def fail(params: list[str]) -> int:
     print("checking the remote system...", flush=True)
     print(f"error: the remote system refused the connection (exit {code})", file=sys.stderr, flush=True)
     return code
+
+
+def flaky(params: list[str]) -> int:
+    """Fails until the job's attempt number (JOB_ATTEMPT, set by the runner) reaches SUCCEED_ON."""
+    try:
+        succeed_on = int(params[0]) if params else 2
+    except ValueError:
+        return _usage(f"demo:flaky: SUCCEED_ON must be a whole number, not {params[0]!r}")
+    attempt = int(os.environ.get("JOB_ATTEMPT", "1"))
+    print(f"attempt {attempt}: calling the flaky remote system", flush=True)
+    if attempt < succeed_on:
+        print("error: the remote system timed out", file=sys.stderr, flush=True)
+        return 75
+    print("the remote system answered", flush=True)
+    return 0
 
 
 def lines(params: list[str]) -> int:

@@ -42,6 +42,9 @@ CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
         ConsoleCommand(
             "demo:fail", "[EXIT_CODE]", "Print a little, then exit with EXIT_CODE (default 3)", _DEMO, "fail"
         ),
+        ConsoleCommand(
+            "demo:flaky", "[SUCCEED_ON]", "Fail until attempt SUCCEED_ON (default 2) of its job", _DEMO, "flaky"
+        ),
         ConsoleCommand("demo:echo", "[WORDS...]", "Print each parameter on a line of its own", _DEMO, "echo"),
         ConsoleCommand(
             "demo:lines", "COUNT [PER_SECOND]", "Print COUNT numbered lines, all at once or PER_SECOND", _DEMO, "lines"
