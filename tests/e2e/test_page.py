@@ -265,3 +265,55 @@ def test_screenshot_of_the_overview_with_an_expanded_job(browser: Browser, local
     context.close()
     assert SCREENSHOT.stat().st_size > 10_000
     http("POST", f"/jobs/{running['id']}/cancel")
+
+
+def test_retry_reruns_the_definition_with_its_label_and_depending_jobs(page: Page, http: Http):
+    _, job = http("POST", "/job-definitions/import_solr/start")
+    http.wait(job["dependents"][0])
+    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
+    row.locator(".job-toggle").click()
+    page.locator(f'tr.detail[data-detail-of="{job["id"]}"]').get_by_role("button", name="Retry").click()
+    newest = page.locator("tr.job-row").first
+    expect(newest).not_to_have_attribute("data-id", job["id"])
+    expect(newest.locator(".job-label")).to_have_text("Import from eZ")
+    expect(page.locator("tr.job-row").nth(1).locator(".job-label")).to_have_text("Index econtent tmp cores")
+
+
+def test_start_later_shows_the_job_waiting_for_its_time(page: Page, http: Http):
+    entry = definition(page, "sleeper")
+    expect(entry.locator(".facts")).to_have_text("queue default")
+    entry.get_by_role("button", name="Start later…").click()
+    entry.get_by_label("When to start Sleeper").fill("1 hour")
+    entry.get_by_role("button", name="Start then").click()
+    newest = page.locator("tr.job-row").first
+    expect(newest.locator(".badge")).to_have_text("pending")
+    expect(newest.locator(".job-facts")).to_contain_text("queue default · run at ")
+    expect(newest.locator(".waiting")).to_contain_text("delayed until ")
+    status, canceled = http("POST", f"/jobs/{newest.get_attribute('data-id')}/cancel")
+    assert status == 202 and canceled["run_at"]
+
+
+def test_attempts_waiting_and_the_queue_filter(page: Page, http: Http):
+    blocker = http("POST", "/jobs", {"command": "demo:sleep", "params": ["4"], "queue": "serial"})[1]
+    waiting = http("POST", "/jobs", {"command": "demo:echo", "params": ["queued"], "queue": "serial"})[1]
+    waiting_row = page.locator(f'tr.job-row[data-id="{waiting["id"]}"]')
+    expect(waiting_row.locator(".waiting")).to_have_text("queue serial is full (1 running)", timeout=10_000)
+    page.locator("#filter-queue").select_option("serial")
+    expect(page.locator("#filter-command")).to_be_disabled()
+    expect(page.locator("tr.job-row").first).to_have_attribute("data-id", waiting["id"], timeout=10_000)
+    expect(page.locator("tr.job-row .job-facts").filter(has_not_text="queue serial")).to_have_count(0)
+    page.locator("#filter-queue").select_option("")
+    http.wait(waiting["id"], timeout=30)
+    http.wait(blocker["id"])
+
+    _, first = http("POST", "/job-definitions/flaky_then_index/start")
+    second_id = http.wait(first["id"], until=lambda j: bool(j["retried_by"]))["retried_by"]
+    http.wait(second_id)
+    first_row = page.locator(f'tr.job-row[data-id="{first["id"]}"]')
+    second_row = page.locator(f'tr.job-row[data-id="{second_id}"]')
+    expect(first_row.locator(".attempt")).to_have_text("attempt 1 of 3", timeout=10_000)
+    expect(first_row.locator(".badge")).to_have_text("failed")
+    expect(second_row.locator(".attempt")).to_have_text("attempt 2 of 3")
+    expect(second_row.locator(".badge")).to_have_text("finished")
+    expect(second_row.locator(".job-facts")).to_contain_text("queue default · by retry · run at ")

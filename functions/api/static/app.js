@@ -125,15 +125,56 @@ function definitionItem(definition) {
   const then = definition.depending_jobs.length ? dependingList(definition.depending_jobs) : null;
   const button = el("button", { type: "button", "data-key": definition.key, text: "Start" });
   button.addEventListener("click", () => startDefinition(definition, button));
+  const laterButton = el("button", { type: "button", class: "ghost start-later", text: "Start later…" });
+  const whenInput = el("input", {
+    name: "when",
+    required: "",
+    "aria-label": `When to start ${definition.label}`,
+    placeholder: "10 min, or 2026-12-24 18:00",
+  });
+  const laterForm = el(
+    "form",
+    { class: "later", hidden: "" },
+    whenInput,
+    el("button", { type: "submit", text: "Start then" }),
+  );
+  laterButton.addEventListener("click", () => {
+    laterForm.hidden = !laterForm.hidden;
+    if (!laterForm.hidden) whenInput.focus();
+  });
+  laterForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    startDefinition(definition, laterForm.querySelector("button"), startTime(whenInput.value)).then((ok) => {
+      if (ok) laterForm.hidden = true;
+    });
+  });
+  const facts = [`queue ${definition.queue}`];
+  if (definition.priority) facts.push(`priority ${definition.priority}`);
+  if (definition.retries.max_attempts > 1) facts.push(`${definition.retries.max_attempts} attempts`);
+  if (definition.schedule) {
+    const s = definition.schedule;
+    facts.push(s.cron ? `cron ${s.cron} (${s.timezone})` : `every ${s.rate}`);
+  }
+  if (definition.next_run_at) facts.push(`next run ${when(definition.next_run_at)}`);
   return el(
     "li",
     { class: "definition", "data-key": definition.key },
     el("span", { class: "label", text: definition.label }),
-    button,
+    el("span", { class: "start-buttons" }, button, laterButton),
     definition.desc ? el("span", { class: "desc", text: definition.desc }) : null,
     el("code", { class: "cmd", text: command }),
+    el("span", { class: "facts", text: facts.join(" · ") }),
+    laterForm,
     then,
   );
+}
+
+// "10 min" is a delay; anything that reads as a date is a time (in this browser's time zone).
+function startTime(text) {
+  const value = text.trim();
+  if (/^\d+\s*[a-z]/i.test(value) && !/^\d{4}-/.test(value)) return { delay: value };
+  const moment = new Date(value.replace(" ", "T"));
+  return Number.isNaN(moment.getTime()) ? { run_at: value } : { run_at: moment.toISOString() };
 }
 
 function dependingList(definitions) {
@@ -152,6 +193,16 @@ function dependingList(definitions) {
   );
 }
 
+async function loadQueues() {
+  const { items } = await api("GET", "queues");
+  const chosen = $("filter-queue").value;
+  $("filter-queue").replaceChildren(
+    el("option", { value: "", text: "all" }),
+    ...items.map((q) => el("option", { value: q.name, text: q.concurrency ? `${q.name} (${q.concurrency} at a time)` : q.name })),
+  );
+  $("filter-queue").value = chosen;
+}
+
 async function loadDefinitions() {
   const { items } = await api("GET", "job-definitions");
   $("definitions").replaceChildren(...items.map(definitionItem));
@@ -161,14 +212,16 @@ async function loadDefinitions() {
   $("known-commands").replaceChildren(...[...commands].sort().map((c) => el("option", { value: c })));
 }
 
-async function startDefinition(definition, button) {
+async function startDefinition(definition, button, options) {
   button.disabled = true;
   try {
-    const job = await api("POST", `job-definitions/${encodeURIComponent(definition.key)}/start`);
+    const job = await api("POST", `job-definitions/${encodeURIComponent(definition.key)}/start`, options);
     await showNewJob(job);
+    return true;
   } catch (error) {
     if (!(error instanceof ApiUnreachable)) alert(`Could not start ${definition.label}: ${error.message}`);
     else showError(error.message);
+    return false;
   } finally {
     button.disabled = false;
   }
@@ -196,7 +249,9 @@ async function showNewJob(job) {
 function filters() {
   const params = new URLSearchParams();
   if ($("filter-state").value) params.set("state", $("filter-state").value);
-  if ($("filter-command").value.trim()) params.set("command", $("filter-command").value.trim());
+  // The API filters by queue or by command (each with the state), not both.
+  if ($("filter-queue").value) params.set("queue", $("filter-queue").value);
+  else if ($("filter-command").value.trim()) params.set("command", $("filter-command").value.trim());
   return params;
 }
 
@@ -309,6 +364,12 @@ function fillRow(row, job, depth) {
   );
   jobCell.style.paddingLeft = `${8 + depth * 22}px`;
   const extra = [el("span", { class: "job-id", text: job.id })];
+  const facts = [`queue ${job.queue}`];
+  if (job.priority) facts.push(`priority ${job.priority}`);
+  if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
+  if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
+  extra.push(el("span", { class: "job-facts", text: facts.join(" · ") }));
+  if (job.waiting) extra.push(el("span", { class: "waiting", text: job.waiting }));
   if (job.reason) extra.push(el("span", { class: "reason", text: job.reason }));
   while (jobCell.childNodes.length > 1) jobCell.lastChild.remove();
   jobCell.append(...extra);
@@ -317,8 +378,13 @@ function fillRow(row, job, depth) {
   row.dataset.depth = String(depth);
   const params = job.params.join(" ");
   paramsCell.replaceChildren(el("span", { text: params, title: params }));
-  if (stateCell.firstChild?.textContent !== job.state) {
-    stateCell.replaceChildren(el("span", { class: `badge ${job.state}`, text: job.state }));
+  const attempts = job.retries?.max_attempts || 1;
+  const attempt = attempts > 1 ? `attempt ${job.attempt} of ${attempts}` : "";
+  if (stateCell.firstChild?.textContent !== job.state || (stateCell.children[1]?.textContent || "") !== attempt) {
+    stateCell.replaceChildren(
+      el("span", { class: `badge ${job.state}`, text: job.state }),
+      attempt ? el("span", { class: "attempt", text: attempt }) : "",
+    );
   }
   createdCell.textContent = when(job.created_at);
   createdCell.title = job.created_at;
@@ -360,7 +426,7 @@ function toggleDetail(id) {
 const FIELDS = [
   "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
   "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
-  "attempt", "execution_arn", "output",
+  "attempt", "retries", "retry_of", "retried_by", "trigger", "run_at", "waiting", "execution_arn", "output",
 ];
 
 class OutputFollower {
@@ -392,6 +458,7 @@ class OutputFollower {
       ...FIELDS.flatMap((name) => {
         let value = job[name];
         if (name === "output" && value) value = `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
+        if (name === "retries" && value) value = `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
         if (Array.isArray(value)) value = value.join(" ");
         return [el("dt", { text: name }), el("dd", { "data-field": name, text: value ?? "–" })];
       }),
@@ -453,10 +520,22 @@ class OutputFollower {
     }
   }
 
+  // A configured job starts again as configured, label and depending_jobs included; any other as it ran.
   async retry() {
+    const job = this.job;
     try {
-      const job = await api("POST", "jobs", { command: this.job.command, params: this.job.params });
-      await showNewJob(job);
+      const started = job.definition && !job.parent_id
+        ? await api("POST", `job-definitions/${encodeURIComponent(job.definition)}/start`)
+        : await api("POST", "jobs", {
+            command: job.command,
+            params: job.params,
+            label: job.label,
+            runner: job.runner,
+            max_runtime: job.max_runtime,
+            queue: job.queue,
+            priority: job.priority,
+          });
+      await showNewJob(started);
     } catch (error) {
       alert(`Could not retry: ${error.message}`);
     }
@@ -497,8 +576,9 @@ $("load-more").addEventListener("click", () => {
   view.wanted += PAGE_SIZE;
   refresh();
 });
-for (const id of ["filter-state", "filter-command"]) {
+for (const id of ["filter-state", "filter-command", "filter-queue"]) {
   $(id).addEventListener("change", () => {
+    $("filter-command").disabled = Boolean($("filter-queue").value);
     view.wanted = PAGE_SIZE;
     refresh();
   });
@@ -513,6 +593,7 @@ async function start() {
   }
   try {
     await loadDefinitions();
+    await loadQueues();
   } catch (error) {
     if (error.message !== "token refused") showError(`${error.message}. Reload to try again.`);
     return;
