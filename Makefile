@@ -72,6 +72,7 @@ build: venv
 
 bench: venv
 	$(BIN)/python bench/throughput.py
+	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
 
 openapi: venv
 	$(BIN)/python -m jobs_local.openapi > docs/openapi.json
