@@ -11,10 +11,15 @@ filled in, one module per gap, each naming the moto behaviour it replaces:
   them (moto's ECS runs nothing and stops tasks after a few describes).
 - `gateway`, `api_events`: API Gateway sends each request to its function as a proxy event, after
   the token authorizer (moto routes nothing to Lambda).
-- `scheduler`: EventBridge schedule rules fire (moto stores them only).
+- `scheduler`: EventBridge schedule rules and EventBridge Scheduler schedules fire (moto stores
+  them only).
+- `wait_state`: a `Wait` until a timestamp waits until that moment (moto's uses the local clock
+  and whole seconds).
+- `custom_resources`: CloudFormation custom resources answer and fail as in AWS (moto's
+  ResponseURL points at Docker, it drops FAILED answers and cannot pass a layer's `Ref`).
 - `persistence`: the stack's tables, buckets and log streams outlive a restart (moto keeps them in
   memory).
 - `deploy`: the SAM template goes into moto's CloudFormation (with `DefinitionSubstitutions`
-  folded into `Fn::Sub`, secrets created through their API, state machines handed to the executing
+  folded into an `Fn::Join`, secrets created through their API, state machines handed to the executing
   backend: moto's CloudFormation does none of these).
 """
