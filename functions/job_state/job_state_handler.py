@@ -34,8 +34,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         system.admit(event["job_id"], event["task_token"])
         return {"job_id": event["job_id"]}
     if action == "end_run":
-        state, reason = _ended(event.get("run") or {})
-        job = system.end_run(event["job_id"], state, reason)
+        run = event.get("run") or {}
+        state, reason = _ended(run)
+        job = system.end_run(event["job_id"], state, reason, run.get("dependents"))
         return {"job_id": job.id, "state": job.state.value, "retried_by": job.retried_by}
     if action == "scheduled_start":
         job = system.start_scheduled(event["definition"], event["scheduled_at"])

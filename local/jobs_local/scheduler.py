@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jobsys.errors import InvalidRequest
 from jobsys.schedules import Cron
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
@@ -49,7 +50,12 @@ def crontab_of(aws_cron: str) -> Cron | None:
     minute, hour, day, month, weekday, _ = fields
     if weekday != "?" and weekday != "*":
         weekday = ",".join(str(int(d) - 1) if d.isdigit() else d for d in weekday.split(","))
-    return Cron.parse(" ".join([minute, hour, "*" if day == "?" else day, month, "*" if weekday == "?" else weekday]))
+    try:
+        return Cron.parse(
+            " ".join([minute, hour, "*" if day == "?" else day, month, "*" if weekday == "?" else weekday])
+        )
+    except InvalidRequest:  # a form crontab has no words for, such as 1/2 in the day of week
+        return None
 
 
 def next_fire(schedule: dict[str, Any], after: datetime) -> datetime | None:
@@ -72,12 +78,7 @@ def next_fire(schedule: dict[str, Any], after: datetime) -> datetime | None:
 
 class Scheduler:
     def __init__(
-        self,
-        events: Any,
-        lambdas: Any,
-        speedup: float = 1.0,
-        log: Callable[[str], None] | None = None,
-        scheduler: Any = None,
+        self, events: Any, scheduler: Any, lambdas: Any, speedup: float = 1.0, log: Callable[[str], None] | None = None
     ):
         self.events = events
         self.scheduler = scheduler
@@ -88,6 +89,11 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> Scheduler:
+        self._start_rules()
+        self._start_schedules()
+        return self
+
+    def _start_rules(self) -> None:
         for rule in self.events.list_rules()["Rules"]:
             expression = rule.get("ScheduleExpression")
             if not expression or rule.get("State") != "ENABLED":
@@ -97,24 +103,23 @@ class Scheduler:
                 self.log(f"schedule {rule['Name']}: {expression} is not fired locally (only rate(...) is)")
                 continue
             targets = self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-            thread = threading.Thread(target=self._fire_every, args=(rule, targets, period / self.speedup), daemon=True)
-            thread.start()
-            self.threads.append(thread)
+            self._run(self._fire_every, rule, targets, period / self.speedup)
             self.log(f"schedule {rule['Name']}: {expression} (every {period / self.speedup:g} s here)")
-        if self.scheduler is not None:
-            for group in self.scheduler.list_schedule_groups()["ScheduleGroups"]:
-                for entry in self.scheduler.list_schedules(GroupName=group["Name"])["Schedules"]:
-                    schedule = self.scheduler.get_schedule(Name=entry["Name"], GroupName=group["Name"])
-                    if schedule.get("State") != "ENABLED":
-                        continue
-                    if next_fire(schedule, datetime.now(UTC)) is None:
-                        self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']} is not fired locally")
-                        continue
-                    thread = threading.Thread(target=self._fire_schedule, args=(schedule,), daemon=True)
-                    thread.start()
-                    self.threads.append(thread)
-                    self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']}")
-        return self
+
+    def _start_schedules(self) -> None:
+        for group in self.scheduler.list_schedule_groups()["ScheduleGroups"]:
+            for entry in self.scheduler.list_schedules(GroupName=group["Name"], State="ENABLED")["Schedules"]:
+                schedule = self.scheduler.get_schedule(Name=entry["Name"], GroupName=group["Name"])
+                if next_fire(schedule, datetime.now(UTC)) is None:
+                    self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']} is not fired locally")
+                    continue
+                self._run(self._fire_schedule, schedule)
+                self.log(f"schedule {entry['Name']}: {schedule['ScheduleExpression']}")
+
+    def _run(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self.threads.append(thread)
 
     def _fire_schedule(self, schedule: dict[str, Any]) -> None:
         target = schedule["Target"]

@@ -30,7 +30,6 @@ from jobs_local.wait_state import wait_until_the_timestamp
 from jobsys.config import load_config
 from jobsys.models import JobState
 from jobsys.store import JobStore
-from jobsys.system import JobSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -139,10 +138,10 @@ class LocalStack:
         log = self.log
         self.scheduler = Scheduler(
             self.client("events"),
+            self.client("scheduler"),
             self.client("lambda"),
             self.schedule_speedup,
             log=(lambda line: log("scheduler", line)) if log else None,
-            scheduler=self.client("scheduler"),
         ).start()
         return self
 
@@ -186,11 +185,14 @@ class LocalStack:
             while cursor:
                 page, cursor = store.list(state=state, limit=100, cursor=cursor)
                 interrupted += reversed([job.id for job in page])
-        system = JobSystem(load_config(self.stack.folders[CONFIG_LAYER] / "jobs.yaml"), store, None, None, None)
         closed: list[str] = []
         for job_id in interrupted:
             job = store.get(job_id)
-            if job.state == JobState.PENDING and system.parent_state(job) not in (None, JobState.FINISHED):
+            if (
+                job.state == JobState.PENDING
+                and job.parent_id
+                and store.last_attempt(job.parent_id).state != JobState.FINISHED
+            ):
                 continue  # its parent's run, ended before or after it here, decides for it
             event = {"action": "end_run", "job_id": job_id, "run": {"error": {"Error": INTERRUPTED}}}
             if (self.invoke("JobStateFunction", event) or {}).get("state") == "incomplete":

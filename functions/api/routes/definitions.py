@@ -36,7 +36,7 @@ def _definition_out(definition: JobDefinition, next_run_at: str | None = None) -
 def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
     """A cron's next run follows from the clock; a rate's from its last fire (or its creation)."""
     scheduled = [d for d in definitions if d.schedule is not None]
-    fires = job_system().store.last_fires([d.key for d in scheduled if d.schedule.rate]) if scheduled else {}
+    fires = job_system().store.last_fires([d.key for d in scheduled if d.schedule.rate])
     now = utc_now()
     runs = {}
     for definition in scheduled:

@@ -120,9 +120,7 @@ def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:
     """A parent closed for a while has started its dependents or never will; a parent retried
     hands them on to its last attempt."""
     try:
-        parent = system.store.get(job.parent_id or "")
-        while parent.retried_by:
-            parent = system.store.get(parent.retried_by)
+        parent = system.store.last_attempt(job.parent_id or "")
     except JobNotFound:
         return True
     return bool(parent.closed_at) and now - parse_iso(parent.closed_at) > ORPHAN_GRACE

@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 20
 MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
 RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
 OVERLAPS = ("skip", "allow")
+NO_WORKLOAD = {"queue": DEFAULT_QUEUE, "priority": 0, "retries": RetryPolicy()}
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -105,6 +106,11 @@ class JobsConfig:
     commands: dict[str, Command]
     definitions: dict[str, JobDefinition] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=lambda: {DEFAULT_QUEUE: Queue(DEFAULT_QUEUE, None)})
+
+    def limited_queue(self, name: str) -> Queue | None:
+        """The queue, if it limits how many of its jobs run at once."""
+        queue = self.queues.get(name)
+        return queue if queue is not None and queue.concurrency is not None else None
 
     def queue(self, name: str) -> Queue:
         try:
@@ -341,17 +347,9 @@ class _Parser:
 
     def workload(self, raw: dict[str, Any], where: str, inherited: Command | None) -> dict[str, Any]:
         """queue, priority and retries of a command or a job; a job takes its command's where it says nothing."""
-        return {
-            "queue": self.queue_name(raw["queue"], f"{where}.queue")
-            if "queue" in raw
-            else (inherited.queue if inherited else DEFAULT_QUEUE),
-            "priority": self.priority(raw["priority"], f"{where}.priority")
-            if "priority" in raw
-            else (inherited.priority if inherited else 0),
-            "retries": self.retries(raw["retries"], f"{where}.retries")
-            if "retries" in raw
-            else (inherited.retries if inherited else RetryPolicy()),
-        }
+        checks = {"queue": self.queue_name, "priority": self.priority, "retries": self.retries}
+        base = {key: getattr(inherited, key) for key in checks} if inherited else NO_WORKLOAD
+        return {key: check(raw[key], f"{where}.{key}") if key in raw else base[key] for key, check in checks.items()}
 
     def mapping(self, value: Any, where: str) -> dict[str, Any]:
         if value is None:

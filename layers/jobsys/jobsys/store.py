@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -178,27 +177,22 @@ class JobStore:
             updates={"started_at": iso(started_at), "output": output.model_dump()},
         )
 
-    def mark_waiting(self, job: Job, token: str, reason: str) -> bool:
-        """Puts a pending job in line for a slot of its queue, with the task token that starts it."""
-        try:
-            self.table.update_item(
-                Key={"pk": _pk(job.id), "sk": ITEM_SK},
-                UpdateExpression="SET waiting_queue = :queue, wait_order = :order, wait_token = :token, waiting = :why",
-                ConditionExpression="#state = :pending",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":queue": job.queue,
-                    ":order": wait_order(job),
-                    ":token": token,
-                    ":why": reason,
-                    ":pending": JobState.PENDING.value,
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def mark_waiting(self, job: Job, token: str, reason: str, still: bool = False) -> bool:
+        """Puts a pending job in line for a slot of its queue, with the task token that starts it;
+        `still` only updates the reason of a job still in line with that token."""
+        return self._update_if(
+            Key={"pk": _pk(job.id), "sk": ITEM_SK},
+            UpdateExpression="SET waiting_queue = :queue, wait_order = :order, wait_token = :token, waiting = :why",
+            ConditionExpression="#state = :pending" + (" AND wait_token = :token" if still else ""),
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":queue": job.queue,
+                ":order": wait_order(job),
+                ":token": token,
+                ":why": reason,
+                ":pending": JobState.PENDING.value,
+            },
+        )
 
     def waiting_in(self, queue: str, limit: int) -> list[tuple[Job, str]]:
         """The jobs next in line in a queue, each with its task token: highest priority, then oldest, first."""
@@ -212,19 +206,13 @@ class JobStore:
 
     def claim(self, job: Job, token: str) -> bool:
         """Takes a waiting job out of the line; only one waker wins, and never for a job closed meanwhile."""
-        try:
-            self.table.update_item(
-                Key={"pk": _pk(job.id), "sk": ITEM_SK},
-                UpdateExpression="REMOVE waiting_queue, wait_order, wait_token, waiting",
-                ConditionExpression="#state = :pending AND wait_token = :token",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":pending": JobState.PENDING.value, ":token": token},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key={"pk": _pk(job.id), "sk": ITEM_SK},
+            UpdateExpression="REMOVE waiting_queue, wait_order, wait_token, waiting",
+            ConditionExpression="#state = :pending AND wait_token = :token",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":pending": JobState.PENDING.value, ":token": token},
+        )
 
     def wait_token(self, job_id: str) -> str | None:
         item = self.table.get_item(
@@ -236,37 +224,23 @@ class JobStore:
 
     def take_slot(self, queue: str, job_id: str, limit: int) -> Literal["new", "held", False]:
         """ "new" for a slot taken now, "held" for one the job holds already, False when the queue is full."""
-        try:
-            self.table.update_item(
-                Key=_queue_key(queue),
-                UpdateExpression="ADD running :one, holders :job",
-                ConditionExpression="(attribute_not_exists(running) OR running < :limit)"
-                " AND NOT contains(holders, :id)",
-                ExpressionAttributeValues={":one": 1, ":job": {job_id}, ":id": job_id, ":limit": limit},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return "held" if job_id in self.slot_holders(queue) else False
-        return "new"
+        if self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="ADD running :one, holders :job",
+            ConditionExpression="(attribute_not_exists(running) OR running < :limit) AND NOT contains(holders, :id)",
+            ExpressionAttributeValues={":one": 1, ":job": {job_id}, ":id": job_id, ":limit": limit},
+        ):
+            return "new"
+        return "held" if job_id in self.queue_counter(queue)[1] else False
 
     def release_slot(self, queue: str, job_id: str) -> bool:
-        try:
-            self.table.update_item(
-                Key=_queue_key(queue),
-                UpdateExpression="ADD running :minus_one DELETE holders :job",
-                ConditionExpression="contains(holders, :id)",
-                ExpressionAttributeValues={":minus_one": -1, ":job": {job_id}, ":id": job_id},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # not a holder: given back already, or never taken
-            raise
-        return True
-
-    def slot_holders(self, queue: str) -> set[str]:
-        item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
-        return set(item.get("holders") or ())
+        """False when the job holds no slot: given back already, or never taken."""
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="ADD running :minus_one DELETE holders :job",
+            ConditionExpression="contains(holders, :id)",
+            ExpressionAttributeValues={":minus_one": -1, ":job": {job_id}, ":id": job_id},
+        )
 
     def queue_counter(self, queue: str) -> tuple[int, set[str]]:
         item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
@@ -289,19 +263,13 @@ class JobStore:
             values[":holders"] = holders
         else:
             update += " REMOVE #holders"
-        try:
-            self.table.update_item(
-                Key=_queue_key(queue),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     # --- schedules ---------------------------------------------------------------------------
 
@@ -313,27 +281,20 @@ class JobStore:
         condition = (
             "last_scheduled_at = :at" if again else "attribute_not_exists(last_scheduled_at) OR last_scheduled_at < :at"
         )
-        try:
-            self.table.update_item(
-                Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
-                UpdateExpression="SET last_scheduled_at = :at, last_job_id = :job, last_outcome = :outcome",
-                ConditionExpression=condition,
-                ExpressionAttributeValues={":at": scheduled_at, ":job": job_id, ":outcome": outcome},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
+            UpdateExpression="SET last_scheduled_at = :at, last_job_id = :job, last_outcome = :outcome",
+            ConditionExpression=condition,
+            ExpressionAttributeValues={":at": scheduled_at, ":job": job_id, ":outcome": outcome},
+        )
 
     def forget_fire(self, key: str, scheduled_at: str) -> None:
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.table.update_item(
-                Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
-                UpdateExpression="REMOVE last_scheduled_at, last_job_id, last_outcome",
-                ConditionExpression="last_scheduled_at = :at",
-                ExpressionAttributeValues={":at": scheduled_at},
-            )
+        self._update_if(
+            Key={"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK},
+            UpdateExpression="REMOVE last_scheduled_at, last_job_id, last_outcome",
+            ConditionExpression="last_scheduled_at = :at",
+            ExpressionAttributeValues={":at": scheduled_at},
+        )
 
     def mark_synced(self, key: str, synced_at: str) -> None:
         """When a schedule was (re)created: a rate runs one period after this until it first fires."""
@@ -427,6 +388,16 @@ class JobStore:
             raise
         return True
 
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem: False, and nothing written, when its condition does not hold."""
+        try:
+            self.table.update_item(**update)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     # --- reads --------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job:
@@ -492,6 +463,22 @@ class JobStore:
             Limit=limit,
         )
         return [_from_item(item) for item in response.get("Items", [])]
+
+    def last_attempt(self, job_id: str) -> Job:
+        """The job, or the last of the attempts that followed it."""
+        job = self.get(job_id)
+        while job.retried_by:
+            job = self.get(job.retried_by)
+        return job
+
+    def parent_state(self, job: Job) -> JobState | None:
+        """The state of the last attempt of a job's parent; None for a job without one (or whose parent is gone)."""
+        if not job.parent_id:
+            return None
+        try:
+            return self.last_attempt(job.parent_id).state
+        except JobNotFound:
+            return None
 
     def open_of_definition(self, key: str) -> Job | None:
         """An open job of a definition (its first attempt or a retry), if there is one."""

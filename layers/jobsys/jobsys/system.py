@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from jobsys.config import JobsConfig, Queue, StartOptions, load_config
-from jobsys.errors import JobNotFound, JobStateConflict, StartFailed
+from jobsys.errors import JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobSpec, JobState, Trigger, iso, utc_now
 from jobsys.observability import logger
@@ -21,6 +21,11 @@ from jobsys.store import JobStore, wait_order
 
 SERVE_BATCH = 10  # jobs read from a queue's line at a time
 MAX_SERVE_ROUNDS = 20
+# What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
+RETRY_KEEPS = {
+    "command", "params", "label", "definition", "parent_id", "root_id", "dependents",
+    "runner", "max_runtime", "queue", "priority", "retries",
+}  # fmt: skip
 
 
 def execution_arn(state_machine_arn: str, job_id: str) -> str:
@@ -29,15 +34,15 @@ def execution_arn(state_machine_arn: str, job_id: str) -> str:
 
 
 def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
-    """The tree below a job travels in the input, so each execution can start its dependents.
+    """The tree below a job travels in the input, so each execution can start its dependents."""
+    children = [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs]
+    return input_of(job, children, limited)
 
-    `run_at` makes the execution wait until then; `queue` makes it wait for a slot of a limited queue.
-    """
-    data: dict[str, Any] = {
-        "job_id": job.id,
-        "runner": job.runner,
-        "dependents": [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs],
-    }
+
+def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool]) -> dict[str, Any]:
+    """One execution's input. `run_at` makes it wait until then; `queue` makes it wait for a slot of
+    a limited queue."""
+    data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "dependents": dependents}
     if job.run_at:
         data["run_at"] = job.run_at
     if limited(job.queue):
@@ -63,8 +68,7 @@ class JobSystem:
         return timedelta(days=self.settings.job_ttl_days)
 
     def is_limited(self, queue: str) -> bool:
-        known = self.config.queues.get(queue)
-        return known is not None and known.concurrency is not None
+        return self.config.limited_queue(queue) is not None
 
     # --- starting -----------------------------------------------------------------------------
 
@@ -93,19 +97,18 @@ class JobSystem:
             root.waiting = f"delayed until {root.run_at}"
         self.store.create(list(jobs.values()))
         try:
-            self._start_execution(root, jobs)
+            self._start_execution(execution_input(root, jobs, self.is_limited))
         except Exception as exc:
             reason = f"could not start its execution: {exc}"
             self.cancel_dependents(self.close_job(root.id, JobState.INCOMPLETE, reason))
             raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
         return root
 
-    def _start_execution(self, job: Job, jobs: dict[str, Job]) -> None:
-        with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):  # a repeated call
+    def _start_execution(self, execution: dict[str, Any]) -> None:
+        """Executions are named after their job, so starting one twice starts it once."""
+        with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):
             self.sfn.start_execution(
-                stateMachineArn=self.settings.state_machine_arn,
-                name=job.id,
-                input=json.dumps(execution_input(job, jobs, self.is_limited)),
+                stateMachineArn=self.settings.state_machine_arn, name=execution["job_id"], input=json.dumps(execution)
             )
 
     def _plan(
@@ -133,15 +136,15 @@ class JobSystem:
         job.dependents = [self._plan(child, job, job.root_id, created_at, jobs).id for child in spec.depending_jobs]
         return job
 
-    def _tree(self, job: Job) -> dict[str, Job]:
-        """A job and everything below it, read level by level."""
+    def _dependents_input(self, job: Job) -> list[dict[str, Any]]:
+        """The inputs of a job's dependents, read level by level, for a run ended without its execution's input."""
         jobs = {job.id: job}
         level = list(job.dependents)
         while level:
             found = self.store.get_many(level)
             jobs.update(found)
             level = [child for parent in found.values() for child in parent.dependents if child not in jobs]
-        return jobs
+        return execution_input(job, jobs, self.is_limited)["dependents"]
 
     def start_scheduled(self, key: str, scheduled_at: str) -> Job | None:
         """A schedule's start: None for a repeated delivery of a fire already handled."""
@@ -177,23 +180,20 @@ class JobSystem:
         a job of higher priority that waits already.
         """
         job = self.store.get(job_id)
-        queue = self.config.queues.get(job.queue)
+        queue = self.config.limited_queue(job.queue)
         if job.state != JobState.PENDING:
             self._answer(token, admitted=False)
             return
-        if queue is None or queue.concurrency is None:  # its limit was lifted since it started
+        if queue is None:  # its limit was lifted since it started
             self._answer(token, admitted=True)
             return
-        running, _ = self.store.queue_counter(queue.name)
-        reason = (
-            f"queue {queue.name} is full ({running} running)"
-            if running >= queue.concurrency
-            else f"next in line in queue {queue.name}"
-        )
-        if not self.store.mark_waiting(job, token, reason):
+        if not self.store.mark_waiting(job, token, f"waiting for a slot in queue {queue.name}"):
             self._answer(token, admitted=False)  # closed meanwhile
             return
-        self.serve_queue(queue, also=[(job, token)])
+        if job.id not in self.serve_queue(queue, also=[(job, token)]):
+            # Say why, unless it was started meanwhile (which removed its token).
+            running, _ = self.store.queue_counter(queue.name)
+            self.store.mark_waiting(job, token, f"queue {queue.name} is full ({running} running)", still=True)
 
     def serve_queue(self, queue: Queue, also: list[tuple[Job, str]] = ()) -> list[str]:
         """Starts the next jobs in line while the queue has free slots; returns the ids started."""
@@ -233,71 +233,76 @@ class JobSystem:
 
     def release(self, job: Job) -> None:
         """Gives back the job's slot, if it holds one, and starts whoever is next in line."""
-        if not self.store.release_slot(job.queue, job.id):
-            return
-        queue = self.config.queues.get(job.queue)
-        if queue is not None and queue.concurrency is not None:
+        queue = self.config.limited_queue(job.queue)
+        # A queue without a limit has no slots (and a limit lifted leaves nothing that counts).
+        if queue is not None and self.store.release_slot(job.queue, job.id):
             self.serve_queue(queue)
 
     # --- ending -------------------------------------------------------------------------------
 
-    def end_run(self, job_id: str, state: JobState = JobState.INCOMPLETE, reason: str | None = None) -> Job:
+    def end_run(
+        self,
+        job_id: str,
+        state: JobState = JobState.INCOMPLETE,
+        reason: str | None = None,
+        dependents: list[dict[str, Any]] | None = None,
+    ) -> Job:
         """The end of every execution, however its run went: the job is closed (as `state`, if the
         runner did not close it), its slot given back, and then its dependents start, or its next
-        attempt is planned, or its dependents are canceled. Safe to repeat."""
+        attempt is planned, or its dependents are canceled. Safe to repeat.
+
+        `dependents` is the execution input's tree; without it (a run ended by the clean-up) it is read.
+        """
         job = self.store.get(job_id)
         if job.state.is_open:
             job = self.close_job(job.id, state, reason or "the runner ended without closing the job")
         self.release(job)
+        if job.dependents and dependents is None:
+            dependents = self._dependents_input(job)
         if job.state == JobState.FINISHED:
-            self.start_dependents(job)
-        elif not self.retry(job):
+            self.start_dependents(job, dependents or [])
+        elif not self.retry(job, dependents or []):
             self.cancel_dependents(job)
         return job
 
-    def start_dependents(self, job: Job) -> list[str]:
-        """One execution per dependent of a finished job; a repeat skips those already started."""
-        tree = self._tree(job)
+    def start_dependents(self, job: Job, dependents: list[dict[str, Any]]) -> list[str]:
+        """One execution per dependent of a finished job that is still pending; a repeat skips those started."""
+        pending = {
+            child.id for child in self.store.get_many(job.dependents).values() if child.state == JobState.PENDING
+        }
         started = []
-        for child_id in job.dependents:
-            if child_id in tree and tree[child_id].state == JobState.PENDING:
-                self._start_execution(tree[child_id], tree)
-                started.append(child_id)
+        for child in dependents:
+            if child["job_id"] in pending:
+                self._start_execution(child)
+                started.append(child["job_id"])
         return started
 
-    def retry(self, job: Job) -> Job | None:
-        """Plans the next attempt of a job that ended failed, terminated or incomplete, if it has one left."""
+    def retry(self, job: Job, dependents: list[dict[str, Any]]) -> Job | None:
+        """Plans the next attempt of a job that ended failed, terminated or incomplete, if it has one
+        left; its dependents (`dependents`, their inputs) are handed on to it."""
         if job.retried_by:
             retry = self.store.get(job.retried_by)
         elif (
             job.state in RETRIED_STATES
             and job.attempt < job.retries.max_attempts
-            and self.parent_state(job) in (None, JobState.FINISHED)
+            and self.store.parent_state(job) in (None, JobState.FINISHED)
         ):
             now = utc_now()
             wait = job.retries.wait_after(job.attempt)
-            retry = job.model_copy(
-                update={
-                    "id": (retry_id := new_job_id()),
-                    "state": JobState.PENDING,
-                    "attempt": job.attempt + 1,
-                    "retry_of": job.id,
-                    "trigger": "retry",
-                    "created_at": iso(now),
-                    "execution_arn": execution_arn(self.settings.state_machine_arn, retry_id),
-                    "run_at": iso(_whole_second_after(now + timedelta(seconds=wait))) if wait else None,
-                    "started_at": None,
-                    "closed_at": None,
-                    "exit_code": None,
-                    "runtime": None,
-                    "reason": None,
-                    "output": None,
-                    "retried_by": None,
-                    "waiting": None,
-                }
+            retry_id = new_job_id()
+            run_at = iso(_whole_second_after(now + timedelta(seconds=wait))) if wait else None
+            retry = Job(
+                **job.model_dump(include=RETRY_KEEPS),
+                id=retry_id,
+                state=JobState.PENDING,
+                attempt=job.attempt + 1,
+                retry_of=job.id,
+                trigger="retry",
+                created_at=iso(now),
+                execution_arn=execution_arn(self.settings.state_machine_arn, retry_id),
+                run_at=run_at,
+                waiting=f"attempt {job.attempt + 1} of {job.retries.max_attempts} at {run_at}" if run_at else None,
             )
-            if retry.run_at:
-                retry.waiting = f"attempt {retry.attempt} of {job.retries.max_attempts} at {retry.run_at}"
             try:
                 self.store.create_retry(job, retry)
             except self.store.client.exceptions.TransactionCanceledException:
@@ -308,21 +313,8 @@ class JobSystem:
         else:
             return None
         if retry.state == JobState.PENDING:
-            tree = self._tree(retry)
-            self._start_execution(retry, tree)
+            self._start_execution(input_of(retry, dependents, self.is_limited))
         return retry
-
-    def parent_state(self, job: Job) -> JobState | None:
-        """The state of the last attempt of a job's parent; None for a job without one."""
-        if not job.parent_id:
-            return None
-        try:
-            parent = self.store.get(job.parent_id)
-            while parent.retried_by:
-                parent = self.store.get(parent.retried_by)
-        except JobNotFound:
-            return None
-        return parent.state
 
     def cancel_job(self, job_id: str) -> Job:
         """Cancels a pending or running job; its runner sees the state and stops the process.
