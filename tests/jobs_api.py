@@ -28,6 +28,15 @@ class JobApi:
             time.sleep(0.3)
         return job
 
+    def wait_run_ended(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        """A closed job whose execution has also ended its run: a failed attempt has its next one by then."""
+
+        def ended(job: dict[str, Any]) -> bool:
+            last = job["state"] == "finished" or job["attempt"] >= job["retries"]["max_attempts"]
+            return job["state"] in TERMINAL and (bool(job["retried_by"]) or last)
+
+        return self.wait(job_id, until=ended, timeout=timeout)
+
     def output(self, job_id: str) -> list[str]:
         """Every line, following the cursor until the API says the output is complete."""
         lines, cursor = [], None

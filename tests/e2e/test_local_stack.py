@@ -240,3 +240,21 @@ def test_the_cli_runs_a_command_on_fargate(local_stack: StackProcess):
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines() == ["on", "fargate"]
     assert "finished" in ran.stderr
+
+
+def test_the_cli_starts_later_in_a_queue_with_a_priority(local_stack: StackProcess, http: Http):
+    later = _cli(local_stack, "--json", "start", "sleeper", "--in", "1 hour", "--queue", "serial", "--priority", "7")
+    assert later.returncode == 0, later.stderr
+    job = json.loads(later.stdout)
+    assert (job["state"], job["queue"], job["priority"]) == ("pending", "serial", 7) and job["run_at"]
+    assert job["id"] in _cli(local_stack, "list", "--queue", "serial", "--state", "pending").stdout
+    at = _cli(local_stack, "run", "demo:echo", "at", "--at", job["run_at"])
+    assert at.returncode == 0 and f"starts at {job['run_at']}" in at.stderr
+    for started in (job["id"], at.stdout.strip()):
+        assert _cli(local_stack, "cancel", started).returncode == 0
+    refused = _cli(local_stack, "run", "demo:echo", "--queue", "nope")
+    assert refused.returncode == 2 and "queue: no queue 'nope'" in refused.stderr
+    both = _cli(local_stack, "start", "sleeper", "--at", job["run_at"], "--in", "1 min")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    scheduled = _cli(local_stack, "definitions").stdout
+    assert "cron 0 2 * * * timezone Europe/Berlin" in scheduled

@@ -160,15 +160,21 @@ def test_output_is_text_never_html(page: Page):
     assert page.evaluate("window.pwned") is None
 
 
+def retry_on_page(page: Page, job_id: str):
+    """Expands a finished job, presses Retry, and gives the row of the job that started."""
+    row = page.locator(f'tr.job-row[data-id="{job_id}"]')
+    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
+    row.locator(".job-toggle").click()
+    page.locator(f'tr.detail[data-detail-of="{job_id}"]').get_by_role("button", name="Retry").click()
+    newest = page.locator("tr.job-row").first
+    expect(newest).not_to_have_attribute("data-id", job_id)
+    return newest
+
+
 def test_retry_starts_the_same_command_again(page: Page, http: Http):
     _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["retry me"]})
     http.wait(job["id"])
-    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
-    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
-    row.locator(".job-toggle").click()
-    page.locator(f'tr.detail[data-detail-of="{job["id"]}"]').get_by_role("button", name="Retry").click()
-    newest = page.locator("tr.job-row").first
-    expect(newest).not_to_have_attribute("data-id", job["id"])
+    newest = retry_on_page(page, job["id"])
     expect(newest.locator(".params")).to_have_text("retry me")
     expect(newest.locator(".badge")).to_have_text("finished", timeout=30_000)
 
@@ -270,12 +276,7 @@ def test_screenshot_of_the_overview_with_an_expanded_job(browser: Browser, local
 def test_retry_reruns_the_definition_with_its_label_and_depending_jobs(page: Page, http: Http):
     _, job = http("POST", "/job-definitions/import_solr/start")
     http.wait(job["dependents"][0])
-    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
-    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
-    row.locator(".job-toggle").click()
-    page.locator(f'tr.detail[data-detail-of="{job["id"]}"]').get_by_role("button", name="Retry").click()
-    newest = page.locator("tr.job-row").first
-    expect(newest).not_to_have_attribute("data-id", job["id"])
+    newest = retry_on_page(page, job["id"])
     expect(newest.locator(".job-label")).to_have_text("Import from eZ")
     expect(page.locator("tr.job-row").nth(1).locator(".job-label")).to_have_text("Index econtent tmp cores")
 
@@ -283,6 +284,8 @@ def test_retry_reruns_the_definition_with_its_label_and_depending_jobs(page: Pag
 def test_start_later_shows_the_job_waiting_for_its_time(page: Page, http: Http):
     entry = definition(page, "sleeper")
     expect(entry.locator(".facts")).to_have_text("queue default")
+    nightly = definition(page, "nightly_import").locator(".facts")
+    expect(nightly).to_contain_text("queue serial · cron 0 2 * * * (Europe/Berlin) · next run ")
     entry.get_by_role("button", name="Start later…").click()
     entry.get_by_label("When to start Sleeper").fill("1 hour")
     entry.get_by_role("button", name="Start then").click()
@@ -296,6 +299,7 @@ def test_start_later_shows_the_job_waiting_for_its_time(page: Page, http: Http):
 
 def test_attempts_waiting_and_the_queue_filter(page: Page, http: Http):
     blocker = http("POST", "/jobs", {"command": "demo:sleep", "params": ["4"], "queue": "serial"})[1]
+    http.wait(blocker["id"], until=lambda j: j["state"] == "running")
     waiting = http("POST", "/jobs", {"command": "demo:echo", "params": ["queued"], "queue": "serial"})[1]
     waiting_row = page.locator(f'tr.job-row[data-id="{waiting["id"]}"]')
     expect(waiting_row.locator(".waiting")).to_have_text("queue serial is full (1 running)", timeout=10_000)

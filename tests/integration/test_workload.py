@@ -27,6 +27,15 @@ def start(api: Api, body: dict) -> dict:
     return job
 
 
+def wait_execution_ended(stack: LocalStack, job: dict, timeout: float = 30) -> None:
+    """The job is closed before its execution's EndRun gives its slot back."""
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while sfn.describe_execution(executionArn=job["execution_arn"])["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"the execution of {job['id']} is still running"
+        time.sleep(0.2)
+
+
 def most_at_once(jobs: list[dict]) -> int:
     """The most jobs that ran at one moment, from their started/closed times."""
     edges = sorted([(at(j["started_at"]), 1) for j in jobs] + [(at(j["closed_at"]), -1) for j in jobs])
@@ -39,16 +48,18 @@ def most_at_once(jobs: list[dict]) -> int:
 
 def test_six_jobs_on_a_queue_of_one_never_overlap(api: Api):
     jobs = [start(api, {"command": "demo:sleep", "params": ["1"], "queue": "serial"}) for _ in range(6)]
-    waited = api.wait(jobs[-1]["id"], until=lambda j: j["state"] != "pending" or bool(j["waiting"]))
+    waited = api.wait(jobs[-1]["id"], until=lambda j: j["state"] != "pending" or "full" in (j["waiting"] or ""))
     done = [api.wait(job["id"], timeout=90) for job in jobs]
     assert {j["state"] for j in done} == {"finished"}
     assert most_at_once(done) == 1, [(j["started_at"], j["closed_at"]) for j in done]
     assert waited["state"] != "pending" or waited["waiting"].startswith("queue serial is full (1 running)")
 
 
-def test_a_queue_of_two_never_has_three_running(api: Api):
+def test_a_queue_of_two_never_has_three_running(api: Api, stack: LocalStack):
     jobs = [start(api, {"command": "demo:sleep", "params": ["2"], "queue": "pair"}) for _ in range(6)]
     done = [api.wait(job["id"], timeout=90) for job in jobs]
+    for job in jobs:
+        wait_execution_ended(stack, job)
     assert {j["state"] for j in done} == {"finished"}
     assert most_at_once(done) == 2
     status, queues = api("GET", "/queues")
@@ -72,9 +83,9 @@ def test_the_highest_priority_starts_first_then_the_oldest(api: Api):
 
 def test_attempts_back_off_and_each_is_its_own_job(api: Api):
     _, first = api("POST", "/job-definitions/flaky_backoff/start")
-    attempts = [api.wait(first["id"])]
+    attempts = [api.wait_run_ended(first["id"])]
     while attempts[-1]["retried_by"]:
-        attempts.append(api.wait(attempts[-1]["retried_by"]))
+        attempts.append(api.wait_run_ended(attempts[-1]["retried_by"]))
     assert [(a["attempt"], a["state"], a["trigger"]) for a in attempts] == [
         (1, "failed", "api"),
         (2, "failed", "retry"),
@@ -91,11 +102,11 @@ def test_attempts_back_off_and_each_is_its_own_job(api: Api):
 
 def test_dependents_start_after_the_attempt_that_finished(api: Api):
     _, first = api("POST", "/job-definitions/flaky_then_index/start")
-    failed = api.wait(first["id"])
+    failed = api.wait_run_ended(first["id"])
     assert failed["state"] == "failed" and failed["retried_by"]
     dependent_id = first["dependents"][0]
     assert api.job(dependent_id)["state"] == "pending", "dependents wait for the last attempt"
-    second = api.wait(failed["retried_by"])
+    second = api.wait_run_ended(failed["retried_by"])
     assert second["state"] == "finished" and second["dependents"] == [dependent_id]
     dependent = api.wait(dependent_id)
     assert dependent["state"] == "finished"
@@ -104,10 +115,10 @@ def test_dependents_start_after_the_attempt_that_finished(api: Api):
 
 def test_dependents_are_canceled_only_when_the_last_attempt_did_not_finish(api: Api):
     _, first = api("POST", "/job-definitions/always_fails/start")
-    assert api.wait(first["id"])["state"] == "failed"
+    assert api.wait_run_ended(first["id"])["state"] == "failed"
     dependent_id = first["dependents"][0]
     assert api.job(dependent_id)["state"] == "pending"
-    last = api.wait(api.job(first["id"])["retried_by"])
+    last = api.wait_run_ended(api.job(first["id"])["retried_by"])
     assert (last["attempt"], last["state"], last["retried_by"]) == (2, "failed", None)
     dependent = api.wait(dependent_id)
     assert dependent["state"] == "canceled" and last["id"] in dependent["reason"]
@@ -162,8 +173,10 @@ def test_a_bad_value_is_a_400_that_names_it_and_writes_nothing(api: Api, table, 
 
 def test_a_killed_runner_gives_its_slot_back(api: Api):
     victim = start(api, {"command": "demo:sleep", "params": ["60"], "queue": "killed", "runner": "fargate"})
-    waiting = start(api, {"command": "demo:echo", "params": ["next"], "queue": "killed"})
     api.wait(victim["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    waiting = start(api, {"command": "demo:echo", "params": ["next"], "queue": "killed"})
+    # It joins the line ("waiting for a slot"), then finds the queue full and says so.
+    api.wait(waiting["id"], until=lambda j: not (j["waiting"] or "waiting for a slot").startswith("waiting for a slot"))
     assert api.job(waiting["id"])["waiting"] == "queue killed is full (1 running)"
     # The runner's task (`python -m jobsys.runner ID`) and its command, as an out-of-memory kill would.
     runner = {pid for pid in _all_pids() if b"jobsys.runner\x00" + victim["id"].encode() in _cmdline(pid)}
@@ -188,15 +201,12 @@ def _cmdline(pid: int) -> bytes:
 
 def test_a_canceled_waiting_job_ends_its_execution_at_once(api: Api, stack: LocalStack):
     blocker = start(api, {"command": "demo:sleep", "params": ["4"], "queue": "serial"})
+    api.wait(blocker["id"], until=lambda j: j["state"] == "running")
     waiting = start(api, {"command": "demo:echo", "queue": "serial"})
     api.wait(waiting["id"], until=lambda j: bool(j["waiting"]))
     status, canceled = api("POST", f"/jobs/{waiting['id']}/cancel")
     assert status == 202 and canceled["state"] == "canceled" and canceled["waiting"] is None
-    sfn = stack.client("stepfunctions")
-    deadline = time.monotonic() + 10
-    while sfn.describe_execution(executionArn=waiting["execution_arn"])["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the canceled job's execution still waits for a slot"
-        time.sleep(0.2)
+    wait_execution_ended(stack, waiting, timeout=10)
     assert api.job(blocker["id"])["state"] == "running"
     api.wait(blocker["id"])
 
@@ -239,6 +249,7 @@ def test_schedules_follow_jobs_yaml_and_a_fire_is_a_normal_start(api: Api, stack
 
 def test_the_clean_up_gives_back_a_slot_that_was_never_given_back(api: Api, stack: LocalStack, table):
     ended = api.wait(start(api, {"command": "demo:echo", "queue": "serial"})["id"])
+    wait_execution_ended(stack, ended)
     # As if its execution had died between the end of its run and giving the slot back.
     table.update_item(
         Key={"pk": "QUEUE#serial", "sk": "QUEUE"},
