@@ -18,6 +18,7 @@ from jobs_cli.client import ApiClient, ApiError
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 POLL = 0.5
+RETRIED = {"failed", "terminated", "incomplete"}  # tried again while attempts are left
 
 
 def _tty(stream: Any) -> bool:
@@ -245,10 +246,24 @@ class Commands:
         )
         if self.as_json:
             print(json.dumps({"job": job}), flush=True)
+        retry = self._next_attempt(job)
+        if retry is not None:  # it follows the next attempt, which decides for the dependents
+            _note(f"{indent}    attempt {retry['attempt']} of {retry['retries']['max_attempts']} follows")
+            return self._follow(retry["id"], depth)
         ok = job["state"] == "finished"
         for child in job.get("dependents") or []:
             ok = self._follow(child, depth + 1) and ok
         return ok
+
+    def _next_attempt(self, job: dict[str, Any], wait: float = 30) -> dict[str, Any] | None:
+        """The attempt after a job that ended with attempts left; its run's end plans it a moment later."""
+        if job["state"] not in RETRIED or job.get("attempt", 1) >= job.get("retries", {}).get("max_attempts", 1):
+            return None
+        deadline = time.monotonic() + wait
+        while not job.get("retried_by") and time.monotonic() < deadline:
+            time.sleep(POLL)
+            job = self.client.request("GET", f"/jobs/{job['id']}")
+        return self.client.request("GET", f"/jobs/{job['retried_by']}") if job.get("retried_by") else None
 
 
 def parser() -> argparse.ArgumentParser:

@@ -258,3 +258,16 @@ def test_the_cli_starts_later_in_a_queue_with_a_priority(local_stack: StackProce
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
     scheduled = _cli(local_stack, "definitions").stdout
     assert "cron 0 2 * * * timezone Europe/Berlin" in scheduled
+
+
+def test_the_cli_follows_a_job_through_its_next_attempt_to_its_dependents(local_stack: StackProcess):
+    followed = _cli(local_stack, "start", "flaky_then_index", "--follow")
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stdout.splitlines() == [
+        "attempt 1: calling the flaky remote system",
+        "error: the remote system timed out",
+        "attempt 2: calling the flaky remote system",
+        "the remote system answered",
+        "indexed",
+    ]
+    assert "attempt 2 of 3 follows" in followed.stderr
