@@ -191,9 +191,10 @@ class JobSystem:
             self._answer(token, admitted=False)  # closed meanwhile
             return
         if job.id not in self.serve_queue(queue, also=[(job, token)]):
-            # Say why, unless it was started meanwhile (which removed its token).
-            running, _ = self.store.queue_counter(queue.name)
-            self.store.mark_waiting(job, token, f"queue {queue.name} is full ({running} running)", still=True)
+            # The queue was full when it asked: all its slots were taken. Said unless the job was
+            # started meanwhile (which removed its token).
+            reason = f"queue {queue.name} is full ({queue.concurrency} running)"
+            self.store.mark_waiting(job, token, reason, still=True)
 
     def serve_queue(self, queue: Queue, also: list[tuple[Job, str]] = ()) -> list[str]:
         """Starts the next jobs in line while the queue has free slots; returns the ids started."""
