@@ -1,11 +1,16 @@
 """The HTTP API. Routes live in routes/; domain errors become HTTP statuses here, in one place."""
 
+import json
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.errors import (
@@ -15,9 +20,36 @@ from jobsys.errors import (
     JobSystemError,
     NotFound,
     StartFailed,
+    Unprocessable,
 )
-from jobsys.observability import logger, metrics, tracer
+from jobsys.observability import logger, tracer
 from routes import definitions, jobs, page
+
+
+def _error(status: HTTPStatus, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": message, **extra},
+        headers=headers,
+    )
+
+
+@lambda_handler_decorator
+def json_bodies_only(handler: Any, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Every body this API takes is JSON. Any other media type is a 415 before Powertools' validation
+    parses it, as it would a form (and fail with a 500 on a multipart body without a boundary)."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if event.get("body") and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        return {
+            "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps({"message": "request body: send it as Content-Type: application/json"}),
+            "isBase64Encoded": False,
+        }
+    return handler(event, context)
+
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(definitions.router)
@@ -27,14 +59,11 @@ app.include_router(page.router)
 STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     CommandNotAllowed: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidRequest: HTTPStatus.BAD_REQUEST,
     JobStateConflict: HTTPStatus.CONFLICT,
     StartFailed: HTTPStatus.SERVICE_UNAVAILABLE,
 }
-
-
-def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message, **extra})
 
 
 @app.exception_handler(JobSystemError)
@@ -52,7 +81,17 @@ def handle_validation_error(error: RequestValidationError) -> Response:
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body" or len(first["loc"]) == 1)
     message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
     detail = [{"loc": list(p.get("loc", ())), "msg": p.get("msg"), "type": p.get("type")} for p in problems]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, message, detail=detail)
+    return _error(HTTPStatus.BAD_REQUEST, message, detail=detail)
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_content_type(_: RequestUnsupportedContentType) -> Response:
+    return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "request body: send it as Content-Type: application/json")
+
+
+@app.exception_handler(UnicodeDecodeError)
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "request body: not UTF-8")
 
 
 @app.exception_handler(RecursionError)
@@ -63,11 +102,17 @@ def handle_deep_body(_: RecursionError) -> Response:
 
 @app.not_found
 def handle_not_found(_: Exception) -> Response:
-    return _error(HTTPStatus.NOT_FOUND, f"no route {app.current_event.http_method} {app.current_event.path}")
+    method, path = app.current_event.http_method.upper(), app.context.get("_path", app.current_event.path)
+    allowed = sorted({route.method for route in app._static_routes + app._dynamic_routes if route.rule.match(path)})
+    if allowed:
+        return _error(
+            HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+        )
+    return _error(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@json_bodies_only
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

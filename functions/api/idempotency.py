@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from jobsys.errors import InvalidRequest, JobStateConflict
+from jobsys.errors import JobStateConflict, Unprocessable
 from jobsys.models import Job
 from jobsys.settings import settings
 
@@ -40,7 +40,10 @@ def _records() -> DynamoDBPersistenceLayer:
     )
 
 
-def start_once(idempotency_key: str | None, operation: str, request: dict[str, Any], start: Callable[[], Job]) -> Job:
+def start_once(
+    idempotency_key: str | None, caller: str, operation: str, request: dict[str, Any], start: Callable[[], Job]
+) -> Job:
+    """Starts once per key and caller: two operators who pick the same key get a job each."""
     if not idempotency_key:
         return start()
     config = IdempotencyConfig(
@@ -54,8 +57,8 @@ def start_once(idempotency_key: str | None, operation: str, request: dict[str, A
         return start().model_dump(mode="json")
 
     try:
-        return Job.model_validate(run(call={"key": idempotency_key, "request": request}))
+        return Job.model_validate(run(call={"key": [caller, idempotency_key], "request": request}))
     except IdempotencyValidationError:
-        raise InvalidRequest("this Idempotency-Key was already used for a different request") from None
+        raise Unprocessable("this Idempotency-Key was already used for a different request") from None
     except IdempotencyAlreadyInProgressError:
         raise JobStateConflict("a request with this Idempotency-Key is still being handled") from None

@@ -1,4 +1,7 @@
-"""Bad input gets a 4xx and a JSON message, never a 500, and a refused request writes nothing."""
+"""Bad input gets a 4xx and a JSON message, never a 500, and a refused request writes nothing.
+
+400: the request breaks the API's schema. 422: it fits, but the configuration or the clock refuses it.
+"""
 
 import pytest
 
@@ -19,12 +22,25 @@ pytestmark = pytest.mark.integration
             "command 'rm' is not in the allow-list",
         ),
         ("POST", "/jobs", {"command": "demo:echo", "depending_jobs": [{"command": "curl"}]}, None, 422, "'curl'"),
-        ("POST", "/jobs", {"params": ["x"]}, None, 422, "command: Field required"),
-        ("POST", "/jobs", {"command": "demo:echo", "params": "not a list"}, None, 422, "params"),
-        ("POST", "/jobs", {"command": "demo:echo", "params": [1, 2]}, None, 422, "params"),
-        ("POST", "/jobs", {"command": "demo:echo", "shell": True}, None, 422, "shell"),
-        ("POST", "/jobs", {"command": "demo:sleep", "max_runtime": 5000}, None, 400, "fargate"),
-        ("POST", "/jobs", None, b"{not json", 422, "JSON"),
+        ("POST", "/jobs", {"params": ["x"]}, None, 400, "command: Field required"),
+        ("POST", "/jobs", {"command": "demo:echo", "params": "not a list"}, None, 400, "params"),
+        ("POST", "/jobs", {"command": "demo:echo", "params": [1, 2]}, None, 400, "params"),
+        ("POST", "/jobs", {"command": "demo:echo", "shell": True}, None, 400, "shell"),
+        ("POST", "/jobs", {"command": "demo:sleep", "max_runtime": 5000}, None, 422, "fargate"),
+        ("POST", "/jobs", {"command": "demo:sleep", "runner": "lambda", "max_runtime": 900}, None, 400, "fargate"),
+        ("POST", "/jobs", {"command": "demo:echo", "params": ["a\u0000"]}, None, 400, "params.0"),
+        ("POST", "/jobs", {"command": "demo:echo", "params": ["x"] * 65}, None, 400, "params"),
+        (
+            "POST",
+            "/jobs",
+            {"command": "demo:echo", "depending_jobs": [{"command": "demo:echo"}] * 100},
+            None,
+            422,
+            "100",
+        ),
+        ("POST", "/jobs", None, b'{"command": "demo:echo", "label": "\\ud800"}', 400, "label"),
+        ("POST", "/jobs", None, b'{"command": "demo:\xff"}', 400, "UTF-8"),
+        ("POST", "/jobs", None, b"{not json", 400, "JSON"),
         ("POST", "/jobs", None, b'{"command": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "nested too deeply"),
         ("POST", "/jobs", None, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400, "nested too deeply"),
         ("POST", "/job-definitions/nope/start", None, None, 404, "no job definition 'nope'"),
@@ -44,10 +60,12 @@ def test_refused_starts_write_nothing(api: Api, table, method, path, body, raw, 
         ("/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV", "", 404),
         ("/jobs/not-an-id", "", 404),
         ("/jobs/../../etc/passwd", "", 404),
-        ("/jobs", "state=exploded", 422),
-        ("/jobs", "limit=0", 422),
-        ("/jobs", "limit=abc", 422),
-        ("/jobs", "cursor=garbage", 400),
+        ("/jobs", "state=exploded", 400),
+        ("/jobs", "limit=0", 400),
+        ("/jobs", "limit=abc", 400),
+        ("/jobs", "cursor=garbage", 422),
+        ("/jobs", "cursor=not%20base64", 400),
+        ("/jobs", "queue=serial&command=demo:echo", 422),
         ("/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/output", "", 404),
         ("/nowhere", "", 404),
         ("/static/nope.js", "", 404),
@@ -60,11 +78,11 @@ def test_bad_reads_are_4xx_with_a_message(api: Api, path, query, status):
     assert isinstance(error["message"], str) and error["message"]
 
 
-def test_a_bad_output_cursor_is_a_400(api: Api):
+def test_a_bad_output_cursor_is_refused(api: Api):
     _, job = api("POST", "/jobs", {"command": "demo:echo", "params": ["x"]})
     api.wait(job["id"])
     status, error = api("GET", f"/jobs/{job['id']}/output", query="cursor=cw:bogus-token")
-    assert status == 400, error
+    assert status == 422, error  # well formed, but not a token of this stream
     status, error = api("GET", f"/jobs/{job['id']}/output", query="cursor=zz:1")
     assert status == 400, error
 
@@ -80,7 +98,7 @@ def test_a_retried_start_with_the_same_idempotency_key_returns_the_same_job(api:
     assert count_items(table) == before, "a retry must not start the command twice"
 
     status, error = api("POST", "/jobs", {"command": "demo:echo", "params": ["other"]}, headers=key)
-    assert status == 400 and "different request" in error["message"]
+    assert status == 422 and "different request" in error["message"]
 
     _, a = api("POST", "/job-definitions/import_solr/start", headers={"Idempotency-Key": "k1"})
     _, b = api("POST", "/job-definitions/import_solr/start", headers={"idempotency-key": "k1"})  # any case
@@ -88,3 +106,27 @@ def test_a_retried_start_with_the_same_idempotency_key_returns_the_same_job(api:
     assert a["id"] == b["id"] != c["id"]
     api.wait(first["id"])
     assert api.output(first["id"]) == ["once"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/jobs", "GET, POST"),
+        ("PUT", "/queues", "GET"),
+        ("GET", "/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", "POST"),
+    ],
+)
+def test_a_route_with_other_methods_is_a_405_that_names_them(api: Api, table, method, path, allowed):
+    before = count_items(table)
+    status, error, headers = api(method, path, with_headers=True)
+    assert status == 405 and headers["Allow"] == allowed, error
+    assert error["message"]
+    assert count_items(table) == before
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_a_415_with_the_same_error_shape(api: Api, table, content_type):
+    before = count_items(table)
+    status, error = api("POST", "/jobs", raw=b'{"command": "demo:echo"}', headers={"Content-Type": content_type})
+    assert status == 415 and set(error) == {"message"} and "application/json" in error["message"]
+    assert count_items(table) == before

@@ -114,7 +114,8 @@ def test_the_scheduled_function_closes_jobs_whose_execution_died(stack: LocalSta
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"per_call": 0}, 422),
+        ({"per_call": 0}, 400),
+        ({"max_retention": "99999999999999999999 days"}, 400),
         ({"per_call": 10, "max_retention": "soon"}, 400),
         ({"per_call": 10, "max_retention": "1 fortnight"}, 400),
     ],

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from jobsys.config import LAMBDA_MAX_RUNTIME, load_config, parse_config
-from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest
+from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
 
 SEED_BLOCK = textwrap.dedent(
     """
@@ -158,7 +158,7 @@ def test_ad_hoc_jobs_are_checked_like_definitions():
         config.spec_for_command("demo:echo", [], [{"command": "bash", "params": ["-c", "id"]}])
     with pytest.raises(InvalidRequest):
         config.spec_for_command("demo:echo", ["\x00"])
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Unprocessable):
         config.spec_for_command("demo:echo", [], [{"command": "demo:echo"}] * 100)
     with pytest.raises(DefinitionNotFound):
         config.definition("nope")

@@ -7,7 +7,7 @@ import pytest
 from jobs_local.api_events import Route, match_route, proxy_event
 from jobsys.config import Command
 from jobsys.durations import parse_duration
-from jobsys.errors import InvalidRequest
+from jobsys.errors import InvalidRequest, Unprocessable
 from jobsys.ids import is_job_id, new_job_id
 from jobsys.models import CLOSED_STATES, OPEN_STATES, JobState
 from jobsys.runner import command_argv
@@ -54,10 +54,10 @@ def test_cursors_round_trip_and_refuse_tampering():
     key = {"pk": "JOB#1", "sk": "JOB", "id": "1", "list_pk": "JOB"}
     cursor = encode_cursor(key, "by_created")
     assert decode_cursor(cursor, "by_created") == key
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(Unprocessable):
         decode_cursor(cursor, "by_state")  # a cursor belongs to its listing
     for garbage in ("garbage", "e30", "W10", cursor[:-3]):
-        with pytest.raises(InvalidRequest):
+        with pytest.raises(Unprocessable):
             decode_cursor(garbage, "by_created")
 
 

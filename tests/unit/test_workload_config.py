@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobsys.config import parse_config
-from jobsys.errors import ConfigError, InvalidRequest
+from jobsys.errors import ConfigError, InvalidRequest, Unprocessable
 from jobsys.models import RetryPolicy
 from jobsys.schedules import Cron, parse_schedule
 
@@ -90,18 +90,20 @@ def test_start_options_are_checked_and_name_the_key():
     assert config.options(delay="10 min", now=now).run_at == now + timedelta(minutes=10)
     assert config.options(run_at="2026-11-29T13:00:00+01:00", now=now).run_at is None  # that is now
     assert config.options(run_at="2026-11-30T00:00:00Z", now=now).run_at == datetime(2026, 11, 30, tzinfo=UTC)
-    for kwargs, named in [
-        ({"queue": "nope"}, "queue: no queue 'nope'"),
-        ({"priority": 1001}, "priority"),
-        ({"delay": "-5 min"}, "delay: '-5 min' is negative"),
-        ({"delay": "soon"}, "delay: cannot read"),
-        ({"run_at": "tomorrow"}, "run_at: 'tomorrow' is not an ISO time"),
-        ({"run_at": "2026-11-30T00:00:00"}, "run_at: give the time zone"),
-        ({"run_at": "2026-11-28T00:00:00Z"}, "run_at: .* is in the past"),
-        ({"run_at": "2026-11-30T00:00:00Z", "delay": "1 min"}, "run_at, delay: give one"),
-        ({"delay": "400 days"}, "delay: at most"),
+    # InvalidRequest (400) breaks the API's schema; Unprocessable (422) is what only config or clock refuse.
+    for kwargs, error, named in [
+        ({"queue": "nope"}, Unprocessable, "queue: no queue 'nope'"),
+        ({"priority": 1001}, InvalidRequest, "priority"),
+        ({"delay": "-5 min"}, InvalidRequest, "delay: '-5 min' is negative"),
+        ({"delay": "soon"}, InvalidRequest, "delay: cannot read"),
+        ({"run_at": "tomorrow"}, InvalidRequest, "run_at: 'tomorrow' is not an ISO time"),
+        ({"run_at": "2026-11-30T00:00:00"}, InvalidRequest, "run_at: give the time zone"),
+        ({"run_at": "2026-11-28T00:00:00Z"}, Unprocessable, "run_at: .* is in the past"),
+        ({"run_at": "0001-01-01T00:00:00+01:00"}, Unprocessable, "run_at: .* is out of range"),
+        ({"run_at": "2026-11-30T00:00:00Z", "delay": "1 min"}, InvalidRequest, "run_at, delay: give one"),
+        ({"delay": "400 days"}, Unprocessable, "delay: at most"),
     ]:
-        with pytest.raises(InvalidRequest, match=named):
+        with pytest.raises(error, match=named):
             config.options(**kwargs, now=now)
 
 

@@ -8,8 +8,8 @@ from idempotency import start_once
 from jobsys.config import JobDefinition
 from jobsys.models import Job, iso, parse_iso, utc_now
 from jobsys.system import job_system
-from routes.jobs import IdempotencyKey, job_response
-from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, StartOptionsRequest
+from routes.jobs import STARTED, IdempotencyKey, caller, job_response
+from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, StartOptionsRequest, answers
 
 router = APIGatewayRouter()
 
@@ -48,14 +48,24 @@ def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
     return runs
 
 
-@router.get("/job-definitions", summary="The configured back-office jobs, with their schedules", tags=["definitions"])
+@router.get(
+    "/job-definitions",
+    summary="The configured back-office jobs, with their schedules",
+    tags=["definitions"],
+    responses=answers(200, DefinitionList, "The job definitions of jobs.yaml"),
+)
 def list_definitions() -> DefinitionList:
     definitions = list(job_system().config.definitions.values())
     runs = _next_runs(definitions)
     return DefinitionList(items=[_definition_out(d, runs.get(d.key)) for d in definitions])
 
 
-@router.post("/job-definitions/<key>/start", summary="Start a configured job, now or later", tags=["definitions"])
+@router.post(
+    "/job-definitions/<key>/start",
+    summary="Start a configured job, now or later",
+    tags=["definitions"],
+    responses=answers(202, Job, STARTED, 404, 409, 422, 503),
+)
 def start_definition(
     key: str,
     request: Annotated[StartOptionsRequest | None, Body()] = None,
@@ -66,13 +76,18 @@ def start_definition(
     def start() -> Job:
         system = job_system()
         options = system.config.options(request.queue, request.priority, request.run_at, request.delay)
-        return system.start_definition(key, options)
+        return system.start_definition(key, options, started_by=caller())
 
     body = {"key": key, **request.model_dump(exclude_none=True)}
-    return job_response(start_once(idempotency_key, f"definition#{key}", body, start), status_code=202)
+    return job_response(start_once(idempotency_key, caller(), f"definition#{key}", body, start), status_code=202)
 
 
-@router.get("/queues", summary="The queues, their limits and the slots taken", tags=["definitions"])
+@router.get(
+    "/queues",
+    summary="The queues, their limits and the slots taken",
+    tags=["definitions"],
+    responses=answers(200, QueueList, "The queues of jobs.yaml"),
+)
 def list_queues() -> QueueList:
     system = job_system()
     return QueueList(

@@ -3,26 +3,32 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.metrics import MetricUnit
 
 from idempotency import start_once
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
-from jobsys.observability import metrics
 from jobsys.system import job_system
-from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, StartJobRequest
+from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, StartJobRequest, answers
 
 router = APIGatewayRouter()
 
 
 def job_response(job: Job, status_code: int = 200) -> Response[Job]:
-    if status_code == 202:
-        metrics.add_metric(name="JobsStarted", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=status_code, content_type=content_types.APPLICATION_JSON, body=job.model_dump(mode="json")
     )
+
+
+STARTED = "Accepted: the job (and its dependents) are recorded and its execution started"
+
+
+def caller() -> str:
+    """Who sends this request: the operator that the back-office token names, or the IAM principal
+    that signed it. API Gateway sets both; a request without either never gets this far."""
+    context = router.current_event.request_context
+    return context.authorizer.principal_id or context.identity.user_arn or "unknown"
 
 
 def _checked_id(job_id: str) -> str:
@@ -41,7 +47,12 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/jobs", summary="Start a command from the allow-list", tags=["jobs"])
+@router.post(
+    "/jobs",
+    summary="Start a command from the allow-list",
+    tags=["jobs"],
+    responses=answers(202, Job, STARTED, 409, 422, 503),
+)
 def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
     def start() -> Job:
         system = job_system()
@@ -50,6 +61,7 @@ def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: Idem
             request.command,
             request.params,
             options,
+            started_by=caller(),
             depending_jobs=[d.model_dump() for d in request.depending_jobs],
             label=request.label,
             runner=request.runner,
@@ -58,28 +70,53 @@ def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: Idem
             priority=request.priority,
         )
 
-    return job_response(start_once(idempotency_key, "jobs", request.model_dump(), start), status_code=202)
+    return job_response(start_once(idempotency_key, caller(), "jobs", request.model_dump(), start), status_code=202)
 
 
-@router.get("/jobs", summary="The newest jobs first", tags=["jobs"])
+@router.get(
+    "/jobs",
+    summary="The newest jobs first",
+    tags=["jobs"],
+    responses=answers(200, JobList, "A page of jobs, newest first", 422),
+)
 def list_jobs(
     state: Annotated[JobState | None, Query()] = None,
-    command: Annotated[str | None, Query(max_length=200)] = None,
-    queue: Annotated[str | None, Query(max_length=64)] = None,
+    command: Annotated[str | None, Query(max_length=200, description="Not with queue")] = None,
+    queue: Annotated[str | None, Query(max_length=64, description="Not with command")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
+    ] = None,
 ) -> JobList:
     jobs, next_cursor = job_system().list_jobs(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
     return JobList(items=jobs, next_cursor=next_cursor)
 
 
-@router.get("/jobs/<job_id>", summary="One job, with the ids of its dependents", tags=["jobs"])
+@router.get(
+    "/jobs/<job_id>",
+    summary="One job, with the ids of its dependents",
+    tags=["jobs"],
+    responses=answers(200, Job, "The job", 404),
+)
 def get_job(job_id: str) -> Job:
     return job_system().get_job(_checked_id(job_id))
 
 
-@router.get("/jobs/<job_id>/output", summary="A page of a job's output; works while it runs", tags=["jobs"])
-def get_output(job_id: str, cursor: Annotated[str | None, Query(max_length=4096)] = None) -> OutputPageOut:
+@router.get(
+    "/jobs/<job_id>/output",
+    summary="A page of a job's output; works while it runs",
+    tags=["jobs"],
+    responses=answers(200, OutputPageOut, "A page of output lines", 404, 422),
+)
+def get_output(
+    job_id: str,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2048, pattern="^(s3:[0-9]{1,15}|cw:[!-~]{1,2000})$", description="next_cursor of the page before"
+        ),
+    ] = None,
+) -> OutputPageOut:
     page = job_system().read_output(_checked_id(job_id), cursor)
     return OutputPageOut(lines=page.lines, next_cursor=page.next_cursor, complete=page.complete)
 
@@ -88,12 +125,18 @@ def get_output(job_id: str, cursor: Annotated[str | None, Query(max_length=4096)
     "/jobs/<job_id>/cancel",
     summary="Cancel a pending or running job (for an attempt that failed: its next attempt)",
     tags=["jobs"],
+    responses=answers(202, Job, "Accepted: the job is canceled, or its command is being stopped", 404, 409),
 )
 def cancel_job(job_id: str) -> Response[Job]:
-    return job_response(job_system().cancel_job(_checked_id(job_id)), status_code=202)
+    return job_response(job_system().cancel_job(_checked_id(job_id), canceled_by=caller()), status_code=202)
 
 
-@router.post("/clean-up", summary="Delete old closed jobs now, as the schedule does", tags=["jobs"])
+@router.post(
+    "/clean-up",
+    summary="Delete old closed jobs now, as the schedule does",
+    tags=["jobs"],
+    responses=answers(200, CleanUpOut, "What the clean-up did"),
+)
 def run_clean_up(request: Annotated[CleanUpRequest, Body()]) -> CleanUpOut:
     policy = CleanUpPolicy.parse(request.per_call, request.max_retention, request.max_retention_succeeded)
     return CleanUpOut(**clean_up(job_system(), policy).as_dict())

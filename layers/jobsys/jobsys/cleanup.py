@@ -19,6 +19,8 @@ from jobsys.system import JobSystem
 MAX_PER_CALL = 1000
 # An execution needs a moment to appear after its job is recorded.
 ORPHAN_GRACE = timedelta(minutes=2)
+# Longer means "keep them all"; capped so that now minus the retention is still a date.
+MAX_RETENTION = timedelta(days=100 * 365)
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,10 @@ class CleanUpPolicy:
     def parse(cls, per_call: int, max_retention: str, max_retention_succeeded: str | None = None) -> CleanUpPolicy:
         if not 1 <= per_call <= MAX_PER_CALL:
             raise InvalidRequest(f"per_call must be between 1 and {MAX_PER_CALL}")
-        retention = parse_duration(max_retention)
-        succeeded = parse_duration(max_retention_succeeded) if max_retention_succeeded else retention
+        retention = min(parse_duration(max_retention), MAX_RETENTION)
+        succeeded = (
+            min(parse_duration(max_retention_succeeded), MAX_RETENTION) if max_retention_succeeded else retention
+        )
         return cls(per_call=per_call, max_retention=retention, max_retention_succeeded=succeeded)
 
 

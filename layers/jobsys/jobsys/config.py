@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import yaml
 
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.durations import parse_duration
-from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest
+from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
 from jobsys.models import DEFAULT_QUEUE, JobSpec, RetryPolicy, Runner, parse_iso, utc_now
 from jobsys.schedules import Schedule, parse_schedule, schedule_name
 
@@ -26,6 +26,7 @@ SEED_PARAMETER = "siso_control_center.default.add_jobs"
 DEFAULT_MAX_RUNTIME = 600
 # A Lambda runner must stop the command before Lambda's own 900 s limit ends the runner.
 LAMBDA_MAX_RUNTIME = 840
+MAX_RUNTIME = 30 * 86400  # a job that runs longer than a month is a service, not a job
 MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
 MAX_PARAMS = 64
 MAX_PARAM_LENGTH = 4096
@@ -117,7 +118,7 @@ class JobsConfig:
             return self.queues[name]
         except KeyError:
             known = ", ".join(sorted(self.queues))
-            raise InvalidRequest(f"queue: no queue '{name}' (the queues are: {known})") from None
+            raise Unprocessable(f"queue: no queue '{name}' (the queues are: {known})") from None
 
     def options(
         self,
@@ -143,17 +144,24 @@ class JobsConfig:
                 raise InvalidRequest(f"run_at: {run_at!r} is not an ISO time such as 2026-12-24T18:00:00Z") from None
             if when.tzinfo is None:
                 raise InvalidRequest("run_at: give the time zone, e.g. 2026-12-24T18:00:00Z or +01:00")
+            try:
+                when = when.astimezone(UTC)
+            except OverflowError:  # year 1 or 9999 shifted by its offset
+                raise Unprocessable(f"run_at: {run_at} is out of range") from None
             if when < now - RUN_AT_SKEW:
-                raise InvalidRequest(f"run_at: {run_at} is in the past")
+                raise Unprocessable(f"run_at: {run_at} is in the past")
         elif delay is not None:
             if delay.strip().startswith("-"):
                 raise InvalidRequest(f"delay: {delay!r} is negative")
             try:
-                when = now + parse_duration(delay)
+                wait = parse_duration(delay)
             except InvalidRequest as exc:
                 raise InvalidRequest(f"delay: {exc}") from None
+            if wait > MAX_DELAY:  # checked first: a delay of thousands of years is past the last date
+                raise Unprocessable(f"delay: at most {MAX_DELAY.days} days ahead")
+            when = now + wait
         if when is not None and when - now > MAX_DELAY:
-            raise InvalidRequest(f"{'run_at' if run_at else 'delay'}: at most {MAX_DELAY.days} days ahead")
+            raise Unprocessable(f"{'run_at' if run_at else 'delay'}: at most {MAX_DELAY.days} days ahead")
         return StartOptions(queue=queue, priority=priority, run_at=when if when and when > now else None)
 
     def command(self, name: str) -> Command:
@@ -186,12 +194,13 @@ class JobsConfig:
             self.queue(queue)
         if priority is not None:
             check_priority(priority, "priority")
-        if max_runtime is not None and max_runtime < 1:
-            raise InvalidRequest("max_runtime must be at least 1 second")
+        if max_runtime is not None and not 1 <= max_runtime <= MAX_RUNTIME:
+            raise InvalidRequest(f"max_runtime: must be from 1 to {MAX_RUNTIME} seconds")
         chosen_runner = runner or allowed.runner
         chosen_runtime = max_runtime or allowed.max_runtime
         if chosen_runner == "lambda" and chosen_runtime > LAMBDA_MAX_RUNTIME:
-            raise InvalidRequest(
+            # Asked for, it breaks the API's schema; from the command's defaults, it is configuration.
+            raise (InvalidRequest if runner == "lambda" and max_runtime else Unprocessable)(
                 f"max_runtime {chosen_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda runner;"
                 " use runner 'fargate'"
             )
@@ -220,7 +229,7 @@ class JobsConfig:
             depending_jobs=children,
         )
         if spec.count() > MAX_JOBS_PER_START:
-            raise InvalidRequest(f"one start may create at most {MAX_JOBS_PER_START} jobs")
+            raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
         return spec
 
 
@@ -372,8 +381,8 @@ class _Parser:
         }
 
     def max_runtime(self, value: Any, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self.fail(where, "max_runtime must be a whole number of seconds, at least 1")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RUNTIME:
+            raise self.fail(where, f"max_runtime must be a whole number of seconds, from 1 to {MAX_RUNTIME}")
         return value
 
     def runner(self, value: Any, where: str) -> Runner:

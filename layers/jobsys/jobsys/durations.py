@@ -12,19 +12,26 @@ _UNITS = {
     "d": 86400, "day": 86400, "days": 86400,
     "w": 604800, "week": 604800, "weeks": 604800,
 }  # fmt: skip
-_PART = re.compile(r"(\d+)\s*([a-z]+)")
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+# One regular expression for the code and the API's schema (JSON Schema patterns have no flags,
+# hence the letter classes). Seven digits at most keep every sum within what a date can hold.
+_UNIT = "(?:" + "|".join(_any_case(unit) for unit in sorted(_UNITS, key=len, reverse=True)) + ")"
+_SPACE = "[ \t]*"
+DURATION_PATTERN = f"^{_SPACE}[0-9]{{1,7}}{_SPACE}{_UNIT}(?:[ \t,]*[0-9]{{1,7}}{_SPACE}{_UNIT})*{_SPACE}$"
+_WHOLE = re.compile(DURATION_PATTERN)
+_PART = re.compile(f"([0-9]+){_SPACE}([a-zA-Z]+)")
 
 
 def parse_duration(text: str) -> timedelta:
     """Parses "1 min", "90s", "1 hour 30 min"; refuses anything it does not fully understand."""
-    cleaned = text.strip().lower()
-    seconds, position = 0, 0
-    for match in _PART.finditer(cleaned):
-        if cleaned[position : match.start()].strip(" ,") or match.group(2) not in _UNITS:
-            break
-        seconds += int(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    else:
-        if position and not cleaned[position:].strip():
-            return timedelta(seconds=seconds)
+    if _WHOLE.fullmatch(text):
+        try:
+            return timedelta(seconds=sum(int(n) * _UNITS[unit.lower()] for n, unit in _PART.findall(text)))
+        except OverflowError:
+            pass
     raise InvalidRequest(f"cannot read the duration {text!r}: use e.g. '1 min', '2 hours', '7 days'")

@@ -18,11 +18,15 @@ class DefinitionNotFound(NotFound):
 
 
 class CommandNotAllowed(JobSystemError):
-    pass
+    pass  # 422, as the allow-list is configuration
 
 
 class InvalidRequest(JobSystemError):
-    pass
+    """The request breaks a rule that the API's schema states (400)."""
+
+
+class Unprocessable(JobSystemError):
+    """The request fits the schema, but the configuration or the clock refuses it (422)."""
 
 
 class JobStateConflict(JobSystemError):

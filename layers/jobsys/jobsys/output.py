@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from jobsys.errors import InvalidRequest
+from jobsys.errors import Unprocessable
 from jobsys.models import Job, JobOutputLocation, JobState
 
 MAX_EVENT_BYTES = 200_000  # CloudWatch's limit is 256 KiB per event, with overhead
@@ -100,7 +100,7 @@ class OutputStore:
             return self._read_s3(job, int(value)) or OutputPage(lines=[], next_cursor=cursor, complete=True)
         if kind == "cw" and value:
             return self._read_logs(job, value, limit)
-        raise InvalidRequest("output cursor is not valid; start again without it")
+        raise Unprocessable("output cursor is not valid; start again without it")
 
     def _saved(self, job_id: str) -> bool:
         try:
@@ -127,7 +127,7 @@ class OutputStore:
                     lines=[], next_cursor=f"cw:{token}" if token else None, complete=not job.state.is_open
                 )
             if code == "InvalidParameterException":
-                raise InvalidRequest("output cursor is not valid; start again without it") from None
+                raise Unprocessable("output cursor is not valid; start again without it") from None
             raise
         lines = [event["message"] for event in response.get("events", [])]
         next_token = response.get("nextForwardToken") or token

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
+from jobsys.errors import JobNotFound, JobStateConflict, Unprocessable
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
 
 # How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
@@ -118,7 +118,7 @@ def decode_cursor(cursor: str, index: str) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError, binascii.Error):
         valid = False
     if not valid:
-        raise InvalidRequest("cursor is not valid for this listing; start again without it")
+        raise Unprocessable("cursor is not valid for this listing; start again without it")
     return key
 
 
@@ -325,12 +325,15 @@ class JobStore:
         exit_code: int | None = None,
         runtime: float | None = None,
         reason: str | None = None,
+        canceled_by: str | None = None,
         from_states: Iterable[JobState] = OPEN_STATES,
         ttl: timedelta | None = None,
     ) -> Job:
         if state not in CLOSED_STATES:
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
+        if canceled_by:
+            updates["canceled_by"] = canceled_by
         if exit_code is not None:
             updates["exit_code"] = exit_code
         if runtime is not None:
@@ -429,7 +432,7 @@ class JobStore:
     ) -> tuple[list[Job], str | None]:
         """The newest jobs first, optionally of one state and/or command, or state and/or queue: one Query per page."""
         if queue and command:
-            raise InvalidRequest("queue, command: filter by one of them (with or without state), not both")
+            raise Unprocessable("queue, command: filter by one of them (with or without state), not both")
         if queue and state:
             index, condition = INDEX_BY_QUEUE_STATE, Key("queue_state").eq(f"{queue}#{state.value}")
         elif queue:
