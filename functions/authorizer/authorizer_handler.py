@@ -1,4 +1,5 @@
-"""API Gateway token authorizer of the back-office API: the page's calls carry a bearer token."""
+"""API Gateway token authorizer of the back-office API: each operator's calls carry their bearer token,
+and the operator's name becomes the principal that the API records as `started_by`/`canceled_by`."""
 
 import os
 from functools import cache
@@ -13,24 +14,25 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.observability import logger, tracer
-from jobsys.tokens import BackOfficeToken
+from jobsys.tokens import BackOfficeTokens
 
 
 @cache
-def back_office_token() -> BackOfficeToken:
-    return BackOfficeToken(boto3.client("secretsmanager"), os.environ["BACK_OFFICE_TOKEN_SECRET"])
+def back_office_tokens() -> BackOfficeTokens:
+    return BackOfficeTokens(boto3.client("secretsmanager"), os.environ["BACK_OFFICE_TOKEN_SECRET"])
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
-    if not back_office_token().accepts(event.authorization_token):
+    operator = back_office_tokens().operator(event.authorization_token)
+    if operator is None:
         # API Gateway turns exactly this message into a 401.
         raise Exception("Unauthorized")
     arn = event.parsed_arn
     policy = APIGatewayAuthorizerResponse(
-        principal_id="back-office",
+        principal_id=operator,
         region=arn.region,
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,

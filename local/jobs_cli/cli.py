@@ -164,9 +164,11 @@ class Commands:
         if self.as_json:
             self._print_json(job)
             return EXIT_OK
-        for key in ("id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id",
-                    "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime",
-                    "execution_arn"):  # fmt: skip
+        for key in ("id", "label", "command", "params", "state", "exit_code", "reason", "started_by", "canceled_by",
+                    "trigger", "definition", "parent_id", "dependents", "created_at", "started_at", "closed_at",
+                    "runtime", "runner", "max_runtime", "queue", "attempt", "execution_arn"):  # fmt: skip
+            if key == "canceled_by" and not job.get(key):
+                continue
             value = job.get(key)
             if isinstance(value, list):
                 value = " ".join(value) or "-"

@@ -46,7 +46,11 @@ def proxy_event(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    principal: str | None = None,
+    user_arn: str | None = None,
 ) -> dict[str, Any]:
+    """`principal`: the authorizer's principalId (back-office API); `user_arn`: the IAM caller (SigV4 API)."""
     query = parse_qs(query_string, keep_blank_values=True)
     headers = dict(headers or {})
     text_body: str | None = None
@@ -72,10 +76,15 @@ def proxy_event(
             "httpMethod": method,
             "path": f"/{STAGE}{path}",
             "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
+            "requestId": request_id or str(uuid.uuid4()),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
-            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", headers.get("user-agent"))},
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": headers.get("User-Agent", headers.get("user-agent")),
+                "userArn": user_arn,
+            },
+            "authorizer": {"principalId": principal} if principal else None,
             "protocol": "HTTP/1.1",
             "accountId": "123456789012",
             "apiId": "local",

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from jobs_local.stack import ROOT, free_port
+from jobsys.tokens import parse_tokens
 
 
 class StackProcess:
@@ -28,22 +29,26 @@ class StackProcess:
         """`data_dir` keeps the stack's data across two stacks (a fresh folder by default); `token`
         None lets the stack choose its token (or keep the one it had) rather than JOBS_TOKEN."""
         self.port = free_port()
-        self.token = secrets.token_hex(16) if token == "" else token
+        # `token` may name operators (`alice:<token>,bob:<token>`); requests use the first one's.
+        self.secret = secrets.token_hex(16) if token == "" else token
+        self.operators = parse_tokens(self.secret) if self.secret else {}
+        self.token = next(iter(self.operators.values()), None)
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.state_dir = tempfile.mkdtemp(prefix="jobs-state-")
+        self.data_dir = Path(data_dir or Path(self.state_dir) / "stack")
         self.reset = reset
         self.env = {
             **os.environ,
             "PORT": str(self.port),
             "JOBS_PARAMETERS": parameters,
             "XDG_STATE_HOME": self.state_dir,
-            "JOBS_STATE_DIR": str(data_dir or Path(self.state_dir) / "stack"),
+            "JOBS_STATE_DIR": str(self.data_dir),
             **(extra_env or {}),
         }
         self.env.pop("JOBS_TOKEN", None)
-        if self.token is not None:
-            self.env["JOBS_TOKEN"] = self.token
+        if self.secret is not None:
+            self.env["JOBS_TOKEN"] = self.secret
         if config is not None:
             self.env["JOBS_CONFIG"] = str(config)
         self.process: subprocess.Popen[str] | None = None

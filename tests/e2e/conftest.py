@@ -1,5 +1,6 @@
 """End to end: the local stack that `make run` starts, driven over HTTP like a user would."""
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +23,13 @@ class Http(JobApi):
         return response.status_code, response.json() if response.content else None
 
 
+# Two operators, each with a token of their own: requests go as the first, anna.
+OPERATORS = {"anna": secrets.token_hex(16), "ben": secrets.token_hex(16)}
+
+
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[StackProcess]:
-    with StackProcess(config=CONFIG) as stack:
+    with StackProcess(config=CONFIG, token=",".join(f"{name}:{token}" for name, token in OPERATORS.items())) as stack:
         yield stack
 
 

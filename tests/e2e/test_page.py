@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from jobs_local.process import StackProcess
-from tests.e2e.conftest import Http
+from tests.e2e.conftest import OPERATORS, Http
 
 pytestmark = pytest.mark.e2e
 
@@ -321,3 +321,27 @@ def test_attempts_waiting_and_the_queue_filter(page: Page, http: Http):
     expect(second_row.locator(".attempt")).to_have_text("attempt 2 of 3")
     expect(second_row.locator(".badge")).to_have_text("finished")
     expect(second_row.locator(".job-facts")).to_contain_text("queue default · by retry · run at ")
+
+
+def test_a_job_started_on_the_page_shows_who_started_and_who_canceled_it(
+    page: Page, browser: Browser, local_stack: StackProcess
+):
+    definition(page, "sleeper").get_by_role("button", name="Start", exact=True).click()
+    row = job_row(page, "Sleeper")
+    expect(row.locator(".job-facts")).to_contain_text("started by anna", timeout=5_000)
+    expect(row.locator(".badge")).to_have_text("running", timeout=15_000)
+    job_id = row.get_attribute("data-id")
+
+    # Ben, with his own token, cancels it.
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    bens = context.new_page()
+    bens.goto(f"{local_stack.url}/?refresh=1#token={OPERATORS['ben']}")
+    theirs = bens.locator(f'tr.job-row[data-id="{job_id}"]')
+    theirs.locator(".job-toggle").click()
+    detail = bens.locator(f'tr.detail[data-detail-of="{job_id}"]')
+    expect(detail.locator('dd[data-field="started_by"]')).to_have_text("anna")
+    detail.get_by_role("button", name="Cancel").click()
+    expect(theirs.locator(".badge")).to_have_text("canceled", timeout=10_000)
+    expect(detail.locator('dd[data-field="canceled_by"]')).to_have_text("ben", timeout=10_000)
+    context.close()
+    expect(row.locator(".job-facts")).to_contain_text("canceled by ben", timeout=5_000)

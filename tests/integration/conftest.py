@@ -11,6 +11,8 @@ from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
 from tests.jobs_api import CONFIG, JobApi
 
+OPERATOR = "it-operator"  # the name the back-office token of these calls stands for
+
 
 class Api(JobApi):
     """Calls the API function with the proxy events that API Gateway sends."""
@@ -26,15 +28,26 @@ class Api(JobApi):
         query: str = "",
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
+        principal: str | None = OPERATOR,
+        user_arn: str | None = None,
+        with_headers: bool = False,
     ):
+        """As the back-office API calls the function after its authorizer named `principal`; with
+        `user_arn` instead, as the IAM API calls it for a signed request."""
         route, params = match_route(self.stack.routes, method, path)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         headers = {"Content-Type": "application/json", **(headers or {})}
-        event = proxy_event(method, path, route.path, params, query, headers, data)
+        event = proxy_event(
+            method, path, route.path, params, query, headers, data, principal=principal, user_arn=user_arn
+        )
         response = self.stack.client("lambda").invoke(FunctionName=route.target, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
-        return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None
+        answer = json.loads(payload["body"]) if payload.get("body") else None
+        if with_headers:
+            multi = {k: ", ".join(v) for k, v in (payload.get("multiValueHeaders") or {}).items()}
+            return payload["statusCode"], answer, {**multi, **(payload.get("headers") or {})}
+        return payload["statusCode"], answer
 
 
 @pytest.fixture(scope="session")

@@ -153,20 +153,30 @@ def test_a_definition_starts_later_at_a_given_time(api: Api):
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "named"),
+    ("path", "body", "status", "named"),
     [
-        ("/jobs", {"command": "demo:echo", "queue": "nope"}, "queue: no queue 'nope'"),
-        ("/jobs", {"command": "demo:echo", "delay": "-5 min"}, "delay: '-5 min' is negative"),
-        ("/jobs", {"command": "demo:echo", "priority": 5000}, "priority"),
-        ("/jobs", {"command": "demo:echo", "depending_jobs": [{"command": "demo:echo", "queue": "x"}]}, "queue"),
-        ("/job-definitions/sleeper/start", {"run_at": "yesterday"}, "run_at"),
-        ("/job-definitions/sleeper/start", {"queue": "nope"}, "queue"),
+        ("/jobs", {"command": "demo:echo", "queue": "nope"}, 422, "queue: no queue 'nope'"),
+        ("/jobs", {"command": "demo:echo", "delay": "-5 min"}, 400, "delay"),
+        ("/jobs", {"command": "demo:echo", "delay": "400 days"}, 422, "delay: at most 364 days"),
+        ("/jobs", {"command": "demo:echo", "priority": 5000}, 400, "priority"),
+        ("/jobs", {"command": "demo:echo", "depending_jobs": [{"command": "demo:echo", "queue": "x"}]}, 422, "queue"),
+        ("/job-definitions/sleeper/start", {"run_at": "yesterday"}, 400, "run_at"),
+        (
+            "/job-definitions/sleeper/start",
+            {"run_at": "2020-01-01T00:00:00Z"},
+            422,
+            "run_at: 2020-01-01T00:00:00Z is in",
+        ),
+        ("/job-definitions/sleeper/start", {"run_at": "0001-01-01T00:00:00+23:59"}, 422, "run_at"),
+        ("/job-definitions/sleeper/start", {"run_at": "2030-01-01T00:00:00Z", "delay": "1 s"}, 400, "run_at, delay"),
+        ("/job-definitions/sleeper/start", {"queue": "nope"}, 422, "queue"),
     ],
 )
-def test_a_bad_value_is_a_400_that_names_it_and_writes_nothing(api: Api, table, path, body, named):
+def test_a_bad_value_is_refused_naming_it_and_writes_nothing(api: Api, table, path, body, status, named):
+    """400 if the value breaks the API's schema; 422 if only the configuration or the clock refuses it."""
     before = count_items(table)
-    status, error = api("POST", path, body)
-    assert status == 400, error
+    got, error = api("POST", path, body)
+    assert got == status, error
     assert error["message"].startswith(named)
     assert count_items(table) == before
 
@@ -237,12 +247,13 @@ def test_schedules_follow_jobs_yaml_and_a_fire_is_a_normal_start(api: Api, stack
     started = stack.invoke("JobStateFunction", fire)
     job = api.job(started["job_id"])
     assert (job["trigger"], job["definition"], job["queue"]) == ("schedule", "nightly_import", "serial")
+    assert job["started_by"] == "schedule"
     assert stack.invoke("JobStateFunction", fire)["job_id"] is None, "a repeated delivery starts nothing"
     api.wait(job["id"], until=lambda j: j["state"] == "running")
     # overlap: skip - the next fire while this run is open is recorded as skipped, with the reason.
     later = {**fire, "scheduled_at": "2026-12-01T01:00:00Z"}
     skipped = api.job(stack.invoke("JobStateFunction", later)["job_id"])
-    assert skipped["state"] == "skipped" and skipped["trigger"] == "schedule"
+    assert skipped["state"] == "skipped" and skipped["trigger"] == "schedule" and skipped["started_by"] == "schedule"
     assert skipped["reason"] == f"skipped: job {job['id']} of this definition is still running"
     assert api.wait(job["id"])["state"] == "finished"
 

@@ -366,7 +366,9 @@ function fillRow(row, job, depth) {
   const extra = [el("span", { class: "job-id", text: job.id })];
   const facts = [`queue ${job.queue}`];
   if (job.priority) facts.push(`priority ${job.priority}`);
-  if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
+  if (job.started_by) facts.push(`started by ${job.started_by}`);
+  else if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
+  if (job.canceled_by) facts.push(`canceled by ${job.canceled_by}`);
   if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
   extra.push(el("span", { class: "job-facts", text: facts.join(" · ") }));
   if (job.waiting) extra.push(el("span", { class: "waiting", text: job.waiting }));
@@ -426,7 +428,8 @@ function toggleDetail(id) {
 const FIELDS = [
   "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
   "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
-  "attempt", "retries", "retry_of", "retried_by", "trigger", "run_at", "waiting", "execution_arn", "output",
+  "attempt", "retries", "retry_of", "retried_by", "trigger", "started_by", "canceled_by", "run_at", "waiting",
+  "execution_arn", "output",
 ];
 
 class OutputFollower {

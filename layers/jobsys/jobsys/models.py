@@ -93,6 +93,12 @@ class Job(BaseModel):
     retry_of: str | None = Field(default=None, description="The attempt before this one")
     retried_by: str | None = Field(default=None, description="The attempt after this one")
     trigger: Trigger = Field(default="api", description="What started it: api, schedule or retry")
+    started_by: str | None = Field(
+        default=None,
+        description="Who started it: the caller's IAM principal ARN, the operator named by the back-office token,"
+        " or 'schedule' / 'retry'; a dependent has its root's",
+    )
+    canceled_by: str | None = Field(default=None, description="Who canceled it (or the job it depended on)")
     run_at: str | None = Field(default=None, description="A delayed job starts at this time")
     waiting: str | None = Field(default=None, description="Why a pending job has not started yet")
 

@@ -14,7 +14,7 @@ from jobsys.config import JobsConfig, Queue, StartOptions, load_config
 from jobsys.errors import JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobSpec, JobState, Trigger, iso, utc_now
-from jobsys.observability import logger
+from jobsys.observability import logger, record_closed, record_started
 from jobsys.output import OutputPage, OutputStore
 from jobsys.settings import Settings, settings
 from jobsys.store import JobStore, wait_order
@@ -72,14 +72,31 @@ class JobSystem:
 
     # --- starting -----------------------------------------------------------------------------
 
-    def start_definition(self, key: str, options: StartOptions | None = None, trigger: Trigger = "api") -> Job:
-        return self.start_job(self.config.definition(key).to_spec(), options, trigger)
+    def start_definition(
+        self, key: str, options: StartOptions | None = None, trigger: Trigger = "api", started_by: str | None = None
+    ) -> Job:
+        return self.start_job(self.config.definition(key).to_spec(), options, trigger, started_by)
 
-    def start_command(self, command: str, params: list[str], options: StartOptions | None = None, **spec: Any) -> Job:
+    def start_command(
+        self,
+        command: str,
+        params: list[str],
+        options: StartOptions | None = None,
+        started_by: str | None = None,
+        **spec: Any,
+    ) -> Job:
         """An ad-hoc job; `spec` is spec_for_command's (depending_jobs, label, runner, max_runtime, queue, priority)."""
-        return self.start_job(self.config.spec_for_command(command, params, **spec), options)
+        return self.start_job(self.config.spec_for_command(command, params, **spec), options, started_by=started_by)
 
-    def start_job(self, spec: JobSpec, options: StartOptions | None = None, trigger: Trigger = "api") -> Job:
+    def start_job(
+        self,
+        spec: JobSpec,
+        options: StartOptions | None = None,
+        trigger: Trigger = "api",
+        started_by: str | None = None,
+    ) -> Job:
+        """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
+        a start without one (a schedule's) is recorded as started by its trigger."""
         options = options or StartOptions()
         if options.queue is not None or options.priority is not None:
             spec = spec.model_copy(
@@ -92,15 +109,20 @@ class JobSystem:
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
         root.trigger = trigger
+        for job in jobs.values():
+            job.started_by = started_by or trigger
         if options.run_at is not None:
             root.run_at = iso(_whole_second_after(options.run_at))
             root.waiting = f"delayed until {root.run_at}"
         self.store.create(list(jobs.values()))
         try:
             self._start_execution(execution_input(root, jobs, self.is_limited))
+            record_started(root.command)
         except Exception as exc:
             reason = f"could not start its execution: {exc}"
-            self.cancel_dependents(self.close_job(root.id, JobState.INCOMPLETE, reason))
+            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
+            record_closed(closed.command, closed.state.value, None)
+            self.cancel_dependents(closed)
             raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
         return root
 
@@ -167,8 +189,10 @@ class JobSystem:
         now = utc_now()
         job = self._plan(spec.model_copy(update={"depending_jobs": []}), None, None, iso(now), {})
         job.state, job.trigger, job.closed_at, job.execution_arn = JobState.SKIPPED, "schedule", iso(now), None
+        job.started_by = "schedule"
         job.reason = f"skipped: job {running.id} of this definition is still {running.state}"
         self.store.create([job], ttl=self.ttl)
+        record_closed(job.command, job.state.value, None)
         return job
 
     # --- queues -------------------------------------------------------------------------------
@@ -257,6 +281,7 @@ class JobSystem:
         job = self.store.get(job_id)
         if job.state.is_open:
             job = self.close_job(job.id, state, reason or "the runner ended without closing the job")
+        record_closed(job.command, job.state.value, job.runtime)
         self.release(job)
         if job.dependents and dependents is None:
             dependents = self._dependents_input(job)
@@ -269,12 +294,13 @@ class JobSystem:
     def start_dependents(self, job: Job, dependents: list[dict[str, Any]]) -> list[str]:
         """One execution per dependent of a finished job that is still pending; a repeat skips those started."""
         pending = {
-            child.id for child in self.store.get_many(job.dependents).values() if child.state == JobState.PENDING
+            child.id: child for child in self.store.get_many(job.dependents).values() if child.state == JobState.PENDING
         }
         started = []
         for child in dependents:
             if child["job_id"] in pending:
                 self._start_execution(child)
+                record_started(pending[child["job_id"]].command)
                 started.append(child["job_id"])
         return started
 
@@ -299,6 +325,7 @@ class JobSystem:
                 attempt=job.attempt + 1,
                 retry_of=job.id,
                 trigger="retry",
+                started_by="retry",
                 created_at=iso(now),
                 execution_arn=execution_arn(self.settings.state_machine_arn, retry_id),
                 run_at=run_at,
@@ -315,9 +342,10 @@ class JobSystem:
             return None
         if retry.state == JobState.PENDING:
             self._start_execution(input_of(retry, dependents, self.is_limited))
+            record_started(retry.command)
         return retry
 
-    def cancel_job(self, job_id: str) -> Job:
+    def cancel_job(self, job_id: str, canceled_by: str | None = None) -> Job:
         """Cancels a pending or running job; its runner sees the state and stops the process.
 
         A job that ended and waits for its next attempt has that attempt canceled.
@@ -326,10 +354,11 @@ class JobSystem:
         while not job.state.is_open and job.retried_by:
             job = self.store.get(job.retried_by)
         token = self.store.wait_token(job.id) if job.state == JobState.PENDING else None
-        job = self.store.close(job, JobState.CANCELED, utc_now(), reason="canceled by a user", ttl=self.ttl)
+        reason = f"canceled by {canceled_by}" if canceled_by else "canceled by a user"
+        job = self.store.close(job, JobState.CANCELED, utc_now(), reason=reason, canceled_by=canceled_by, ttl=self.ttl)
         if token:  # it waited for a slot: its execution can end now
             self._answer(token, admitted=False)
-        self.cancel_dependents(job)
+        self.cancel_dependents(job, canceled_by)
         return job
 
     def close_job(self, job_id: str, state: JobState, reason: str | None = None) -> Job:
@@ -342,7 +371,7 @@ class JobSystem:
                 job = self.store.get(job_id)
         return job
 
-    def cancel_dependents(self, job: Job) -> list[Job]:
+    def cancel_dependents(self, job: Job, canceled_by: str | None = None) -> list[Job]:
         """Records the dependents of a job that did not finish as canceled, all the way down.
 
         A job retried hands its dependents on to its next attempt, which decides for them.
@@ -358,13 +387,15 @@ class JobSystem:
                         JobState.CANCELED,
                         utc_now(),
                         reason=f"not run: job {job.id} ({job.label}) ended {job.state}",
+                        canceled_by=canceled_by,
                         from_states=[JobState.PENDING],
                         ttl=self.ttl,
                     )
                     canceled.append(child)
+                    record_closed(child.command, child.state.value, None)
                 except JobStateConflict:
                     child = self.store.get(child.id)
-            canceled.extend(self.cancel_dependents(child))
+            canceled.extend(self.cancel_dependents(child, canceled_by))
         return canceled
 
     # --- reading ------------------------------------------------------------------------------
