@@ -15,7 +15,8 @@ from pathlib import Path
 from jobs_local.connection import forget_local_stack, remember_local_stack
 from jobs_local.gateway import Gateway
 from jobs_local.persistence import save_token, saved_token
-from jobs_local.stack import ROOT, LocalStack
+from jobs_local.stack import ACCESS_LOG_FILE, ROOT, LocalStack
+from jobsys.tokens import parse_tokens
 
 
 def _parameters(text: str) -> dict[str, str]:
@@ -70,10 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     # The page's token lives in the stack's secret, as deployed; JOBS_TOKEN chooses it, else it stays
     # what it was, so that an open page and the CLI keep working. Hex, so that it never starts with
     # "-" and can follow --token on a command line.
-    token = os.environ.get("JOBS_TOKEN") or saved_token(state_dir) or secrets.token_hex(20)
-    save_token(state_dir, stack.back_office_token(token))
+    # JOBS_TOKEN may also hold operators' tokens (`alice:<token>,bob:<token>`): the first one is shown.
+    secret = os.environ.get("JOBS_TOKEN") or saved_token(state_dir) or secrets.token_hex(20)
+    save_token(state_dir, stack.back_office_token(secret))
+    operators = parse_tokens(secret)
+    if not operators:
+        stack.stop()
+        print("make run: JOBS_TOKEN holds no usable token (see README, Security)", file=sys.stderr)
+        return 1
+    operator, token = next(iter(operators.items()))
     try:
-        gateway = Gateway(stack.routes, stack.invoke_function, port, log=say).start()
+        gateway = Gateway(stack.routes, stack.invoke_function, port, log=say, access_log=stack.access_log).start()
     except OSError as exc:
         stack.stop()
         print(
@@ -86,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     shown_config = config or ROOT / "config" / "jobs.yaml"
     print(
         f"\nJob system running locally: template.yaml deployed into moto, config {shown_config}\n"
-        f"  Back office:   {url}/#token={token}\n"
+        f"  Back office:   {url}/#token={token}   (as {operator})\n"
         f"  API:           {url}  (send Authorization: Bearer {token})\n"
         f"  CLI:           .venv/bin/jobs definitions   (finds this stack by itself)\n"
         f"  Function logs: {log_dir / 'functions.log'}\n"
+        f"  Access log:    {state_dir / ACCESS_LOG_FILE}  (who called what; never a token)\n"
         f"  State:         {state_dir}  (kept across restarts; make run RESET=1 starts empty)\n"
         "Press Ctrl-C to stop.\n",
         flush=True,

@@ -8,12 +8,14 @@ import fnmatch
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from jobs_local.access_logs import AccessLog
 from jobs_local.api_events import STAGE, Route, match_route, proxy_event
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
@@ -43,42 +45,51 @@ class Gateway:
         invoke: Callable[[str, dict[str, Any]], dict[str, Any]],
         port: int,
         log: Callable[[str], None] | None = None,
+        access_log: AccessLog | None = None,
     ):
         self.routes = routes
         self.invoke = invoke
-        self.decisions: dict[tuple[str, str], tuple[bool, float]] = {}
+        self.access_log = access_log
+        self.decisions: dict[tuple[str, str], tuple[bool, str, float]] = {}
         self.log = log or (lambda line: None)
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> Gateway:
+        if self.access_log is not None:
+            self.access_log.start()
         self.thread.start()
         return self
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.access_log is not None:
+            self.access_log.stop()
 
-    def authorize(self, route: Route, method: str, path: str, header: str | None) -> HTTPStatus | None:
-        """Asks the route's token authorizer, as API Gateway does; None when the request may pass."""
+    def authorize(
+        self, route: Route, method: str, path: str, header: str | None
+    ) -> tuple[HTTPStatus | None, str | None]:
+        """Asks the route's token authorizer, as API Gateway does: the refusal (None when the request
+        may pass) and the principal that the authorizer named."""
         if route.authorizer is None:
-            return None
+            return None, None
         if not header:  # API Gateway refuses without calling the authorizer
-            return HTTPStatus.UNAUTHORIZED
+            return HTTPStatus.UNAUTHORIZED, None
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{method}{path}"
         key = (route.authorizer, header)
         cached = self.decisions.get(key)
-        if cached is None or cached[1] < time.monotonic():
+        if cached is None or cached[2] < time.monotonic():
             try:
                 policy = self.invoke(
                     route.authorizer, {"type": "TOKEN", "authorizationToken": header, "methodArn": method_arn}
                 )
             except RuntimeError:  # the authorizer said Unauthorized (or failed): a 401, never cached
-                return HTTPStatus.UNAUTHORIZED
-            cached = (_allows(policy, method_arn), time.monotonic() + AUTHORIZER_TTL)
+                return HTTPStatus.UNAUTHORIZED, None
+            cached = (_allows(policy, method_arn), policy.get("principalId"), time.monotonic() + AUTHORIZER_TTL)
             self.decisions[key] = cached
-        return None if cached[0] else HTTPStatus.FORBIDDEN
+        return (None if cached[0] else HTTPStatus.FORBIDDEN), cached[1]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -94,8 +105,19 @@ class Gateway:
                 started = time.monotonic()
                 url = urlsplit(self.path)
                 method = self.command
+                self.context: dict[str, Any] = {
+                    "requestId": str(uuid.uuid4()),
+                    "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+                    "identity.sourceIp": self.client_address[0],
+                    "identity.userAgent": self.headers.get("User-Agent"),
+                    "httpMethod": method,
+                    "path": f"/{STAGE}{url.path or '/'}",
+                }
                 status = self._respond(method, url.path or "/", url.query)
-                gateway.log(f"{method} {self.path} {status} {(time.monotonic() - started) * 1000:.0f} ms")
+                took = (time.monotonic() - started) * 1000
+                gateway.log(f"{method} {self.path} {status} {took:.0f} ms")
+                if gateway.access_log is not None:
+                    gateway.access_log.record({**self.context, "status": status, "responseLatency": round(took)})
 
             def _respond(self, method: str, path: str, query: str) -> int:
                 try:
@@ -109,11 +131,24 @@ class Gateway:
                 if found is None:
                     return self._send_json(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
                 route, params = found
-                refused = gateway.authorize(route, method, path, self.headers.get("Authorization"))
+                self.context["resourcePath"] = route.path
+                refused, principal = gateway.authorize(route, method, path, self.headers.get("Authorization"))
+                self.context["authorizer.principalId"] = principal
                 if refused is not None:
                     return self._send_json(refused, "missing or wrong token: send Authorization: Bearer <token>")
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-                event = proxy_event(method, path, route.path, params, query, headers, body, self.client_address[0])
+                event = proxy_event(
+                    method,
+                    path,
+                    route.path,
+                    params,
+                    query,
+                    headers,
+                    body,
+                    self.client_address[0],
+                    request_id=self.context["requestId"],
+                    principal=principal,
+                )
                 try:
                     response = gateway.invoke(route.target, event)
                 except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
@@ -138,10 +173,13 @@ class Gateway:
                 self.end_headers()
                 if method != "HEAD":
                     self.wfile.write(data)
+                self.context["responseLength"] = len(data)
                 return status
 
             def _send_json(self, status: HTTPStatus, message: str) -> int:
                 data = json.dumps({"message": message}).encode()
+                self.context["responseLength"] = len(data)
+                self.context["error.message"] = message
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -149,6 +187,17 @@ class Gateway:
                 self.wfile.write(data)
                 return int(status)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                # http.server's own refusals (a bad request line, headers too long): JSON as well, not HTML.
+                self.close_connection = True
+                self.context = {}
+                self._send_json(HTTPStatus(code), message or HTTPStatus(code).phrase)
+
+            def __getattr__(self, name: str) -> Any:
+                # Every method (TRACE, QUERY, ...) goes to the function, which answers a method that
+                # its routes do not take with a 405 and Allow; http.server would send an HTML 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
         return Handler

@@ -17,6 +17,7 @@ import requests
 from botocore.config import Config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from jobs_local.access_logs import AccessLog
 from jobs_local.api_events import Route
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
 from jobs_local.custom_resources import run_custom_resources_here
@@ -38,6 +39,7 @@ CONFIG_LAYER = "ConfigLayer"
 # (the other API checks SigV4 signatures, which only AWS can verify).
 LOCAL_API = "BackOfficeApi"
 TOKEN_SECRET = "BackOfficeToken"
+ACCESS_LOG_FILE = "api-access.log"  # in the state folder: the API's access log, as its log group holds it
 # RunnerImageUri here: the image that functions/runner/Dockerfile builds, as LocalImage below holds it.
 RUNNER_IMAGE = "jobs-local/runner:latest"
 INTERRUPTED = "the local stack stopped while it ran"
@@ -82,6 +84,7 @@ class LocalStack:
         self.scheduler: Scheduler | None = None
         self.stack: DeployedStack | None = None
         self.routes: list[Route] = []
+        self.access_log: AccessLog | None = None
         self._config_dir: str | None = None
         self._clients: dict[str, Any] = {}
 
@@ -122,10 +125,13 @@ class LocalStack:
         )
         self.tasks.register_image(RUNNER_IMAGE, self._runner_image())
         physical = self.stack.physical_ids
+        sam = load_template(template)
         self.routes = [
             route._replace(target=physical[route.target], authorizer=route.authorizer and physical[route.authorizer])
-            for route in api_routes(load_template(template), LOCAL_API)
+            for route in api_routes(sam, LOCAL_API)
         ]
+        mirror = self.state_dir / ACCESS_LOG_FILE if self.state_dir is not None else None
+        self.access_log = AccessLog.from_template(sam, LOCAL_API, physical, self.client("logs"), mirror)
         if self.state_dir is not None:
             resources = {lid: (self.stack.types.get(lid, ""), physical[lid]) for lid in physical}
             saved = SavedState(self.state_dir, self.session(), resources)

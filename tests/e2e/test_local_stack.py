@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from jobs_local.process import StackProcess, wait_gone
-from tests.e2e.conftest import CONFIG, Http
+from tests.e2e.conftest import CONFIG, OPERATORS, Http
 
 pytestmark = pytest.mark.e2e
 
@@ -271,3 +271,32 @@ def test_the_cli_follows_a_job_through_its_next_attempt_to_its_dependents(local_
         "indexed",
     ]
     assert "attempt 2 of 3 follows" in followed.stderr
+
+
+def test_the_access_log_says_who_called_what_with_which_status_and_never_a_token(http: Http, local_stack: StackProcess):
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["audited"]})
+    assert job["started_by"] == "anna"
+    ben = {"Authorization": f"Bearer {OPERATORS['ben']}"}
+    assert requests.post(f"{local_stack.url}/jobs/{job['id']}/cancel", headers=ben, timeout=10).status_code in (
+        202,
+        409,
+    )
+    wrong = requests.get(f"{local_stack.url}/jobs", headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    assert wrong.status_code == 401
+    log = local_stack.data_dir / "api-access.log"
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        ours = [line for line in lines if job["id"] in line["path"] or line["status"] == "401"]
+        if (len(ours) >= 2 and any(line["status"] == "401" for line in ours)) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    started = next(line for line in lines if line["method"] == "POST" and line["path"] == "/v1/jobs")
+    assert (started["principal"], started["status"]) == ("anna", "202")
+    canceled = next(line for line in lines if line["path"] == f"/v1/jobs/{job['id']}/cancel")
+    assert canceled["principal"] == "ben" and canceled["resource"] == "/{proxy+}"
+    refused = next(line for line in lines if line["status"] == "401")
+    assert refused["principal"] == "-" and refused["error"].startswith("missing or wrong token")
+    assert all(line["requestId"] and line["ip"] == "127.0.0.1" for line in lines)
+    text = log.read_text()
+    assert "not-a-token" not in text and not any(token in text for token in OPERATORS.values())
