@@ -4,14 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobsys.observability import logger, metrics, tracer
+from jobsys.observability import logger, tracer
 from jobsys.runner import run_job
 from jobsys.system import job_system
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = run_job(job_system(), event["job_id"], lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info("job ended", extra=result.as_dict())

@@ -41,6 +41,9 @@ def _exit_with_parent(parent: int) -> None:
 def main() -> None:
     # Stopping the environment unwinds the handler, so that it can stop what it started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Ctrl-C in `make run` reaches every process of the terminal's group; the stack stops its
+    # workers itself, with SIGTERM. A handler, not SIG_IGN, so that the commands run still get it.
+    signal.signal(signal.SIGINT, lambda *_: None)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -1,7 +1,31 @@
-"""Powertools Logger, Tracer and Metrics, shared by every function (service name from the environment)."""
+"""Powertools Logger, Tracer and Metrics, shared by every function (service name from the environment).
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+The job metrics are published one by one (EMF lines in the function's log), each with its
+command as a dimension, so a handler never flushes an empty set.
+"""
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "JobSystem")
+
+
+def record_started(command: str) -> None:
+    """A job's execution started (a start, a dependent, a retry)."""
+    with single_metric(name="JobsStarted", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="command", value=command)
+
+
+def record_closed(command: str, state: str, runtime: float | None) -> None:
+    """A job closed: JobsClosed by command and state; JobRuntime by command for one that ran."""
+    with single_metric(name="JobsClosed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="command", value=command)
+        metric.add_dimension(name="state", value=state)
+    if runtime is not None:
+        with single_metric(name="JobRuntime", unit=MetricUnit.Seconds, value=runtime, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name="command", value=command)
