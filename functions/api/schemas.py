@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from jobsys.config import LAMBDA_MAX_RUNTIME, MAX_PARAM_LENGTH, MAX_PARAMS, MAX_PRIORITY, MAX_RUNTIME
 from jobsys.durations import DURATION_PATTERN
 from jobsys.models import Job, RetryPolicy
 
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integer: 3 and 3.0, never true, "3" or 3.5 (which pydantic's lax mode would take).
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+def whole(**limits: Any) -> Any:
+    """An integer within `limits`; the constraints come before the check, so the schema shows them."""
+    return Annotated[int, Field(**limits), BeforeValidator(_whole_number)]
+
+
 # Every limit the code enforces is stated here, so that the schema is the contract. What only the
 # configuration or the clock decides (the allow-list, the queues, a time in the past) is a 422.
 Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern="^[^\\x00]*$")]
 Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
-Priority = Annotated[
-    int,
-    Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue; default: the command's"),
-]
+Priority = whole(
+    ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue; default: the command's"
+)
+Runtime = whole(ge=1, le=MAX_RUNTIME)
+PerCall = whole(ge=1, le=1000)
 RunAt = Annotated[
     str,
     Field(
@@ -48,8 +62,8 @@ class DependingJobRequest(BaseModel):
     params: list[Param] = Field(default_factory=list, max_length=MAX_PARAMS)
     label: str | None = Field(default=None, max_length=200)
     runner: Literal["lambda", "fargate"] | None = None
-    max_runtime: int | None = Field(
-        default=None, ge=1, le=MAX_RUNTIME, description=f"Seconds; at most {LAMBDA_MAX_RUNTIME} on the Lambda runner"
+    max_runtime: Runtime | None = Field(
+        default=None, description=f"Seconds; at most {LAMBDA_MAX_RUNTIME} on the Lambda runner"
     )
     queue: str | None = Field(default=None, max_length=64, description="Default: the command's queue")
     priority: Priority | None = None
@@ -121,7 +135,7 @@ class OutputPageOut(BaseModel):
 class CleanUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    per_call: int = Field(default=10, ge=1, le=1000)
+    per_call: PerCall = 10
     max_retention: Duration = "7 days"
     max_retention_succeeded: Duration | None = None
 

@@ -30,6 +30,8 @@ pytestmark = pytest.mark.integration
         ("POST", "/jobs", {"command": "demo:sleep", "runner": "lambda", "max_runtime": 900}, None, 400, "fargate"),
         ("POST", "/jobs", {"command": "demo:echo", "params": ["a\u0000"]}, None, 400, "params.0"),
         ("POST", "/jobs", {"command": "demo:echo", "params": ["x"] * 65}, None, 400, "params"),
+        ("POST", "/jobs", {"command": "demo:echo", "priority": False}, None, 400, "priority: Value error"),
+        ("POST", "/jobs", {"command": "demo:echo", "max_runtime": "60"}, None, 400, "max_runtime: Value error"),
         (
             "POST",
             "/jobs",
