@@ -13,12 +13,14 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test unit integration e2e lint format validate build bench openapi deploy clean
+.PHONY: help venv run test unit integration e2e fuzz lint checkov format validate build bench openapi deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
-	@echo "make test       every check: lint, template validation and build, unit, integration, e2e tests"
+	@echo "make test       every check: lint, template validation, checkov, build, unit, integration, e2e tests, fuzz"
 	@echo "make lint       ruff check and format check"
+	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
+	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
 	@echo "make format     ruff format and fix"
 	@echo "make bench      benchmarks (bench/), figures into docs/performance.md"
 	@echo "make openapi    regenerate docs/openapi.json from the API's models"
@@ -37,7 +39,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/python -m jobs_local $(if $(RESET),--reset)
 
-test: venv lint validate build unit integration e2e
+test: venv lint validate checkov build unit integration e2e fuzz
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -62,6 +64,20 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed: pyproject.toml | $(VENV)/.installed
+	test -x $(CHECKOV_VENV)/bin/python || "$(PYTHON)" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q --group checkov
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact
+
+# About 3 min: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
+fuzz: venv
+	$(BIN)/python -m jobs_local.fuzz $(if $(SEED),--seed $(SEED))
 
 validate: venv
 	$(BIN)/sam validate --lint --template template.yaml
