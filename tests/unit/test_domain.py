@@ -1,3 +1,4 @@
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, Unprocessable
 from jobsys.ids import is_job_id, new_job_id
 from jobsys.models import CLOSED_STATES, OPEN_STATES, JobState
+from jobsys.observability import record_closed, record_started
 from jobsys.runner import command_argv
 from jobsys.store import decode_cursor, encode_cursor
 from jobsys.system import execution_arn
@@ -98,3 +100,20 @@ def test_no_request_path_scans_the_table():
     for path in [*(ROOT / "layers").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
         text = path.read_text()
         assert ".scan(" not in text and '"Scan"' not in text, f"{path} scans the table"
+
+
+def test_job_metrics_are_published_one_by_one_with_the_command_and_state(capsys):
+    record_started("silver:import")
+    record_closed("silver:import", "failed", 12.5)
+    record_closed("demo:echo", "canceled", None)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], line.get("state")) for line in lines] == [
+        ("JobsStarted", None),
+        ("JobsClosed", "failed"),
+        ("JobRuntime", None),
+        ("JobsClosed", "canceled"),
+    ]
+    assert [line["command"] for line in lines] == ["silver:import"] * 3 + ["demo:echo"]
+    assert lines[2]["JobRuntime"] in (12.5, [12.5]) and lines[1]["JobsClosed"] in (1, [1])
+    dimensions = lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+    assert [d for d in dimensions if d != "service"] == ["command", "state"]
