@@ -291,7 +291,7 @@ def test_start_later_shows_the_job_waiting_for_its_time(page: Page, http: Http):
     entry.get_by_role("button", name="Start then").click()
     newest = page.locator("tr.job-row").first
     expect(newest.locator(".badge")).to_have_text("pending")
-    expect(newest.locator(".job-facts")).to_contain_text("queue default · run at ")
+    expect(newest.locator(".job-facts")).to_contain_text("queue default · started by anna · run at ")
     expect(newest.locator(".waiting")).to_contain_text("delayed until ")
     status, canceled = http("POST", f"/jobs/{newest.get_attribute('data-id')}/cancel")
     assert status == 202 and canceled["run_at"]

@@ -366,7 +366,8 @@ function fillRow(row, job, depth) {
   const extra = [el("span", { class: "job-id", text: job.id })];
   const facts = [`queue ${job.queue}`];
   if (job.priority) facts.push(`priority ${job.priority}`);
-  if (job.started_by) facts.push(`started by ${job.started_by}`);
+  // A schedule or a retry is its own starter: "by schedule"; a person or a role: "started by anna".
+  if (job.started_by && job.started_by !== job.trigger) facts.push(`started by ${job.started_by}`);
   else if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
   if (job.canceled_by) facts.push(`canceled by ${job.canceled_by}`);
   if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
