@@ -38,9 +38,15 @@ def _exit_with_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _unwind(*_: object) -> None:
+    # Once: a second SIGTERM (the stack sends one per stop step) would break into the unwinding.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(143)
+
+
 def main() -> None:
     # Stopping the environment unwinds the handler, so that it can stop what it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _unwind)
     # Ctrl-C in `make run` reaches every process of the terminal's group; the stack stops its
     # workers itself, with SIGTERM. A handler, not SIG_IGN, so that the commands run still get it.
     signal.signal(signal.SIGINT, lambda *_: None)
