@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -335,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNREACHABLE if error.status == 0 else EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `jobs show ID | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
