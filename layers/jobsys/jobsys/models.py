@@ -81,6 +81,8 @@ class Job(BaseModel):
     closed_at: str | None = None
     exit_code: int | None = None
     runtime: float | None = Field(default=None, description="Seconds the command ran")
+    peak_memory_mb: float | None = Field(default=None, description="The command's peak resident memory, in MiB")
+    cpu_seconds: float | None = Field(default=None, description="CPU time the command used (user + system)")
     reason: str | None = Field(default=None, description="Why a job was canceled, terminated or incomplete")
     execution_arn: str | None = None
     output: JobOutputLocation | None = None

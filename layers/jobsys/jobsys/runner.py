@@ -89,6 +89,8 @@ class _Run:
         workdir = tempfile.mkdtemp(prefix=f"job-{self.job.id}-")
         transcript_path = os.path.join(workdir, ".output")
         started = time.monotonic()
+        self.usage: os.struct_rusage | None = None  # CPU time; its ru_maxrss counts the runner's own pages
+        self.memory = MemoryWatch(None)
         try:
             with open(transcript_path, "w", encoding="utf-8") as transcript:
                 exit_code = self._supervise(workdir, transcript, started)
@@ -106,6 +108,8 @@ class _Run:
                 exit_code=exit_code,
                 runtime=runtime,
                 reason=self.reason,
+                peak_memory_mb=self.memory.peak_mb,
+                cpu_seconds=self.usage.ru_utime + self.usage.ru_stime if self.usage else None,
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
             )
@@ -132,22 +136,24 @@ class _Run:
             self.reason = message
             return 127
         self.transcript = transcript
+        self.memory = MemoryWatch(process.pid)
         lines: queue.Queue[str | None] = queue.Queue()
         reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
         reader.start()
         try:
             return self._watch(process, lines, transcript, started)
         finally:
-            if process.poll() is None:  # the runner itself is being stopped: take the command down too
+            if _reap(process) is None:  # the runner itself is being stopped: take the command down too
                 _kill_group(process)
             reader.join(timeout=1)
+            self.usage = getattr(process, "rusage", None)
 
     def _watch(
         self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], transcript: IO[str], started: float
     ) -> int:
         last_flush = last_check = time.monotonic()
         eof = False
-        while not eof or process.poll() is None:
+        while not eof or _reap(process) is None:
             try:
                 line = lines.get(timeout=0.2)
                 if line is None:
@@ -157,12 +163,14 @@ class _Run:
                     self.pending.append(line)
             except queue.Empty:
                 pass
+            self.memory.look(every_process=False)
             now = time.monotonic()
             if now - last_flush >= FLUSH_EVERY or len(self.pending) >= 1000:
                 self._flush()
                 last_flush = now
             if self.ended_by is None and now - last_check >= CHECK_EVERY:
                 last_check = now
+                self.memory.look(every_process=True)
                 self._check(process, now - started)
         return process.returncode
 
@@ -201,6 +209,69 @@ class _Run:
         log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.pending))
 
 
+class MemoryWatch:
+    """The command's peak memory, from /proc: the most its processes held at once (their resident
+    sets summed, each second), or its main process's own high-water mark, whichever is higher.
+
+    Not the rusage's ru_maxrss: Linux counts in it the runner's pages at the fork, before exec.
+    """
+
+    def __init__(self, group: int | None):
+        self.group = group
+        self.peak_kb = 0
+
+    @property
+    def peak_mb(self) -> float | None:
+        return round(self.peak_kb / 1024, 1) if self.peak_kb else None
+
+    def look(self, every_process: bool) -> None:
+        if self.group is None:
+            return
+        main = _status_kb(self.group)
+        self.peak_kb = max(self.peak_kb, main.get("VmHWM", 0))
+        if every_process:
+            members = [pid for pid in _pids() if _group_of(pid) == self.group]
+            self.peak_kb = max(self.peak_kb, sum(_status_kb(pid).get("VmRSS", 0) for pid in members))
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            return {
+                key: int(value.split()[0])
+                for key, _, value in (line.partition(":") for line in status)
+                if key in ("VmHWM", "VmRSS") and value.strip()
+            }
+    except (OSError, ValueError):
+        return {}
+
+
+def _reap(process: subprocess.Popen[bytes], block: bool = False) -> int | None:
+    """Popen.poll (or wait) through wait4, which also tells what the command used: its rusage,
+    kept on the process. Popen does not ask again once the return code is set."""
+    if process.returncode is None:
+        try:
+            pid, status, usage = os.wait4(process.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            return process.poll()
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            process.rusage = usage  # type: ignore[attr-defined]
+    return process.returncode
+
+
 def _group_alive(group: int) -> bool:
     try:
         os.killpg(group, 0)
@@ -219,13 +290,13 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         return
     deadline = time.monotonic() + KILL_GRACE
     while time.monotonic() < deadline:
-        process.poll()  # reaps our child, which would otherwise linger in the group as a zombie
+        _reap(process)  # reaps our child, which would otherwise linger in the group as a zombie
         if not _group_alive(group):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)
-    process.wait()
+    _reap(process, block=True)
 
 
 def main(argv: list[str] | None = None) -> int:

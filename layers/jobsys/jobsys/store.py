@@ -92,8 +92,9 @@ def _from_item(item: dict[str, Any]) -> Job:
     for number in ("exit_code", "max_runtime", "priority", "attempt"):
         if number in data:
             data[number] = int(data[number])
-    if "runtime" in data:
-        data["runtime"] = float(data["runtime"])
+    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):
+        if number in data:
+            data[number] = float(data[number])
     if "retries" in data:
         data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
     return Job.model_validate(data)
@@ -325,6 +326,8 @@ class JobStore:
         exit_code: int | None = None,
         runtime: float | None = None,
         reason: str | None = None,
+        peak_memory_mb: float | None = None,
+        cpu_seconds: float | None = None,
         canceled_by: str | None = None,
         from_states: Iterable[JobState] = OPEN_STATES,
         ttl: timedelta | None = None,
@@ -338,6 +341,10 @@ class JobStore:
             updates["exit_code"] = exit_code
         if runtime is not None:
             updates["runtime"] = Decimal(f"{runtime:.3f}")
+        if peak_memory_mb is not None:
+            updates["peak_memory_mb"] = Decimal(f"{peak_memory_mb:.1f}")
+        if cpu_seconds is not None:
+            updates["cpu_seconds"] = Decimal(f"{cpu_seconds:.3f}")
         if reason:
             updates["reason"] = reason
         if ttl is not None:

@@ -23,6 +23,24 @@ def sleep(params: list[str]) -> int:
     return 0
 
 
+def alloc(params: list[str]) -> int:
+    try:
+        megabytes = int(params[0])
+        seconds = float(params[1]) if len(params) > 1 else 1.0
+    except (IndexError, ValueError):
+        return _usage("demo:alloc: MEGABYTES (a whole number) and optionally SECONDS")
+    if not 0 <= megabytes <= 4096:
+        return _usage("demo:alloc: MEGABYTES goes from 0 to 4096")
+    # Written to, page by page, so that the memory is resident rather than only reserved.
+    held = bytearray(megabytes * 1024 * 1024)
+    for offset in range(0, len(held), 4096):
+        held[offset] = 1
+    print(f"holding {megabytes} MB for {seconds:g} s", flush=True)
+    time.sleep(seconds)
+    print("released", flush=True)
+    return 0
+
+
 def fail(params: list[str]) -> int:
     code = int(params[0]) if params and params[0].isdigit() else 3
     print("checking the remote system...", flush=True)

@@ -47,6 +47,9 @@ CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
         ),
         ConsoleCommand("demo:echo", "[WORDS...]", "Print each parameter on a line of its own", _DEMO, "echo"),
         ConsoleCommand(
+            "demo:alloc", "MEGABYTES [SECONDS]", "Hold MEGABYTES of memory for SECONDS (default 1)", _DEMO, "alloc"
+        ),
+        ConsoleCommand(
             "demo:lines", "COUNT [PER_SECOND]", "Print COUNT numbered lines, all at once or PER_SECOND", _DEMO, "lines"
         ),
     )
