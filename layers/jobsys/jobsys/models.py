@@ -66,6 +66,11 @@ class RetryPolicy(BaseModel):
         return self.backoff * self.factor ** (attempt - 1)
 
 
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
 class Job(BaseModel):
     id: str
     command: str
@@ -82,6 +87,11 @@ class Job(BaseModel):
     exit_code: int | None = None
     runtime: float | None = Field(default=None, description="Seconds the command ran")
     peak_memory_mb: float | None = Field(default=None, description="The command's peak resident memory, in MiB")
+    progress: Progress | None = Field(default=None, description="The last `PROGRESS done/total` line it printed")
+    expected_end_at: str | None = Field(default=None, description="When a running job should end, if known")
+    expected_end_from: Literal["progress", "history"] | None = Field(
+        default=None, description="progress: from its PROGRESS lines; history: the median of its last finished runs"
+    )
     cpu_seconds: float | None = Field(default=None, description="CPU time the command used (user + system)")
     reason: str | None = Field(default=None, description="Why a job was canceled, terminated or incomplete")
     execution_arn: str | None = None

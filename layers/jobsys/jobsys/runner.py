@@ -10,8 +10,10 @@ import contextlib
 import logging
 import os
 import queue
+import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO
 
 from jobsys.config import Command
@@ -32,6 +35,10 @@ FLUSH_EVERY = 0.5  # seconds between batches sent to CloudWatch Logs
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 SAFETY_MARGIN = 15.0  # seconds kept back from the runner's own time limit to report
+PROGRESS_EVERY = 2.0  # seconds at least between two progress writes to the job
+# The progress convention: a line `PROGRESS <done>/<total>`. The runner keeps it on the job, not in the output.
+PROGRESS_LINE = re.compile(r"PROGRESS\s+([0-9]{1,12})\s*/\s*([0-9]{1,12})\s*")
+HISTORY_RUNS = 20  # finished runs whose median runtime estimates a job without PROGRESS lines
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,11 @@ def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | Non
         closed = system.close_job(job.id, JobState.FAILED, reason=str(exc))
         return RunResult(closed.id, closed.state)
     system.output.open(job.id)
+    runtimes = system.store.recent_runtimes(job, HISTORY_RUNS)
+    started_at = utc_now()
+    expected_end = started_at + timedelta(seconds=statistics.median(runtimes)) if runtimes else None
     try:
-        job = system.store.mark_running(job, utc_now(), system.output.location(job.id))
+        job = system.store.mark_running(job, started_at, system.output.location(job.id), expected_end)
     except JobStateConflict:
         current = system.store.get(job.id)
         return RunResult(current.id, current.state, current.exit_code)
@@ -82,6 +92,8 @@ class _Run:
         self.argv = argv
         self.time_left = time_left
         self.pending: list[str] = []
+        self.progress: tuple[int, int] | None = None
+        self.progress_written: tuple[int, int] | None = None
         self.ended_by: JobState | None = None
         self.reason: str | None = None
 
@@ -95,6 +107,7 @@ class _Run:
             with open(transcript_path, "w", encoding="utf-8") as transcript:
                 exit_code = self._supervise(workdir, transcript, started)
             runtime = time.monotonic() - started
+            self._write_progress(runtime)
             self._flush_last()
             self.system.output.save(self.job.id, transcript_path)
         finally:
@@ -151,13 +164,15 @@ class _Run:
     def _watch(
         self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], transcript: IO[str], started: float
     ) -> int:
-        last_flush = last_check = time.monotonic()
+        last_flush = last_check = last_progress = time.monotonic()
         eof = False
         while not eof or _reap(process) is None:
             try:
                 line = lines.get(timeout=0.2)
                 if line is None:
                     eof = True
+                elif progress := _progress(line):
+                    self.progress = progress
                 else:
                     transcript.write(line + "\n")
                     self.pending.append(line)
@@ -171,8 +186,26 @@ class _Run:
             if self.ended_by is None and now - last_check >= CHECK_EVERY:
                 last_check = now
                 self.memory.look(every_process=True)
+                if now - last_progress >= PROGRESS_EVERY and self._write_progress(now - started):
+                    last_progress = now
                 self._check(process, now - started)
         return process.returncode
+
+    def _write_progress(self, elapsed: float) -> bool:
+        """Writes the last PROGRESS line to the job, with the end that its pace points to; True if written."""
+        if self.progress is None or self.progress == self.progress_written:
+            return False
+        done, total = self.progress
+        expected_end = None
+        if done:  # the same pace for the rest
+            expected_end = utc_now() + timedelta(seconds=elapsed * (total - done) / done)
+        try:
+            self.system.store.set_progress(self.job.id, done, total, expected_end)
+        except Exception:  # progress is a hint; the command goes on regardless
+            log.warning("could not record the progress of job %s", self.job.id, exc_info=True)
+            return False
+        self.progress_written = self.progress
+        return True
 
     def _check(self, process: subprocess.Popen[bytes], elapsed: float) -> None:
         if elapsed > self.job.max_runtime:
@@ -256,6 +289,14 @@ def _status_kb(pid: int) -> dict[str, int]:
             }
     except (OSError, ValueError):
         return {}
+
+
+def _progress(line: str) -> tuple[int, int] | None:
+    match = PROGRESS_LINE.fullmatch(line)
+    if match is None:
+        return None
+    done, total = int(match.group(1)), int(match.group(2))
+    return (done, total) if total > 0 and done <= total else None
 
 
 def _reap(process: subprocess.Popen[bytes], block: bool = False) -> int | None:

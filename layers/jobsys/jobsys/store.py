@@ -95,6 +95,8 @@ def _from_item(item: dict[str, Any]) -> Job:
     for number in ("runtime", "peak_memory_mb", "cpu_seconds"):
         if number in data:
             data[number] = float(data[number])
+    if "progress" in data:
+        data["progress"] = {k: int(v) for k, v in data["progress"].items()}
     if "retries" in data:
         data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
     return Job.model_validate(data)
@@ -170,12 +172,28 @@ class JobStore:
             ]
         )
 
-    def mark_running(self, job: Job, started_at: datetime, output: JobOutputLocation) -> Job:
-        return self._transition(
-            job,
-            from_states=[JobState.PENDING],
-            to_state=JobState.RUNNING,
-            updates={"started_at": iso(started_at), "output": output.model_dump()},
+    def mark_running(
+        self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None
+    ) -> Job:
+        """`expected_end_at`: what its history says, until its own PROGRESS lines say better."""
+        updates: dict[str, Any] = {"started_at": iso(started_at), "output": output.model_dump()}
+        if expected_end_at is not None:
+            updates |= {"expected_end_at": iso(expected_end_at), "expected_end_from": "history"}
+        return self._transition(job, from_states=[JobState.PENDING], to_state=JobState.RUNNING, updates=updates)
+
+    def set_progress(self, job_id: str, done: int, total: int, expected_end_at: datetime | None) -> bool:
+        """The last PROGRESS line of a running job, and the end it points to; False once it is not running."""
+        sets = "progress = :progress"
+        values: dict[str, Any] = {":progress": {"done": done, "total": total}, ":running": JobState.RUNNING.value}
+        if expected_end_at is not None:
+            sets += ", expected_end_at = :end, expected_end_from = :from"
+            values |= {":end": iso(expected_end_at), ":from": "progress"}
+        return self._update_if(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK},
+            UpdateExpression=f"SET {sets}",
+            ConditionExpression="#state = :running",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
         )
 
     def mark_waiting(self, job: Job, token: str, reason: str, still: bool = False) -> bool:
@@ -489,6 +507,27 @@ class JobStore:
             return self.last_attempt(job.parent_id).state
         except JobNotFound:
             return None
+
+    def recent_runtimes(self, job: Job, limit: int = 20) -> list[float]:
+        """The runtimes of the last `limit` finished runs of the job's definition, or else of its
+        command: one Query (and, as the definition index holds keys only, one BatchGetItem)."""
+        if job.definition:
+            response = self.table.query(
+                IndexName=INDEX_BY_DEFINITION_STATE,
+                KeyConditionExpression=Key("definition_state").eq(f"{job.definition}#{JobState.FINISHED.value}"),
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            runs = list(self.get_many([item["id"] for item in response.get("Items", [])]).values())
+        else:
+            response = self.table.query(
+                IndexName=INDEX_BY_COMMAND_STATE,
+                KeyConditionExpression=Key("command_state").eq(f"{job.command}#{JobState.FINISHED.value}"),
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            runs = [_from_item(item) for item in response.get("Items", [])]
+        return [run.runtime for run in runs if run.runtime is not None]
 
     def open_of_definition(self, key: str) -> Job | None:
         """An open job of a definition (its first attempt or a retry), if there is one."""

@@ -101,6 +101,7 @@ def import_catalogue(params: list[str]) -> int:
         parts.append(name)
         imported += len(batch)
         print(f"imported {imported}/{len(products)} products ({name})", flush=True)
+        print(f"PROGRESS {min(start + BATCH_SIZE, len(products))}/{len(products)}", flush=True)
     where = target.write("manifest.json", json.dumps({"parts": parts, "products": imported, "skipped": skipped}))
     print(f"import finished: {imported} imported, {skipped} skipped, manifest at {where}", flush=True)
     return 0

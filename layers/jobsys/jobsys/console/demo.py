@@ -19,6 +19,7 @@ def sleep(params: list[str]) -> int:
     for second in range(1, seconds + 1):
         time.sleep(1)
         print(f"second {second}/{seconds}", flush=True)
+        print(f"PROGRESS {second}/{seconds}", flush=True)  # taken out of the output by the runner
     print("done", flush=True)
     return 0
 
