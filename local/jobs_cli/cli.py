@@ -167,9 +167,15 @@ class Commands:
             return EXIT_OK
         for key in ("id", "label", "command", "params", "state", "exit_code", "reason", "started_by", "canceled_by",
                     "trigger", "definition", "parent_id", "dependents", "created_at", "started_at", "closed_at",
-                    "runtime", "runner", "max_runtime", "queue", "attempt", "execution_arn"):  # fmt: skip
-            if key == "canceled_by" and not job.get(key):
+                    "runtime", "progress", "expected_end_at", "peak_memory_mb", "cpu_seconds", "runner",
+                    "max_runtime", "queue", "attempt", "execution_arn"):  # fmt: skip
+            running = job["state"] == "running"
+            if key == "progress":
+                if (running and job.get("expected_end_at")) or job.get("progress"):
+                    print(f"{key:<14} {_progress(job) if running else _progress({'progress': job['progress']})}")
                 continue
+            if key in ("canceled_by", "expected_end_at") and (not job.get(key) or running):
+                continue  # a running job's expected end is on its progress line
             value = job.get(key)
             if isinstance(value, list):
                 value = " ".join(value) or "-"
@@ -229,7 +235,7 @@ class Commands:
         job = self.client.request("GET", f"/jobs/{job_id}")
         indent = "  " * depth
         _note(_paint(f"{indent}==> {job['label']} [{' '.join([job['command'], *job['params']])}] {job['id']}", "bold"))
-        state, last_look = job["state"], 0.0
+        state, last_look, told = job["state"], 0.0, ""
         _note(f"{indent}    {_state(state)}")
         for page in self._output(job_id):
             if page["complete"] or time.monotonic() - last_look > 1:
@@ -237,9 +243,13 @@ class Commands:
                 if job["state"] != state:
                     state = job["state"]
                     _note(f"{indent}    {_state(state)}")
+                if job["state"] == "running" and (progress := _progress(job)) != told:
+                    told = progress
+                    _note(f"{indent}    {progress}")
         detail = [
             f"exit {job['exit_code']}" if job.get("exit_code") is not None else "",
             _duration(job) if job.get("runtime") else "",
+            f"peak {job['peak_memory_mb']:g} MB" if job.get("peak_memory_mb") else "",
         ]
         summary = ", ".join(d for d in detail if d)
         _note(
@@ -267,6 +277,19 @@ class Commands:
             time.sleep(POLL)
             job = self.client.request("GET", f"/jobs/{job['id']}")
         return self.client.request("GET", f"/jobs/{job['retried_by']}") if job.get("retried_by") else None
+
+
+def _progress(job: dict[str, Any]) -> str:
+    """`12/60 · ends ~06:45:10`, or `estimated from its last runs · ends ~…`; the page says the same."""
+    parts = []
+    if job.get("progress"):
+        parts.append(f"{job['progress']['done']}/{job['progress']['total']}")
+    elif job.get("expected_end_from") == "history":
+        parts.append("estimated from its last runs")
+    if job.get("expected_end_at"):
+        end = datetime.fromisoformat(job["expected_end_at"].replace("Z", "+00:00")).astimezone()
+        parts.append(f"ends ~{end:%H:%M:%S}")
+    return " · ".join(parts) or "-"
 
 
 def parser() -> argparse.ArgumentParser:

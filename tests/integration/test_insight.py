@@ -1,5 +1,6 @@
 """What a job used: its peak memory and CPU time, measured from the command's own rusage."""
 
+import math
 import statistics
 from datetime import UTC, datetime
 
@@ -57,3 +58,63 @@ def test_a_job_without_progress_lines_expects_the_median_of_its_last_finished_ru
     assert abs(expected - median) < 0.002, (expected, median)
     api.wait(job["id"])
 
+
+def nearest_rank(values: list[float], share: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else None
+
+
+def test_stats_of_a_definition_match_the_jobs_behind_them(api: Api):
+    _, first = api("POST", "/job-definitions/flaky_then_index/start")
+    failed = api.wait_run_ended(first["id"])
+    assert api.wait(failed["retried_by"])["state"] == "finished"
+    status, stats = api("GET", "/stats", query="definition=flaky_then_index")
+    assert status == 200 and stats["definition"] == "flaky_then_index"
+    ids = [point["id"] for point in stats["series"]]
+    assert ids == sorted(ids) and {first["id"], failed["retried_by"]} <= set(ids)  # oldest first
+    jobs = [api.job(job_id) for job_id in ids]
+    assert [job["definition"] for job in jobs] == ["flaky_then_index"] * len(jobs)
+    assert stats["runs"] == len(jobs) and sum(stats["states"].values()) == len(jobs)
+    for state in {job["state"] for job in jobs}:
+        assert stats["states"][state] == sum(job["state"] == state for job in jobs)
+    judged = [job for job in jobs if job["state"] in ("finished", "failed", "terminated", "incomplete")]
+    assert stats["success_rate"] == round(sum(job["state"] == "finished" for job in judged) / len(judged), 4)
+    runtimes = [job["runtime"] for job in jobs if job["runtime"] is not None]
+    assert stats["runtime"] == {
+        "p50": nearest_rank(runtimes, 0.5),
+        "p95": nearest_rank(runtimes, 0.95),
+        "max": max(runtimes),
+    }
+    memory = [job["peak_memory_mb"] for job in jobs if job["peak_memory_mb"] is not None]
+    assert stats["peak_memory_mb"]["max"] == max(memory) and stats["peak_memory_mb"]["p50"] == nearest_rank(memory, 0.5)
+    newest = lambda states: max((j["closed_at"] for j in jobs if j["state"] in states), default=None)  # noqa: E731
+    assert stats["last_success_at"] == newest({"finished"})
+    assert stats["last_failure_at"] == newest({"failed", "terminated", "incomplete"})
+    assert [(p["state"], p["runtime"], p["created_at"]) for p in stats["series"]] == [
+        (j["state"], j["runtime"], j["created_at"]) for j in jobs
+    ]
+
+
+def test_stats_of_a_command_cover_its_last_n_runs(api: Api):
+    for _ in range(3):
+        _, job = api("POST", "/jobs", {"command": "demo:alloc", "params": ["0", "0"]})
+        api.wait(job["id"])
+    _, listing = api("GET", "/jobs", query="command=demo:alloc&limit=3")
+    status, stats = api("GET", "/stats", query="command=demo:alloc&runs=3")
+    assert status == 200 and stats["runs"] == 3 and stats["command"] == "demo:alloc"
+    assert [p["id"] for p in stats["series"]] == [j["id"] for j in reversed(listing["items"])]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("", 422),
+        ("definition=import_solr&command=demo:echo", 422),
+        ("definition=nope", 404),
+        ("command=demo:echo&runs=501", 400),
+        ("command=demo:echo&runs=0", 400),
+    ],
+)
+def test_bad_stats_requests_are_refused(api: Api, query, status):
+    got, error = api("GET", "/stats", query=query)
+    assert got == status and error["message"], error

@@ -13,6 +13,7 @@ from jobsys.ids import is_job_id, new_job_id
 from jobsys.models import CLOSED_STATES, OPEN_STATES, JobState
 from jobsys.observability import record_closed, record_started
 from jobsys.runner import command_argv
+from jobsys.stats import Run, percentile, run_stats
 from jobsys.store import decode_cursor, encode_cursor
 from jobsys.system import execution_arn
 
@@ -117,3 +118,19 @@ def test_job_metrics_are_published_one_by_one_with_the_command_and_state(capsys)
     assert lines[2]["JobRuntime"] in (12.5, [12.5]) and lines[1]["JobsClosed"] in (1, [1])
     dimensions = lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
     assert [d for d in dimensions if d != "service"] == ["command", "state"]
+
+
+def test_percentiles_are_nearest_rank_and_the_success_rate_ignores_cancels():
+    assert percentile([], 0.5) is None
+    assert percentile([3.0], 0.95) == 3.0
+    assert percentile([float(n) for n in range(1, 101)], 0.95) == 95.0
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
+    runs = [
+        Run(id="3", state=JobState.CANCELED, created_at="c"),
+        Run(id="2", state=JobState.FAILED, created_at="b", closed_at="b2", runtime=2.0),
+        Run(id="1", state=JobState.FINISHED, created_at="a", closed_at="a2", runtime=1.0, peak_memory_mb=50.0),
+    ]
+    stats = run_stats(runs, command="x")
+    assert (stats.runs, stats.success_rate, stats.states) == (3, 0.5, {"canceled": 1, "failed": 1, "finished": 1})
+    assert (stats.last_success_at, stats.last_failure_at) == ("a2", "b2")
+    assert [point.id for point in stats.series] == ["1", "2", "3"]

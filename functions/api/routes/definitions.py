@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from idempotency import start_once
 from jobsys.config import JobDefinition
+from jobsys.errors import Unprocessable
 from jobsys.models import Job, iso, parse_iso, utc_now
+from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats, run_stats
 from jobsys.system import job_system
 from routes.jobs import STARTED, IdempotencyKey, caller, job_response
 from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, StartOptionsRequest, answers
@@ -80,6 +82,25 @@ def start_definition(
 
     body = {"key": key, **request.model_dump(exclude_none=True)}
     return job_response(start_once(idempotency_key, caller(), f"definition#{key}", body, start), status_code=202)
+
+
+@router.get(
+    "/stats",
+    summary="How a definition's (or a command's) last runs went: states, success rate, runtimes, memory",
+    tags=["definitions"],
+    responses=answers(200, RunStats, "Statistics over the last runs, and the runs for a chart", 404, 422),
+)
+def get_stats(
+    definition: Annotated[str | None, Query(max_length=200, description="A job definition's key")] = None,
+    command: Annotated[str | None, Query(max_length=200, description="A command, for ad-hoc jobs too")] = None,
+    runs: Annotated[int, Query(ge=1, le=MAX_RUNS, description="How many of the last runs")] = DEFAULT_RUNS,
+) -> RunStats:
+    if (definition is None) == (command is None):
+        raise Unprocessable("definition, command: give one of them")
+    if definition is not None:
+        job_system().config.definition(definition)  # 404 for a key jobs.yaml does not have
+        return run_stats(job_system().store.recent_runs(definition=definition, limit=runs), definition=definition)
+    return run_stats(job_system().store.recent_runs(command=command, limit=runs), command=command)
 
 
 @router.get(

@@ -118,6 +118,44 @@ function duration(job) {
   return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
 }
 
+// How far a running job is: from its PROGRESS lines, or else from the runtimes of its last runs.
+function progressBar(job) {
+  if (job.state !== "running" || !(job.progress || job.expected_end_at)) return null;
+  let percent;
+  let text;
+  if (job.progress) {
+    percent = (100 * job.progress.done) / job.progress.total;
+    text = `${job.progress.done}/${job.progress.total}`;
+  } else {
+    const started = new Date(job.started_at);
+    const span = new Date(job.expected_end_at) - started;
+    percent = span > 0 ? Math.min(99, (100 * (Date.now() - started)) / span) : 99;
+    text = `${Math.round(percent)} %, estimated from its last runs`;
+  }
+  if (job.expected_end_at) {
+    const late = new Date(job.expected_end_at) < Date.now();
+    text += late ? " · should have ended by now" : ` · ends ~${when(job.expected_end_at)}`;
+  }
+  const bar = el(
+    "span",
+    {
+      class: `progress${job.progress ? "" : " estimated"}`,
+      role: "progressbar",
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
+      "aria-valuenow": String(Math.round(percent)),
+      "aria-label": `Progress of ${job.label}`,
+    },
+    el("span", { class: "progress-fill" }),
+  );
+  bar.firstChild.style.width = `${percent.toFixed(1)}%`;
+  return el("span", { class: "progress-line" }, bar, el("span", { class: "progress-text", text }));
+}
+
+function megabytes(value) {
+  return value >= 1024 ? `${(value / 1024).toFixed(1)} GB` : `${Math.round(value)} MB`;
+}
+
 // --- configured jobs -------------------------------------------------------------------------
 
 function definitionItem(definition) {
@@ -371,7 +409,10 @@ function fillRow(row, job, depth) {
   else if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
   if (job.canceled_by) facts.push(`canceled by ${job.canceled_by}`);
   if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
+  if (job.peak_memory_mb) facts.push(`peak ${megabytes(job.peak_memory_mb)}`);
   extra.push(el("span", { class: "job-facts", text: facts.join(" · ") }));
+  const bar = progressBar(job);
+  if (bar) extra.push(bar);
   if (job.waiting) extra.push(el("span", { class: "waiting", text: job.waiting }));
   if (job.reason) extra.push(el("span", { class: "reason", text: job.reason }));
   while (jobCell.childNodes.length > 1) jobCell.lastChild.remove();
@@ -430,7 +471,7 @@ const FIELDS = [
   "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
   "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
   "attempt", "retries", "retry_of", "retried_by", "trigger", "started_by", "canceled_by", "run_at", "waiting",
-  "execution_arn", "output",
+  "progress", "expected_end_at", "expected_end_from", "peak_memory_mb", "cpu_seconds", "execution_arn", "output",
 ];
 
 class OutputFollower {
@@ -463,6 +504,7 @@ class OutputFollower {
         let value = job[name];
         if (name === "output" && value) value = `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
         if (name === "retries" && value) value = `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
+        if (name === "progress" && value) value = `${value.done}/${value.total}`;
         if (Array.isArray(value)) value = value.join(" ");
         return [el("dt", { text: name }), el("dd", { "data-field": name, text: value ?? "–" })];
       }),

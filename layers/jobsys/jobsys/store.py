@@ -11,6 +11,7 @@ Table layout (one table):
 - index by_queue:            queue                         / id         - filter by queue
 - index by_queue_state:      queue_state                   / id         - queue and state at once
 - index by_definition_state: definition_state (sparse)     / id         - is a run of a definition open?
+- index by_definition:       definition (sparse)           / id         - a definition's last runs (statistics)
 - index by_closed:           closed_state (sparse)         / closed_at  - clean-up candidates, oldest first
 - index by_waiting:          waiting_queue (sparse)        / wait_order - the next job to start in a full queue
 Ids are ULIDs, so sorting by id is sorting by creation time.
@@ -31,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from jobsys.errors import JobNotFound, JobStateConflict, Unprocessable
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
+from jobsys.stats import Run
 
 # How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
 PRIORITY_OFFSET = 10**6
@@ -45,6 +47,7 @@ INDEX_BY_CLOSED = "by_closed"
 INDEX_BY_QUEUE = "by_queue"
 INDEX_BY_QUEUE_STATE = "by_queue_state"
 INDEX_BY_DEFINITION_STATE = "by_definition_state"
+INDEX_BY_DEFINITION = "by_definition"
 INDEX_BY_WAITING = "by_waiting"
 QUEUE_SK = "QUEUE"
 SCHEDULE_SK = "SCHEDULE"
@@ -100,6 +103,11 @@ def _from_item(item: dict[str, Any]) -> Job:
     if "retries" in data:
         data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
     return Job.model_validate(data)
+
+
+def _run_of(item: dict[str, Any]) -> Run:
+    numbers = {key: float(item[key]) for key in ("runtime", "peak_memory_mb") if key in item}
+    return Run.model_validate({**item, **numbers})
 
 
 def _number(value: float) -> Decimal:
@@ -528,6 +536,22 @@ class JobStore:
             )
             runs = [_from_item(item) for item in response.get("Items", [])]
         return [run.runtime for run in runs if run.runtime is not None]
+
+    def recent_runs(self, definition: str | None = None, command: str | None = None, limit: int = 50) -> list[Run]:
+        """The last `limit` jobs of a definition (or of a command), newest first: Query pages until
+        `limit`, so the cost grows with `limit`, never with the table."""
+        if definition is not None:
+            query = {"IndexName": INDEX_BY_DEFINITION, "KeyConditionExpression": Key("definition").eq(definition)}
+        else:
+            query = {"IndexName": INDEX_BY_COMMAND, "KeyConditionExpression": Key("command").eq(command)}
+        runs: list[Run] = []
+        while len(runs) < limit:
+            response = self.table.query(**query, ScanIndexForward=False, Limit=limit - len(runs))
+            runs += [_run_of(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return runs
 
     def open_of_definition(self, key: str) -> Job | None:
         """An open job of a definition (its first attempt or a retry), if there is one."""
