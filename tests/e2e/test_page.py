@@ -345,3 +345,46 @@ def test_a_job_started_on_the_page_shows_who_started_and_who_canceled_it(
     expect(detail.locator('dd[data-field="canceled_by"]')).to_have_text("ben", timeout=10_000)
     context.close()
     expect(row.locator(".job-facts")).to_contain_text("canceled by ben", timeout=5_000)
+
+
+def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_stack: StackProcess, http: Http):
+    # History for the estimate: two runs of a command that prints no PROGRESS lines.
+    for _ in range(2):
+        _, done = http("POST", "/jobs", {"command": "demo:alloc", "params": ["50", "2"]})
+        http.wait(done["id"])
+    _, imported = http("POST", "/job-definitions/import_solr/start")
+    http.wait(imported["id"])
+    _, estimated = http("POST", "/jobs", {"command": "demo:alloc", "params": ["50", "20"]})
+    _, sleeper = http("POST", "/job-definitions/sleeper/start")
+    http.wait(sleeper["id"], until=lambda j: (j["progress"] or {}).get("done", 0) >= 2)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{local_stack.url}/?refresh=1#token={local_stack.token}")
+    sleeping = page.locator(f'tr.job-row[data-id="{sleeper["id"]}"]')
+    expect(sleeping.locator(".progress-text")).to_contain_text(re.compile(r"^\d+/20 · ends ~\d\d:\d\d:\d\d$"))
+    assert int(sleeping.locator('[role="progressbar"]').get_attribute("aria-valuenow")) > 0
+    guess = page.locator(f'tr.job-row[data-id="{estimated["id"]}"]')
+    # Its history says about 2 s, so by now it may be overdue; the page says which.
+    expect(guess.locator(".progress-text")).to_contain_text(
+        re.compile(r"estimated from its last runs · (ends ~\d\d:\d\d:\d\d|should have ended by now)")
+    )
+    expect(guess.locator(".progress.estimated")).to_be_visible()
+    finished = page.locator(f'tr.job-row[data-id="{imported["id"]}"]')
+    expect(finished.locator(".job-facts")).to_contain_text(re.compile(r"peak \d+ MB"))
+
+    stats = definition(page, "import_solr").locator(".stats")
+    line = re.compile(r"\d+ runs? · \d+ % succeed · p50 .* · peak \d+ MB")
+    expect(stats.locator(".stats-line")).to_contain_text(line)
+    bar = stats.locator(f'rect.bar[data-job="{imported["id"]}"]')
+    expect(bar).to_have_class(re.compile("finished"))
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    stats.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOT.with_name("insight.png")))
+    bar.click()
+    detail = page.locator(f'tr.detail[data-detail-of="{imported["id"]}"]')
+    expect(detail.locator('dd[data-field="peak_memory_mb"]')).to_have_text(re.compile(r"^\d+(\.\d)?$"))
+    context.close()
+    for running in (sleeper, estimated):
+        http("POST", f"/jobs/{running['id']}/cancel")
+        http.wait(running["id"])

@@ -202,9 +202,100 @@ function definitionItem(definition) {
     definition.desc ? el("span", { class: "desc", text: definition.desc }) : null,
     el("code", { class: "cmd", text: command }),
     el("span", { class: "facts", text: facts.join(" · ") }),
+    el("div", { class: "stats", "data-stats-of": definition.key }),
     laterForm,
     then,
   );
+}
+
+// --- statistics of the last runs, per definition -----------------------------------------------
+
+const STATS_RUNS = 30;
+const STATS_EVERY_MS = 60_000;
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attributes = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+function seconds(value) {
+  if (value === null || value === undefined) return "–";
+  return value < 10 ? `${value.toFixed(1)} s` : duration({ runtime: value });
+}
+
+// The runtimes of the last runs as bars, coloured by state; a bar opens its job.
+function runChart(stats) {
+  const width = 264;
+  const height = 44;
+  const points = stats.series;
+  const longest = Math.max(...points.map((p) => p.runtime || 0), 0.001);
+  const step = width / Math.max(points.length, STATS_RUNS);
+  const chart = svg("svg", {
+    class: "run-chart",
+    viewBox: `0 0 ${width} ${height}`,
+    preserveAspectRatio: "none",
+    role: "img",
+    "aria-label": `Runtimes of the last ${points.length} runs`,
+  });
+  points.forEach((point, i) => {
+    const barHeight = point.runtime ? Math.max(2, (point.runtime / longest) * (height - 2)) : 2;
+    const bar = svg(
+      "rect",
+      {
+        class: `bar ${point.state}`,
+        x: (i * step + 1).toFixed(1),
+        y: (height - barHeight).toFixed(1),
+        width: Math.max(1, step - 2).toFixed(1),
+        height: barHeight.toFixed(1),
+        "data-job": point.id,
+        tabindex: "0",
+      },
+      svg("title", {}, `${point.state} · ${seconds(point.runtime)} · ${when(point.created_at)}`),
+    );
+    bar.addEventListener("click", () => openJob(point.id));
+    bar.addEventListener("keydown", (event) => event.key === "Enter" && openJob(point.id));
+    chart.append(bar);
+  });
+  return chart;
+}
+
+function statsView(stats) {
+  if (!stats.runs) return [el("span", { class: "stats-line", text: "no runs yet" })];
+  const facts = [stats.runs === 1 ? "1 run" : `${stats.runs} runs`];
+  if (stats.success_rate !== null) facts.push(`${Math.round(stats.success_rate * 100)} % succeed`);
+  if (stats.runtime.p50 !== null) facts.push(`p50 ${seconds(stats.runtime.p50)}`, `p95 ${seconds(stats.runtime.p95)}`);
+  if (stats.peak_memory_mb.max !== null) facts.push(`peak ${megabytes(stats.peak_memory_mb.max)}`);
+  return [el("span", { class: "stats-line", text: facts.join(" · ") }), runChart(stats)];
+}
+
+async function loadStats() {
+  const boxes = [...document.querySelectorAll("#definitions .stats[data-stats-of]")];
+  await Promise.all(
+    boxes.map(async (box) => {
+      const key = box.dataset.statsOf;
+      try {
+        const stats = await api("GET", `stats?definition=${encodeURIComponent(key)}&runs=${STATS_RUNS}`);
+        box.replaceChildren(...statsView(stats));
+      } catch {
+        // Statistics are a help, not the page: the next round tries again.
+      }
+    }),
+  );
+}
+
+// Expands a job's row, fetching the job first if the list does not show it.
+async function openJob(id) {
+  if (!rowOf(id)) {
+    const job = await api("GET", `jobs/${id}`);
+    view.jobs.set(job.id, job);
+    view.order = [job.id, ...view.order.filter((other) => other !== job.id)];
+    renderJobs();
+  }
+  if (!view.expanded.has(id)) toggleDetail(id);
+  rowOf(id).scrollIntoView({ block: "center" });
 }
 
 // "10 min" is a delay; anything that reads as a date is a time (in this browser's time zone).
@@ -647,6 +738,8 @@ async function start() {
   $("app").hidden = false;
   await refresh();
   scheduleRefresh();
+  loadStats();
+  setInterval(loadStats, STATS_EVERY_MS);
 }
 
 start();
