@@ -89,6 +89,7 @@ build: venv
 bench: venv
 	$(BIN)/python bench/throughput.py
 	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
+	cd bench && $(BIN)/python stats_cost.py --sizes 100 5000 --write ../docs/performance.md
 
 openapi: venv
 	$(BIN)/python -m jobs_local.openapi > docs/openapi.json

@@ -91,7 +91,7 @@ def deploy(
     for resource in cfn_template["Resources"].values():
         if resource["Type"] == "AWS::StepFunctions::StateMachine":
             _fold_substitutions(resource["Properties"])
-    _leave_out_api_gateway(cfn_template)
+    _leave_out_what_runs_elsewhere(cfn_template)
     created_apart = _create_secrets(session, stack_name, cfn_template)
 
     cfn = session.client("cloudformation")
@@ -137,6 +137,9 @@ def _wait_until_created(cfn: Any, stack_name: str, timeout: float) -> None:
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local
 # gateway (jobs_local.gateway) serves the template's Api events instead.
 LOCAL_GATEWAY_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"}
+# moto's CloudFormation does not model alarms (a GetAtt to one fails the stack), and nothing local
+# reads CloudWatch metrics: the failed-jobs alarm, and the dashboard that shows it, are AWS's only.
+AWS_ONLY_TYPES = {"AWS::CloudWatch::Alarm"}
 
 
 def _mentions(value: Any, names: set[str]) -> bool:
@@ -144,9 +147,9 @@ def _mentions(value: Any, names: set[str]) -> bool:
     return any(f'"{name}"' in text or f"${{{name}" in text for name in names)
 
 
-def _leave_out_api_gateway(template: dict[str, Any]) -> None:
+def _leave_out_what_runs_elsewhere(template: dict[str, Any]) -> None:
     resources = template["Resources"]
-    removed = {name for name, r in resources.items() if r["Type"] in LOCAL_GATEWAY_TYPES}
+    removed = {name for name, r in resources.items() if r["Type"] in LOCAL_GATEWAY_TYPES | AWS_ONLY_TYPES}
     while True:  # and whatever refers to them, such as Lambda permissions for the API
         dependent = {name for name, r in resources.items() if name not in removed and _mentions(r, removed)}
         if not dependent:

@@ -105,16 +105,17 @@ def test_no_request_path_scans_the_table():
 
 def test_job_metrics_are_published_one_by_one_with_the_command_and_state(capsys):
     record_started("silver:import")
-    record_closed("silver:import", "failed", 12.5)
+    record_closed("silver:import", "failed", 12.5, 213.4)
     record_closed("demo:echo", "canceled", None)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], line.get("state")) for line in lines] == [
         ("JobsStarted", None),
         ("JobsClosed", "failed"),
         ("JobRuntime", None),
+        ("JobPeakMemory", None),
         ("JobsClosed", "canceled"),
     ]
-    assert [line["command"] for line in lines] == ["silver:import"] * 3 + ["demo:echo"]
+    assert [line["command"] for line in lines] == ["silver:import"] * 4 + ["demo:echo"]
     assert lines[2]["JobRuntime"] in (12.5, [12.5]) and lines[1]["JobsClosed"] in (1, [1])
     dimensions = lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
     assert [d for d in dimensions if d != "service"] == ["command", "state"]

@@ -33,3 +33,21 @@ def test_both_apis_log_access_in_json_without_headers():
     apis = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Api"]
     assert sorted(apis) == ["BackOfficeApi", "JobsApi"]
     assert all("AccessLogSetting" not in template["Resources"][api]["Properties"] for api in apis)
+
+
+def test_failed_jobs_raise_an_alarm_that_may_notify_a_topic_and_a_dashboard_shows_the_metrics():
+    resources = load_template(TEMPLATE)["Resources"]
+    alarm = resources["FailedJobsAlarm"]["Properties"]
+    query = alarm["Metrics"][0]["Expression"]
+    assert "SUM(JobsClosed)" in query and all(f"'{state}'" in query for state in ("failed", "terminated", "incomplete"))
+    assert alarm["AlarmActions"] == {"Fn::If": ["AlarmNotifies", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    body = resources["JobsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    filled = body.replace("${Ns}", "JobSystem").replace("${AWS::Region}", "r").replace("${FailedJobsAlarm.Arn}", "a")
+    titles = [widget["properties"]["title"] for widget in json.loads(filled)["widgets"]]
+    assert titles == [
+        "Jobs started, by command",
+        "Jobs closed, by state",
+        "Runtime p95 (s), by command",
+        "Peak memory (MB), by command",
+        "Failed jobs",
+    ]

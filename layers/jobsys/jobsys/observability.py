@@ -21,11 +21,16 @@ def record_started(command: str) -> None:
         metric.add_dimension(name="command", value=command)
 
 
-def record_closed(command: str, state: str, runtime: float | None) -> None:
-    """A job closed: JobsClosed by command and state; JobRuntime by command for one that ran."""
+def record_closed(command: str, state: str, runtime: float | None, peak_memory_mb: float | None = None) -> None:
+    """A job closed: JobsClosed by command and state; JobRuntime and JobPeakMemory by command for one that ran."""
     with single_metric(name="JobsClosed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="command", value=command)
         metric.add_dimension(name="state", value=state)
     if runtime is not None:
         with single_metric(name="JobRuntime", unit=MetricUnit.Seconds, value=runtime, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name="command", value=command)
+    if peak_memory_mb is not None:
+        with single_metric(
+            name="JobPeakMemory", unit=MetricUnit.Megabytes, value=peak_memory_mb, namespace=NAMESPACE
+        ) as metric:
             metric.add_dimension(name="command", value=command)

@@ -81,8 +81,9 @@ def wait_order(job: Job) -> str:
 
 def _to_item(job: Job) -> dict[str, Any]:
     item = job.model_dump(mode="json", exclude_none=True)
-    if job.runtime is not None:
-        item["runtime"] = _number(job.runtime)
+    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):  # DynamoDB takes Decimals, not floats
+        if getattr(job, number) is not None:
+            item[number] = _number(getattr(job, number))
     item["retries"] = {k: _number(v) for k, v in job.retries.model_dump().items()}
     item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, **_state_keys(job, job.state))
     if job.state in CLOSED_STATES:
@@ -547,8 +548,10 @@ class JobStore:
         runs: list[Run] = []
         while len(runs) < limit:
             response = self.table.query(**query, ScanIndexForward=False, Limit=limit - len(runs))
-            runs += [_run_of(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
+            page = [_run_of(item) for item in response.get("Items", [])]
+            runs += page
+            # A page ends at 1 MB; an empty page with a key to go on from means the end all the same.
+            if not page or "LastEvaluatedKey" not in response:
                 break
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return runs

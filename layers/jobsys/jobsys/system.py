@@ -281,7 +281,7 @@ class JobSystem:
         job = self.store.get(job_id)
         if job.state.is_open:
             job = self.close_job(job.id, state, reason or "the runner ended without closing the job")
-        record_closed(job.command, job.state.value, job.runtime)
+        record_closed(job.command, job.state.value, job.runtime, job.peak_memory_mb)
         self.release(job)
         if job.dependents and dependents is None:
             dependents = self._dependents_input(job)
