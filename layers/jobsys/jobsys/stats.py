@@ -30,7 +30,12 @@ class Run(BaseModel):
 
 class Spread(BaseModel):
     p50: float | None
-    p95: float | None = None
+    p95: float | None
+    max: float | None
+
+
+class PeakSpread(BaseModel):
+    p50: float | None
     max: float | None
 
 
@@ -50,7 +55,7 @@ class RunStats(BaseModel):
         description="finished / (finished + failed + terminated + incomplete); canceled and skipped runs do not count"
     )
     runtime: Spread = Field(description="Seconds, over the runs that ran")
-    peak_memory_mb: Spread
+    peak_memory_mb: PeakSpread = Field(description="MiB, over the runs that ran")
     last_success_at: str | None
     last_failure_at: str | None
     series: list[RunPoint] = Field(description="The runs, oldest first, for a chart")
@@ -82,7 +87,7 @@ def run_stats(runs: list[Run], **subject: Any) -> RunStats:
             round(sum(run.state == JobState.FINISHED for run in judged) / len(judged), 4) if judged else None
         ),
         runtime=Spread(p50=percentile(runtimes, 0.5), p95=percentile(runtimes, 0.95), max=max(runtimes, default=None)),
-        peak_memory_mb=Spread(p50=percentile(memory, 0.5), max=max(memory, default=None)),
+        peak_memory_mb=PeakSpread(p50=percentile(memory, 0.5), max=max(memory, default=None)),
         last_success_at=success.closed_at if success else None,
         last_failure_at=failure.closed_at if failure else None,
         series=[
