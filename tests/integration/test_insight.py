@@ -113,6 +113,7 @@ def test_stats_of_a_command_cover_its_last_n_runs(api: Api):
         ("definition=nope", 404),
         ("command=demo:echo&runs=501", 400),
         ("command=demo:echo&runs=0", 400),
+        ("command=", 400),
     ],
 )
 def test_bad_stats_requests_are_refused(api: Api, query, status):

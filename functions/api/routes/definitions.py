@@ -91,8 +91,10 @@ def start_definition(
     responses=answers(200, RunStats, "Statistics over the last runs, and the runs for a chart", 404, 422),
 )
 def get_stats(
-    definition: Annotated[str | None, Query(max_length=200, description="A job definition's key")] = None,
-    command: Annotated[str | None, Query(max_length=200, description="A command, for ad-hoc jobs too")] = None,
+    definition: Annotated[str | None, Query(min_length=1, max_length=200, description="A job definition's key")] = None,
+    command: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="A command, for ad-hoc jobs too")
+    ] = None,
     runs: Annotated[int, Query(ge=1, le=MAX_RUNS, description="How many of the last runs")] = DEFAULT_RUNS,
 ) -> RunStats:
     if (definition is None) == (command is None):
