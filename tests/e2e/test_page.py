@@ -207,7 +207,9 @@ def test_auto_update_every_10_seconds_by_default_and_an_error_banner(browser: Br
     expect(page.locator("#refresh-interval")).to_have_value("10")
     expect(page.locator("#updated")).to_have_text(re.compile(r"^updated \d\d:\d\d:\d\d$"))
     # The API goes away: the banner says so; it comes back: the banner goes.
-    # Refreshing keeps the reader's place on the page.
+    # Refreshing keeps the reader's place on the page. (The definitions' statistics arrive after the
+    # first list, and the browser moves the page to keep what is in view in place: wait for them.)
+    expect(page.locator("#definitions .stats-line").first).to_be_visible()
     page.evaluate("window.scrollTo(0, 400)")
     scrolled = page.evaluate("window.scrollY")
     page.click("#refresh-now")
