@@ -35,6 +35,9 @@ def _error(status: HTTPStatus, message: str, headers: dict[str, str] | None = No
     )
 
 
+NOT_JSON = "request body: send it as Content-Type: application/json"
+
+
 @lambda_handler_decorator
 def json_bodies_only(handler: Any, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every body this API takes is JSON. Any other media type is a 415 before Powertools' validation
@@ -45,7 +48,7 @@ def json_bodies_only(handler: Any, event: dict[str, Any], context: LambdaContext
         return {
             "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps({"message": "request body: send it as Content-Type: application/json"}),
+            "body": json.dumps({"message": NOT_JSON}),
             "isBase64Encoded": False,
         }
     return handler(event, context)
@@ -86,7 +89,7 @@ def handle_validation_error(error: RequestValidationError) -> Response:
 
 @app.exception_handler(RequestUnsupportedContentType)
 def handle_content_type(_: RequestUnsupportedContentType) -> Response:
-    return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "request body: send it as Content-Type: application/json")
+    return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, NOT_JSON)
 
 
 @app.exception_handler(UnicodeDecodeError)
