@@ -166,18 +166,25 @@ class _Run:
     ) -> int:
         last_flush = last_check = last_progress = time.monotonic()
         eof = False
+        exit_wait = 0.001
         while not eof or _reap(process) is None:
-            try:
-                line = lines.get(timeout=0.2)
-                if line is None:
-                    eof = True
-                elif progress := _progress(line):
-                    self.progress = progress
-                else:
-                    transcript.write(line + "\n")
-                    self.pending.append(line)
-            except queue.Empty:
-                pass
+            if eof:
+                # Its output has ended, and the command most often exits a moment later: look again
+                # soon, then less and less often.
+                time.sleep(exit_wait)
+                exit_wait = min(exit_wait * 2, 0.2)
+            else:
+                try:
+                    line = lines.get(timeout=0.2)
+                    if line is None:
+                        eof = True
+                    elif progress := _progress(line):
+                        self.progress = progress
+                    else:
+                        transcript.write(line + "\n")
+                        self.pending.append(line)
+                except queue.Empty:
+                    pass
             self.memory.look(every_process=False)
             now = time.monotonic()
             if now - last_flush >= FLUSH_EVERY or len(self.pending) >= 1000:
