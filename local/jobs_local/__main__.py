@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     operator, token = next(iter(operators.items()))
     try:
-        gateway = Gateway(stack.routes, stack.invoke_function, port, log=say, access_log=stack.access_log).start()
+        gateway = Gateway(stack.routes, stack.call_function, port, log=say, access_log=stack.access_log).start()
     except OSError as exc:
         stack.stop()
         print(

@@ -15,16 +15,20 @@ from typing import Any
 import boto3
 import requests
 from botocore.config import Config
+from moto.awslambda.models import lambda_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from jobs_local.access_logs import AccessLog
 from jobs_local.api_events import Route
+from jobs_local.asl_programs import parse_each_definition_once
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
 from jobs_local.custom_resources import run_custom_resources_here
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
+from jobs_local.dynamodb_responses import serialize_items_directly
 from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
+from jobs_local.moto_server import answer_without_delay
 from jobs_local.persistence import SavedState
 from jobs_local.scheduler import Scheduler
 from jobs_local.wait_state import wait_until_the_timestamp
@@ -87,6 +91,7 @@ class LocalStack:
         self.access_log: AccessLog | None = None
         self._config_dir: str | None = None
         self._clients: dict[str, Any] = {}
+        self.account = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -97,6 +102,8 @@ class LocalStack:
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         make_dynamodb_atomic()
+        serialize_items_directly()
+        answer_without_delay()
         run_custom_resources_here()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.server.start()
@@ -110,6 +117,7 @@ class LocalStack:
         self.runtime.install()
         fill_in_ecs_integration()
         wait_until_the_timestamp()
+        parse_each_definition_once()
         self.tasks = LocalTasks(self.endpoint_url, REGION, log=self.log)
         self.tasks.install()
         template = self.root / "template.yaml"
@@ -124,6 +132,7 @@ class LocalStack:
             on_functions=lambda functions: [runtime.register(name, code) for name, code in functions.items()],
         )
         self.tasks.register_image(RUNNER_IMAGE, self._runner_image())
+        self.account = self.client("sts").get_caller_identity()["Account"]
         physical = self.stack.physical_ids
         sam = load_template(template)
         self.routes = [
@@ -266,6 +275,16 @@ class LocalStack:
 
     def invoke(self, logical_id: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
         return self.invoke_function(self.physical_id(logical_id), event, asynchronous)
+
+    def call_function(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Invokes a function as API Gateway's integration does: from inside the service, not
+        through Lambda's HTTP API (which would add a round trip through the moto server)."""
+        assert self.runtime is not None
+        function = lambda_backends[self.account][REGION].get_function(name, None)
+        payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)))
+        if failed:
+            raise RuntimeError(f"{name} failed: {payload}")
+        return json.loads(payload or "null")
 
     def invoke_function(self, name: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
         response = self.client("lambda").invoke(

@@ -1,0 +1,99 @@
+"""The local stack writes DynamoDB's items out itself (jobs_local.dynamodb_responses): a client must
+read exactly what moto's own serializer gives, for every kind of attribute value."""
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS
+
+from jobs_local.dynamodb_responses import serialize_items_directly
+
+ITEM = {
+    "pk": {"S": "job#1"},
+    "n": {"N": "12.50"},
+    "b": {"B": b"\x00\xffbytes"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02\x03"]},
+    "null": {"NULL": True},
+    "flag": {"BOOL": False},
+    "list": {"L": [{"S": "x"}, {"N": "3"}, {"B": b"\x04"}, {"M": {"deep": {"BS": [b"\x05"]}}}]},
+    "doc": {"M": {"s": {"S": "v"}, "b": {"B": b"\x06"}, "l": {"L": [{"NULL": True}, {"BOOL": True}]}}},
+    "empty": {"S": ""},
+    "unicode": {"S": "élan — 東京 \u2028"},
+}
+
+
+@contextmanager
+def serializer(fast: bool) -> Iterator[None]:
+    """The server runs in this process: its DynamoDB answers go through one serializer or the other."""
+    saved = SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+    if fast:
+        serialize_items_directly()
+    else:
+        SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+    try:
+        yield
+    finally:
+        SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+        if saved:
+            SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = saved
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    client = stack.client("dynamodb")
+    client.create_table(
+        TableName="serializer-check",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield client
+    client.delete_table(TableName="serializer-check")
+
+
+def _answers(client, fast: bool) -> list:
+    with serializer(fast):
+        client.put_item(TableName="serializer-check", Item=ITEM)
+        key = {"pk": ITEM["pk"]}
+        answers = [
+            client.get_item(TableName="serializer-check", Key=key),
+            client.query(
+                TableName="serializer-check",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": key["pk"]},
+            ),
+            client.batch_get_item(RequestItems={"serializer-check": {"Keys": [key]}}),
+            client.update_item(
+                TableName="serializer-check",
+                Key=key,
+                UpdateExpression="SET n = n + :one, doc.added = :b",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":b": {"B": b"\x07"}},
+                ReturnValues="ALL_NEW",
+            ),
+            client.delete_item(TableName="serializer-check", Key=key, ReturnValues="ALL_OLD"),
+        ]
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def test_items_read_the_same_as_through_motos_serializer(client):
+    fast, moto_own = _answers(client, fast=True), _answers(client, fast=False)
+    assert fast == moto_own
+    got = fast[0]["Item"]
+    assert got["b"]["B"] == b"\x00\xffbytes" and got["doc"]["M"]["b"]["B"] == b"\x06"
+    assert got["list"]["L"][3]["M"]["deep"]["BS"] == [b"\x05"]
+    assert Decimal(fast[3]["Attributes"]["n"]["N"]) == Decimal("13.5")
+
+
+@pytest.mark.parametrize("value", [b"", b"\x00" * 10, base64.b64encode(b"already text")])
+def test_binary_values_survive_the_round_trip(client, value):
+    item = {"pk": {"S": "k"}, "b": {"B": value}} if value else {"pk": {"S": "k"}, "bs": {"BS": [b"\x01"]}}
+    with serializer(fast=True):
+        client.put_item(TableName="serializer-check", Item=item)
+        assert client.get_item(TableName="serializer-check", Key={"pk": {"S": "k"}})["Item"] == item
