@@ -6,6 +6,7 @@ Readers page through it with an opaque cursor: "cw:<token>" follows the log stre
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ MAX_BATCH_EVENTS = 5_000
 MAX_BATCH_BYTES = 900_000
 S3_PAGE_BYTES = 256 * 1024
 PAGE_LINES = 1_000
+SINGLE_PUT_BYTES = 8 * 1024 * 1024  # upload_file's own multipart threshold
+TEXT = "text/plain; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,13 @@ class OutputStore:
         self.logs.put_log_events(logGroupName=self.log_group, logStreamName=job_id, logEvents=events)
 
     def save(self, job_id: str, path: str) -> None:
-        """The whole output, from the runner's transcript file (multipart when it is large)."""
-        self.s3.upload_file(
-            path, self.bucket, self._key(job_id), ExtraArgs={"ContentType": "text/plain; charset=utf-8"}
-        )
+        """The whole output, from the runner's transcript file: one PutObject, or a multipart upload
+        when it is large (upload_file's transfer manager and its threads cost more than a small put)."""
+        if os.path.getsize(path) < SINGLE_PUT_BYTES:
+            with open(path, "rb") as body:
+                self.s3.put_object(Bucket=self.bucket, Key=self._key(job_id), Body=body, ContentType=TEXT)
+            return
+        self.s3.upload_file(path, self.bucket, self._key(job_id), ExtraArgs={"ContentType": TEXT})
 
     def delete(self, job_id: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=self._key(job_id))
