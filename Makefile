@@ -22,7 +22,7 @@ help:
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
 	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
 	@echo "make format     ruff format and fix"
-	@echo "make bench      benchmarks (bench/), figures into docs/performance.md"
+	@echo "make bench      benchmarks (bench/), figures into docs/performance.md; installs redis-server and rq for vs_rq"
 	@echo "make openapi    regenerate docs/openapi.json from the API's models"
 	@echo "make deploy     sam build && sam deploy --guided, to a real AWS account"
 
@@ -86,7 +86,22 @@ validate: venv
 build: venv
 	$(BIN)/sam build --template template.yaml
 
-bench: venv
+# RQ's yardstick needs a real redis-server (Debian's) and the `bench` extra (rq, py-spy).
+REDIS := /usr/bin/redis-server
+$(REDIS):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	else echo "bench/vs_rq.py needs Debian's redis-server: sudo apt-get install redis-server" >&2; exit 1; fi
+
+$(VENV)/.bench: pyproject.toml | $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+# About 15 min; each benchmark appends its figures to docs/performance.md.
+bench: venv $(REDIS) $(VENV)/.bench
+	cd bench && $(BIN)/python vs_rq.py --write ../docs/performance.md
+	cd bench && $(BIN)/python latency.py --write ../docs/performance.md
+	cd bench && $(BIN)/python calls.py --write ../docs/performance.md
 	$(BIN)/python bench/throughput.py
 	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
 	cd bench && $(BIN)/python stats_cost.py --sizes 100 5000 --write ../docs/performance.md

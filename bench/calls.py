@@ -1,0 +1,156 @@
+"""The AWS calls of one job, by service and action, and where its milliseconds go.
+
+Starts a local stack in this process, with its gateway, and counts every request that reaches
+the moto server (each one is an AWS API call that the deployed stack would make). One job of
+`demo:echo` with one dependent goes through `POST /jobs` and runs to the end; the calls from the
+POST to the dependent's close are counted, and shown as a timeline with the job's own timestamps.
+
+    .venv/bin/python bench/calls.py [--write docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from report import add_entry
+
+from jobs_local.gateway import Gateway
+from jobs_local.stack import LocalStack
+from jobsys.models import parse_iso
+
+CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
+INTRO = """
+Every request that reaches the local stack's moto server is an AWS API call that the deployed
+stack makes too. `bench/calls.py` counts them for one job of `demo:echo` with one dependent, from
+its `POST /jobs` to the dependent's close, and lays them out on a timeline next to the jobs' own
+timestamps. API Gateway's calls to the functions are not AWS API calls of ours and are not counted;
+Step Functions' calls to Lambda (`Invoke`) are.
+"""
+
+_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+class CallLog:
+    """What the moto server was asked, and when: (start, seconds, service, action)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, float, str, str]] = []
+        self.lock = threading.Lock()
+
+    def install(self) -> None:
+        original = DomainDispatcherApplication.__call__
+        log = self
+
+        def __call__(app: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+            at = time.time()
+            try:
+                return original(app, environ, start_response)
+            finally:
+                service, action = _what(environ)
+                with log.lock:
+                    log.calls.append((at, time.time() - at, service, action))
+
+        DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
+
+    def between(self, start: float, end: float) -> list[tuple[float, float, str, str]]:
+        with self.lock:
+            return [call for call in self.calls if start <= call[0] <= end]
+
+
+def _what(environ: dict[str, Any]) -> tuple[str, str]:
+    found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = found.group(1) if found else "moto-api"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    path = environ.get("PATH_INFO", "")
+    if service == "lambda":
+        return service, "Invoke" if path.endswith("/invocations") else f"{environ['REQUEST_METHOD']} {path}"
+    if service == "s3":
+        method = environ["REQUEST_METHOD"]
+        return service, {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject"}.get(method, method)
+    return service, f"{environ['REQUEST_METHOD']} {path}"
+
+
+def wait_closed(session: requests.Session, url: str, job_id: str) -> dict:
+    while (job := session.get(f"{url}/jobs/{job_id}", timeout=30).json())["state"] not in CLOSED:
+        time.sleep(0.05)
+    return job
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path, help="append the figures to this Markdown file")
+    args = parser.parse_args()
+    logging.disable(logging.ERROR)
+    calls = CallLog()
+    calls.install()
+    with LocalStack(stack_name="bench-calls") as stack:
+        token = stack.back_office_token("bench-token-1234")
+        gateway = Gateway(stack.routes, stack.call_function, 0).start()
+        url = f"http://127.0.0.1:{gateway.port}"
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        body = {"command": "demo:echo", "params": ["parent"], "depending_jobs": [{"command": "demo:echo"}]}
+        for _ in range(2):  # the first warms the workers up; the second is measured
+            posted = time.time()
+            job = session.post(f"{url}/jobs", json=body, timeout=30).json()
+            answered = time.time()
+            parent = wait_closed(session, url, job["id"])
+            child = wait_closed(session, url, parent["dependents"][0])
+        time.sleep(1)  # the dependent's execution ends after its job closes (EndRun)
+        # Only up to the dependent's close: the polling GETs above come after the job's own calls.
+        end = parse_iso(child["closed_at"]).timestamp()
+        seen = calls.between(posted, end)
+        gateway.stop()
+
+    marks = {
+        "POST /jobs sent": posted,
+        "POST /jobs answered": answered,
+        "parent created_at": parse_iso(parent["created_at"]).timestamp(),
+        "parent started_at": parse_iso(parent["started_at"]).timestamp(),
+        "parent closed_at": parse_iso(parent["closed_at"]).timestamp(),
+        "dependent started_at": parse_iso(child["started_at"]).timestamp(),
+        "dependent closed_at": end,
+    }
+    # The page's polling GETs (GetItem of the jobs) are the benchmark's, not the job's.
+    polls = sum(1 for c in seen if c[3] == "GetItem" and c[0] > answered)
+    by_service = collections.Counter((c[2], c[3]) for c in seen)
+    lines = [
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: a job with one dependent",
+        "",
+        "Command: `.venv/bin/python bench/calls.py`",
+        "",
+        "| service | action | calls |",
+        "| --- | --- | --- |",
+        *[f"| {service} | {action} | {n} |" for (service, action), n in sorted(by_service.items())],
+        "",
+        f"{len(seen)} calls in all, of which {polls} `GetItem`s may be the benchmark's own polling"
+        " of `GET /jobs/{id}` (the timeline shows them).",
+        "",
+        "Timeline (ms from the POST; a call's start and its duration in moto):",
+        "",
+        "```",
+    ]
+    events = [(at, f"{name}") for name, at in marks.items()]
+    events += [(at, f"  {service}.{action} ({took * 1000:.1f} ms)") for at, took, service, action in seen]
+    lines += [f"{(at - posted) * 1000:8.1f}  {what}" for at, what in sorted(events)]
+    lines.append("```")
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        add_entry(args.write, "AWS calls per job (`bench/calls.py`)", INTRO, text)
+
+
+if __name__ == "__main__":
+    main()
