@@ -1,13 +1,35 @@
-"""The moto server answers each AWS call on a keep-alive connection, as AWS does; its writes were
-held back by Nagle's algorithm.
+"""What the moto server spends on each AWS call before and after the service's own work.
 
-Replaces: the default of werkzeug's `WSGIRequestHandler.disable_nagle_algorithm` (False), which
-the moto server runs on. A response leaves in two writes, headers then body, and the body waited
-for the client's ACK of the headers: GetItem took 5.4 ms instead of 3.9 ms, measured side by side.
+Replaces, for the local stack's one moto server:
+- the default of werkzeug's `WSGIRequestHandler.disable_nagle_algorithm` (False). A response leaves
+  in two writes, headers then body, and the body waited for the client's ACK of the headers:
+  GetItem took 5.4 ms instead of 3.9 ms, measured side by side.
+- `DomainDispatcherApplication.get_backend_for_host`, which finds the service of every request by
+  walking moto's list of modules, then hundreds of URL patterns: 15 % of the stack's busy time in
+  a burst. A host's service never changes while the server runs, so each is looked up once.
 """
 
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from werkzeug.serving import WSGIRequestHandler
 
 
-def answer_without_delay() -> None:
+def answer_each_call_sooner() -> None:
     WSGIRequestHandler.disable_nagle_algorithm = True
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "remembered", False):
+        return
+    known: dict[str | None, Any] = {}
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    get_backend_for_host.remembered = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
