@@ -86,18 +86,22 @@ def test_eight_writers_racing_for_one_job_over_fifty_rounds_have_one_winner_each
         _reopen(stores[0], job)
 
 
-def test_racing_starts_of_one_job_id_write_it_once(stack: LocalStack):
-    """A start writes its jobs in one transaction with attribute_not_exists: only one of 8 can."""
+@pytest.mark.parametrize(
+    ("tree", "refusal"), [(1, "ConditionalCheckFailedException"), (2, "TransactionCanceledException")]
+)
+def test_racing_starts_of_one_job_id_write_it_once(stack: LocalStack, tree: int, refusal: str):
+    """A start writes its jobs with attribute_not_exists, one put or, for a tree, one transaction:
+    only one of 8 can."""
     stores = [_store(stack) for _ in range(8)]
     for _ in range(10):
-        job = _job(JobState.PENDING)
+        job, others = _job(JobState.PENDING), [_job(JobState.PENDING) for _ in range(tree - 1)]
 
-        def create(i: int, job: Job = job) -> bool:
+        def create(i: int, job: Job = job, others: list[Job] = others) -> bool:
             labelled = job.model_copy(update={"label": f"writer {i}"})
             try:
-                stores[i].create([labelled])
+                stores[i].create([labelled, *others])
             except ClientError as exc:
-                assert exc.response["Error"]["Code"] == "TransactionCanceledException"
+                assert exc.response["Error"]["Code"] == refusal
                 return False
             return True
 
@@ -119,7 +123,7 @@ def test_a_failed_transaction_never_undoes_what_others_wrote_meanwhile(stack: Lo
         failing = _store(stack)
         while not stop.is_set():
             with contextlib.suppress(ClientError):
-                failing.create([taken])  # always refused: the job exists
+                failing.create([taken, _job()])  # one transaction, always refused: the first job exists
 
     adder = _store(stack)
     spoiler = threading.Thread(target=fail_transactions)
