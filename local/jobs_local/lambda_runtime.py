@@ -7,6 +7,7 @@ invocations, as Lambda reuses execution environments, up to a bounded concurrenc
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -32,10 +33,37 @@ class FunctionCode:
     layer_dirs: tuple[Path, ...]
 
 
+BACKGROUND_NICE = 10  # the CPU priority of workers that no person waits for, and of the commands they run
+
+
+class _Slots:
+    """A function's concurrency: invocations beyond it wait their turn, first come, first served
+    (a semaphore lets a newcomer take a freed slot before those that waited: seconds of tail under a burst)."""
+
+    def __init__(self, count: int):
+        self.free = count
+        self.line: collections.deque[object] = collections.deque()
+        self.changed = threading.Condition()
+
+    def acquire(self) -> None:
+        me = object()
+        with self.changed:
+            self.line.append(me)
+            self.changed.wait_for(lambda: self.free > 0 and self.line[0] is me)
+            self.line.popleft()
+            self.free -= 1
+            self.changed.notify_all()
+
+    def release(self) -> None:
+        with self.changed:
+            self.free += 1
+            self.changed.notify_all()
+
+
 @dataclass
 class _Pool:
     idle: list[subprocess.Popen[str]] = field(default_factory=list)
-    slots: threading.BoundedSemaphore | None = None
+    slots: _Slots | None = None
 
 
 class LambdaRuntime:
@@ -52,11 +80,19 @@ class LambdaRuntime:
         self.lock = threading.Lock()
         self.closed = False
         self.registered = threading.Condition()
+        self.interactive: set[str] = set()
 
     def register(self, function_name: str, code: FunctionCode) -> None:
         with self.registered:
             self.code[function_name] = code
             self.registered.notify_all()
+
+    def answer_people_first(self, function_names: set[str]) -> None:
+        """On AWS each execution environment has its own CPU; here all share a few cores. The
+        functions that people wait on (behind API Gateway) keep the normal CPU priority; the others'
+        workers, and the commands that runners start, yield to them (nice 10), so that a burst of
+        running jobs does not slow the API down."""
+        self.interactive = set(function_names)
 
     def _code_of(self, function_name: str, wait: float = 30) -> FunctionCode | None:
         """A custom resource invokes its function while the stack is created, before its code is known here."""
@@ -123,7 +159,7 @@ class LambdaRuntime:
         with self.lock:
             pool = self.pools.get(name)
             if pool is None:
-                pool = self.pools[name] = _Pool(slots=threading.BoundedSemaphore(self.concurrency))
+                pool = self.pools[name] = _Pool(slots=_Slots(self.concurrency))
             return pool
 
     def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool) -> subprocess.Popen[str]:
@@ -141,6 +177,8 @@ class LambdaRuntime:
             cwd=code.code_dir,
             env=self._environment(function, code),
         )
+        if function.function_name not in self.interactive:
+            os.setpriority(os.PRIO_PROCESS, worker.pid, BACKGROUND_NICE)  # before its first command
         threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
         with self.lock:
             self.workers.add(worker)

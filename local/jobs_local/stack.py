@@ -28,9 +28,10 @@ from jobs_local.dynamodb_responses import serialize_items_directly
 from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.lambda_runtime import LambdaRuntime
-from jobs_local.moto_server import answer_without_delay
+from jobs_local.moto_server import answer_each_call_sooner
 from jobs_local.persistence import SavedState
 from jobs_local.scheduler import Scheduler
+from jobs_local.transaction_rollback import roll_back_only_what_was_written
 from jobs_local.wait_state import wait_until_the_timestamp
 from jobsys.config import load_config
 from jobsys.models import JobState
@@ -102,8 +103,9 @@ class LocalStack:
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         make_dynamodb_atomic()
+        roll_back_only_what_was_written()
         serialize_items_directly()
-        answer_without_delay()
+        answer_each_call_sooner()
         run_custom_resources_here()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.server.start()
@@ -139,6 +141,9 @@ class LocalStack:
             route._replace(target=physical[route.target], authorizer=route.authorizer and physical[route.authorizer])
             for route in api_routes(sam, LOCAL_API)
         ]
+        self.runtime.answer_people_first(
+            {route.target for route in self.routes} | {route.authorizer for route in self.routes if route.authorizer}
+        )
         mirror = self.state_dir / ACCESS_LOG_FILE if self.state_dir is not None else None
         self.access_log = AccessLog.from_template(sam, LOCAL_API, physical, self.client("logs"), mirror)
         if self.state_dir is not None:
