@@ -38,26 +38,29 @@ BACKGROUND_NICE = 10  # the CPU priority of workers that no person waits for, an
 
 class _Slots:
     """A function's concurrency: invocations beyond it wait their turn, first come, first served
-    (a semaphore lets a newcomer take a freed slot before those that waited: seconds of tail under a burst)."""
+    (a semaphore lets a newcomer take a freed slot before those that waited: seconds of tail under a
+    burst). A freed slot is handed to the first in line, whom alone it wakes."""
 
     def __init__(self, count: int):
         self.free = count
-        self.line: collections.deque[object] = collections.deque()
-        self.changed = threading.Condition()
+        self.line: collections.deque[threading.Event] = collections.deque()
+        self.lock = threading.Lock()
 
     def acquire(self) -> None:
-        me = object()
-        with self.changed:
-            self.line.append(me)
-            self.changed.wait_for(lambda: self.free > 0 and self.line[0] is me)
-            self.line.popleft()
-            self.free -= 1
-            self.changed.notify_all()
+        with self.lock:
+            if self.free > 0 and not self.line:
+                self.free -= 1
+                return
+            turn = threading.Event()
+            self.line.append(turn)
+        turn.wait()
 
     def release(self) -> None:
-        with self.changed:
-            self.free += 1
-            self.changed.notify_all()
+        with self.lock:
+            if self.line:
+                self.line.popleft().set()
+            else:
+                self.free += 1
 
 
 @dataclass

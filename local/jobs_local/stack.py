@@ -20,6 +20,8 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from jobs_local.access_logs import AccessLog
 from jobs_local.api_events import Route
+from jobs_local.asl_clients import reuse_task_clients
+from jobs_local.asl_paths import parse_each_path_once
 from jobs_local.asl_programs import parse_each_definition_once
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
 from jobs_local.custom_resources import run_custom_resources_here
@@ -120,6 +122,8 @@ class LocalStack:
         fill_in_ecs_integration()
         wait_until_the_timestamp()
         parse_each_definition_once()
+        reuse_task_clients()
+        parse_each_path_once()
         self.tasks = LocalTasks(self.endpoint_url, REGION, log=self.log)
         self.tasks.install()
         template = self.root / "template.yaml"
