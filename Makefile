@@ -102,6 +102,7 @@ bench: venv $(REDIS) $(VENV)/.bench
 	cd bench && $(BIN)/python vs_rq.py --write ../docs/performance.md
 	cd bench && $(BIN)/python latency.py --write ../docs/performance.md
 	cd bench && $(BIN)/python calls.py --write ../docs/performance.md
+	cd bench && $(BIN)/python cpu_per_job.py --write ../docs/performance.md
 	$(BIN)/python bench/throughput.py
 	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
 	cd bench && $(BIN)/python stats_cost.py --sizes 100 5000 --write ../docs/performance.md

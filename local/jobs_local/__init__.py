@@ -22,4 +22,18 @@ filled in, one module per gap, each naming the moto behaviour it replaces:
 - `deploy`: the SAM template goes into moto's CloudFormation (with `DefinitionSubstitutions`
   folded into an `Fn::Join`, secrets created through their API, state machines handed to the executing
   backend: moto's CloudFormation does none of these).
+- `access_logs`: API Gateway writes the stage's access log lines (moto writes none).
+
+And where moto keeps the promise but slowly, so that the stack is fast enough to use and test:
+- `asl_programs`, `asl_paths`: a state machine's definition and its JSONPaths are parsed once
+  (moto parses them again for every execution and every evaluation).
+- `asl_clients`: the state machine's tasks share one client per service (moto makes one per task).
+- `dynamodb_responses`: DynamoDB items are written out directly (moto's generic serializer walks
+  every attribute value, member by member).
+- `transaction_rollback`: a failed transaction puts back the items it wrote (moto copies every
+  table it names before it starts).
+- `moto_server`: responses leave without Nagle's delay, and each request's service is found once
+  per host (moto walks hundreds of URL patterns per request).
+- `lambda_runtime` also serves waiting invocations first come, first served, and runs the workers
+  that no person waits on at a lower CPU priority (on AWS each has its own CPU).
 """
