@@ -25,6 +25,7 @@ from pathlib import Path
 
 from report import add_entry
 
+from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 from jobsys.store import JobStore
@@ -92,14 +93,9 @@ def main() -> None:
         api = stack.physical_id("ApiFunction")
 
         def start(key: str) -> dict:
-            event = {
-                "httpMethod": "POST",
-                "path": f"/job-definitions/{key}/start",
-                "resource": "/{proxy+}",
-                "headers": {},
-                "requestContext": {"stage": "local", "httpMethod": "POST", "resourcePath": "/{proxy+}"},
-                "body": None,
-            }
+            path = f"/job-definitions/{key}/start"
+            route, params = match_route(stack.routes, "POST", path)
+            event = proxy_event("POST", path, route.path, params, "", {}, None, "127.0.0.1", principal="bench")
             response = stack.invoke_function(api, event)
             assert response["statusCode"] == 202, response
             return json.loads(response["body"])

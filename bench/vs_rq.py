@@ -119,6 +119,8 @@ def on_rq(jobs: int, parallel: int) -> float:
         queued = [queue.enqueue("rq_jobs.run", ARGV) for _ in range(jobs)]
         while queue.finished_job_registry.count + queue.failed_job_registry.count < jobs + 1:
             time.sleep(0.1)
+        for job in queued:
+            job.refresh()
         assert all(job.is_finished for job in queued)
         return max(job.ended_at.replace(tzinfo=UTC).timestamp() for job in queued) - started
     finally:
