@@ -8,6 +8,7 @@ invocations, as Lambda reuses execution environments, up to a bounded concurrenc
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import subprocess
@@ -33,7 +34,7 @@ class FunctionCode:
     layer_dirs: tuple[Path, ...]
 
 
-BACKGROUND_NICE = 10  # the CPU priority of workers that no person waits for, and of the commands they run
+BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
 
 class _Slots:
@@ -181,7 +182,9 @@ class LambdaRuntime:
             env=self._environment(function, code),
         )
         if function.function_name not in self.interactive:
-            os.setpriority(os.PRIO_PROCESS, worker.pid, BACKGROUND_NICE)  # before its first command
+            lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)  # than the stack's own
+            with contextlib.suppress(ProcessLookupError):  # it may have failed to start already
+                os.setpriority(os.PRIO_PROCESS, worker.pid, lower)  # before its first command
         threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
         with self.lock:
             self.workers.add(worker)

@@ -50,6 +50,7 @@ ACCESS_LOG_FILE = "api-access.log"  # in the state folder: the API's access log,
 # RunnerImageUri here: the image that functions/runner/Dockerfile builds, as LocalImage below holds it.
 RUNNER_IMAGE = "jobs-local/runner:latest"
 INTERRUPTED = "the local stack stopped while it ran"
+LAMBDA_RESPONSE_LIMIT = 6_291_556  # bytes: a synchronous invocation's largest response
 
 
 def free_port() -> int:
@@ -293,6 +294,8 @@ class LocalStack:
         payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)))
         if failed:
             raise RuntimeError(f"{name} failed: {payload}")
+        if len(payload.encode()) > LAMBDA_RESPONSE_LIMIT:  # Lambda refuses it: Function.ResponseSizeTooLarge
+            raise RuntimeError(f"{name} failed: its response is larger than {LAMBDA_RESPONSE_LIMIT} bytes")
         return json.loads(payload or "null")
 
     def invoke_function(self, name: str, event: dict[str, Any], asynchronous: bool = False) -> dict[str, Any] | None:
