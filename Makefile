@@ -75,7 +75,7 @@ $(CHECKOV_VENV)/.installed: pyproject.toml | $(VENV)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
-# About 3 min: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
+# About 2½ min: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
 fuzz: venv
 	$(BIN)/python -m jobs_local.fuzz $(if $(SEED),--seed $(SEED))
 
