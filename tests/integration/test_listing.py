@@ -1,3 +1,6 @@
+import base64
+import json
+
 import pytest
 
 from tests.integration.conftest import Api
@@ -20,6 +23,23 @@ def test_jobs_are_listed_newest_first_and_paged_with_a_cursor(api: Api):
     status, more = api("GET", "/jobs", query=f"limit=2&command=demo:echo&cursor={page['next_cursor']}")
     assert status == 200
     assert more["items"][0]["id"] == ids[0]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"i": "by_created", "k": {}},
+        {"i": "by_created", "k": {"pk": "JOB#x", "sk": "JOB", "id": "x", "list_pk": "JOB", "state": "running"}},
+        {"i": "by_command", "k": {"pk": "JOB#x", "sk": "JOB", "id": "x", "command": "demo:fail"}},
+    ],
+)
+def test_a_cursor_made_by_hand_is_refused_before_it_reaches_dynamodb(api: Api, payload: dict):
+    """Keys that do not fit the index, or another command's page: 422, where DynamoDB would fail the request."""
+    cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    listing = "command=demo:echo&" if payload["i"] == "by_command" else ""
+    status, answer = api("GET", "/jobs", query=f"{listing}cursor={cursor}")
+    assert status == 422, answer
+    assert answer["message"] == "cursor is not valid for this listing; start again without it"
 
 
 def test_filters_by_state_and_command(api: Api):

@@ -64,6 +64,31 @@ def test_cursors_round_trip_and_refuse_tampering():
             decode_cursor(garbage, "by_created")
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        {},  # no key at all
+        {"pk": "JOB#1", "sk": "JOB", "id": "1"},  # the index's partition key missing
+        {"pk": "JOB#1", "sk": "JOB", "id": "1", "list_pk": "JOB", "extra": "x"},  # an attribute of no key
+        {"pk": "JOB#1", "sk": "JOB", "id": "1", "list_pk": ""},  # an empty key value
+        {"pk": "JOB#2", "sk": "JOB", "id": "1", "list_pk": "JOB"},  # not one job's keys
+        {"pk": "QUEUE#x", "sk": "QUEUE", "id": "x", "list_pk": "JOB"},  # not a job item
+    ],
+)
+def test_a_cursor_holds_exactly_the_keys_of_its_index(key):
+    """DynamoDB refuses an ExclusiveStartKey that does not fit the index's key schema (a 500 on AWS)."""
+    with pytest.raises(Unprocessable):
+        decode_cursor(encode_cursor(key, "by_created") or "e30", "by_created")
+
+
+def test_a_cursor_stays_in_its_listing_partition():
+    key = {"pk": "JOB#1", "sk": "JOB", "id": "1", "state": "failed"}
+    cursor = encode_cursor(key, "by_state")
+    assert decode_cursor(cursor, "by_state", "failed") == key
+    with pytest.raises(Unprocessable):
+        decode_cursor(cursor, "by_state", "running")  # a page of failed jobs does not go on with running ones
+
+
 def test_commands_become_argv_lists_never_shell_text():
     console = Command(name="demo:echo", argv=None, max_runtime=60, runner="lambda")
     assert command_argv(console, ["a; rm -rf /"]) == [

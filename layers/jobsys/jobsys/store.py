@@ -122,11 +122,34 @@ def encode_cursor(last_key: dict[str, Any] | None, index: str) -> str | None:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, index: str) -> dict[str, Any]:
+# The key attributes of each listing's index: a page's LastEvaluatedKey holds these and the table's.
+LISTING_KEYS = {
+    INDEX_BY_CREATED: ("list_pk", "id"),
+    INDEX_BY_STATE: ("state", "id"),
+    INDEX_BY_COMMAND: ("command", "id"),
+    INDEX_BY_COMMAND_STATE: ("command_state", "id"),
+    INDEX_BY_QUEUE: ("queue", "id"),
+    INDEX_BY_QUEUE_STATE: ("queue_state", "id"),
+}
+
+
+def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict[str, Any]:
+    """The ExclusiveStartKey that a cursor holds, if it is one that this listing could have given:
+    exactly the table's and the index's key attributes, in the listing's partition (`partition`)
+    and on a job item. DynamoDB would refuse any other with a ValidationException."""
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key = payload["k"]
-        valid = payload["i"] == index and isinstance(key, dict) and all(isinstance(v, str) for v in key.values())
+        hash_key, range_key = LISTING_KEYS[payload["i"]]
+        valid = (
+            payload["i"] == index
+            and isinstance(key, dict)
+            and set(key) == {"pk", "sk", hash_key, range_key}
+            and all(isinstance(v, str) and v for v in key.values())
+            and key["sk"] == ITEM_SK
+            and key["pk"] == _pk(key[range_key])
+            and (partition is None or key[hash_key] == partition)
+        )
     except (ValueError, KeyError, TypeError, binascii.Error):
         valid = False
     if not valid:
@@ -471,25 +494,25 @@ class JobStore:
         if queue and command:
             raise Unprocessable("queue, command: filter by one of them (with or without state), not both")
         if queue and state:
-            index, condition = INDEX_BY_QUEUE_STATE, Key("queue_state").eq(f"{queue}#{state.value}")
+            index, partition = INDEX_BY_QUEUE_STATE, f"{queue}#{state.value}"
         elif queue:
-            index, condition = INDEX_BY_QUEUE, Key("queue").eq(queue)
+            index, partition = INDEX_BY_QUEUE, queue
         elif state and command:
-            index, condition = INDEX_BY_COMMAND_STATE, Key("command_state").eq(f"{command}#{state.value}")
+            index, partition = INDEX_BY_COMMAND_STATE, f"{command}#{state.value}"
         elif state:
-            index, condition = INDEX_BY_STATE, Key("state").eq(state.value)
+            index, partition = INDEX_BY_STATE, state.value
         elif command:
-            index, condition = INDEX_BY_COMMAND, Key("command").eq(command)
+            index, partition = INDEX_BY_COMMAND, command
         else:
-            index, condition = INDEX_BY_CREATED, Key("list_pk").eq(LIST_PK)
+            index, partition = INDEX_BY_CREATED, LIST_PK
         query: dict[str, Any] = {
             "IndexName": index,
-            "KeyConditionExpression": condition,
+            "KeyConditionExpression": Key(LISTING_KEYS[index][0]).eq(partition),
             "ScanIndexForward": False,
             "Limit": max(1, min(limit, MAX_PAGE)),
         }
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, index)
+            query["ExclusiveStartKey"] = decode_cursor(cursor, index, partition)
         response = self.table.query(**query)
         jobs = [_from_item(item) for item in response.get("Items", [])]
         return jobs, encode_cursor(response.get("LastEvaluatedKey"), index)
