@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -20,10 +21,18 @@ from jobs_cli.client import ApiClient, ApiError
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 POLL = 0.5
 RETRIED = {"failed", "terminated", "incomplete"}  # tried again while attempts are left
+# Control characters but tab (a line comes without its newline). A job's output is third-party
+# data: on a terminal they would retitle, recolour or rewrite it.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _tty(stream: Any) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def escaped(text: str) -> str:
+    """`\x1b]0;title\x07` shown as those characters, never obeyed."""
+    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def _paint(text: str, colour: str) -> str:
@@ -67,9 +76,15 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
 
 
 class Commands:
-    def __init__(self, client: ApiClient, as_json: bool):
+    def __init__(self, client: ApiClient, as_json: bool, raw: bool = False):
         self.client = client
         self.as_json = as_json
+        self.raw = raw
+
+    def _shown(self, text: Any, stream: Any = None) -> str:
+        """A job's text as a terminal can show it safely; as it is for a pipe, a file or --raw."""
+        text = str(text)
+        return text if self.raw or not _tty(stream or sys.stdout) else escaped(text)
 
     def _print_json(self, value: Any) -> None:
         print(json.dumps(value, indent=2))
@@ -146,9 +161,9 @@ class Commands:
             [
                 j["id"],
                 j["state"] + (f" {j['attempt']}/{j['retries']['max_attempts']}" if j.get("attempt", 1) > 1 else ""),
-                j["label"],
+                self._shown(j["label"]),
                 j.get("queue", "default"),
-                " ".join([j["command"], *j["params"]])[:60],
+                self._shown(" ".join([j["command"], *j["params"]])[:60]),
                 j["created_at"].replace("T", " ")[:19],
                 _duration(j),
                 "" if j.get("exit_code") is None else str(j["exit_code"]),
@@ -179,7 +194,7 @@ class Commands:
             value = job.get(key)
             if isinstance(value, list):
                 value = " ".join(value) or "-"
-            print(f"{key:<14} {_state(value) if key == 'state' else ('-' if value is None else value)}")
+            print(f"{key:<14} {_state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
         return EXIT_OK
 
     def logs(self, args: argparse.Namespace) -> int:
@@ -222,7 +237,7 @@ class Commands:
         while True:
             page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor})
             for line in page["lines"]:
-                print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else line, flush=True)
+                print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else self._shown(line), flush=True)
             cursor = page["next_cursor"] or cursor
             yield page
             if page["complete"]:
@@ -234,7 +249,8 @@ class Commands:
         """Streams a job's output until it ends, then follows its dependents. True if all finished."""
         job = self.client.request("GET", f"/jobs/{job_id}")
         indent = "  " * depth
-        _note(_paint(f"{indent}==> {job['label']} [{' '.join([job['command'], *job['params']])}] {job['id']}", "bold"))
+        what = self._shown(f"{job['label']} [{' '.join([job['command'], *job['params']])}]", sys.stderr)
+        _note(_paint(f"{indent}==> {what} {job['id']}", "bold"))
         state, last_look, told = job["state"], 0.0, ""
         _note(f"{indent}    {_state(state)}")
         for page in self._output(job_id):
@@ -253,9 +269,9 @@ class Commands:
         ]
         summary = ", ".join(d for d in detail if d)
         _note(
-            f"{indent}<== {job['label']} {_state(job['state'])}"
+            f"{indent}<== {self._shown(job['label'], sys.stderr)} {_state(job['state'])}"
             + (f" ({summary})" if summary else "")
-            + (f": {job['reason']}" if job.get("reason") else "")
+            + (f": {self._shown(job['reason'], sys.stderr)}" if job.get("reason") else "")
         )
         if self.as_json:
             print(json.dumps({"job": job}), flush=True)
@@ -297,6 +313,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--url", help="API URL (default: $JOBS_URL, else the local stack that `make run` started)")
     root.add_argument("--token", help="the local stack's token (default: $JOBS_TOKEN, else found with the stack)")
     root.add_argument("--json", action="store_true", help="machine-readable output")
+    root.add_argument(
+        "--raw",
+        action="store_true",
+        help="a job's output and fields as they are, control characters included"
+        " (on a terminal they are shown escaped, e.g. \\x1b; pipes and files always get them as they are)",
+    )
     sub = root.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
     sub.add_parser("definitions", help="list the configured jobs")
@@ -352,7 +374,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(list(sys.argv[1:] if argv is None else argv))
     try:
-        commands = Commands(ApiClient.from_environment(args.url, args.token), args.json)
+        commands = Commands(ApiClient.from_environment(args.url, args.token), args.json, args.raw)
         return getattr(commands, args.action.replace("-", "_"))(args)
     except ApiError as error:
         print(f"jobs: {error}", file=sys.stderr)

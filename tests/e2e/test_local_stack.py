@@ -2,6 +2,7 @@
 
 import json
 import os
+import pty
 import subprocess
 import sys
 import time
@@ -226,6 +227,48 @@ def test_the_cli_lists_shows_logs_cancels_and_cleans_up(local_stack: StackProces
     assert cleaned.returncode == 0 and len(json.loads(cleaned.stdout)["deleted"]) == 1
     refused = _cli(local_stack, "run", "rm", "--", "-rf", "/")
     assert refused.returncode == 2 and "not in the allow-list" in refused.stderr
+
+
+def _cli_on_a_terminal(stack: StackProcess, *args: str) -> bytes:
+    """What the CLI writes when its stdout and stderr are a terminal (a pseudo-terminal here)."""
+    env = {**os.environ, "JOBS_URL": stack.url, "JOBS_TOKEN": stack.token}
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobs_cli.cli", *args], env=env, stdin=subprocess.DEVNULL, stdout=secondary,
+        stderr=secondary,
+    )  # fmt: skip
+    os.close(secondary)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the CLI has exited and closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(primary)
+    assert process.wait(60) == 0, written
+    return written
+
+
+def test_a_jobs_output_never_drives_the_operators_terminal(local_stack: StackProcess, http: Http):
+    """Output is third-party data: retitling, colours and carriage returns are shown, not obeyed."""
+    hostile = "\x1b]0;pwn\x07\x1b[31mred\x1b[0m\rover\x9b2J"
+    job_id = _cli(local_stack, "run", "demo:echo", hostile).stdout.strip()
+    http.wait(job_id)
+    on_terminal = _cli_on_a_terminal(local_stack, "logs", job_id)
+    assert b"\\x1b]0;pwn\\x07\\x1b[31mred\\x1b[0m\\x0dover\\x9b2J" in on_terminal
+    assert b"\x1b" not in on_terminal and b"\x07" not in on_terminal
+    shown = _cli_on_a_terminal(local_stack, "show", job_id)
+    assert b"\\x1b]0;pwn" in shown and b"\x1b]0;pwn" not in shown
+    followed = _cli_on_a_terminal(local_stack, "start", "--follow", "import_solr")
+    assert b"\x1b]0;" not in followed  # colours of its own only
+    # --raw, and any pipe, pass the bytes through as they are.
+    assert hostile.encode() in _cli_on_a_terminal(local_stack, "--raw", "logs", job_id)
+    env = {**os.environ, "JOBS_URL": local_stack.url, "JOBS_TOKEN": local_stack.token}
+    piped = subprocess.run([sys.executable, "-m", "jobs_cli.cli", "logs", job_id], env=env, capture_output=True)
+    assert piped.stdout == (hostile + "\n").encode()
 
 
 def test_the_cli_says_when_there_is_no_stack(tmp_path):
