@@ -164,5 +164,9 @@ class OutputStore:
                 chunk = chunk[: cut + 1]
                 end = offset + len(chunk)
         text = chunk.decode("utf-8", errors="replace")
-        lines = text.splitlines()
+        # Lines end at "\n" only, as the runner wrote them: splitlines() would also cut at "\r", "\x0c",
+        # "\x1c", "\u2028"... and show a line that a job printed as two.
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
         return OutputPage(lines=lines, next_cursor=f"s3:{end}", complete=end >= total)
