@@ -160,6 +160,22 @@ def test_output_is_text_never_html(page: Page):
     assert page.evaluate("window.pwned") is None
 
 
+def test_control_sequences_in_output_are_shown_as_text(page: Page, http: Http):
+    """The sequences that would drive a terminal (the CLI escapes them there) are inert text here."""
+    hostile = "\x1b]0;pwn\x07\x1b[31mred\x1b[0m\rover\x9b2J"
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": [hostile]})
+    http.wait(job["id"])
+    title = page.title()
+    page.click("#refresh-now")
+    page.locator(f'tr.job-row[data-id="{job["id"]}"] .job-toggle').click()
+    output = page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')
+    expect(output).to_contain_text("red", timeout=30_000)
+    text = output.evaluate("pre => pre.textContent")
+    assert text.rstrip("\n") == hostile  # one line, whole, as the job printed it
+    assert output.evaluate("pre => pre.children.length") == 0
+    assert page.title() == title
+
+
 def retry_on_page(page: Page, job_id: str):
     """Expands a finished job, presses Retry, and gives the row of the job that started."""
     row = page.locator(f'tr.job-row[data-id="{job_id}"]')
