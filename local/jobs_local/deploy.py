@@ -34,6 +34,7 @@ class DeployedStack:
     functions: dict[str, FunctionCode]  # physical function name -> local code
     folders: dict[str, Path]  # logical id of a function or layer -> its local folder
     types: dict[str, str]  # logical id -> resource type
+    account: str  # the account it is deployed in
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -103,7 +104,8 @@ def deploy(
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
-    _hand_state_machines_to_interpreter(session)
+    account = session.client("sts").get_caller_identity()["Account"]
+    _hand_state_machines_to_interpreter(session, account)
     resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources} | created_apart
     types = {r["LogicalResourceId"]: r["ResourceType"] for r in resources}
@@ -117,7 +119,7 @@ def deploy(
         functions[physical[logical_id]] = FunctionCode(code_dir=local_dirs[logical_id], layer_dirs=layer_dirs)
     on_functions(functions)
     _wait_until_created(cfn, stack_name, timeout)
-    return DeployedStack(stack_name, physical, functions, local_dirs, types)
+    return DeployedStack(stack_name, physical, functions, local_dirs, types, account)
 
 
 def _wait_until_created(cfn: Any, stack_name: str, timeout: float) -> None:
@@ -214,13 +216,12 @@ def _create_secrets(session: Any, stack_name: str, template: dict[str, Any]) -> 
     return created
 
 
-def _hand_state_machines_to_interpreter(session: Any) -> None:
+def _hand_state_machines_to_interpreter(session: Any, account: str) -> None:
     """moto's CloudFormation creates state machines in the backend that does not execute them;
     the same definitions go to the executing backend (this process hosts the moto server)."""
     from moto.stepfunctions.models import stepfunctions_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    account = session.client("sts").get_caller_identity()["Account"]
     created = stepfunctions_backends[account][session.region_name]
     executing = stepfunctions_parser_backends[account][session.region_name]
     known = {machine.arn for machine in executing.state_machines}

@@ -95,7 +95,6 @@ class LocalStack:
         self.access_log: AccessLog | None = None
         self._config_dir: str | None = None
         self._clients: dict[str, Any] = {}
-        self.account = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -139,7 +138,6 @@ class LocalStack:
             on_functions=lambda functions: [runtime.register(name, code) for name, code in functions.items()],
         )
         self.tasks.register_image(RUNNER_IMAGE, self._runner_image())
-        self.account = self.client("sts").get_caller_identity()["Account"]
         physical = self.stack.physical_ids
         sam = load_template(template)
         self.routes = [
@@ -289,8 +287,8 @@ class LocalStack:
     def call_function(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
         """Invokes a function as API Gateway's integration does: from inside the service, not
         through Lambda's HTTP API (which would add a round trip through the moto server)."""
-        assert self.runtime is not None
-        function = lambda_backends[self.account][REGION].get_function(name, None)
+        assert self.runtime is not None and self.stack is not None
+        function = lambda_backends[self.stack.account][REGION].get_function(name, None)
         payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)))
         if failed:
             raise RuntimeError(f"{name} failed: {payload}")
