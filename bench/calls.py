@@ -16,19 +16,17 @@ import logging
 import re
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from report import add_entry
+from report import add_entry, heading
+from stack_http import session_with, wait_closed
 
 from jobs_local.gateway import Gateway
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 
-CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
 INTRO = """
 Every request that reaches the local stack's moto server is an AWS API call that the deployed
 stack makes too. `bench/calls.py` counts them for one job of `demo:echo` with one dependent, from
@@ -82,12 +80,6 @@ def _what(environ: dict[str, Any]) -> tuple[str, str]:
     return service, f"{environ['REQUEST_METHOD']} {path}"
 
 
-def wait_closed(session: requests.Session, url: str, job_id: str) -> dict:
-    while (job := session.get(f"{url}/jobs/{job_id}", timeout=30).json())["state"] not in CLOSED:
-        time.sleep(0.05)
-    return job
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="append the figures to this Markdown file")
@@ -99,8 +91,7 @@ def main() -> None:
         token = stack.back_office_token("bench-token-1234")
         gateway = Gateway(stack.routes, stack.call_function, 0).start()
         url = f"http://127.0.0.1:{gateway.port}"
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
+        session = session_with(token)
         body = {"command": "demo:echo", "params": ["parent"], "depending_jobs": [{"command": "demo:echo"}]}
         for _ in range(2):  # the first warms the workers up; the second is measured
             posted = time.time()
@@ -127,7 +118,7 @@ def main() -> None:
     }
     by_service = collections.Counter((c[2], c[3]) for c in seen)
     lines = [
-        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: a job with one dependent",
+        heading("a job with one dependent"),
         "",
         "Command: `.venv/bin/python bench/calls.py`",
         "",

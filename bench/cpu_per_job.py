@@ -15,11 +15,10 @@ import argparse
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
-import requests
-from report import add_entry
+from report import add_entry, heading
+from stack_http import session_with, still_open
 
 from jobs_local.process import StackProcess
 
@@ -65,23 +64,15 @@ def snapshot(stack: StackProcess) -> dict[str, float]:
 
 def measure(jobs: int, parallel: int) -> tuple[float, dict[str, float]]:
     with StackProcess(extra_env={"LOCAL_LAMBDA_CONCURRENCY": str(parallel)}) as stack:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {stack.token}"
+        session = session_with(stack.token)
         url = f"{stack.url}/jobs"
-
-        def still_open() -> bool:
-            return any(
-                session.get(url, params={"state": state, "limit": 1}, timeout=60).json()["items"]
-                for state in ("pending", "running")
-            )
-
         session.post(url, json={"command": "demo:echo", "params": ["warm-up"]}, timeout=60).raise_for_status()
-        while still_open():
+        while still_open(session, stack.url):
             time.sleep(0.2)
         before, started = snapshot(stack), time.monotonic()
         with ThreadPoolExecutor(parallel) as pool:
             list(pool.map(lambda _: session.post(url, json={"command": "demo:echo"}, timeout=120), range(jobs)))
-        while still_open():
+        while still_open(session, stack.url):
             time.sleep(0.5)
         wall, after = time.monotonic() - started, snapshot(stack)
     per_job = {name: (after[name] - before.get(name, 0)) * 1000 / jobs for name in after}
@@ -97,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     wall, per_job = measure(args.jobs, args.parallel)
     lines = [
-        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{f', {args.label}' if args.label else ''}",
+        heading(args.label),
         "",
         f"Command: `.venv/bin/python bench/cpu_per_job.py --jobs {args.jobs} --parallel {args.parallel}`"
         f" ({args.jobs / wall:.1f} jobs/s)",

@@ -20,16 +20,16 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from report import add_entry
+from report import add_entry, heading
+from stack_http import session_with, wait_closed
 
 from jobs_local.process import StackProcess
 from jobsys.models import parse_iso
+from jobsys.stats import percentile
 
-CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
 GOALS = {"created_to_started": 100, "closed_to_dependent_started": 150, "post_jobs": 50, "burst_post_p95": 1000}
 INTRO = """
 On an idle local stack (what `make run` starts), 50 sequential jobs of `demo:echo`, each with one
@@ -46,25 +46,8 @@ the burst, p95 ≤ 1 s with no error.
 """
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))]
-
-
 def _ms(later: str, earlier: str) -> float:
     return (parse_iso(later) - parse_iso(earlier)).total_seconds() * 1000
-
-
-def wait_closed(session: requests.Session, url: str, job_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = session.get(f"{url}/jobs/{job_id}", timeout=30).json()
-        if job["state"] in CLOSED:
-            return job
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"job {job_id} still {job['state']}")
-        time.sleep(0.02)
 
 
 def sequential(session: requests.Session, url: str, jobs: int) -> dict[str, list[float]]:
@@ -76,8 +59,8 @@ def sequential(session: requests.Session, url: str, jobs: int) -> dict[str, list
         response = session.post(f"{url}/jobs", json=body, timeout=30)
         took = (time.perf_counter() - at) * 1000
         response.raise_for_status()
-        parent = wait_closed(session, url, response.json()["id"])
-        child = wait_closed(session, url, parent["dependents"][0])
+        parent = wait_closed(session, url, response.json()["id"], every=0.02, timeout=60)
+        child = wait_closed(session, url, parent["dependents"][0], every=0.02, timeout=60)
         assert parent["state"] == child["state"] == "finished", (parent, child)
         if n == 0:
             continue  # the warm-up: the first run spawns the workers
@@ -95,8 +78,7 @@ def burst(url: str, token: str, clients: int, each: int) -> tuple[list[float], i
 
     def client(_: int) -> None:
         nonlocal errors
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
+        session = session_with(token)
         for _ in range(each):
             at = time.perf_counter()
             try:
@@ -119,20 +101,19 @@ def burst(url: str, token: str, clients: int, each: int) -> tuple[list[float], i
 
 def measure(jobs: int, clients: int, each: int) -> dict:
     with StackProcess() as stack:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {stack.token}"
+        session = session_with(stack.token)
         figures = sequential(session, stack.url, jobs)
         times, errors, ids = burst(stack.url, stack.token, clients, each)
         for job_id in ids:  # the burst's jobs run to the end before the stack stops
-            wait_closed(session, stack.url, job_id, timeout=600)
+            wait_closed(session, stack.url, job_id, every=0.02)
     result = {
-        name: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
+        name: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 0.95), 1)}
         for name, values in figures.items()
     }
     result["burst_post"] = {
         "requests": len(times),
         "p50": round(statistics.median(times), 1),
-        "p95": round(percentile(times, 95), 1),
+        "p95": round(percentile(times, 0.95), 1),
         "max": round(max(times), 1),
         "errors": errors,
     }
@@ -140,14 +121,13 @@ def measure(jobs: int, clients: int, each: int) -> dict:
 
 
 def report(result: dict, args: argparse.Namespace) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = [
         ("created → started", "created_to_started"),
         ("parent closed → dependent started", "closed_to_dependent_started"),
         ("`POST /jobs`", "post_jobs"),
     ]
     lines = [
-        f"### {when}{f', {args.label}' if args.label else ''}",
+        heading(args.label),
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}."
         f" Command: `.venv/bin/python bench/latency.py --jobs {args.jobs} --clients {args.clients}`",

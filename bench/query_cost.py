@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 from moto import mock_aws
-from report import add_entry
+from report import add_entry, heading
 
 from jobs_local.deploy import load_template
 from jobsys.ids import new_job_id
@@ -104,12 +103,11 @@ def main() -> None:
     growth = largest["size"] / smallest["size"]
     print(f"\nitems read per page, largest / smallest table: {ratio:.2f} (table {growth:.0f}× larger)")
     if args.write:
-        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         add_entry(
             args.write,
             "Cost of a page as the table grows (`bench/query_cost.py`)",
             __doc__.split("\n\n")[1],
-            f"### {when}\n\n"
+            f"{heading()}\n\n"
             f"Command: `.venv/bin/python bench/query_cost.py --sizes {' '.join(map(str, sorted(args.sizes)))}"
             f" --write {args.write}`\n\n" + "\n".join(table) + "\n\n"
             f"A page of the newest jobs reads {largest['read']} items in a table of {largest['size']} jobs and "

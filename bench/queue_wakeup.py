@@ -19,11 +19,10 @@ import platform
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from report import add_entry
+from report import add_entry, heading
 
 from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
@@ -127,7 +126,7 @@ def main() -> None:
         counts["a retry after its back-off (Wait)"] = transitions(stack, second.execution_arn)
 
     lines = [
-        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {args.jobs} queued jobs",
+        heading(platform.node(), f"{args.jobs} queued jobs"),
         "",
         f"- wake-up latency after a slot frees: p50 {p50:.0f} ms, p95 {p95:.0f} ms"
         f" (min {min(gaps):.0f}, max {max(gaps):.0f}); overlaps: {overlaps}",

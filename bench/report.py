@@ -1,6 +1,12 @@
 """Adds a benchmark run's figures to docs/performance.md, under its own section."""
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+
+def heading(*details: str) -> str:
+    """An entry's heading: when it was measured, and what (the empty details left out)."""
+    return "### " + ", ".join([f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", *filter(None, details)])
 
 
 def add_entry(path: Path, heading: str, intro: str, entry: str) -> None:

@@ -15,13 +15,12 @@ import argparse
 import os
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 from moto import mock_aws
 from query_cost import CountingTable, jobs_table
-from report import add_entry
+from report import add_entry, heading
 
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
@@ -97,12 +96,11 @@ def main() -> None:
     at_500 = next(r for r in rows if r["size"] == big and r["runs"] == 500 and r["subject"].startswith("definition"))
     print(f"\nin a table of {big}: N=50 read {at_50['read']} items, N=500 read {at_500['read']}")
     if args.write:
-        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         add_entry(
             args.write,
             "Cost of the statistics of the last N runs (`bench/stats_cost.py`)",
             __doc__.split("\n\n")[1],
-            f"### {when}\n\nCommand: `.venv/bin/python bench/stats_cost.py --sizes "
+            f"{heading()}\n\nCommand: `.venv/bin/python bench/stats_cost.py --sizes "
             f"{' '.join(map(str, sorted(args.sizes)))} --write {args.write}`\n\n" + "\n".join(table) + "\n\n"
             f"Each request reads the runs it covers and no more: in a table of {big} jobs, N=50 reads "
             f"{at_50['read']} items and N=500 reads {at_500['read']}; in the smallest table it reads what there "

@@ -18,18 +18,18 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import requests
-from report import add_entry
+from report import add_entry, heading
+from stack_http import CLOSED
 
 from jobs_local.process import StackProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMAND, PARAMS = "demo:echo", ["bench"]
-CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
 INTRO = """
 N jobs of a trivial command (`demo:echo bench`) are submitted over HTTP to a local stack (what
 `make run` starts) and run to completion; then the same N commands are run directly as processes
@@ -136,12 +136,11 @@ def main() -> None:
     }
     print(json.dumps(result, indent=2))
     if args.write:
-        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         add_entry(
             args.write,
             "Throughput of the local stack (`bench/throughput.py`)",
             INTRO,
-            f"### {when}: {n} jobs of `{COMMAND} {' '.join(PARAMS)}`, parallelism {args.parallel}\n\n"
+            heading(f"{n} jobs of `{COMMAND} {' '.join(PARAMS)}`", f"parallelism {args.parallel}") + "\n\n"
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}.\n"
             "Command: `.venv/bin/python bench/throughput.py"
             f" --jobs {n} --parallel {args.parallel} --write {args.write}`\n\n"

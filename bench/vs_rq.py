@@ -23,11 +23,11 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
-import requests
-from report import add_entry
+from report import add_entry, heading
+from stack_http import session_with, still_open, wait_closed
 
 from jobs_local.process import StackProcess
 from jobs_local.stack import free_port
@@ -37,7 +37,6 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 COMMAND, PARAMS = "demo:echo", ["bench"]
 ARGV = [sys.executable, "-m", "jobsys.console", COMMAND, *PARAMS]
-CLOSED = {"finished", "failed", "terminated", "canceled", "incomplete"}
 INTRO = """
 The same N no-op commands (`python -m jobsys.console demo:echo bench`) through the local stack
 and through RQ, measured side by side in one run, at the same parallelism P:
@@ -53,33 +52,20 @@ Throughput = N / (last end − first submit). Goal (issue 11): stack / RQ ≥ 0.
 
 def on_stack(jobs: int, parallel: int) -> float:
     with StackProcess(extra_env={"LOCAL_LAMBDA_CONCURRENCY": str(parallel)}) as stack:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {stack.token}"
+        session = session_with(stack.token)
 
         def submit(params: list[str]) -> str:
             response = session.post(f"{stack.url}/jobs", json={"command": COMMAND, "params": params}, timeout=120)
             response.raise_for_status()
             return response.json()["id"]
 
-        def closed(job_id: str) -> dict:
-            while (job := session.get(f"{stack.url}/jobs/{job_id}", timeout=60).json())["state"] not in CLOSED:
-                time.sleep(0.2)
-            return job
-
-        def still_open() -> bool:
-            # Two small listings each half second, not a GET per job: the polling must not slow the stack.
-            return any(
-                session.get(f"{stack.url}/jobs", params={"state": state, "limit": 1}, timeout=60).json()["items"]
-                for state in ("pending", "running")
-            )
-
-        closed(submit(["warm-up"]))
+        wait_closed(session, stack.url, submit(["warm-up"]), every=0.2)
         started = time.time()
         with ThreadPoolExecutor(parallel) as pool:
             ids = list(pool.map(lambda _: submit(PARAMS), range(jobs)))
-        while still_open():
+        while still_open(session, stack.url):
             time.sleep(0.5)
-        ends = [closed(job_id) for job_id in ids]
+        ends = [wait_closed(session, stack.url, job_id, every=0.2) for job_id in ids]
         assert {job["state"] for job in ends} == {"finished"}, {job["state"] for job in ends}
         return max(parse_iso(job["closed_at"]).timestamp() for job in ends) - started
 
@@ -147,9 +133,8 @@ def main() -> None:
         rows.append({"jobs": n, "stack_s": round(stack, 2), "rq_s": round(rq, 2), "ratio": round(rq / stack, 2)})
         print(json.dumps(rows[-1]), flush=True)
     if args.write:
-        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         lines = [
-            f"### {when}{f', {args.label}' if args.label else ''}",
+            heading(args.label),
             "",
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, parallelism {args.parallel}."
             f" Command: `.venv/bin/python bench/vs_rq.py --jobs {' '.join(map(str, args.jobs))}"
