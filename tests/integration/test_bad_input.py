@@ -10,6 +10,12 @@ from tests.integration.conftest import Api, count_items
 pytestmark = pytest.mark.integration
 
 
+def _dependents_nested(depth: int) -> bytes:
+    """A start whose dependents nest `depth` levels deep, each a valid job."""
+    level = b'{"command": "demo:echo", "depending_jobs": ['
+    return level * depth + b"]}" * depth
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "raw", "status", "message"),
     [
@@ -41,10 +47,19 @@ pytestmark = pytest.mark.integration
             "100",
         ),
         ("POST", "/jobs", None, b'{"command": "demo:echo", "label": "\\ud800"}', 400, "label"),
+        ("POST", "/jobs", None, b'{"command": "demo:echo", "params": ["\\ud800"]}', 400, "params.0"),
+        ("POST", "/jobs", None, b'{"command": "demo:echo", "params": ["a\\udfff"]}', 400, "params.0"),
         ("POST", "/jobs", None, b'{"command": "demo:\xff"}', 400, "UTF-8"),
+        ("POST", "/jobs", None, b"\xff", 400, "UTF-8"),
+        ("POST", "/jobs", None, '{"command": "demo:echo"}'.encode("utf-16"), 400, "UTF-8"),
         ("POST", "/jobs", None, b"{not json", 400, "JSON"),
         ("POST", "/jobs", None, b'{"command": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "nested too deeply"),
         ("POST", "/jobs", None, b'{"a":' * 5000 + b"1" + b"}" * 5000, 400, "nested too deeply"),
+        ("POST", "/jobs", None, _dependents_nested(4000), 400, "nested too deeply"),
+        ("POST", "/job-definitions/import_solr/start", None, b"[" * 3000 + b"]" * 3000, 400, "nested too deeply"),
+        ("POST", "/clean-up", None, b'{"max_retention": ' + b"[" * 3000 + b"]" * 3000 + b"}", 400, "nested"),
+        ("POST", "/clean-up", None, b'{"max_retention": "\xff days"}', 400, "UTF-8"),
+        ("POST", "/clean-up", {"max_retention": "99999999999999999999 days"}, None, 400, "max_retention"),
         ("POST", "/job-definitions/nope/start", None, None, 404, "no job definition 'nope'"),
     ],
 )
