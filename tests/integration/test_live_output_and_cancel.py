@@ -2,6 +2,9 @@ import time
 
 import pytest
 
+from jobs_local.stack import LocalStack
+from jobsys.ids import new_job_id
+from jobsys.output import OutputStore
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -55,3 +58,30 @@ def test_cancel_of_a_pending_dependent_means_it_never_runs(api: Api):
     time.sleep(1)
     child = api.job(child_id)
     assert child["state"] == "canceled" and child["started_at"] is None
+
+
+def test_the_streams_capture_is_saved_whole_across_pages_and_never_over_the_runners_copy(stack: LocalStack):
+    s3, bucket = stack.client("s3"), stack.physical_id("OutputBucket")
+    output = OutputStore(stack.client("logs"), s3, stack.physical_id("JobOutputLogGroup"), bucket)
+
+    def saved(job_id: str) -> bytes:
+        return s3.get_object(Bucket=bucket, Key=f"output/{job_id}.log")["Body"].read()
+
+    job_id = new_job_id()
+    output.open(job_id)
+    lines = [f"line {n}" for n in range(12_000)]  # more than one GetLogEvents page (10,000 events)
+    output.append(job_id, lines[:7_000])
+    output.append(job_id, lines[7_000:])
+    output.save_captured(job_id)
+    assert saved(job_id).decode().split("\n")[:-1] == lines
+
+    runners = new_job_id()
+    output.open(runners)
+    output.append(runners, ["from the stream"])
+    s3.put_object(Bucket=bucket, Key=f"output/{runners}.log", Body=b"whole\n")
+    output.save_captured(runners)
+    assert saved(runners) == b"whole\n"
+
+    silent = new_job_id()  # it printed nothing, so it has no stream: its copy is empty
+    output.save_captured(silent)
+    assert saved(silent) == b""

@@ -181,9 +181,10 @@ def test_a_bad_value_is_refused_naming_it_and_writes_nothing(api: Api, table, pa
     assert count_items(table) == before
 
 
-def test_a_killed_runner_gives_its_slot_back(api: Api):
+def test_a_killed_runner_gives_its_slot_back_and_its_output_ends_complete(api: Api):
     victim = start(api, {"command": "demo:sleep", "params": ["60"], "queue": "killed", "runner": "fargate"})
     api.wait(victim["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    api.wait(victim["id"], until=lambda _: len(api("GET", f"/jobs/{victim['id']}/output")[1]["lines"]) >= 2)
     waiting = start(api, {"command": "demo:echo", "params": ["next"], "queue": "killed"})
     # It joins the line ("waiting for a slot"), then finds the queue full and says so.
     api.wait(waiting["id"], until=lambda j: not (j["waiting"] or "waiting for a slot").startswith("waiting for a slot"))
@@ -195,6 +196,11 @@ def test_a_killed_runner_gives_its_slot_back(api: Api):
         os.kill(pid, signal.SIGKILL)
     assert api.wait(victim["id"])["state"] == "incomplete"
     assert api.wait(waiting["id"])["state"] == "finished"
+    # No runner was left to save its output: what the stream captured is kept, and the output ends.
+    captured = api.output(victim["id"])
+    assert captured[:2] == ["sleeping 60 s", "second 1/60"]
+    status, page = api("GET", f"/jobs/{victim['id']}/output")
+    assert status == 200 and page["complete"] is True and page["lines"] == captured
 
 
 def _all_pids() -> set[int]:

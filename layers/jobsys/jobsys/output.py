@@ -7,7 +7,9 @@ Readers page through it with an opaque cursor: "cw:<token>" follows the log stre
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,9 @@ MAX_BATCH_BYTES = 900_000
 S3_PAGE_BYTES = 256 * 1024
 PAGE_LINES = 1_000
 SINGLE_PUT_BYTES = 8 * 1024 * 1024  # upload_file's own multipart threshold
+# What end_run copies from a stream whose runner is gone: about 300 GetLogEvents pages of 1 MB,
+# well inside the job-state function's 60 s; the stream keeps the rest until its retention ends.
+MAX_CAPTURED_BYTES = 256 * 1024 * 1024
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -83,6 +88,39 @@ class OutputStore:
                 self.s3.put_object(Bucket=self.bucket, Key=self._key(job_id), Body=body, ContentType=TEXT)
             return
         self.s3.upload_file(path, self.bucket, self._key(job_id), ExtraArgs={"ContentType": TEXT})
+
+    def save_captured(self, job_id: str) -> None:
+        """Saves what the stream captured as the job's copy, for a run whose runner could not save it
+        (killed, timed out, or lost with its machine): the copy is what tells readers that the output
+        is complete. A copy the runner saved is left as it is."""
+        if self._saved(job_id):
+            return
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix=f"{job_id}-", suffix=".output") as copy:
+            size = 0
+            for line in self._stream_lines(job_id):
+                size += len(line.encode()) + 1
+                if size > MAX_CAPTURED_BYTES:
+                    copy.write(f"[the copy stops at {MAX_CAPTURED_BYTES >> 20} MB: log stream {job_id} has the rest]\n")
+                    break
+                copy.write(line + "\n")
+            copy.flush()
+            self.save(job_id, copy.name)
+
+    def _stream_lines(self, job_id: str) -> Iterator[str]:
+        query: dict[str, Any] = {"logGroupName": self.log_group, "logStreamName": job_id, "startFromHead": True}
+        while True:
+            try:
+                response = self.logs.get_log_events(**query)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ResourceNotFoundException":  # it printed nothing
+                    return
+                raise
+            for event in response.get("events", []):
+                yield event["message"]
+            token = response.get("nextForwardToken")
+            if not response.get("events") or not token or token == query.get("nextToken"):
+                return
+            query["nextToken"] = token
 
     def delete(self, job_id: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=self._key(job_id))

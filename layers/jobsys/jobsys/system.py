@@ -289,7 +289,16 @@ class JobSystem:
             self.start_dependents(job, dependents or [])
         elif not self.retry(job, dependents or []):
             self.cancel_dependents(job)
+        if job.output is not None:
+            self._keep_captured_output(job)
         return job
+
+    def _keep_captured_output(self, job: Job) -> None:
+        # Last, and never failing the end of the run: the slot and the dependents matter more.
+        try:
+            self.output.save_captured(job.id)
+        except Exception:  # noqa: BLE001 - the stream still holds the output; only "complete" waits
+            logger.exception("could not save the output that the stream captured", extra={"job_id": job.id})
 
     def start_dependents(self, job: Job, dependents: list[dict[str, Any]]) -> list[str]:
         """One execution per dependent of a finished job that is still pending; a repeat skips those started."""
