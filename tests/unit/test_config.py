@@ -118,6 +118,15 @@ def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
         ("jobz: {}", "jobz: unknown top-level key"),
         ("- a\n- b", "expected a mapping"),
         ("jobs: [unclosed", "not valid YAML"),
+        ("commands: {x: {argv: [env], env: LANG}}", "commands.x.env: expected a list"),
+        ("commands: {x: {argv: [env], env: ['1X=a']}}", "'1X' is not a variable name"),
+        ("commands: {x: {argv: [env], env: ['A B']}}", "'A B' is not a variable name"),
+        ("commands: {x: {argv: [env], env: [3]}}", "3: expected NAME or NAME=value"),
+        ("commands: {x: {argv: [env], env: [JOB_ID=1]}}", "commands.x.env.JOB_ID: the runner sets it"),
+        ("commands: {x: {argv: [env], env: [A=1, A]}}", "commands.x.env.A: named twice"),
+        ("commands: {x: {argv: [env], env: {A: [1]}}}", "commands.x.env.A: expected a string"),
+        ("commands: {x: {argv: [env], env: {A: true}}}", "commands.x.env.A: expected a string"),
+        ('commands: {x: {argv: [env], env: {A: "a\\0b"}}}', "NUL"),
     ],
 )
 def test_a_bad_config_fails_at_load_time_naming_file_key_and_reason(tmp_path, text, reason):
@@ -162,3 +171,21 @@ def test_ad_hoc_jobs_are_checked_like_definitions():
         config.spec_for_command("demo:echo", [], [{"command": "demo:echo"}] * 100)
     with pytest.raises(DefinitionNotFound):
         config.definition("nope")
+
+
+def test_a_commands_env_sets_values_and_names_what_passes_on(tmp_path):
+    config = load_config(
+        write(
+            tmp_path,
+            """
+            commands:
+              listed: {argv: [env], env: [FORMAT=csv, SHOP_DSN, EMPTY=, WITH_EQUALS=a=b]}
+              mapped: {argv: [env], env: {FORMAT: csv, SHOP_DSN: , RETRIES: 3}}
+              bare: {argv: [env]}
+            """,
+        )
+    )
+    listed, mapped = config.command("listed"), config.command("mapped")
+    assert listed.env == (("FORMAT", "csv"), ("SHOP_DSN", None), ("EMPTY", ""), ("WITH_EQUALS", "a=b"))
+    assert mapped.env == (("FORMAT", "csv"), ("SHOP_DSN", None), ("RETRIES", "3"))
+    assert config.command("bare").env == ()

@@ -1,10 +1,13 @@
 """The runner's hold on the processes it starts: real processes, no AWS."""
 
+import os
 import subprocess
 import sys
 import time
 
 from jobsys import runner
+from jobsys.config import Command
+from jobsys.models import Job
 
 STUBBORN = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
@@ -31,3 +34,44 @@ def test_a_command_that_ignores_sigterm_is_killed_with_its_children(monkeypatch)
     while runner._group_alive(parent.pid):
         assert time.monotonic() < deadline, "a process of the command's group survived"
         time.sleep(0.1)
+
+
+def test_a_command_environment_holds_only_the_minimal_set_and_its_env():
+    command = Command(
+        name="export", argv=("/usr/bin/env",), max_runtime=60, runner="lambda",
+        env=(("FORMAT", "csv"), ("SHOP_DSN", None), ("ABSENT", None), ("PATH", "/opt/shop/bin")),
+    )  # fmt: skip
+    job = Job.model_construct(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", attempt=2)
+    lambda_env = {
+        "PATH": "/var/lang/bin:/usr/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
+        "AWS_ACCESS_KEY_ID": "ASIA…", "AWS_SECRET_ACCESS_KEY": "…", "AWS_SESSION_TOKEN": "…",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "_HANDLER": "runner_handler.lambda_handler",
+        "JOBS_TABLE": "jobs", "SHOP_DSN": "mysql://shop", "JOB_ID": "spoofed",
+    }  # fmt: skip
+    env = runner.command_environment(command, job, "/tmp/job-1", lambda_env)
+    assert env == {
+        "PATH": "/opt/shop/bin",  # env: may set what the minimal set holds
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "HOME": "/tmp/job-1",
+        "TMPDIR": "/tmp/job-1",
+        "PYTHONUNBUFFERED": "1",
+        "FORMAT": "csv",
+        "SHOP_DSN": "mysql://shop",
+        "JOB_ID": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "JOB_ATTEMPT": "2",
+    }
+
+
+def test_a_console_command_finds_jobsys_where_the_runner_does_and_gets_a_default_locale():
+    command = Command(name="demo:echo", argv=None, max_runtime=60, runner="fargate")
+    job = Job.model_construct(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", attempt=1)
+    fargate_env = {
+        "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/t",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/c",
+    }
+    env = runner.command_environment(command, job, "/tmp/job-2", fargate_env)
+    assert env["PYTHONPATH"].split(os.pathsep) == [path for path in sys.path if path]
+    assert env["LANG"] == "C.UTF-8" and env["PATH"] == os.defpath
+    assert env["ECS_CONTAINER_METADATA_URI_V4"] == "http://169.254.170.2/v4/t"
+    assert "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" not in env

@@ -37,6 +37,9 @@ MAX_ATTEMPTS = 20
 MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
 RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
 OVERLAPS = ("skip", "allow")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+RUNNER_SETS = ("JOB_ID", "JOB_ATTEMPT")  # a command's `env:` cannot change what identifies its job
+MAX_ENV = 64
 NO_WORKLOAD = {"queue": DEFAULT_QUEUE, "priority": 0, "retries": RetryPolicy()}
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -60,6 +63,8 @@ class Command:
     queue: str = DEFAULT_QUEUE
     priority: int = 0
     retries: RetryPolicy = field(default_factory=RetryPolicy)
+    # jobs.yaml's `env:`, in its order: (name, value), where None passes the runner's own value on.
+    env: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -407,7 +412,7 @@ class _Parser:
     def parse_command(self, name: str, spec: Any, defaults: dict[str, Any], where: str | None = None) -> Command:
         where = where or f"commands.{name}"
         spec = self.mapping(spec, where)
-        unknown = set(spec) - {"argv", "max_runtime", "runner", "desc", "queue", "priority", "retries"}
+        unknown = set(spec) - {"argv", "max_runtime", "runner", "desc", "queue", "priority", "retries", "env"}
         if unknown:
             raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
         argv = spec.get("argv")
@@ -428,8 +433,42 @@ class _Parser:
             argv=tuple(argv) if argv else None,
             max_runtime=max_runtime,
             runner=runner,
+            env=self.env(spec.get("env"), f"{where}.env"),
             **self.workload(spec, where, None),
         )
+
+    def env(self, raw: Any, where: str) -> tuple[tuple[str, str | None], ...]:
+        """`env:` as docker compose writes it: a list of `NAME=value` (set) and `NAME` (passed on from
+        the runner's environment), or a mapping of NAME to a value, or to nothing to pass it on."""
+        if raw is None:
+            return ()
+        if isinstance(raw, list):
+            entries = []
+            for item in raw:
+                if not isinstance(item, str):
+                    raise self.fail(where, f"{item!r}: expected NAME or NAME=value")
+                name, equals, value = item.partition("=")
+                entries.append((name, value if equals else None))
+        elif isinstance(raw, dict):
+            entries = list(raw.items())
+        else:
+            raise self.fail(where, "expected a list of NAME or NAME=value, or a mapping of NAME to a value")
+        if len(entries) > MAX_ENV:
+            raise self.fail(where, f"{MAX_ENV} variables at most")
+        env: dict[str, str | None] = {}
+        for name, value in entries:
+            if not isinstance(name, str) or not _ENV_NAME.match(name):
+                raise self.fail(where, f"{name!r} is not a variable name (letters, digits and '_', not first a digit)")
+            if name in RUNNER_SETS:
+                raise self.fail(f"{where}.{name}", "the runner sets it for every job")
+            if name in env:
+                raise self.fail(f"{where}.{name}", "named twice")
+            if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
+                raise self.fail(f"{where}.{name}", "expected a string, a number or nothing (to pass it on)")
+            if value is not None and "\0" in str(value):
+                raise self.fail(f"{where}.{name}", "a value cannot hold a NUL character")
+            env[name] = None if value is None else str(value)
+        return tuple(env.items())
 
     def collect_commands(
         self,

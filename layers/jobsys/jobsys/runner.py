@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
@@ -58,6 +58,28 @@ def command_argv(command: Command, params: list[str]) -> list[str]:
     return [*command.argv, *params]
 
 
+# All that a command takes from the runner's own environment, unless its `env:` names more: the
+# runner's holds the function's credentials and, on Lambda, the runtime API that answers for it.
+# ECS_CONTAINER_METADATA_URI_V4 is the Fargate task's description and statistics, never credentials.
+PASSED_ON = ("PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
+
+
+def command_environment(command: Command, job: Job, workdir: str, runner_env: Mapping[str, str]) -> dict[str, str]:
+    """The documented, minimal environment of a command (README, "What a command can reach")."""
+    env = {name: runner_env[name] for name in PASSED_ON if name in runner_env}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    env |= {"HOME": workdir, "TMPDIR": workdir, "PYTHONUNBUFFERED": "1"}
+    if command.argv is None:  # a jobs-console command imports jobsys from where the runner does
+        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    for name, value in command.env:
+        if value is not None:
+            env[name] = value
+        elif name in runner_env:  # a name the runner does not have is left out
+            env[name] = runner_env[name]
+    return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
+
+
 def _pump(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
     for raw in stream:
         lines.put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
@@ -69,7 +91,8 @@ def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | Non
     if job.state != JobState.PENDING:  # canceled before it started, or a duplicate delivery
         return RunResult(job.id, job.state, job.exit_code)
     try:
-        argv = command_argv(system.config.command(job.command), job.params)
+        command = system.config.command(job.command)
+        argv = command_argv(command, job.params)
     except CommandNotAllowed as exc:
         closed = system.close_job(job.id, JobState.FAILED, reason=str(exc))
         return RunResult(closed.id, closed.state)
@@ -82,12 +105,15 @@ def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | Non
     except JobStateConflict:
         current = system.store.get(job.id)
         return RunResult(current.id, current.state, current.exit_code)
-    return _Run(system, job, argv, time_left).run()
+    return _Run(system, job, command, argv, time_left).run()
 
 
 class _Run:
-    def __init__(self, system: JobSystem, job: Job, argv: list[str], time_left: Callable[[], float] | None):
+    def __init__(
+        self, system: JobSystem, job: Job, command: Command, argv: list[str], time_left: Callable[[], float] | None
+    ):
         self.system = system
+        self.command = command
         self.job = job
         self.argv = argv
         self.time_left = time_left
@@ -131,7 +157,7 @@ class _Run:
         return RunResult(closed.id, closed.state, exit_code)
 
     def _supervise(self, workdir: str, transcript: IO[str], started: float) -> int | None:
-        env = dict(os.environ, JOB_ID=self.job.id, JOB_ATTEMPT=str(self.job.attempt), PYTHONUNBUFFERED="1")
+        env = command_environment(self.command, self.job, workdir, os.environ)
         try:
             process = subprocess.Popen(
                 self.argv,
