@@ -54,6 +54,16 @@ def json_bodies_only(handler: Any, event: dict[str, Any], context: LambdaContext
     return handler(event, context)
 
 
+@lambda_handler_decorator
+def head_as_get(handler: Any, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """HEAD is GET without the body (RFC 9110): the routes answer it as GET, and API Gateway, as
+    any HTTP server, sends no body for a HEAD."""
+    if event.get("httpMethod") == "HEAD":
+        event = {**event, "httpMethod": "GET", "requestContext": {**(event.get("requestContext") or {})}}
+        event["requestContext"]["httpMethod"] = "GET"
+    return handler(event, context)
+
+
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(definitions.router)
 app.include_router(jobs.router)
@@ -106,7 +116,8 @@ def handle_deep_body(_: RecursionError) -> Response:
 @app.not_found
 def handle_not_found(_: Exception) -> Response:
     method, path = app.current_event.http_method.upper(), app.context.get("_path", app.current_event.path)
-    allowed = sorted({route.method for route in app._static_routes + app._dynamic_routes if route.rule.match(path)})
+    allowed = {route.method for route in app._static_routes + app._dynamic_routes if route.rule.match(path)}
+    allowed = sorted(allowed | ({"HEAD"} if "GET" in allowed else set()))
     if allowed:
         return _error(
             HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
@@ -117,5 +128,6 @@ def handle_not_found(_: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @json_bodies_only
+@head_as_get
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,19 +1,33 @@
 """API Gateway on 127.0.0.1: each HTTP request becomes the proxy event that API Gateway would send
-to the function the template routes it to, and the function's answer becomes the HTTP response."""
+to the function the template routes it to, and the function's answer becomes the HTTP response.
+
+The HTTP is waitress's, not `http.server`'s. `http.server` gives each connection a thread for as
+long as it stays open, with no idle timeout, so idle clients pile up threads; it takes a negative
+Content-Length and then blocks reading to the end of the stream; it does not read a chunked body,
+so after a refusal the unread body is parsed as the next request. waitress reads requests on one
+event loop and runs at most `threads` of them at once; it refuses a Content-Length that is not
+digits, closes the connection after every refusal, de-chunks bodies, and closes idle connections.
+"""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
+import logging
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
 
 from jobs_local.access_logs import AccessLog
 from jobs_local.api_events import STAGE, Route, match_route, proxy_event
@@ -21,6 +35,11 @@ from jobs_local.api_events import STAGE, Route, match_route, proxy_event
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
 AUTHORIZER_TTL = 300  # seconds, the template's ReauthorizeEvery
 REGION, ACCOUNT = "us-east-1", "123456789012"
+IDLE_TIMEOUT = 30  # seconds a connection may stay open with no request in it
+THREADS = 16  # requests served at once; more wait their turn, read but not yet answered
+MAX_CONNECTIONS = 512  # open at once; beyond, new ones wait in the listen backlog
+SERVER = "jobs-local-gateway"
+LINGER = 2.0  # seconds a closing connection still reads (and drops) what the client sends
 
 
 def _allows(policy: dict[str, Any], method_arn: str) -> bool:
@@ -32,10 +51,64 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
     return False
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # The listen backlog: a burst of clients waits in it instead of being reset (the default is 5).
-    request_queue_size = 1024
+def _json(status: HTTPStatus | int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return int(status), [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+
+
+class _JsonRefusal(ErrorTask):
+    """waitress's own refusals (a bad Content-Length, a body over the limit, a malformed request or
+    chunk) as JSON, like every other answer; the connection still closes after them."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        too_large = error.code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        message = f"request body: over {MAX_BODY} bytes, Lambda's limit" if too_large else error.body
+        status, headers, body = _json(error.code, f"{error.reason}: {message}")
+        self.status = f"{status} {error.reason}"
+        self.response_headers.extend(headers)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    """A connection. When the gateway closes one (after a refusal, an idle timeout or a
+    `Connection: close`), it first sends its FIN, then reads and drops what the client still sends,
+    for LINGER seconds at most: closing with unread data would send a reset, and a client still
+    sending a refused body would lose the refusal to it (nginx's and Apache's lingering close)."""
+
+    error_task_class = _JsonRefusal
+    lingering_until: float | None = None
+
+    def handle_close(self) -> None:
+        if self.lingering_until is None and self.connected and not self.total_outbufs_len:
+            with contextlib.suppress(OSError):
+                self.socket.shutdown(socket.SHUT_WR)
+                self.lingering_until = time.monotonic() + LINGER
+                return
+        self.lingering_until = 0
+        super().handle_close()
+
+    def readable(self) -> bool:
+        if self.lingering_until is None:
+            return super().readable()
+        if self.lingering_until and time.monotonic() > self.lingering_until:
+            super().handle_close()  # the loop calls readable() at least once a second
+        return bool(self.lingering_until) and self.connected
+
+    def writable(self) -> bool:
+        return self.lingering_until is None and super().writable()
+
+    def handle_read(self) -> None:
+        if self.lingering_until is None:
+            return super().handle_read()
+        try:
+            dropped = self.recv(self.adj.recv_bytes)
+        except OSError:
+            dropped = b""
+        if not dropped:  # the client has closed its side too
+            self.lingering_until = 0
+            super().handle_close()
 
 
 class Gateway:
@@ -46,15 +119,34 @@ class Gateway:
         port: int,
         log: Callable[[str], None] | None = None,
         access_log: AccessLog | None = None,
+        idle_timeout: int = IDLE_TIMEOUT,
+        threads: int = THREADS,
     ):
         self.routes = routes
         self.invoke = invoke
         self.access_log = access_log
         self.decisions: dict[tuple[str, str], tuple[bool, str, float]] = {}
         self.log = log or (lambda line: None)
-        self.server = _Server(("127.0.0.1", port), self._handler())
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # It warns whenever a request waits for a thread: that is the bound doing its work.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self.server = create_server(
+            self._wsgi,
+            host="127.0.0.1",
+            port=port,
+            threads=threads,
+            connection_limit=MAX_CONNECTIONS,
+            channel_timeout=idle_timeout,
+            cleanup_interval=max(1, min(idle_timeout, 10)),
+            max_request_body_size=MAX_BODY + 1,  # waitress refuses a body of this size or more
+            backlog=1024,
+            asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+            ident=SERVER,
+            expose_tracebacks=False,
+        )
+        self.server.channel_class = _Channel
+        self.port = self.server.effective_port
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self._stopping = False
 
     def start(self) -> Gateway:
         if self.access_log is not None:
@@ -62,9 +154,21 @@ class Gateway:
         self.thread.start()
         return self
 
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # the loop saw its sockets closed by stop()
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stopping = True
+        # Closing every channel (the listener, the loop's trigger, the connections) ends the loop.
+        for channel in list(self.server._map.values()):
+            with contextlib.suppress(OSError):
+                channel.handle_close()
+        self.server.task_dispatcher.shutdown()
+        self.thread.join(timeout=5)
         if self.access_log is not None:
             self.access_log.stop()
 
@@ -91,116 +195,101 @@ class Gateway:
             self.decisions[key] = cached
         return (None if cached[0] else HTTPStatus.FORBIDDEN), cached[1]
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        gateway = self
+    # --- one request --------------------------------------------------------------------------
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = "jobs-local-gateway"
-            # Headers and body leave in two writes: with Nagle's algorithm the body would wait for
-            # the client's delayed ACK of the headers, 40 ms on Linux.
-            disable_nagle_algorithm = True
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.monotonic()
+        method = environ["REQUEST_METHOD"]
+        url = urlsplit(environ.get("REQUEST_URI") or "/")  # as sent: API Gateway's path is not unquoted
+        path = url.path or "/"
+        headers = {
+            name[5:].replace("_", "-").title(): value for name, value in environ.items() if name.startswith("HTTP_")
+        }
+        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(name):
+                headers[name.replace("_", "-").title()] = environ[name]
+        context: dict[str, Any] = {
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "identity.sourceIp": environ.get("REMOTE_ADDR"),
+            "identity.userAgent": headers.get("User-Agent"),
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+        }
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # waitress has checked it, or counted a chunked body
+        body = environ["wsgi.input"].read(length) if length else None
+        status, response_headers, data = self._answer(method, path, url.query, headers, body, environ, context)
+        context["responseLength"] = len(data)
+        start_response(f"{status} {_phrase(status)}", [*response_headers, ("Content-Length", str(len(data)))])
+        took = (time.monotonic() - started) * 1000
+        self.log(f"{method} {environ.get('REQUEST_URI')} {status} {took:.0f} ms")
+        if self.access_log is not None:
+            self.access_log.record({**context, "status": status, "responseLatency": round(took)})
+        return [] if method == "HEAD" else [data]  # a HEAD's Content-Length is its GET's
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        environ: dict[str, Any],
+        context: dict[str, Any],
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
 
-            def _serve(self) -> None:
-                started = time.monotonic()
-                url = urlsplit(self.path)
-                method = self.command
-                self.context: dict[str, Any] = {
-                    "requestId": str(uuid.uuid4()),
-                    "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-                    "identity.sourceIp": self.client_address[0],
-                    "identity.userAgent": self.headers.get("User-Agent"),
-                    "httpMethod": method,
-                    "path": f"/{STAGE}{url.path or '/'}",
-                }
-                status = self._respond(method, url.path or "/", url.query)
-                took = (time.monotonic() - started) * 1000
-                gateway.log(f"{method} {self.path} {status} {took:.0f} ms")
-                if gateway.access_log is not None:
-                    gateway.access_log.record({**self.context, "status": status, "responseLatency": round(took)})
+        def refuse(status: HTTPStatus, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+            context["error.message"] = message  # API Gateway's own errors, not the function's
+            return _json(status, message)
 
-            def _respond(self, method: str, path: str, query: str) -> int:
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    return self._send_json(HTTPStatus.BAD_REQUEST, "Content-Length is not a number")
-                if length > MAX_BODY:
-                    return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
-                body = self.rfile.read(length) if length else None
-                found = match_route(gateway.routes, "GET" if method == "HEAD" else method, path)
-                if found is None:
-                    return self._send_json(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
-                route, params = found
-                self.context["resourcePath"] = route.path
-                refused, principal = gateway.authorize(route, method, path, self.headers.get("Authorization"))
-                self.context["authorizer.principalId"] = principal
-                if refused is not None:
-                    return self._send_json(refused, "missing or wrong token: send Authorization: Bearer <token>")
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-                event = proxy_event(
-                    method,
-                    path,
-                    route.path,
-                    params,
-                    query,
-                    headers,
-                    body,
-                    self.client_address[0],
-                    request_id=self.context["requestId"],
-                    principal=principal,
-                )
-                try:
-                    response = gateway.invoke(route.target, event)
-                except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
-                    gateway.log(f"integration error: {exc}")
-                    return self._send_json(HTTPStatus.BAD_GATEWAY, "Internal server error")
-                return self._send_proxy_response(method, response)
+        found = match_route(self.routes, method, path)
+        if found is None:
+            return refuse(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
+        route, params = found
+        context["resourcePath"] = route.path
+        refused, principal = self.authorize(route, method, path, headers.get("Authorization"))
+        context["authorizer.principalId"] = principal
+        if refused is not None:
+            return refuse(refused, "missing or wrong token: send Authorization: Bearer <token>")
+        passed = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+        event = proxy_event(
+            method,
+            path,
+            route.path,
+            params,
+            query,
+            passed,
+            body,
+            environ.get("REMOTE_ADDR") or "127.0.0.1",
+            request_id=context["requestId"],
+            principal=principal,
+        )
+        try:
+            response = self.invoke(route.target, event)
+        except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
+            self.log(f"integration error: {exc}")
+            return refuse(HTTPStatus.BAD_GATEWAY, "Internal server error")
+        return _proxy_response(response)
 
-            def _send_proxy_response(self, method: str, response: dict[str, Any]) -> int:
-                status = int(response.get("statusCode") or 200)
-                body = response.get("body") or ""
-                data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
-                self.send_response(status)
-                sent = set()
-                for name, values in (response.get("multiValueHeaders") or {}).items():
-                    for value in values:
-                        self.send_header(name, str(value))
-                    sent.add(name.lower())
-                for name, value in (response.get("headers") or {}).items():
-                    if name.lower() not in sent and name.lower() != "content-length":
-                        self.send_header(name, str(value))
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if method != "HEAD":
-                    self.wfile.write(data)
-                self.context["responseLength"] = len(data)
-                return status
 
-            def _send_json(self, status: HTTPStatus, message: str) -> int:
-                data = json.dumps({"message": message}).encode()
-                self.context["responseLength"] = len(data)
-                self.context["error.message"] = message
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                return int(status)
+def _proxy_response(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    status = int(response.get("statusCode") or 200)
+    body = response.get("body") or ""
+    data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    headers: list[tuple[str, str]] = []
+    sent = set()
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        if name.lower() != "content-length":
+            headers += [(name, str(value)) for value in values]
+        sent.add(name.lower())
+    for name, value in (response.get("headers") or {}).items():
+        if name.lower() not in sent and name.lower() != "content-length":
+            headers.append((name, str(value)))
+    return status, headers, data
 
-            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-                # http.server's own refusals (a bad request line, headers too long): JSON as well, not HTML.
-                self.close_connection = True
-                self.context = {}
-                self._send_json(HTTPStatus(code), message or HTTPStatus(code).phrase)
 
-            def __getattr__(self, name: str) -> Any:
-                # Every method (TRACE, QUERY, ...) goes to the function, which answers a method that
-                # its routes do not take with a 405 and Allow; http.server would send an HTML 501.
-                if name.startswith("do_"):
-                    return self._serve
-                raise AttributeError(name)
-
-        return Handler
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

@@ -31,6 +31,7 @@ class Api(JobApi):
         principal: str | None = OPERATOR,
         user_arn: str | None = None,
         with_headers: bool = False,
+        parse: bool = True,
     ):
         """As the back-office API calls the function after its authorizer named `principal`; with
         `user_arn` instead, as the IAM API calls it for a signed request."""
@@ -43,7 +44,7 @@ class Api(JobApi):
         response = self.stack.client("lambda").invoke(FunctionName=route.target, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
-        answer = json.loads(payload["body"]) if payload.get("body") else None
+        answer = json.loads(payload["body"]) if payload.get("body") and parse else payload.get("body")
         if with_headers:
             multi = {k: ", ".join(v) for k, v in (payload.get("multiValueHeaders") or {}).items()}
             return payload["statusCode"], answer, {**multi, **(payload.get("headers") or {})}

@@ -128,9 +128,12 @@ def test_a_retried_start_with_the_same_idempotency_key_returns_the_same_job(api:
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("DELETE", "/jobs", "GET, POST"),
-        ("PUT", "/queues", "GET"),
+        ("DELETE", "/jobs", "GET, HEAD, POST"),
+        ("PUT", "/queues", "GET, HEAD"),
         ("GET", "/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", "POST"),
+        ("TRACE", "/jobs", "GET, HEAD, POST"),
+        ("POST", "/", "GET, HEAD"),
+        ("HEAD", "/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", "POST"),
     ],
 )
 def test_a_route_with_other_methods_is_a_405_that_names_them(api: Api, table, method, path, allowed):
@@ -139,6 +142,14 @@ def test_a_route_with_other_methods_is_a_405_that_names_them(api: Api, table, me
     assert status == 405 and headers["Allow"] == allowed, error
     assert error["message"]
     assert count_items(table) == before
+
+
+@pytest.mark.parametrize(("path", "query"), [("/jobs", "limit=1"), ("/queues", ""), ("/", ""), ("/static/app.js", "")])
+def test_head_is_answered_as_get(api: Api, path, query):
+    get_status, _, get_headers = api("GET", path, query=query, with_headers=True, parse=False)
+    status, _, headers = api("HEAD", path, query=query, with_headers=True, parse=False)
+    assert status == get_status == 200
+    assert headers["Content-Type"] == get_headers["Content-Type"]
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
