@@ -64,7 +64,18 @@ def head_as_get(handler: Any, event: dict[str, Any], context: LambdaContext) -> 
     return handler(event, context)
 
 
-app = APIGatewayRestResolver(enable_validation=True)
+def json_body(text: str) -> Any:
+    """json.loads, where a number too long for Python (over 4,300 digits) is a JSON error like any
+    other, not a ValueError that would fail the request with a 502."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json.JSONDecodeError(f"a number too long to read ({exc})", text, 0) from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_body)
 app.include_router(definitions.router)
 app.include_router(jobs.router)
 app.include_router(page.router)
@@ -91,6 +102,10 @@ def handle_domain_error(error: JobSystemError) -> Response:
 def handle_validation_error(error: RequestValidationError) -> Response:
     problems = error.errors()
     first = problems[0] if problems else {}
+    if first.get("type") == "json_invalid":  # the whole body, not a field of it
+        why = (first.get("ctx") or {}).get("error") or "invalid"
+        at = first.get("loc", ("body", 0))[-1]
+        return _error(HTTPStatus.BAD_REQUEST, f"request body: not valid JSON: {why} (at character {at})")
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body" or len(first["loc"]) == 1)
     message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
     detail = [{"loc": list(p.get("loc", ())), "msg": p.get("msg"), "type": p.get("type")} for p in problems]

@@ -1,6 +1,8 @@
 """`make fuzz`: schemathesis against a fresh local stack, with every check. The API must answer
 as docs/openapi.json says: documented statuses and bodies, schema-valid requests accepted,
-invalid ones refused, no 5xx. A failing run prints the seed that repeats it (`make fuzz SEED=n`)."""
+invalid ones refused, no 5xx. Then bodies that no schema describes (jobs_local.hostile_bodies):
+not UTF-8, nested deep, ... each refused with a 4xx in JSON. A failing run prints the seed that
+repeats it (`make fuzz SEED=n`)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+from jobs_local.hostile_bodies import send_hostile_bodies
 from jobs_local.process import StackProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_CASES = 1000
 MAX_EXAMPLES = 150  # per operation and phase: about 1,700 cases in about 3 min on 2 cores
+HOSTILE_PER_KIND = 10  # per operation: 330 bodies that no schema describes (jobs_local.hostile_bodies)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,16 +47,25 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             text=True,
         )
+        hostile, refused_badly = send_hostile_bodies(stack.url, stack.token, seed, HOSTILE_PER_KIND)
     report = run.stdout + run.stderr
     generated = re.search(r"(\d+) generated", report)
     cases = int(generated.group(1)) if generated else 0
     took = time.monotonic() - started
-    if run.returncode != 0 or cases < MIN_CASES:
+    if run.returncode != 0 or cases < MIN_CASES or refused_badly:
         print(report)
-        why = f"only {cases} cases, fewer than {MIN_CASES}" if run.returncode == 0 else "failures above"
+        for failure in refused_badly:
+            print(f"hostile body: {failure}")
+        why = (
+            "failures above" if run.returncode != 0 or refused_badly else f"only {cases} cases, fewer than {MIN_CASES}"
+        )
         print(f"make fuzz: FAILED ({why}) in {took:.0f} s; repeat it with: make fuzz SEED={seed}", file=sys.stderr)
         return 1
-    print(f"make fuzz: {cases} generated cases, every check passed, in {took:.0f} s (seed {seed})")
+    print(
+        f"make fuzz: {cases} generated cases, every check passed, and {hostile} hostile bodies"
+        f" (not UTF-8, nested up to 200,000 deep, ...), each refused with a 4xx in JSON or accepted,"
+        f" in {took:.0f} s (seed {seed})"
+    )
     return 0
 
 
