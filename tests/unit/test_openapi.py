@@ -1,9 +1,11 @@
 import json
 from pathlib import Path
 
+from jobs_local.deploy import load_template
 from jobs_local.openapi import openapi_document
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+TEMPLATE = COMMITTED.parents[1] / "template.yaml"
 
 
 def test_the_committed_openapi_document_matches_the_api():
@@ -22,3 +24,21 @@ def test_the_contract_paths_are_there():
         "/jobs/{job_id}/output",
         "/jobs/{job_id}/cancel",
     } <= set(paths)
+
+
+def test_each_api_of_the_template_has_its_security_scheme_documented():
+    """JobsApi takes SigV4-signed requests, BackOfficeApi a bearer token: both are documented."""
+    document = json.loads(COMMITTED.read_text())
+    schemes = document["components"]["securitySchemes"]
+    assert (
+        schemes["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4" and "JobsApi" in schemes["sigv4"]["description"]
+    )
+    assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
+    assert "BackOfficeApi" in schemes["bearer"]["description"]
+    assert document["security"] == [{"sigv4": []}, {"bearer": []}]  # either one
+
+    apis = load_template(TEMPLATE)["Resources"]
+    assert apis["JobsApi"]["Properties"]["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    auth = apis["BackOfficeApi"]["Properties"]["Auth"]
+    token = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert token.get("FunctionPayloadType", "TOKEN") == "TOKEN" and token["Identity"]["Header"] == "Authorization"
