@@ -93,6 +93,7 @@ class _Channel(HTTPChannel):
         if self.lingering_until is None:
             return super().readable()
         if self.lingering_until and time.monotonic() > self.lingering_until:
+            self.lingering_until = 0
             super().handle_close()  # the loop calls readable() at least once a second
         return bool(self.lingering_until) and self.connected
 
@@ -165,6 +166,8 @@ class Gateway:
         self._stopping = True
         # Closing every channel (the listener, the loop's trigger, the connections) ends the loop.
         for channel in list(self.server._map.values()):
+            if isinstance(channel, _Channel):
+                channel.lingering_until = 0  # no lingering: the gateway is going away
             with contextlib.suppress(OSError):
                 channel.handle_close()
         self.server.task_dispatcher.shutdown()
