@@ -200,6 +200,9 @@ class LocalTasks:
     def _kill_after(self, container: _Container, grace: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             container.process.wait(grace)
+        with contextlib.suppress(ProcessLookupError):
+            # The container's main process may be one whose environment cannot be read (not dumpable).
+            os.killpg(container.process.pid, signal.SIGKILL)
         _kill_marked(container.marker)
 
     def _wait(self, container: _Container, source: str) -> None:

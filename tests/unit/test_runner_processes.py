@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from jobsys import runner
 from jobsys.config import Command
 from jobsys.models import Job
@@ -75,3 +77,32 @@ def test_a_console_command_finds_jobsys_where_the_runner_does_and_gets_a_default
     assert env["LANG"] == "C.UTF-8" and env["PATH"] == os.defpath
     assert env["ECS_CONTAINER_METADATA_URI_V4"] == "http://169.254.170.2/v4/t"
     assert "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" not in env
+
+
+# A runner, then its command reading the runner's environment from /proc, as one user without
+# CAP_SYS_PTRACE (as on Lambda and Fargate). Run as root, it first becomes nobody.
+PEEK = """
+import ctypes, os, subprocess, sys
+from jobsys.runner import keep_runner_private
+if os.getuid() == 0:
+    os.setgroups([]); os.setgid(65534); os.setuid(65534)
+if sys.argv[1] == "private":
+    keep_runner_private()
+else:
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable, as a process that never changed its user
+peek = subprocess.run(["/bin/cat", f"/proc/{os.getpid()}/environ"], capture_output=True, cwd="/")
+print(peek.returncode, b"RUNNER_SECRET=s3cr3t" in peek.stdout)
+"""
+
+
+@pytest.mark.parametrize(("runner", "command_reads_it"), [("private", False), ("dumpable", True)])
+def test_a_command_cannot_read_the_runners_environment_from_proc(runner, command_reads_it):
+    peek = subprocess.run(
+        [sys.executable, "-c", PEEK, runner],
+        env={**os.environ, "RUNNER_SECRET": "s3cr3t"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, found = peek.stdout.split()
+    assert (code == "0", found == "True") == (command_reads_it, command_reads_it)

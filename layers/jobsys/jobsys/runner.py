@@ -7,6 +7,7 @@ The same code runs in the Lambda runner and, for long jobs, in a Fargate task
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import queue
@@ -78,6 +79,21 @@ def command_environment(command: Command, job: Job, workdir: str, runner_env: Ma
         elif name in runner_env:  # a name the runner does not have is left out
             env[name] = runner_env[name]
     return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
+
+
+PR_SET_DUMPABLE = 4  # <linux/prctl.h>
+
+
+def keep_runner_private() -> None:
+    """A command runs as the runner's user, so it could read the runner's environment (the
+    function's credentials) from /proc/<runner>/environ, or attach to it. A process that is not
+    dumpable can be read or attached to only with CAP_SYS_PTRACE, which neither Lambda nor Fargate
+    grants by default. A command's own exec makes it dumpable again: nothing changes for it."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        log.warning("could not make the runner undumpable: errno %d", ctypes.get_errno())
 
 
 def _pump(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
@@ -158,6 +174,7 @@ class _Run:
 
     def _supervise(self, workdir: str, transcript: IO[str], started: float) -> int | None:
         env = command_environment(self.command, self.job, workdir, os.environ)
+        keep_runner_private()
         try:
             process = subprocess.Popen(
                 self.argv,
