@@ -24,9 +24,9 @@ MAX_BATCH_BYTES = 900_000
 S3_PAGE_BYTES = 256 * 1024
 PAGE_LINES = 1_000
 SINGLE_PUT_BYTES = 8 * 1024 * 1024  # upload_file's own multipart threshold
-# What end_run copies from a stream whose runner is gone: about 300 GetLogEvents pages of 1 MB,
-# well inside the job-state function's 60 s; the stream keeps the rest until its retention ends.
-MAX_CAPTURED_BYTES = 256 * 1024 * 1024
+# What end_run copies from a stream whose runner is gone: 64 GetLogEvents pages of 1 MB, inside
+# the job-state function's 60 s; the stream keeps the rest until its retention ends.
+MAX_CAPTURED_BYTES = 64 * 1024 * 1024
 TEXT = "text/plain; charset=utf-8"
 
 
