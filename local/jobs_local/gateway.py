@@ -165,11 +165,13 @@ class Gateway:
     def stop(self) -> None:
         self._stopping = True
         # Closing every channel (the listener, the loop's trigger, the connections) ends the loop.
-        for channel in list(self.server._map.values()):
-            if isinstance(channel, _Channel):
-                channel.lingering_until = 0  # no lingering: the gateway is going away
+        for dispatcher in list(self.server._map.values()):
             with contextlib.suppress(OSError):
-                channel.handle_close()
+                if isinstance(dispatcher, _Channel):
+                    dispatcher.lingering_until = 0  # no lingering: the gateway is going away
+                    dispatcher.handle_close()
+                else:
+                    dispatcher.close()
         self.server.task_dispatcher.shutdown()
         self.thread.join(timeout=5)
         if self.access_log is not None:
