@@ -35,8 +35,8 @@ def connect(gateway: Gateway) -> socket.socket:
     return socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
 
 
-def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes, bytes]:
-    """One response: its status, headers and body, and whatever came after it."""
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """A response's status and headers, and the bytes received after them (its body, or part of it)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -46,7 +46,7 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes, byte
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split()[1]), headers, rest, head
+    return int(lines[0].split()[1]), headers, rest
 
 
 def exchange(
@@ -56,7 +56,7 @@ def exchange(
     the connection after it, sending nothing more."""
     with connect(gateway) as sock:
         sock.sendall(raw)
-        status, headers, body, _ = read_response(sock)
+        status, headers, body = read_response(sock)
         length = 0 if head_request else int(headers.get("content-length", 0))
         while len(body) < length:
             body += sock.recv(65536)
@@ -126,13 +126,12 @@ def test_a_chunked_body_is_read_whole_and_a_pipelined_request_after_it_is_answer
     )
     with connect(gateway) as sock:
         sock.sendall(chunked + request("GET", "/queues", token))
-        status, headers, rest, _ = read_response(sock)
+        status, headers, rest = read_response(sock)
         length = int(headers["content-length"])
         while len(rest) < length:
             rest += sock.recv(65536)
         assert status == 202 and json.loads(rest[:length])["params"] == ["chunked"]
-        sock.sendall(b"")  # the second response was pipelined behind the first
-        leftover = rest[length:]
+        leftover = rest[length:]  # the answer to the request pipelined behind it
         while b"\r\n\r\n" not in leftover:
             leftover += sock.recv(65536)
         assert leftover.startswith(b"HTTP/1.1 200 ")
