@@ -8,7 +8,10 @@ from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
 
-MINIMAL = {"PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "PYTHONUNBUFFERED", "JOB_ID", "JOB_ATTEMPT"}
+MINIMAL = {
+    "PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ",
+    "HOME", "TMPDIR", "PYTHONUNBUFFERED", "JOB_ID", "JOB_ATTEMPT",
+}  # fmt: skip
 # What the runner itself has here, as on AWS, and a command must not see unless its `env:` names it.
 THE_RUNNERS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "JOBS_TABLE", "JOBS_CONFIG")
 

@@ -45,7 +45,7 @@ def test_a_command_environment_holds_only_the_minimal_set_and_its_env():
     )  # fmt: skip
     job = Job.model_construct(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", attempt=2)
     lambda_env = {
-        "PATH": "/var/lang/bin:/usr/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
+        "PATH": "/var/lang/bin:/usr/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC", "LD_LIBRARY_PATH": "/var/lang/lib",
         "AWS_ACCESS_KEY_ID": "ASIA…", "AWS_SECRET_ACCESS_KEY": "…", "AWS_SESSION_TOKEN": "…",
         "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "_HANDLER": "runner_handler.lambda_handler",
         "JOBS_TABLE": "jobs", "SHOP_DSN": "mysql://shop", "JOB_ID": "spoofed",
@@ -53,6 +53,7 @@ def test_a_command_environment_holds_only_the_minimal_set_and_its_env():
     env = runner.command_environment(command, job, "/tmp/job-1", lambda_env)
     assert env == {
         "PATH": "/opt/shop/bin",  # env: may set what the minimal set holds
+        "LD_LIBRARY_PATH": "/var/lang/lib",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "HOME": "/tmp/job-1",

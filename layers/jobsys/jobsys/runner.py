@@ -61,8 +61,10 @@ def command_argv(command: Command, params: list[str]) -> list[str]:
 
 # All that a command takes from the runner's own environment, unless its `env:` names more: the
 # runner's holds the function's credentials and, on Lambda, the runtime API that answers for it.
-# ECS_CONTAINER_METADATA_URI_V4 is the Fargate task's description and statistics, never credentials.
-PASSED_ON = ("PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
+# LD_LIBRARY_PATH finds Lambda's own and the layers' libraries (/var/lang/lib, /opt/lib), which an
+# executable may need to start at all. ECS_CONTAINER_METADATA_URI_V4 is the Fargate task's
+# description and statistics, never credentials.
+PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
 
 
 def command_environment(command: Command, job: Job, workdir: str, runner_env: Mapping[str, str]) -> dict[str, str]:
