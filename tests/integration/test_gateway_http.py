@@ -177,7 +177,8 @@ def test_idle_connections_time_out_and_never_hold_a_thread(gateway, token):
     try:
         time.sleep(0.5)
         assert sum(thread.name.startswith("waitress") for thread in threading.enumerate()) == 4
-        assert threading.active_count() < threads_before + 10, "open connections must not cost threads"
+        # 201 open connections; the stack's own threads may come and go meanwhile, far fewer.
+        assert threading.active_count() < threads_before + 50, "open connections must not cost threads"
         started = time.monotonic()
         status, _, _ = exchange(gateway, request("GET", "/queues", token))
         assert status == 200 and time.monotonic() - started < IDLE, "idle clients must not delay others"
