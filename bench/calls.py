@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from report import add_entry, heading
+from report import heading, publish
 from stack_http import session_with, wait_closed
 
 from jobs_local.gateway import Gateway
@@ -136,10 +136,7 @@ def main() -> None:
     events += [(at, f"  {service}.{action} ({took * 1000:.1f} ms)") for at, took, service, action in seen]
     lines += [f"{(at - posted) * 1000:8.1f}  {what}" for at, what in sorted(events)]
     lines.append("```")
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        add_entry(args.write, "AWS calls per job (`bench/calls.py`)", INTRO, text)
+    publish(lines, args.write, "AWS calls per job (`bench/calls.py`)", INTRO)
 
 
 if __name__ == "__main__":

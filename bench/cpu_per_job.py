@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from report import add_entry, heading
+from report import heading, publish
 from stack_http import session_with, still_open
 
 from jobs_local.process import StackProcess
@@ -98,10 +98,7 @@ def main() -> None:
         *[f"| {name} | {ms:.1f} |" for name, ms in sorted(per_job.items(), key=lambda kv: -kv[1])],
         f"| **total** | **{sum(per_job.values()):.1f}** |",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        add_entry(args.write, "CPU per job (`bench/cpu_per_job.py`)", INTRO, text)
+    publish(lines, args.write, "CPU per job (`bench/cpu_per_job.py`)", INTRO)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from report import add_entry, heading
+from report import heading, publish
 
 from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
@@ -135,10 +135,7 @@ def main() -> None:
         "|---|---|",
         *[f"| {kind} | {count} |" for kind, count in counts.items()],
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        add_entry(args.write, "Queues: wake-up latency and state transitions", INTRO, text)
+    publish(lines, args.write, "Queues: wake-up latency and state transitions", INTRO)
 
 
 if __name__ == "__main__":

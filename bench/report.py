@@ -20,3 +20,11 @@ def add_entry(path: Path, heading: str, intro: str, entry: str) -> None:
     end = len(text) if following < 0 else following
     section = text[start:end].rstrip("\n") + "\n\n" + entry.strip() + "\n"
     path.write_text(text[:start] + section + ("\n" + text[end:].lstrip("\n") if following >= 0 else ""))
+
+
+def publish(lines: list[str], path: Path | None, heading: str, intro: str) -> None:
+    """Prints an entry and, with a `path`, appends it to the `## heading` section there."""
+    text = "\n".join(lines)
+    print(text)
+    if path:
+        add_entry(path, heading, intro, text)
