@@ -202,7 +202,9 @@ function definitionItem(definition) {
     definition.desc ? el("span", { class: "desc", text: definition.desc }) : null,
     el("code", { class: "cmd", text: command }),
     el("span", { class: "facts", text: facts.join(" · ") }),
-    el("div", { class: "stats", "data-stats-of": definition.key }),
+    // The box holds its final shape (a line and a chart) from the start, so that the statistics,
+    // which arrive after the list, never move the page under the reader.
+    el("div", { class: "stats", "data-stats-of": definition.key, "aria-busy": "true" }, ...statsPlaceholder()),
     laterForm,
     then,
   );
@@ -262,8 +264,12 @@ function runChart(stats) {
   return chart;
 }
 
+function statsPlaceholder() {
+  return [el("span", { class: "stats-line", text: "statistics loading…" }), runChart({ series: [] })];
+}
+
 function statsView(stats) {
-  if (!stats.runs) return [el("span", { class: "stats-line", text: "no runs yet" })];
+  if (!stats.runs) return [el("span", { class: "stats-line", text: "no runs yet" }), runChart(stats)];
   const facts = [stats.runs === 1 ? "1 run" : `${stats.runs} runs`];
   if (stats.success_rate !== null) facts.push(`${Math.round(stats.success_rate * 100)} % succeed`);
   if (stats.runtime.p50 !== null) facts.push(`p50 ${seconds(stats.runtime.p50)}`, `p95 ${seconds(stats.runtime.p95)}`);
@@ -279,6 +285,7 @@ async function loadStats() {
       try {
         const stats = await api("GET", `stats?definition=${encodeURIComponent(key)}&runs=${STATS_RUNS}`);
         box.replaceChildren(...statsView(stats));
+        box.removeAttribute("aria-busy");
       } catch {
         // Statistics are a help, not the page: the next round tries again.
       }
