@@ -15,7 +15,7 @@ from pathlib import Path
 from jobs_local.connection import forget_local_stack, remember_local_stack
 from jobs_local.gateway import Gateway
 from jobs_local.persistence import save_token, saved_token
-from jobs_local.stack import ACCESS_LOG_FILE, ROOT, LocalStack
+from jobs_local.stack import ACCESS_LOG_FILE, REGION, ROOT, LocalStack
 from jobsys.tokens import parse_tokens
 
 
@@ -90,13 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     url = f"http://127.0.0.1:{gateway.port}"
-    remember_local_stack(url, token)
+    admin = stack.administrator
+    assert admin is not None
+    aws = {
+        "aws_endpoint": stack.endpoint_url,
+        "aws_access_key_id": admin.access_key_id,
+        "aws_secret_access_key": admin.secret_access_key,
+        "aws_region": REGION,
+    }
+    remember_local_stack(url, token, aws)
     shown_config = config or ROOT / "config" / "jobs.yaml"
     print(
         f"\nJob system running locally: template.yaml deployed into moto, config {shown_config}\n"
         f"  Back office:   {url}/#token={token}   (as {operator})\n"
         f"  API:           {url}  (send Authorization: Bearer {token})\n"
         f"  CLI:           .venv/bin/jobs definitions   (finds this stack by itself)\n"
+        f"  AWS:           {stack.endpoint_url}  (AWS_ACCESS_KEY_ID={admin.access_key_id} "
+        f"AWS_SECRET_ACCESS_KEY={admin.secret_access_key}, the stack's administrator; region {REGION})\n"
         f"  Function logs: {log_dir / 'functions.log'}\n"
         f"  Access log:    {state_dir / ACCESS_LOG_FILE}  (who called what; never a token)\n"
         f"  State:         {state_dir}  (kept across restarts; make run RESET=1 starts empty)\n"

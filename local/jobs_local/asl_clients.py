@@ -1,41 +1,42 @@
-"""Step Functions keeps its connections to the services that its tasks call; moto's interpreter
-built a new boto3 client, with its own connection pool, for every task it ran.
+"""Step Functions calls the services that its tasks name as the state machine's role, and keeps
+its connections to them; moto's interpreter signed every call with fixed keys (`ak`, `sk`), whatever
+the role, and built a new boto3 client, with its own connection pool, for every task it ran.
 
-Replaces: `boto_client_for` as moto's Lambda, ECS and Step Functions integrations use it (3 % of the
-local stack's busy time under load, and a new connection to the moto server per task). Each service
-gets one client, shared (boto3 clients are thread-safe), made as moto makes it but with a pool
-large enough for every execution that waits on a task at once.
+Replaces: `boto_client_for` in every module of moto's interpreter that imports it (3 % of the local
+stack's busy time under load, and a new connection to the moto server per task). Each service gets
+one client per role, shared (boto3 clients are thread-safe), signed with the credentials that Step
+Functions takes for the execution's role (or the state's `Credentials`), with a pool large enough
+for every execution that waits on a task at once.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
-import boto3
-import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_tasks
-import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs as ecs_tasks
-import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn as sfn_tasks
 from botocore.config import Config
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
+from jobs_local.credentials import RoleSessions
+
 POOL = 256  # connections per service: each execution waiting on a task holds one
-_clients: dict[tuple[str, str], Any] = {}
+_clients: dict[tuple[str, str, str], Any] = {}
 _lock = threading.Lock()
+_roles: list[RoleSessions] = []  # the stack's, once installed
 
 
 def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    # moto's own version signs with fixed keys, whatever the state's credentials: so does this one.
+    role = getattr(state_credentials, "role_arn", None) or ""
     with _lock:
-        client = _clients.get((region, service))
+        client = _clients.get((region, service, role))
         if client is None:
-            client = _clients[(region, service)] = boto3.client(
-                service_name=service,
-                region_name=region,
-                aws_access_key_id="ak",
-                aws_secret_access_key="sk",
-                endpoint_url=f"http://localhost:{moto_server_port()}",
+            keys = _roles[-1].keys(role, "states.amazonaws.com", "states-integration")
+            client = _clients[(region, service, role)] = keys.client(
+                service,
+                region,
+                f"http://localhost:{moto_server_port()}",
                 config=Config(
                     parameter_validation=False,
                     retries={"max_attempts": 0, "total_max_attempts": 1},
@@ -47,6 +48,27 @@ def _client_for(region: str, service: str, state_credentials: Any = None) -> Any
         return client
 
 
-def reuse_task_clients() -> None:
-    for module in (lambda_tasks, ecs_tasks, sfn_tasks):
+_TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task."
+_MAP = "moto.stepfunctions.parser.asl.component.state.exec.state_map."
+# Every module of moto's interpreter that calls a service (`grep -rl boto_client_for`).
+CALLERS = [
+    _TASKS + "lambda_eval_utils",
+    *(
+        f"{_TASKS}service.state_task_service_{name}"
+        for name in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs", "unsupported")
+    ),
+    _MAP + "item_reader.eval.resource_eval_s3",
+    _MAP + "result_writer.resource_eval.resource_eval_s3",
+]
+
+
+def _modules_that_call_services() -> list[Any]:
+    return [importlib.import_module(name) for name in CALLERS]
+
+
+def reuse_task_clients(roles: RoleSessions) -> None:
+    _roles.append(roles)
+    with _lock:
+        _clients.clear()  # another stack in this process: other roles, other keys
+    for module in _modules_that_call_services():
         module.boto_client_for = _client_for  # type: ignore[attr-defined]

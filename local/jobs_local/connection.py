@@ -12,12 +12,13 @@ def _state_file() -> Path:
     return base / "jobs" / "local-stack.json"
 
 
-def remember_local_stack(url: str, token: str) -> None:
+def remember_local_stack(url: str, token: str, aws: dict[str, str] | None = None) -> None:
+    """`aws`: the stack's AWS endpoint (`aws_endpoint`), its administrator's keys and its region."""
     path = _state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token is a secret
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token and keys are secrets
     with os.fdopen(fd, "w") as file:
-        json.dump({"url": url, "token": token, "pid": os.getpid()}, file)
+        json.dump({"url": url, "token": token, "pid": os.getpid(), **(aws or {})}, file)
 
 
 def forget_local_stack(url: str) -> None:

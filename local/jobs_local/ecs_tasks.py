@@ -38,6 +38,8 @@ from typing import Any
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.moto_api import state_manager
 
+from jobs_local.credentials import RoleNotTrusted, RoleSessions
+
 METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
 DEFAULT_STOP_TIMEOUT = 30.0  # seconds, Fargate's default between SIGTERM and SIGKILL
 INHERITED = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
@@ -73,9 +75,12 @@ class _Container:
 
 
 class LocalTasks:
-    def __init__(self, endpoint_url: str, region: str, log: Callable[[str, str], None] | None = None):
+    def __init__(
+        self, endpoint_url: str, region: str, roles: RoleSessions, log: Callable[[str, str], None] | None = None
+    ):
         self.endpoint_url = endpoint_url
         self.region = region
+        self.roles = roles
         self.log = log or (lambda source, line: None)
         self.images: dict[str, LocalImage] = {}
         self.containers: dict[str, _Container] = {}  # task ARN -> its running container
@@ -144,16 +149,21 @@ class LocalTasks:
             why = "the local stack is stopping" if self.closed else f"{spec.get('image')!r} is not an image known here"
             self._stopped(task, None, "TaskFailedToStart", f"CannotPullContainerError: {why}")
             return
+        role = (task.overrides or {}).get("taskRoleArn") or getattr(definition, "task_role_arn", None)
+        try:  # the task role's credentials, as the container's credentials endpoint gives them
+            credentials = (
+                self.roles.keys(role, "ecs-tasks.amazonaws.com", task.id, task.task_arn).environment() if role else {}
+            )
+        except RoleNotTrusted as exc:
+            self._stopped(task, None, "TaskFailedToStart", f"ECS was unable to assume the role: {exc}")
+            return
         marker = f"http://169.254.170.2/v4/{task.id}"
         env = {name: os.environ[name] for name in INHERITED if name in os.environ}
         env |= image.environment
         for variable in [*(spec.get("environment") or []), *(override.get("environment") or [])]:
             env[variable["name"]] = str(variable["value"])
         env = {name: image.local_path(value) for name, value in env.items()}
-        env |= {
-            # The task role's credentials, for the local endpoint.
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+        env |= credentials | {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,

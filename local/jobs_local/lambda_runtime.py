@@ -23,6 +23,8 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from jobs_local.credentials import RoleNotTrusted, RoleSessions
+
 LOCAL_PATH = Path(__file__).resolve().parent.parent
 
 
@@ -72,10 +74,16 @@ class _Pool:
 
 class LambdaRuntime:
     def __init__(
-        self, endpoint_url: str, region: str, concurrency: int = 8, log: Callable[[str, str], None] | None = None
+        self,
+        endpoint_url: str,
+        region: str,
+        roles: RoleSessions,
+        concurrency: int = 8,
+        log: Callable[[str, str], None] | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.region = region
+        self.roles = roles
         self.concurrency = concurrency
         self.log = log or (lambda function, line: None)
         self.code: dict[str, FunctionCode] = {}
@@ -133,11 +141,22 @@ class LambdaRuntime:
         code = self._code_of(function.function_name)
         if code is None:
             return _error("Runtime.NotFound", f"no local code for {function.function_name}"), True, ""
+        try:  # as Lambda does for each execution environment: the function's role, for the function
+            keys = self.roles.keys(function.role, "lambda.amazonaws.com", function.function_name, function.function_arn)
+        except RoleNotTrusted as exc:
+            return (
+                _error(
+                    "Lambda.AccessDeniedException",
+                    f"The role defined for the function cannot be assumed by Lambda: {exc}",
+                ),
+                True,
+                "",
+            )
         pool = self._pool(function.function_name)
         assert pool.slots is not None
         pool.slots.acquire()  # like reserved concurrency, but waiting instead of throttling
         try:
-            worker = self._take(function, code, pool)
+            worker = self._take(function, code, pool, keys.environment())
             timeout = float(function.timeout or 3)
             request = {
                 "event": event if event is not None else {},
@@ -166,7 +185,9 @@ class LambdaRuntime:
                 pool = self.pools[name] = _Pool(slots=_Slots(self.concurrency))
             return pool
 
-    def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool) -> subprocess.Popen[str]:
+    def _take(
+        self, function: LambdaFunction, code: FunctionCode, pool: _Pool, credentials: dict[str, str]
+    ) -> subprocess.Popen[str]:
         with self.lock:
             while pool.idle:
                 worker = pool.idle.pop()
@@ -179,7 +200,7 @@ class LambdaRuntime:
             stderr=subprocess.PIPE,
             text=True,
             cwd=code.code_dir,
-            env=self._environment(function, code),
+            env=self._environment(function, code) | credentials,
         )
         if function.function_name not in self.interactive:
             lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)  # than the stack's own
@@ -200,8 +221,6 @@ class LambdaRuntime:
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "LAMBDA_TASK_ROOT": str(code.code_dir),
             "LOCAL_ACCOUNT_ID": function.account_id,

@@ -7,6 +7,10 @@ Replaces: moto's EventBridge and Scheduler, which store rules and schedules but 
 - Each enabled schedule (`cron(...)` in its time zone, `rate(...)` from its creation, `at(...)`)
   invokes its Lambda target asynchronously with its input, Scheduler's context attributes such as
   `<aws.scheduler.scheduled-time>` filled in, at the minute it is due.
+
+Each fire is authorized as in AWS: a schedule invokes its target with the credentials of its
+`RoleArn` (which must trust `scheduler.amazonaws.com`); a rule invokes a function only if the
+function's resource-based policy lets `events.amazonaws.com` do so for that rule.
 """
 
 from __future__ import annotations
@@ -78,11 +82,20 @@ def next_fire(schedule: dict[str, Any], after: datetime) -> datetime | None:
 
 class Scheduler:
     def __init__(
-        self, events: Any, scheduler: Any, lambdas: Any, speedup: float = 1.0, log: Callable[[str], None] | None = None
+        self,
+        events: Any,
+        scheduler: Any,
+        lambdas: Any,
+        lambdas_as: Callable[[str, str], Any],
+        speedup: float = 1.0,
+        log: Callable[[str], None] | None = None,
     ):
+        """`lambdas` reads functions' policies and invokes as EventBridge; `lambdas_as(role, schedule)`
+        is a Lambda client with the credentials that Scheduler gets for a schedule's role."""
         self.events = events
         self.scheduler = scheduler
         self.lambdas = lambdas
+        self.lambdas_as = lambdas_as
         self.speedup = speedup
         self.log = log or (lambda line: None)
         self.stopped = threading.Event()
@@ -135,7 +148,8 @@ class Scheduler:
             }.items():
                 payload = payload.replace(f"<aws.scheduler.{name}>", value)
             try:
-                self.lambdas.invoke(FunctionName=target["Arn"], InvocationType="Event", Payload=payload.encode())
+                lambdas = self.lambdas_as(target["RoleArn"], schedule["Arn"])
+                lambdas.invoke(FunctionName=target["Arn"], InvocationType="Event", Payload=payload.encode())
                 self.log(f"schedule {schedule['Name']} fired for {due.isoformat()}")
             except Exception as exc:  # noqa: BLE001 - logged; the next fire tries again
                 self.log(f"schedule {schedule['Name']} failed: {exc}")
@@ -151,11 +165,35 @@ class Scheduler:
                 event = target.get("Input") or json.dumps(self._scheduled_event(rule))
                 started = time.monotonic()
                 try:
+                    if not self._function_allows_rule(target["Arn"], rule["Arn"]):
+                        self.log(
+                            f"schedule {rule['Name']} refused: {target['Arn']} does not let {rule['Arn']} invoke it"
+                        )
+                        continue
                     self.lambdas.invoke(FunctionName=target["Arn"], InvocationType="Event", Payload=event.encode())
                     function = target["Arn"].rsplit(":", 1)[-1]
                     self.log(f"schedule {rule['Name']} fired {function} ({time.monotonic() - started:.1f} s)")
                 except Exception as exc:  # noqa: BLE001 - a failed run is logged; the next period tries again
                     self.log(f"schedule {rule['Name']} failed: {exc}")
+
+    def _function_allows_rule(self, function_arn: str, rule_arn: str) -> bool:
+        """The function's resource-based policy (its `AWS::Lambda::Permission`s), as Lambda reads it."""
+        try:
+            policy = json.loads(self.lambdas.get_policy(FunctionName=function_arn)["Policy"])
+        except self.lambdas.exceptions.ResourceNotFoundException:
+            return False
+        for statement in policy.get("Statement", []):
+            principal = statement.get("Principal")
+            service = principal.get("Service") if isinstance(principal, dict) else principal
+            source = (statement.get("Condition") or {}).get("ArnLike", {}).get("AWS:SourceArn")
+            if (
+                statement.get("Effect") == "Allow"
+                and statement.get("Action") in ("lambda:InvokeFunction", "lambda:*")
+                and service == "events.amazonaws.com"
+                and source in (None, rule_arn)
+            ):
+                return True
+        return False
 
     @staticmethod
     def _scheduled_event(rule: dict[str, Any]) -> dict[str, Any]:

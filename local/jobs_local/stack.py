@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import requests
 from botocore.config import Config
 from moto.awslambda.models import lambda_backends
@@ -24,12 +23,17 @@ from jobs_local.asl_clients import reuse_task_clients
 from jobs_local.asl_paths import parse_each_path_once
 from jobs_local.asl_programs import parse_each_definition_once
 from jobs_local.atomic_dynamodb import make_dynamodb_atomic
+from jobs_local.credentials import ACCOUNT, Keys, RoleSessions, create_administrator
 from jobs_local.custom_resources import run_custom_resources_here
 from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
 from jobs_local.dynamodb_responses import serialize_items_directly
 from jobs_local.ecs_integration import fill_in_ecs_integration
+from jobs_local.ecs_task_definitions import keep_task_definition_roles
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
+from jobs_local.iam_enforcement import enforce_iam
 from jobs_local.lambda_runtime import LambdaRuntime
+from jobs_local.log_group_arn import give_log_groups_their_cloudformation_arn
+from jobs_local.managed_policies import attach_managed_policies
 from jobs_local.moto_server import answer_each_call_sooner
 from jobs_local.persistence import SavedState
 from jobs_local.scheduler import Scheduler
@@ -46,6 +50,7 @@ CONFIG_LAYER = "ConfigLayer"
 # (the other API checks SigV4 signatures, which only AWS can verify).
 LOCAL_API = "BackOfficeApi"
 TOKEN_SECRET = "BackOfficeToken"
+API_LOGS_ROLE = "ApiGatewayCloudWatchRole"
 ACCESS_LOG_FILE = "api-access.log"  # in the state folder: the API's access log, as its log group holds it
 # RunnerImageUri here: the image that functions/runner/Dockerfile builds, as LocalImage below holds it.
 RUNNER_IMAGE = "jobs-local/runner:latest"
@@ -95,6 +100,8 @@ class LocalStack:
         self.access_log: AccessLog | None = None
         self._config_dir: str | None = None
         self._clients: dict[str, Any] = {}
+        self.roles = RoleSessions(ACCOUNT, REGION)
+        self.administrator: Keys | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -104,6 +111,12 @@ class LocalStack:
             overrides[CONFIG_LAYER] = self._config_layer(self.config_path)
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
+        attach_managed_policies()
+        give_log_groups_their_cloudformation_arn()
+        keep_task_definition_roles()
+        # IAM from the first call on: only the deployment and the operator sign as the administrator.
+        self.administrator = create_administrator(ACCOUNT)
+        enforce_iam(ACCOUNT, REGION)
         make_dynamodb_atomic()
         roll_back_only_what_was_written()
         serialize_items_directly()
@@ -117,14 +130,14 @@ class LocalStack:
         if self.state_dir is not None:
             # The same generated names at every start, as a deployed stack keeps its resources' names.
             requests.post(f"{self.endpoint_url}/moto-api/seed?a=1", timeout=10).raise_for_status()
-        self.runtime = LambdaRuntime(self.endpoint_url, REGION, concurrency=self.concurrency, log=self.log)
+        self.runtime = LambdaRuntime(self.endpoint_url, REGION, self.roles, concurrency=self.concurrency, log=self.log)
         self.runtime.install()
         fill_in_ecs_integration()
         wait_until_the_timestamp()
         parse_each_definition_once()
-        reuse_task_clients()
+        reuse_task_clients(self.roles)
         parse_each_path_once()
-        self.tasks = LocalTasks(self.endpoint_url, REGION, log=self.log)
+        self.tasks = LocalTasks(self.endpoint_url, REGION, self.roles, log=self.log)
         self.tasks.install()
         template = self.root / "template.yaml"
         parameters = {**self._fargate_parameters(), **self.parameters}
@@ -148,7 +161,10 @@ class LocalStack:
             {route.target for route in self.routes} | {route.authorizer for route in self.routes if route.authorizer}
         )
         mirror = self.state_dir / ACCESS_LOG_FILE if self.state_dir is not None else None
-        self.access_log = AccessLog.from_template(sam, LOCAL_API, physical, self.client("logs"), mirror)
+        # API Gateway writes access logs with the account's CloudWatch role (AWS::ApiGateway::Account).
+        logs_role = self.session().client("iam").get_role(RoleName=physical[API_LOGS_ROLE])["Role"]["Arn"]
+        logs = self._client_as(logs_role, "apigateway.amazonaws.com", "", "logs")
+        self.access_log = AccessLog.from_template(sam, LOCAL_API, physical, logs, mirror)
         if self.state_dir is not None:
             resources = {lid: (self.stack.types.get(lid, ""), physical[lid]) for lid in physical}
             saved = SavedState(self.state_dir, self.session(), resources)
@@ -163,6 +179,7 @@ class LocalStack:
             self.client("events"),
             self.client("scheduler"),
             self.client("lambda"),
+            lambda role, schedule: self._client_as(role, "scheduler.amazonaws.com", schedule, "lambda"),
             self.schedule_speedup,
             log=(lambda line: log("scheduler", line)) if log else None,
         ).start()
@@ -261,13 +278,28 @@ class LocalStack:
     # --- access -------------------------------------------------------------------------------
 
     def session(self) -> _EndpointSession:
-        return _EndpointSession(self.endpoint_url)
+        """The administrator's: for the deployment and the operator's own tools."""
+        assert self.administrator is not None
+        return _EndpointSession(self.endpoint_url, self.administrator)
+
+    def session_as(self, logical_id: str, service: str) -> _EndpointSession:
+        """The credentials that `service` (e.g. `lambda.amazonaws.com`) gets for one of the stack's roles."""
+        role = self.session().client("iam").get_role(RoleName=self.physical_id(logical_id))["Role"]["Arn"]
+        return _EndpointSession(self.endpoint_url, self.roles.keys(role, service, f"local-{logical_id}"[:64]))
 
     def client(self, service: str) -> Any:
         """One client per service, shared: boto3 clients are thread-safe and costly to make."""
         if service not in self._clients:
             self._clients[service] = self.session().client(service)
         return self._clients[service]
+
+    def _client_as(self, role_arn: str, service: str, source_arn: str, client: str) -> Any:
+        """A client of `client` signed with the credentials that `service` gets for a role."""
+        key = f"{client} as {role_arn}"
+        if key not in self._clients:
+            keys = self.roles.keys(role_arn, service, service.split(".")[0], source_arn)
+            self._clients[key] = _EndpointSession(self.endpoint_url, keys).client(client)
+        return self._clients[key]
 
     def back_office_token(self, value: str | None = None) -> str:
         """The page's bearer token, from its secret; `value` replaces it first."""
@@ -311,12 +343,13 @@ class LocalStack:
 
 
 class _EndpointSession:
-    """A boto3 session whose clients all talk to the local moto server."""
+    """A boto3 session whose clients all talk to the local moto server, signed with `keys`."""
 
-    def __init__(self, endpoint_url: str):
+    def __init__(self, endpoint_url: str, keys: Keys):
         self.endpoint_url = endpoint_url
         self.region_name = REGION
-        self._session = boto3.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")
+        self.keys = keys
+        self._session = keys.session(REGION)
 
     def client(self, service: str) -> Any:
         return self._session.client(

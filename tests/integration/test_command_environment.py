@@ -13,7 +13,9 @@ MINIMAL = {
     "HOME", "TMPDIR", "PYTHONUNBUFFERED", "JOB_ID", "JOB_ATTEMPT",
 }  # fmt: skip
 # What the runner itself has here, as on AWS, and a command must not see unless its `env:` names it.
-THE_RUNNERS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "JOBS_TABLE", "JOBS_CONFIG")
+THE_RUNNERS = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "JOBS_TABLE", "JOBS_CONFIG",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("runner", ["lambda", "fargate"])

@@ -1,0 +1,265 @@
+"""IAM on every AWS call: who signed it, and whether that principal's policies allow it.
+
+Replaces: moto's `ActionAuthenticatorMixin._authenticate_and_authorize_normal_action` and
+`_authenticate_and_authorize_s3_action`. moto authenticates only after `INITIAL_NO_AUTH_ACTION_COUNT`
+calls (never, by default), then checks every service but S3, SQS, IAM and STS against the resource
+`*`, parses the principal's policies again at every call, and answers a refusal with IAM's XML error
+whatever the service. Here, from the first call:
+- a request must be signed (SigV4) by a known access key: an IAM user's, or one that STS gave for a
+  role (`sts:AssumeRole`); an unknown key, a wrong secret or a wrong session token is refused;
+- each check that `iam_resources` finds for it must be allowed by the principal's policies
+  (`iam_policies`, each document parsed once), and by its session policy if it has one;
+- `sts:AssumeRole` also needs the role's trust policy to trust the caller, as in AWS;
+- a refusal is the service's own error, worded as AWS words it, naming the principal, the action
+  and the resource.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
+from moto.ecs.models import ecs_backends
+from moto.iam.models import iam_backends
+from moto.s3.exceptions import S3AccessDeniedError, S3InvalidAccessKeyIdError, S3SignatureDoesNotMatchError
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.sts.models import sts_backends
+
+from jobs_local.iam_policies import Decision, PolicyDocument, decide, parsed
+from jobs_local.iam_resources import RequestView, ResourceTable
+from jobs_local.iam_trust import trusts
+
+# Services whose errors are JSON (awsJson and restJson protocols); the others answer in XML.
+JSON_SERVICES = {"dynamodb", "logs", "states", "ecs", "secretsmanager", "lambda", "scheduler", "events"}
+# What AWS lets through without a signature: CloudFormation's ResponseURL is a presigned S3 URL in AWS.
+UNSIGNED_PATHS = ("/cloudformation_",)
+
+
+@dataclass
+class Principal:
+    arn: str
+    secret: str
+    token: str | None
+    owner: Any  # moto's IAM user or role
+    session_policy: PolicyDocument | None = None
+
+    def documents(self) -> list[PolicyDocument]:
+        inline = [parsed(text) for text in self.owner.policies.values()]
+        managed = [
+            parsed(next(v.document for v in policy.versions if v.is_default))
+            for policy in self.owner.managed_policies.values()
+        ]
+        return inline + managed
+
+
+class Refusal(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _between(text: str, first: str, second: str) -> str:
+    return text.partition(first)[2].partition(second)[0]
+
+
+class Enforcer:
+    """Authenticates and authorizes one request at a time; the principals are looked up once."""
+
+    def __init__(self, account: str, resources: ResourceTable):
+        self.account = account
+        self.resources = resources
+        self.principals: dict[str, Principal] = {}
+        self.lock = threading.Lock()
+
+    # --- who ----------------------------------------------------------------------------------
+
+    def principal(self, access_key_id: str) -> Principal:
+        with self.lock:
+            known = self.principals.get(access_key_id)
+            if known is None:
+                known = self._find(access_key_id)
+                if known is not None:
+                    self.principals[access_key_id] = known
+        if known is None:
+            raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.")
+        return known
+
+    def _find(self, access_key_id: str) -> Principal | None:
+        iam = iam_backends[self.account]["aws"]
+        for user in iam.users.values():
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id and key.status == "Active":
+                    return Principal(user.arn, key.secret_access_key, None, user)
+        for assumed in sts_backends[self.account]["aws"].assumed_roles:
+            if assumed.access_key_id == access_key_id:
+                role = next((r for r in iam.roles.values() if r.arn == assumed.role_arn), None)
+                if role is None:
+                    return None
+                session = parsed(assumed.policy) if assumed.policy else None
+                return Principal(assumed.arn, assumed.secret_access_key, assumed.session_token, role, session)
+        return None
+
+    # --- the request --------------------------------------------------------------------------
+
+    def authenticate(self, response: Any) -> Principal:
+        """The principal who signed the request, if the signature is right."""
+        header = response.headers.get("Authorization") or ""
+        if not header.startswith("AWS4-HMAC-SHA256"):
+            raise Refusal("MissingAuthenticationToken", "Missing Authentication Token")
+        scope = _between(header, "Credential=", ",").split("/")
+        if len(scope) != 5:
+            raise Refusal("IncompleteSignature", "The request signature does not conform to AWS standards.")
+        principal = self.principal(scope[0])
+        if principal.token is not None and response.headers.get("X-Amz-Security-Token") != principal.token:
+            raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.")
+        signed = _between(header, "SignedHeaders=", ",").split(";")
+        headers = {k: v for k, v in response.headers.items() if k.lower() in signed}
+        path = response.raw_path + (f"?{response.parsed_url.query}" if response.parsed_url.query else "")
+        # A form's body is read into moto's querystring, so the form stands in for it (as in moto).
+        form = (response.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
+        body = response.raw_body or (response.data if form else b"")
+        request = AWSRequest(method=response.method, url=path, data=body, headers=headers)
+        request.context["timestamp"] = headers.get("X-Amz-Date", "")
+        auth_class = S3SigV4Auth if scope[3] == "s3" else SigV4Auth
+        auth = auth_class(Credentials(scope[0], principal.secret, principal.token), scope[3], scope[2])
+        expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+        if expected != _between(header, "Signature=", ","):
+            raise Refusal(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method.",
+            )
+        return principal
+
+    def authorize(self, principal: Principal, checks: list[tuple[str, str]]) -> None:
+        documents = principal.documents()
+        for action, resource in checks:
+            decision = decide(documents, action, resource)
+            if decision is Decision.ALLOW and principal.session_policy is not None:
+                decision = decide([principal.session_policy], action, resource)
+                if decision is not Decision.ALLOW:
+                    raise Refusal("AccessDenied", _denied(principal, action, resource, decision, "session policy"))
+            if (
+                decision is Decision.ALLOW
+                and action == "sts:AssumeRole"
+                and not trusts(self.account, resource, principal.arn)
+            ):
+                raise Refusal(
+                    "AccessDenied",
+                    f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}",
+                )
+            if decision is not Decision.ALLOW:
+                raise Refusal("AccessDenied", _denied(principal, action, resource, decision, "identity-based policy"))
+
+
+def _denied(principal: Principal, action: str, resource: str, decision: Decision, kind: str) -> str:
+    why = (
+        f"with an explicit deny in an {kind}"
+        if decision is Decision.DENY
+        else f"because no {kind} allows the {action} action"
+    )
+    return f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} {why}"
+
+
+# --- the service's own error ----------------------------------------------------------------------
+
+_JSON_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+    "MissingAuthenticationToken": "MissingAuthenticationTokenException",
+    "IncompleteSignature": "IncompleteSignatureException",
+}
+
+
+class _XmlRefusal(AccessDeniedError):
+    """IAM's XML error with any code (STS, IAM, EC2, CloudFormation); moto's has fixed messages."""
+
+    def __init__(self, refusal: Refusal):
+        super(AccessDeniedError, self).__init__(refusal.code, refusal.message)
+
+
+def _service_error(service: str, refusal: Refusal) -> Exception:
+    if service == "s3":
+        return {
+            "InvalidClientTokenId": S3InvalidAccessKeyIdError,
+            "SignatureDoesNotMatch": S3SignatureDoesNotMatchError,
+        }.get(refusal.code, S3AccessDeniedError)()
+    if service in JSON_SERVICES:
+        error = JsonRESTError(_JSON_CODES.get(refusal.code, refusal.code), refusal.message)
+        error.code = 400 if service == "dynamodb" else 403  # DynamoDB answers every refusal with a 400
+        return error
+    return _XmlRefusal(refusal)
+
+
+_enforcer: Enforcer | None = None
+
+
+def _enforce(response: Any, checks_of: Any) -> None:
+    if _enforcer is None or response.raw_path.startswith(UNSIGNED_PATHS):
+        return
+    service = _signing_service(response)
+    try:
+        principal = _enforcer.authenticate(response)
+        _enforcer.authorize(principal, checks_of(service))
+    except Refusal as refusal:
+        raise _service_error(service, refusal) from None
+
+
+def _signing_service(response: Any) -> str:
+    scope = _between(response.headers.get("Authorization") or "", "Credential=", ",").split("/")
+    return scope[3] if len(scope) == 5 else "?"
+
+
+def _normal_action(self: Any, resource: str = "*") -> None:
+    def checks(service: str) -> list[tuple[str, str]]:
+        view = RequestView(
+            service, self._get_action(), self.region, self.current_account, self.path, self.querystring, self.body
+        )
+        return _enforcer.resources.checks(view) if _enforcer else []
+
+    _enforce(self, checks)
+
+
+def _s3_action(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+    arn = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
+    _enforce(self, lambda service: [(f"s3:{self.data['Action']}", f"arn:aws:s3:::{arn}")])
+
+
+def _lookups(account: str, region: str) -> ResourceTable:
+    """What a request names by a short name, as the ARN that IAM checks."""
+
+    def roles_of_task_definition(name: str) -> tuple[str, list[str]]:
+        try:
+            definition = ecs_backends[account][region].describe_task_definition(name)
+        except Exception:  # noqa: BLE001 - an unknown definition is checked by its name; ECS then says it is unknown
+            return f"arn:aws:ecs:{region}:{account}:task-definition/{name.rsplit('/', 1)[-1]}", []
+        roles = [getattr(definition, a, None) for a in ("task_role_arn", "execution_role_arn")]
+        return definition.arn, [role for role in roles if role]
+
+    def secret_arn(secret_id: str) -> str:
+        try:
+            return secretsmanager_backends[account][region].secrets[secret_id].arn
+        except KeyError:
+            return (
+                secret_id
+                if secret_id.startswith("arn:")
+                else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
+            )
+
+    return ResourceTable(roles_of_task_definition, secret_arn)
+
+
+def enforce_iam(account: str, region: str) -> None:
+    """From now on, every call to the moto server of this process is authenticated and authorized."""
+    global _enforcer
+    _enforcer = Enforcer(account, _lookups(account, region))
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _normal_action  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _s3_action  # type: ignore[method-assign]
