@@ -40,6 +40,7 @@ THREADS = 16  # requests served at once; more wait their turn, read but not yet 
 MAX_CONNECTIONS = 512  # open at once; beyond, new ones wait in the listen backlog
 SERVER = "jobs-local-gateway"
 LINGER = 2.0  # seconds a closing connection still reads (and drops) what the client sends
+INTEGRATION_TIMEOUT = 29.0  # seconds API Gateway waits for a Lambda integration, then answers 504
 
 
 def _allows(policy: dict[str, Any], method_arn: str) -> bool:
@@ -122,9 +123,11 @@ class Gateway:
         access_log: AccessLog | None = None,
         idle_timeout: int = IDLE_TIMEOUT,
         threads: int = THREADS,
+        integration_timeout: float = INTEGRATION_TIMEOUT,
     ):
         self.routes = routes
         self.invoke = invoke
+        self.integration_timeout = integration_timeout
         self.access_log = access_log
         self.decisions: dict[tuple[str, str], tuple[bool, str, float]] = {}
         self.log = log or (lambda line: None)
@@ -270,11 +273,34 @@ class Gateway:
             principal=principal,
         )
         try:
-            response = self.invoke(route.target, event)
+            response = self._integrate(route.target, event)
+        except TimeoutError:  # the function runs on, as Lambda's does; the client has its answer
+            self.log(f"integration timed out after {self.integration_timeout:g} s")
+            return refuse(HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out")
         except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
             self.log(f"integration error: {exc}")
             return refuse(HTTPStatus.BAD_GATEWAY, "Internal server error")
         return _proxy_response(response)
+
+    def _integrate(self, target: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The function's answer, or TimeoutError once API Gateway's integration timeout has passed."""
+        answer: list[dict[str, Any]] = []
+        failure: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                answer.append(self.invoke(target, event))
+            except BaseException as exc:  # noqa: BLE001 - handed to the request's thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=call, daemon=True)
+        worker.start()
+        worker.join(self.integration_timeout)
+        if worker.is_alive():
+            raise TimeoutError
+        if failure:
+            raise failure[0]
+        return answer[0]
 
 
 def _proxy_response(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -66,9 +66,11 @@ class OutputStore:
         batch: list[dict[str, Any]] = []
         size = 0
         for line in lines:
-            # CloudWatch refuses empty messages; a lone space keeps the line's place.
-            message = line[:MAX_EVENT_BYTES] or " "
-            event_size = len(message.encode()) + 26
+            # CloudWatch refuses empty messages; a lone space keeps the line's place. Its limit is in
+            # bytes: a line is cut at a character boundary within MAX_EVENT_BYTES of UTF-8.
+            encoded = line.encode()[:MAX_EVENT_BYTES]
+            message = encoded.decode(errors="ignore") or " "
+            event_size = len(encoded) + 26
             if batch and (len(batch) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
                 self._put(job_id, batch)
                 batch, size = [], 0

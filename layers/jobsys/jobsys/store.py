@@ -30,7 +30,7 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from jobsys.errors import JobNotFound, JobStateConflict, Unprocessable
+from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict, Unprocessable
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
 from jobsys.stats import Run
 
@@ -157,6 +157,17 @@ def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict
     return key
 
 
+ITEM_TOO_LARGE = (
+    "request body: a job's params and options are too large to record: DynamoDB keeps an item of at most 400 KB"
+)
+
+
+def _item_too_large(error: ClientError) -> bool:
+    """DynamoDB refuses an item over 400 KB with a ValidationException, in a transaction as well."""
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return "Item size" in message and "maximum allowed size" in message
+
+
 class JobStore:
     def __init__(self, table: Any):
         self.table = table  # a boto3 DynamoDB Table resource
@@ -172,15 +183,26 @@ class JobStore:
             if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
                 item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
             items.append(item)
-        if len(items) == 1:  # a transaction costs twice the write units of a conditional put
-            self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
-            return
-        self.client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-                for item in items
-            ]
-        )
+        try:
+            if len(items) == 1:  # a transaction costs twice the write units of a conditional put
+                self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
+                return
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                    for item in items
+                ]
+            )
+        except ClientError as exc:
+            if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
+                raise InvalidRequest(ITEM_TOO_LARGE) from None
+            raise
 
     def create_retry(self, failed: Job, retry: Job) -> None:
         """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""
