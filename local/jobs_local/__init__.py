@@ -1,6 +1,16 @@
 """The local stack: template.yaml deployed into an embedded moto server, with what moto leaves out
 filled in, one module per gap, each naming the moto behaviour it replaces:
 
+- `iam_enforcement`, `iam_resources`, `iam_policies`, `iam_trust`: every call is authenticated
+  (SigV4, a known key and session token) and authorized on the resource ARN that IAM checks,
+  trust policies included (moto authorizes nothing by default, and then only against `*`).
+- `credentials`: each emulated service signs with its role's credentials, as AWS's services take
+  them; the deployment and the operator sign as the account's administrator (moto accepts any keys).
+- `managed_policies`, `ecs_task_definitions`, `log_group_arn`: CloudFormation attaches a role's
+  managed policies, keeps a task definition's roles, and gives a log group's ARN with its `:*`
+  (moto's CloudFormation drops the first two and leaves out the `:*`).
+- `lambda_limits`, `logs_limits`, `stepfunctions_limits`: Lambda's payload sizes and reserved
+  concurrency, CloudWatch Logs' batch and page sizes, Step Functions' input size (moto has none).
 - `atomic_dynamodb`: each DynamoDB request is one atomic step (moto checks a condition, then
   writes, while other requests run on other threads).
 - `lambda_runtime`, `worker`: Lambda functions run their handler code in warm local processes
@@ -10,7 +20,8 @@ filled in, one module per gap, each naming the moto behaviour it replaces:
 - `ecs_tasks`: ECS tasks run their container's command as local processes, and `StopTask` stops
   them (moto's ECS runs nothing and stops tasks after a few describes).
 - `gateway`, `api_events`: API Gateway sends each request to its function as a proxy event, after
-  the token authorizer (moto routes nothing to Lambda).
+  the token authorizer, and answers 504 after its 29 s integration timeout (moto routes nothing to
+  Lambda).
 - `scheduler`: EventBridge schedule rules and EventBridge Scheduler schedules fire (moto stores
   them only).
 - `wait_state`: a `Wait` until a timestamp waits until that moment (moto's uses the local clock

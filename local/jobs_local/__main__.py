@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         state_dir=state_dir,
         reset=args.reset,
         schedule_speedup=float(os.environ.get("LOCAL_SCHEDULE_SPEEDUP", "1")),
+        # Another template, e.g. a copy with a permission taken out, to see what AWS would refuse.
+        template=Path(os.environ["JOBS_TEMPLATE"]).resolve() if os.environ.get("JOBS_TEMPLATE") else None,
     )
     try:
         stack.start()
@@ -97,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         "aws_access_key_id": admin.access_key_id,
         "aws_secret_access_key": admin.secret_access_key,
         "aws_region": REGION,
+        # Each role's credentials, as its service takes them, for `python -m jobs_local.role NAME`.
+        "roles": {name: keys.environment() for name, keys in stack.roles_by_hand().items()},
     }
     remember_local_stack(url, token, aws)
     shown_config = config or ROOT / "config" / "jobs.yaml"

@@ -25,9 +25,12 @@ class StackProcess:
         data_dir: Path | None = None,
         token: str | None = "",
         reset: bool = False,
+        root: Path = ROOT,
     ):
         """`data_dir` keeps the stack's data across two stacks (a fresh folder by default); `token`
-        None lets the stack choose its token (or keep the one it had) rather than JOBS_TOKEN."""
+        None lets the stack choose its token (or keep the one it had) rather than JOBS_TOKEN.
+        `root` runs another checkout's stack (a benchmark's baseline), its code before this one's."""
+        self.root = root
         self.port = free_port()
         # `token` may name operators (`alice:<token>,bob:<token>`); requests use the first one's.
         self.secret = secrets.token_hex(16) if token == "" else token
@@ -46,6 +49,9 @@ class StackProcess:
             "JOBS_STATE_DIR": str(self.data_dir),
             **(extra_env or {}),
         }
+        if root != ROOT:
+            code = [str(root / "local"), str(root / "layers" / "jobsys")]
+            self.env["PYTHONPATH"] = os.pathsep.join([*code, self.env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.env.pop("JOBS_TOKEN", None)
         if self.secret is not None:
             self.env["JOBS_TOKEN"] = self.secret
@@ -56,7 +62,7 @@ class StackProcess:
     def start(self, timeout: float = 90) -> StackProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jobs_local", *(["--reset"] if self.reset else [])],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

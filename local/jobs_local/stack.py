@@ -31,12 +31,15 @@ from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_task_definitions import keep_task_definition_roles
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.iam_enforcement import enforce_iam
+from jobs_local.lambda_limits import keep_lambda_limits
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobs_local.log_group_arn import give_log_groups_their_cloudformation_arn
+from jobs_local.logs_limits import keep_logs_limits
 from jobs_local.managed_policies import attach_managed_policies
 from jobs_local.moto_server import answer_each_call_sooner
 from jobs_local.persistence import SavedState
 from jobs_local.scheduler import Scheduler
+from jobs_local.stepfunctions_limits import keep_execution_input_limit
 from jobs_local.transaction_rollback import roll_back_only_what_was_written
 from jobs_local.wait_state import wait_until_the_timestamp
 from jobsys.config import load_config
@@ -77,9 +80,12 @@ class LocalStack:
         state_dir: Path | None = None,
         reset: bool = False,
         schedule_speedup: float = 1.0,
+        template: Path | None = None,
     ):
-        """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`)."""
+        """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`).
+        `template` deploys another SAM template than the checkout's (its paths relative to its folder)."""
         self.root = root
+        self.template = template or root / "template.yaml"
         self.config_path = config_path
         self.parameters = parameters or {}
         self.stack_name = stack_name
@@ -114,6 +120,9 @@ class LocalStack:
         attach_managed_policies()
         give_log_groups_their_cloudformation_arn()
         keep_task_definition_roles()
+        keep_lambda_limits()
+        keep_logs_limits()
+        keep_execution_input_limit()
         # IAM from the first call on: only the deployment and the operator sign as the administrator.
         self.administrator = create_administrator(ACCOUNT)
         enforce_iam(ACCOUNT, REGION)
@@ -139,7 +148,7 @@ class LocalStack:
         parse_each_path_once()
         self.tasks = LocalTasks(self.endpoint_url, REGION, self.roles, log=self.log)
         self.tasks.install()
-        template = self.root / "template.yaml"
+        template = self.template
         parameters = {**self._fargate_parameters(), **self.parameters}
         runtime = self.runtime
         self.stack = deploy(
@@ -235,9 +244,21 @@ class LocalStack:
             ):
                 continue  # its parent's run, ended before or after it here, decides for it
             event = {"action": "end_run", "job_id": job_id, "run": {"error": {"Error": INTERRUPTED}}}
-            if (self.invoke("JobStateFunction", event) or {}).get("state") == "incomplete":
+            if (self._end_run_as_the_state_machine(event) or {}).get("state") == "incomplete":
                 closed.append(job_id)
         return closed
+
+    def _end_run_as_the_state_machine(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """EndRun, invoked as the state machine's EndRun state invokes it: with its role."""
+        machine = self.client("stepfunctions").describe_state_machine(
+            stateMachineArn=self.physical_id("JobStateMachine")
+        )
+        lambdas = self._client_as(machine["roleArn"], "states.amazonaws.com", machine["stateMachineArn"], "lambda")
+        response = lambdas.invoke(FunctionName=self.physical_id("JobStateFunction"), Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"EndRun failed: {payload}")
+        return payload
 
     def _fargate_parameters(self) -> dict[str, str]:
         """The Fargate runner is always deployed here, into the account's default VPC, as a user would."""
@@ -293,6 +314,26 @@ class LocalStack:
             self._clients[service] = self.session().client(service)
         return self._clients[service]
 
+    def roles_by_hand(self) -> dict[str, Keys]:
+        """For each of the stack's IAM roles, credentials as its own service gets them: to try by hand
+        what the role may do (AWS lets only the trusted service assume these roles, not a user)."""
+        assert self.stack is not None
+        iam = self.client("iam")
+        found: dict[str, Keys] = {}
+        for logical_id, kind in sorted(self.stack.types.items()):
+            if kind != "AWS::IAM::Role":
+                continue
+            role = iam.get_role(RoleName=self.physical_id(logical_id))["Role"]
+            statements = role["AssumeRolePolicyDocument"].get("Statement", [])
+            services = [
+                service
+                for statement in statements
+                for service in _listed((statement.get("Principal") or {}).get("Service"))
+            ]
+            if services:
+                found[logical_id] = self.roles.keys(role["Arn"], services[0], f"by-hand-{logical_id}"[:64])
+        return found
+
     def _client_as(self, role_arn: str, service: str, source_arn: str, client: str) -> Any:
         """A client of `client` signed with the credentials that `service` gets for a role."""
         key = f"{client} as {role_arn}"
@@ -340,6 +381,10 @@ class LocalStack:
         if response.get("FunctionError"):
             raise RuntimeError(f"{name} failed: {payload}")
         return payload
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 class _EndpointSession:
