@@ -259,9 +259,11 @@ def test_the_definitions_keep_their_place_while_their_statistics_load(browser: B
             expect(boxes.first).to_contain_text("statistics loading")
         else:
             expect(busy).to_have_count(0)
+        # Each definition's place and size, and where the jobs' panel starts (its height follows the jobs).
         boxes_at = page.evaluate(
-            """() => [...document.querySelectorAll('#definitions li.definition, .panel.jobs')]
-                .map(node => { const r = node.getBoundingClientRect(); return {top: r.top, height: r.height}; })"""
+            """() => [...[...document.querySelectorAll('#definitions li.definition')]
+                .map(node => { const r = node.getBoundingClientRect(); return {top: r.top, height: r.height}; }),
+                {top: document.querySelector('.panel.jobs').getBoundingClientRect().top}]"""
         )
         context.close()
         return boxes_at
