@@ -106,6 +106,7 @@ bench: venv $(REDIS) $(VENV)/.bench
 	$(BIN)/python bench/throughput.py
 	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
 	cd bench && $(BIN)/python stats_cost.py --sizes 100 5000 --write ../docs/performance.md
+	cd bench && $(BIN)/python iam_cost.py --write ../docs/performance.md
 
 openapi: venv
 	$(BIN)/python -m jobs_local.openapi > docs/openapi.json

@@ -120,13 +120,14 @@ class Enforcer:
         if principal.token is not None and response.headers.get("X-Amz-Security-Token") != principal.token:
             raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.")
         signed = _between(header, "SignedHeaders=", ",").split(";")
-        headers = {k: v for k, v in response.headers.items() if k.lower() in signed}
+        # Only the signed ones, looked up by name: moto's headers are built from the WSGI environ at each read.
+        headers = {name: response.headers.get(name, "") for name in signed}
         path = response.raw_path + (f"?{response.parsed_url.query}" if response.parsed_url.query else "")
         # A form's body is read into moto's querystring, so the form stands in for it (as in moto).
         form = (response.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
         body = response.raw_body or (response.data if form else b"")
         request = AWSRequest(method=response.method, url=path, data=body, headers=headers)
-        request.context["timestamp"] = headers.get("X-Amz-Date", "")
+        request.context["timestamp"] = headers.get("x-amz-date", "")
         auth_class = S3SigV4Auth if scope[3] == "s3" else SigV4Auth
         auth = auth_class(Credentials(scope[0], principal.secret, principal.token), scope[3], scope[2])
         expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
