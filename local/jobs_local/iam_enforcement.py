@@ -20,23 +20,18 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.auth import S3SigV4Auth, SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from moto.core.authorization import ActionAuthenticatorMixin
-from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.ecs.models import ecs_backends
 from moto.iam.models import iam_backends
-from moto.s3.exceptions import S3AccessDeniedError, S3InvalidAccessKeyIdError, S3SignatureDoesNotMatchError
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.models import sts_backends
 
+from jobs_local import sigv4
+from jobs_local.iam_errors import Refusal, service_error
 from jobs_local.iam_policies import Decision, PolicyDocument, decide, parsed
 from jobs_local.iam_resources import RequestView, ResourceTable
 from jobs_local.iam_trust import trusts
 
-# Services whose errors are JSON (awsJson and restJson protocols); the others answer in XML.
-JSON_SERVICES = {"dynamodb", "logs", "states", "ecs", "secretsmanager", "lambda", "scheduler", "events"}
 # What AWS lets through without a signature: CloudFormation's ResponseURL is a presigned S3 URL in AWS.
 UNSIGNED_PATHS = ("/cloudformation_",)
 
@@ -58,13 +53,6 @@ class Principal:
         return inline + managed
 
 
-class Refusal(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def _between(text: str, first: str, second: str) -> str:
     return text.partition(first)[2].partition(second)[0]
 
@@ -76,11 +64,15 @@ class Enforcer:
         self.account = account
         self.resources = resources
         self.principals: dict[str, Principal] = {}
+        self.allowed: set[tuple[Any, ...]] = set()
         self.lock = threading.Lock()
 
     # --- who ----------------------------------------------------------------------------------
 
     def principal(self, access_key_id: str) -> Principal:
+        known = self.principals.get(access_key_id)  # a dict read needs no lock; a miss takes it
+        if known is not None:
+            return known
         with self.lock:
             known = self.principals.get(access_key_id)
             if known is None:
@@ -121,16 +113,8 @@ class Enforcer:
             raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.")
         signed = _between(header, "SignedHeaders=", ",").split(";")
         # Only the signed ones, looked up by name: moto's headers are built from the WSGI environ at each read.
-        headers = {name: response.headers.get(name, "") for name in signed}
-        path = response.raw_path + (f"?{response.parsed_url.query}" if response.parsed_url.query else "")
-        # A form's body is read into moto's querystring, so the form stands in for it (as in moto).
-        form = (response.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded")
-        body = response.raw_body or (response.data if form else b"")
-        request = AWSRequest(method=response.method, url=path, data=body, headers=headers)
-        request.context["timestamp"] = headers.get("x-amz-date", "")
-        auth_class = S3SigV4Auth if scope[3] == "s3" else SigV4Auth
-        auth = auth_class(Credentials(scope[0], principal.secret, principal.token), scope[3], scope[2])
-        expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+        headers = {name.lower(): response.headers.get(name, "") for name in signed}
+        expected = sigv4.expected_signature(response, headers, principal.secret, principal.token, scope)
         if expected != _between(header, "Signature=", ","):
             raise Refusal(
                 "SignatureDoesNotMatch",
@@ -142,6 +126,11 @@ class Enforcer:
     def authorize(self, principal: Principal, checks: list[tuple[str, str]]) -> None:
         documents = principal.documents()
         for action, resource in checks:
+            # An allowed (principal, policies, action, resource) stays allowed while the policies are
+            # the same objects; a changed policy is a new object, and so a new key.
+            allowed = (principal.arn, principal.session_policy, *documents, action, resource)
+            if allowed in self.allowed:
+                continue
             decision = decide(documents, action, resource)
             if decision is Decision.ALLOW and principal.session_policy is not None:
                 decision = decide([principal.session_policy], action, resource)
@@ -158,6 +147,10 @@ class Enforcer:
                 )
             if decision is not Decision.ALLOW:
                 raise Refusal("AccessDenied", _denied(principal, action, resource, decision, "identity-based policy"))
+            if len(self.allowed) > 100_000:
+                self.allowed.clear()
+            if action != "sts:AssumeRole":  # a trust policy is not in the key: checked every time
+                self.allowed.add(allowed)
 
 
 def _denied(principal: Principal, action: str, resource: str, decision: Decision, kind: str) -> str:
@@ -167,37 +160,6 @@ def _denied(principal: Principal, action: str, resource: str, decision: Decision
         else f"because no {kind} allows the {action} action"
     )
     return f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} {why}"
-
-
-# --- the service's own error ----------------------------------------------------------------------
-
-_JSON_CODES = {
-    "AccessDenied": "AccessDeniedException",
-    "InvalidClientTokenId": "UnrecognizedClientException",
-    "SignatureDoesNotMatch": "InvalidSignatureException",
-    "MissingAuthenticationToken": "MissingAuthenticationTokenException",
-    "IncompleteSignature": "IncompleteSignatureException",
-}
-
-
-class _XmlRefusal(AccessDeniedError):
-    """IAM's XML error with any code (STS, IAM, EC2, CloudFormation); moto's has fixed messages."""
-
-    def __init__(self, refusal: Refusal):
-        super(AccessDeniedError, self).__init__(refusal.code, refusal.message)
-
-
-def _service_error(service: str, refusal: Refusal) -> Exception:
-    if service == "s3":
-        return {
-            "InvalidClientTokenId": S3InvalidAccessKeyIdError,
-            "SignatureDoesNotMatch": S3SignatureDoesNotMatchError,
-        }.get(refusal.code, S3AccessDeniedError)()
-    if service in JSON_SERVICES:
-        error = JsonRESTError(_JSON_CODES.get(refusal.code, refusal.code), refusal.message)
-        error.code = 400 if service == "dynamodb" else 403  # DynamoDB answers every refusal with a 400
-        return error
-    return _XmlRefusal(refusal)
 
 
 _enforcer: Enforcer | None = None
@@ -211,7 +173,7 @@ def _enforce(response: Any, checks_of: Any) -> None:
         principal = _enforcer.authenticate(response)
         _enforcer.authorize(principal, checks_of(service))
     except Refusal as refusal:
-        raise _service_error(service, refusal) from None
+        raise service_error(service, refusal) from None
 
 
 def _signing_service(response: Any) -> str:
