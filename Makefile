@@ -97,7 +97,7 @@ $(VENV)/.bench: pyproject.toml | $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
-# About 6 min; each benchmark appends its figures to docs/performance.md.
+# About 11 min; each benchmark appends its figures to docs/performance.md.
 bench: venv $(REDIS) $(VENV)/.bench
 	cd bench && $(BIN)/python vs_rq.py --write ../docs/performance.md
 	cd bench && $(BIN)/python latency.py --write ../docs/performance.md

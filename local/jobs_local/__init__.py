@@ -1,9 +1,10 @@
 """The local stack: template.yaml deployed into an embedded moto server, with what moto leaves out
 filled in, one module per gap, each naming the moto behaviour it replaces:
 
-- `iam_enforcement`, `iam_resources`, `iam_policies`, `iam_trust`: every call is authenticated
-  (SigV4, a known key and session token) and authorized on the resource ARN that IAM checks,
-  trust policies included (moto authorizes nothing by default, and then only against `*`).
+- `iam_enforcement`, `iam_resources`, `iam_policies`, `iam_trust`, `iam_errors`, `sigv4`: every
+  call is authenticated (SigV4, a known key and session token) and authorized on the resource ARN
+  that IAM checks, trust policies included, and a refusal is the service's own error (moto
+  authorizes nothing by default, and then only against `*`, with IAM's XML error).
 - `credentials`: each emulated service signs with its role's credentials, as AWS's services take
   them; the deployment and the operator sign as the account's administrator (moto accepts any keys).
 - `managed_policies`, `ecs_task_definitions`, `log_group_arn`: CloudFormation attaches a role's
