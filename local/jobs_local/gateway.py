@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,6 +129,9 @@ class Gateway:
         self.routes = routes
         self.invoke = invoke
         self.integration_timeout = integration_timeout
+        # Calls to the functions, each waited for at most the integration timeout: twice the request
+        # threads, so that calls that timed out and run on do not hold up new ones.
+        self.integrations = ThreadPoolExecutor(max_workers=2 * threads, thread_name_prefix="integration")
         self.access_log = access_log
         self.decisions: dict[tuple[str, str], tuple[bool, str, float]] = {}
         self.log = log or (lambda line: None)
@@ -176,6 +180,7 @@ class Gateway:
                 else:
                     dispatcher.close()
         self.server.task_dispatcher.shutdown()
+        self.integrations.shutdown(wait=False, cancel_futures=True)
         self.thread.join(timeout=5)
         if self.access_log is not None:
             self.access_log.stop()
@@ -283,24 +288,9 @@ class Gateway:
         return _proxy_response(response)
 
     def _integrate(self, target: str, event: dict[str, Any]) -> dict[str, Any]:
-        """The function's answer, or TimeoutError once API Gateway's integration timeout has passed."""
-        answer: list[dict[str, Any]] = []
-        failure: list[BaseException] = []
-
-        def call() -> None:
-            try:
-                answer.append(self.invoke(target, event))
-            except BaseException as exc:  # noqa: BLE001 - handed to the request's thread
-                failure.append(exc)
-
-        worker = threading.Thread(target=call, daemon=True)
-        worker.start()
-        worker.join(self.integration_timeout)
-        if worker.is_alive():
-            raise TimeoutError
-        if failure:
-            raise failure[0]
-        return answer[0]
+        """The function's answer, or TimeoutError once API Gateway's integration timeout has passed
+        (the call goes on in the pool, as the function does in Lambda)."""
+        return self.integrations.submit(self.invoke, target, event).result(timeout=self.integration_timeout)
 
 
 def _proxy_response(response: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
