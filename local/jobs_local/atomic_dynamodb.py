@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
+from werkzeug.exceptions import HTTPException
 
 _lock = threading.RLock()
 
@@ -33,6 +34,14 @@ def make_dynamodb_atomic() -> None:
 
     @functools.wraps(original)
     def call_action(self: DynamoHandler) -> Any:
+        # IAM's check needs no lock: done before it, so that no other request waits on it (a thread
+        # that holds the lock may lose the GIL for 5 ms). A refusal goes through moto's own path,
+        # which checks again and answers with the error.
+        try:
+            self._authenticate_and_authorize_normal_action()
+        except HTTPException:
+            return original(self)
+        self.__dict__["_iam_checked"] = True
         with _lock:
             return original(self)
 

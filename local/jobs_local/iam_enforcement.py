@@ -168,6 +168,8 @@ _enforcer: Enforcer | None = None
 def _enforce(response: Any, checks_of: Any) -> None:
     if _enforcer is None or response.raw_path.startswith(UNSIGNED_PATHS):
         return
+    if response.__dict__.get("_iam_checked"):  # atomic_dynamodb checked it before its lock
+        return
     service = _signing_service(response)
     try:
         principal = _enforcer.authenticate(response)
