@@ -30,7 +30,7 @@ from jobs_local import sigv4
 from jobs_local.iam_errors import Refusal, service_error
 from jobs_local.iam_policies import Decision, PolicyDocument, decide, parsed
 from jobs_local.iam_resources import RequestView, ResourceTable
-from jobs_local.iam_trust import trusts
+from jobs_local.iam_trust import role_by_arn, trusts
 
 # What AWS lets through without a signature: CloudFormation's ResponseURL is a presigned S3 URL in AWS.
 UNSIGNED_PATHS = ("/cloudformation_",)
@@ -91,7 +91,7 @@ class Enforcer:
                     return Principal(user.arn, key.secret_access_key, None, user)
         for assumed in sts_backends[self.account]["aws"].assumed_roles:
             if assumed.access_key_id == access_key_id:
-                role = next((r for r in iam.roles.values() if r.arn == assumed.role_arn), None)
+                role = role_by_arn(self.account, assumed.role_arn)
                 if role is None:
                     return None
                 session = parsed(assumed.policy) if assumed.policy else None
@@ -100,12 +100,11 @@ class Enforcer:
 
     # --- the request --------------------------------------------------------------------------
 
-    def authenticate(self, response: Any) -> Principal:
-        """The principal who signed the request, if the signature is right."""
-        header = response.headers.get("Authorization") or ""
+    def authenticate(self, response: Any, header: str, scope: list[str]) -> Principal:
+        """The principal who signed the request (its `Authorization` header, and the credential scope
+        in it), if the signature is right."""
         if not header.startswith("AWS4-HMAC-SHA256"):
             raise Refusal("MissingAuthenticationToken", "Missing Authentication Token")
-        scope = _between(header, "Credential=", ",").split("/")
         if len(scope) != 5:
             raise Refusal("IncompleteSignature", "The request signature does not conform to AWS standards.")
         principal = self.principal(scope[0])
@@ -170,17 +169,14 @@ def _enforce(response: Any, checks_of: Any) -> None:
         return
     if response.__dict__.get("_iam_checked"):  # atomic_dynamodb checked it before its lock
         return
-    service = _signing_service(response)
+    header = response.headers.get("Authorization") or ""
+    scope = _between(header, "Credential=", ",").split("/")  # key/date/region/service/aws4_request
+    service = scope[3] if len(scope) == 5 else "?"
     try:
-        principal = _enforcer.authenticate(response)
+        principal = _enforcer.authenticate(response, header, scope)
         _enforcer.authorize(principal, checks_of(service))
     except Refusal as refusal:
         raise service_error(service, refusal) from None
-
-
-def _signing_service(response: Any) -> str:
-    scope = _between(response.headers.get("Authorization") or "", "Credential=", ",").split("/")
-    return scope[3] if len(scope) == 5 else "?"
 
 
 def _normal_action(self: Any, resource: str = "*") -> None:

@@ -36,8 +36,14 @@ def _pattern(text: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
-def _listed(value: Any) -> tuple[str, ...]:
+def listed(value: Any) -> tuple[str, ...]:
+    """A policy element that may be one string or a list of them."""
     return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM's wildcards: `*` any run of characters, `?` any one; actions are matched ignoring case."""
+    return _pattern(pattern, ignore_case).match(value) is not None
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,10 @@ class _Statement:
     def parse(cls, raw: dict[str, Any]) -> _Statement:
         return cls(
             allow=raw.get("Effect") == "Allow",
-            actions=_listed(raw.get("Action")),
-            not_actions=_listed(raw["NotAction"]) if "NotAction" in raw else None,
-            resources=_listed(raw.get("Resource", "*")),
-            not_resources=_listed(raw["NotResource"]) if "NotResource" in raw else None,
+            actions=listed(raw.get("Action")),
+            not_actions=listed(raw["NotAction"]) if "NotAction" in raw else None,
+            resources=listed(raw.get("Resource", "*")),
+            not_resources=listed(raw["NotResource"]) if "NotResource" in raw else None,
             conditional=bool(raw.get("Condition")),
         )
 

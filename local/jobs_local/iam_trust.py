@@ -9,22 +9,19 @@ a role go through here: a person or process calling `sts:AssumeRole`, and the em
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import Any
 
-from moto.iam.models import iam_backends
+from moto.iam.models import Role, iam_backends
+
+from jobs_local.iam_policies import listed, matches
 
 _CONDITION_MATCHERS = {
     "StringEquals": lambda actual, expected: actual == expected,
     "ArnEquals": lambda actual, expected: actual == expected,
-    "StringLike": lambda actual, expected: fnmatch.fnmatchcase(actual, expected),
-    "ArnLike": lambda actual, expected: fnmatch.fnmatchcase(actual, expected),
+    "StringLike": lambda actual, expected: matches(expected, actual),
+    "ArnLike": lambda actual, expected: matches(expected, actual),
 }
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _principal_matches(principal: Any, account: str, caller_arn: str | None, service: str | None) -> bool:
@@ -33,10 +30,10 @@ def _principal_matches(principal: Any, account: str, caller_arn: str | None, ser
     if not isinstance(principal, dict):
         return False
     if service is not None:
-        return service in _listed(principal.get("Service"))
+        return service in listed(principal.get("Service"))
     if caller_arn is None:
         return False
-    trusted = _listed(principal.get("AWS"))
+    trusted = listed(principal.get("AWS"))
     role_of_session = caller_arn
     if ":assumed-role/" in caller_arn:  # a role's session is trusted as its role
         role_name = caller_arn.split(":assumed-role/", 1)[1].split("/")[0]
@@ -52,9 +49,24 @@ def _conditions_met(conditions: dict[str, Any], context: dict[str, str]) -> bool
             return False
         for key, expected in tests.items():
             actual = context.get(key)
-            if actual is None or not any(matcher(actual, e) for e in _listed(expected)):
+            if actual is None or not any(matcher(actual, e) for e in listed(expected)):
                 return False
     return True
+
+
+def role_by_arn(account: str, role_arn: str) -> Role | None:
+    return next((role for role in iam_backends[account]["aws"].roles.values() if role.arn == role_arn), None)
+
+
+def trusted_services(role: dict[str, Any]) -> list[str]:
+    """The services that a role (as IAM's GetRole describes it) trusts to assume it."""
+    statements = role["AssumeRolePolicyDocument"].get("Statement", [])
+    return [
+        service
+        for statement in ([statements] if isinstance(statements, dict) else statements)
+        if statement.get("Effect") == "Allow" and isinstance(statement.get("Principal"), dict)
+        for service in listed(statement["Principal"].get("Service"))
+    ]
 
 
 def trusts(
@@ -65,15 +77,14 @@ def trusts(
     context: dict[str, str] | None = None,
 ) -> bool:
     """Whether the role lets `caller_arn` (an IAM user or role session) or `service` assume it."""
-    role = next((r for r in iam_backends[account]["aws"].roles.values() if r.arn == role_arn), None)
+    role = role_by_arn(account, role_arn)
     if role is None:
         return False
     document = json.loads(role.assume_role_policy_document)
     statements = document.get("Statement", [])
     allowed = False
     for statement in [statements] if isinstance(statements, dict) else statements:
-        actions = _listed(statement.get("Action"))
-        if not any(fnmatch.fnmatchcase("sts:assumerole", a.lower()) for a in actions):
+        if not any(matches(a, "sts:AssumeRole", ignore_case=True) for a in listed(statement.get("Action"))):
             continue
         if not _principal_matches(statement.get("Principal"), account, caller_arn, service):
             continue

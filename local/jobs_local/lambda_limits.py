@@ -14,6 +14,7 @@ invocations of a function at once, whatever its `ReservedConcurrentExecutions`.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -32,7 +33,7 @@ class _Refused(JsonRESTError):
         super().__init__(error_type, message)
         self.code = status
         if reason:  # Lambda says why it throttled
-            self.description = self.description[:-1] + f', "Reason": "{reason}"}}'
+            self.description = json.dumps({"__type": error_type, "message": message, "Reason": reason})
 
 
 class _Reservations:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_task_definitions import keep_task_definition_roles
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
 from jobs_local.iam_enforcement import enforce_iam
+from jobs_local.iam_trust import trusted_services
 from jobs_local.lambda_limits import keep_lambda_limits
 from jobs_local.lambda_runtime import LambdaRuntime
 from jobs_local.log_group_arn import give_log_groups_their_cloudformation_arn
@@ -248,13 +250,19 @@ class LocalStack:
                 closed.append(job_id)
         return closed
 
-    def _end_run_as_the_state_machine(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """EndRun, invoked as the state machine's EndRun state invokes it: with its role."""
+    @functools.cached_property
+    def _state_machine_lambdas(self) -> Any:
+        """A Lambda client with the credentials that Step Functions takes for the state machine's role."""
         machine = self.client("stepfunctions").describe_state_machine(
             stateMachineArn=self.physical_id("JobStateMachine")
         )
-        lambdas = self._client_as(machine["roleArn"], "states.amazonaws.com", machine["stateMachineArn"], "lambda")
-        response = lambdas.invoke(FunctionName=self.physical_id("JobStateFunction"), Payload=json.dumps(event).encode())
+        return self._client_as(machine["roleArn"], "states.amazonaws.com", machine["stateMachineArn"], "lambda")
+
+    def _end_run_as_the_state_machine(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """EndRun, invoked as the state machine's EndRun state invokes it: with its role."""
+        response = self._state_machine_lambdas.invoke(
+            FunctionName=self.physical_id("JobStateFunction"), Payload=json.dumps(event).encode()
+        )
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"EndRun failed: {payload}")
@@ -324,12 +332,7 @@ class LocalStack:
             if kind != "AWS::IAM::Role":
                 continue
             role = iam.get_role(RoleName=self.physical_id(logical_id))["Role"]
-            statements = role["AssumeRolePolicyDocument"].get("Statement", [])
-            services = [
-                service
-                for statement in statements
-                for service in _listed((statement.get("Principal") or {}).get("Service"))
-            ]
+            services = trusted_services(role)
             if services:
                 found[logical_id] = self.roles.keys(role["Arn"], services[0], f"by-hand-{logical_id}"[:64])
         return found
@@ -381,10 +384,6 @@ class LocalStack:
         if response.get("FunctionError"):
             raise RuntimeError(f"{name} failed: {payload}")
         return payload
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
 
 
 class _EndpointSession:
