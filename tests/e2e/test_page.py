@@ -426,6 +426,7 @@ def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_sta
     stats = definition(page, "import_solr").locator(".stats")
     line = re.compile(r"\d+ runs? · \d+ % succeed · p50 .* · peak \d+ MB")
     expect(stats.locator(".stats-line")).to_contain_text(line)
+    expect(stats.locator(".stats-line")).to_have_attribute("title", line)  # the whole line, if it is cut
     bar = stats.locator(f'rect.bar[data-job="{imported["id"]}"]')
     expect(bar).to_have_class(re.compile("finished"))
     SCREENSHOT.parent.mkdir(exist_ok=True)

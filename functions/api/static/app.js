@@ -274,7 +274,9 @@ function statsView(stats) {
   if (stats.success_rate !== null) facts.push(`${Math.round(stats.success_rate * 100)} % succeed`);
   if (stats.runtime.p50 !== null) facts.push(`p50 ${seconds(stats.runtime.p50)}`, `p95 ${seconds(stats.runtime.p95)}`);
   if (stats.peak_memory_mb.max !== null) facts.push(`peak ${megabytes(stats.peak_memory_mb.max)}`);
-  return [el("span", { class: "stats-line", text: facts.join(" · ") }), runChart(stats)];
+  // The line keeps to one line (its box has a fixed height); the whole of it is its title.
+  const line = facts.join(" · ");
+  return [el("span", { class: "stats-line", text: line, title: line }), runChart(stats)];
 }
 
 async function loadStats() {
