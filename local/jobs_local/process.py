@@ -68,18 +68,22 @@ class StackProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        ready = threading.Event()
+        ready = threading.Event()  # set when the stack is up, or its output ended
+        up = threading.Event()
 
         def read() -> None:
             assert self.process and self.process.stdout
             for line in self.process.stdout:
                 self.lines.append(line.rstrip("\n"))
                 if "Press Ctrl-C to stop." in line:
+                    up.set()
                     ready.set()
             ready.set()
 
         threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(timeout) or self.process.poll() is not None:
+        # Not `poll()`: a stack that stops on a bad config closes its output a moment before it
+        # exits, and in that moment it is neither up nor gone.
+        if not ready.wait(timeout) or not up.is_set() or self.process.poll() is not None:
             self.stop()
             raise RuntimeError("the local stack did not start:\n" + "\n".join(self.lines[-30:]))
         if self.token is None:  # the one it printed
