@@ -10,6 +10,7 @@ whatever the service. Here, from the first call:
 - each check that `iam_resources` finds for it must be allowed by the principal's policies
   (`iam_policies`, each document parsed once), and by its session policy if it has one;
 - `sts:AssumeRole` also needs the role's trust policy to trust the caller, as in AWS;
+- a GET or HEAD of a missing S3 key also needs `s3:ListBucket` (moto answers 404 to anyone), as in S3;
 - a refusal is the service's own error, worded as AWS words it, naming the principal, the action
   and the resource.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.ecs.models import ecs_backends
 from moto.iam.models import iam_backends
+from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.models import sts_backends
 
@@ -191,7 +193,23 @@ def _normal_action(self: Any, resource: str = "*") -> None:
 
 def _s3_action(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
     arn = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
-    _enforce(self, lambda service: [(f"s3:{self.data['Action']}", f"arn:aws:s3:::{arn}")])
+    action = f"s3:{self.data['Action']}"
+
+    def checks(_: str) -> list[tuple[str, str]]:
+        found = [(action, f"arn:aws:s3:::{arn}")]
+        # S3 tells a missing key (404) only to who may list the bucket; to others it is 403, so that
+        # keys cannot be probed. A GET or HEAD of it also needs s3:ListBucket.
+        if action == "s3:GetObject" and bucket_name and key_name and not _s3_key_exists(bucket_name, key_name):
+            found.append(("s3:ListBucket", f"arn:aws:s3:::{bucket_name}"))
+        return found
+
+    _enforce(self, checks)
+
+
+def _s3_key_exists(bucket_name: str, key_name: str) -> bool:
+    assert _enforcer is not None
+    bucket = s3_backends[_enforcer.account]["aws"].buckets.get(bucket_name)
+    return bucket is None or bucket.keys.get(key_name) is not None  # no bucket: S3 says NoSuchBucket
 
 
 def _lookups(account: str, region: str) -> ResourceTable:

@@ -141,3 +141,26 @@ def test_the_administrator_cannot_assume_a_role_that_trusts_only_a_service(stack
     error = refused(stack.client("sts").assume_role, RoleArn=role["Arn"], RoleSessionName="by-hand")
     assert error.response["Error"]["Code"] == "AccessDenied"
     assert f"sts:AssumeRole on resource: {role['Arn']}" in error.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("role", ["JobStateFunctionRole", "CleanUpFunctionRole"])
+def test_the_end_of_a_run_can_tell_whether_the_runner_saved_the_output(stack: LocalStack, role: str):
+    """EndRun and the clean-up save a dead run's stream only if the runner saved no copy: they ask S3
+    with HeadObject, which needs s3:GetObject, and s3:ListBucket for a missing key to answer 404
+    rather than 403. Without them every end re-saved the stream over the runner's copy."""
+    s3 = as_role(stack, role).client("s3")
+    bucket = stack.physical_id("OutputBucket")
+    stack.client("s3").put_object(Bucket=bucket, Key="output/saved.log", Body=b"line\n")
+    assert s3.head_object(Bucket=bucket, Key="output/saved.log")["ContentLength"] == 5
+    missing = refused(s3.head_object, Bucket=bucket, Key="output/never-saved.log")
+    assert missing.response["Error"]["Code"] == "404"
+
+
+def test_a_missing_key_is_403_to_a_role_that_may_not_list_the_bucket(stack: LocalStack):
+    """As S3 does, so that keys cannot be probed: the Fargate task's role may get objects, not list them."""
+    s3 = as_role(stack, "RunnerTaskRole", "ecs-tasks.amazonaws.com").client("s3")
+    bucket = stack.physical_id("OutputBucket")
+    stack.client("s3").put_object(Bucket=bucket, Key="output/there.log", Body=b"line\n")
+    assert s3.head_object(Bucket=bucket, Key="output/there.log")["ContentLength"] == 5
+    assert refused(s3.head_object, Bucket=bucket, Key="output/not-there.log").response["Error"]["Code"] == "403"
+    assert refused(s3.get_object, Bucket=bucket, Key="output/not-there.log").response["Error"]["Code"] == "AccessDenied"

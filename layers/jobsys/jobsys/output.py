@@ -151,8 +151,12 @@ class OutputStore:
     def _saved(self, job_id: str) -> bool:
         try:
             self.s3.head_object(Bucket=self.bucket, Key=self._key(job_id))
-        except ClientError:
-            return False
+        except ClientError as exc:
+            # Only a 404 says that there is no copy. Any other answer (a 403 without s3:ListBucket,
+            # a throttle) is not an answer: saving then would replace the runner's whole copy.
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                return False
+            raise
         return True
 
     def _read_logs(self, job: Job, token: str | None, limit: int) -> OutputPage:
