@@ -7,10 +7,17 @@ keeps them for this command, so that a developer can try by hand what a role may
 
     eval "$(.venv/bin/python -m jobs_local.role RunnerTaskRole)"
     aws --endpoint-url "$AWS_ENDPOINT_URL" dynamodb delete-table --table-name …   # AccessDenied
+
+`--credential-process` prints them as the AWS CLI's and boto3's `credential_process` reads them,
+for a profile that acts as the role (`~/.aws/config`):
+
+    [profile jobs-runner]
+    credential_process = /path/to/.venv/bin/python -m jobs_local.role --credential-process RunnerTaskRole
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 
@@ -19,14 +26,32 @@ from jobs_local.connection import local_stack
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    as_process = "--credential-process" in args
+    args = [arg for arg in args if arg != "--credential-process"]
     found = local_stack()
     if not found or "roles" not in found:
         print("no local stack is running: start one with make run", file=sys.stderr)
         return 1
     roles = found["roles"]
     if len(args) != 1 or args[0] not in roles:
-        print(f"usage: python -m jobs_local.role NAME, one of: {', '.join(sorted(roles))}", file=sys.stderr)
+        print(
+            f"usage: python -m jobs_local.role [--credential-process] NAME, one of: {', '.join(sorted(roles))}",
+            file=sys.stderr,
+        )
         return 2
+    if as_process:
+        keys = roles[args[0]]
+        print(
+            json.dumps(
+                {
+                    "Version": 1,
+                    "AccessKeyId": keys["AWS_ACCESS_KEY_ID"],
+                    "SecretAccessKey": keys["AWS_SECRET_ACCESS_KEY"],
+                    "SessionToken": keys["AWS_SESSION_TOKEN"],
+                }
+            )
+        )
+        return 0
     variables = {
         **roles[args[0]],
         "AWS_ENDPOINT_URL": found["aws_endpoint"],

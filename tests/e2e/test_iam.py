@@ -71,6 +71,22 @@ def test_a_role_can_be_tried_by_hand_with_the_credentials_its_service_gets(local
     assert unknown.returncode == 2 and "RunnerFunctionRole" in unknown.stderr
 
 
+def test_a_profile_acts_as_a_role_through_credential_process(local_stack: StackProcess, tmp_path: Path, monkeypatch):
+    """What the AWS CLI and boto3 read from ~/.aws/config: a profile whose keys are the role's."""
+    command = f"{sys.executable} -m jobs_local.role --credential-process CleanUpFunctionRole"
+    (tmp_path / "config").write_text(f"[profile jobs-clean-up]\ncredential_process = {command}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", local_stack.state_dir)  # where the process finds the stack
+    saved = json.loads((Path(local_stack.state_dir) / "jobs" / "local-stack.json").read_text())
+    profile = boto3.Session(profile_name="jobs-clean-up", region_name=saved["aws_region"])
+    sts = profile.client("sts", endpoint_url=saved["aws_endpoint"])
+    assert ":assumed-role/" in sts.get_caller_identity()["Arn"]
+    assert "CleanUpFunctionRole" in sts.get_caller_identity()["Arn"]
+    with pytest.raises(ClientError) as refused:
+        profile.client("ecs", endpoint_url=saved["aws_endpoint"]).list_clusters()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 def _template_without_runner_writes(folder: Path) -> Path:
     """A copy of template.yaml whose runner function may read the jobs table but not write it."""
     text = (ROOT / "template.yaml").read_text(encoding="utf-8")

@@ -164,3 +164,9 @@ def test_a_missing_key_is_403_to_a_role_that_may_not_list_the_bucket(stack: Loca
     assert s3.head_object(Bucket=bucket, Key="output/there.log")["ContentLength"] == 5
     assert refused(s3.head_object, Bucket=bucket, Key="output/not-there.log").response["Error"]["Code"] == "403"
     assert refused(s3.get_object, Bucket=bucket, Key="output/not-there.log").response["Error"]["Code"] == "AccessDenied"
+
+
+def test_anyone_signed_may_ask_who_they_are(stack: LocalStack):
+    """sts:GetCallerIdentity needs no permission in AWS: every role may call it."""
+    identity = as_role(stack, "CleanUpFunctionRole").client("sts").get_caller_identity()
+    assert ":assumed-role/" in identity["Arn"] and "CleanUpFunctionRole" in identity["Arn"]
