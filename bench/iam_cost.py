@@ -78,8 +78,10 @@ def main() -> None:
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(baseline), args.baseline], check=True)
     try:
         sides: dict[str, dict[str, list[float]]] = {"without": {}, "with": {}}
-        for _ in range(args.rounds):
-            for side, root in (("without", baseline), ("with", ROOT)):
+        for round_number in range(args.rounds):
+            # Each side goes first in every other round: the first stack of a round meets a colder machine.
+            order = (("without", baseline), ("with", ROOT))
+            for side, root in order if round_number % 2 == 0 else reversed(order):
                 for name, values in one_round(root, args.jobs, args.throughput).items():
                     sides[side].setdefault(name, []).extend(values)
     finally:
