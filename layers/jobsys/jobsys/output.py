@@ -22,12 +22,21 @@ MAX_EVENT_BYTES = 200_000  # CloudWatch's limit is 256 KiB per event, with overh
 MAX_BATCH_EVENTS = 5_000
 MAX_BATCH_BYTES = 900_000
 S3_PAGE_BYTES = 256 * 1024
+MAX_S3_LINE_BYTES = 8 * 1024 * 1024  # a longer line (no "\n" in 8 MB) is read in pieces of this size
 PAGE_LINES = 1_000
 SINGLE_PUT_BYTES = 8 * 1024 * 1024  # upload_file's own multipart threshold
 # What end_run copies from a stream whose runner is gone: 64 GetLogEvents pages of 1 MB, inside
 # the job-state function's 60 s; the stream keeps the rest until its retention ends.
 MAX_CAPTURED_BYTES = 64 * 1024 * 1024
 TEXT = "text/plain; charset=utf-8"
+
+
+class OutputNotSent(Exception):
+    """A batch of lines failed to reach the log stream; the `sent` lines before it did."""
+
+    def __init__(self, sent: int):
+        super().__init__(f"{sent} lines sent before a batch failed")
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,10 @@ class OutputStore:
                 raise
 
     def append(self, job_id: str, lines: list[str]) -> None:
+        """Puts `lines` into the job's stream, in as few batches as CloudWatch takes. If a batch
+        fails, OutputNotSent says how many lines the batches before it sent: those are not sent again."""
         batch: list[dict[str, Any]] = []
-        size = 0
+        size = sent = 0
         for line in lines:
             # CloudWatch refuses empty messages; a lone space keeps the line's place. Its limit is in
             # bytes: a line is cut at a character boundary within MAX_EVENT_BYTES of UTF-8.
@@ -72,15 +83,19 @@ class OutputStore:
             message = encoded.decode(errors="ignore") or " "
             event_size = len(encoded) + 26
             if batch and (len(batch) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
-                self._put(job_id, batch)
+                sent += self._put(job_id, batch, sent)
                 batch, size = [], 0
             batch.append({"timestamp": int(time.time() * 1000), "message": message})
             size += event_size
         if batch:
-            self._put(job_id, batch)
+            self._put(job_id, batch, sent)
 
-    def _put(self, job_id: str, events: list[dict[str, Any]]) -> None:
-        self.logs.put_log_events(logGroupName=self.log_group, logStreamName=job_id, logEvents=events)
+    def _put(self, job_id: str, events: list[dict[str, Any]], sent_before: int) -> int:
+        try:
+            self.logs.put_log_events(logGroupName=self.log_group, logStreamName=job_id, logEvents=events)
+        except Exception as exc:
+            raise OutputNotSent(sent_before) from exc
+        return len(events)
 
     def save(self, job_id: str, path: str) -> None:
         """The whole output, from the runner's transcript file: one PutObject, or a multipart upload
@@ -183,7 +198,11 @@ class OutputStore:
         next_token = response.get("nextForwardToken") or token
         # The runner saves the whole output to S3 after its last line went to the stream, so the
         # saved copy marks the end. A job that ended incomplete has no runner left to save it.
-        complete = not job.state.is_open and not lines and (job.state == JobState.INCOMPLETE or self._saved(job.id))
+        complete = (
+            not job.state.is_open
+            and not lines
+            and (job.state == JobState.INCOMPLETE or job.output_error is not None or self._saved(job.id))
+        )
         return OutputPage(lines=lines, next_cursor=f"cw:{next_token}" if next_token else None, complete=complete)
 
     def _read_s3(self, job: Job, offset: int) -> OutputPage | None:
@@ -201,6 +220,13 @@ class OutputStore:
             raise
         chunk: bytes = response["Body"].read()
         total = int(response["ContentRange"].rsplit("/", 1)[1]) if "ContentRange" in response else len(chunk)
+        # A line longer than a page is read on to its end (up to MAX_S3_LINE_BYTES), not cut in two.
+        while offset + len(chunk) < total and b"\n" not in chunk and len(chunk) < MAX_S3_LINE_BYTES:
+            start = offset + len(chunk)
+            more = self.s3.get_object(
+                Bucket=self.bucket, Key=self._key(job.id), Range=f"bytes={start}-{start + S3_PAGE_BYTES - 1}"
+            )
+            chunk += more["Body"].read()
         end = offset + len(chunk)
         if end < total:  # stop at the last full line; the rest comes with the next page
             cut = chunk.rfind(b"\n")

@@ -26,15 +26,17 @@ from datetime import timedelta
 from typing import IO
 
 from jobsys.config import Command
+from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import CommandNotAllowed, JobStateConflict
+from jobsys.live_output import LiveOutput
 from jobsys.models import Job, JobState, utc_now
 from jobsys.system import JobSystem
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 0.5  # seconds between batches sent to CloudWatch Logs
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+SAVE_ATTEMPTS = 3  # saves of the output's copy to S3, 0.5 s then 1 s apart
 SAFETY_MARGIN = 15.0  # seconds kept back from the runner's own time limit to report
 PROGRESS_EVERY = 2.0  # seconds at least between two progress writes to the job
 # The progress convention: a line `PROGRESS <done>/<total>`. The runner keeps it on the job, not in the output.
@@ -75,6 +77,7 @@ def command_environment(command: Command, job: Job, workdir: str, runner_env: Ma
     env |= {"HOME": workdir, "TMPDIR": workdir, "PYTHONUNBUFFERED": "1"}
     if command.argv is None:  # a jobs-console command imports jobsys from where the runner does
         env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+        env |= {name: runner_env[name] for name in CONSOLE_COMMANDS[command.name].needs if name in runner_env}
     for name, value in command.env:
         if value is not None:
             env[name] = value
@@ -135,7 +138,7 @@ class _Run:
         self.job = job
         self.argv = argv
         self.time_left = time_left
-        self.pending: list[str] = []
+        self.live = LiveOutput(lambda lines: system.output.append(job.id, lines))
         self.progress: tuple[int, int] | None = None
         self.progress_written: tuple[int, int] | None = None
         self.ended_by: JobState | None = None
@@ -153,7 +156,7 @@ class _Run:
             runtime = time.monotonic() - started
             self._write_progress(runtime)
             self._flush_last()
-            self.system.output.save(self.job.id, transcript_path)
+            output_error = self._save_output(transcript_path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
@@ -167,6 +170,7 @@ class _Run:
                 reason=self.reason,
                 peak_memory_mb=self.memory.peak_mb,
                 cpu_seconds=self.usage.ru_utime + self.usage.ru_stime if self.usage else None,
+                output_error=output_error,
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
             )
@@ -190,7 +194,7 @@ class _Run:
         except OSError as exc:
             message = f"cannot start {self.argv[0]}: {exc.strerror}"
             transcript.write(message + "\n")
-            self.pending.append(message)
+            self.live.add(message)
             self.reason = message
             return 127
         self.transcript = transcript
@@ -209,7 +213,7 @@ class _Run:
     def _watch(
         self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], transcript: IO[str], started: float
     ) -> int:
-        last_flush = last_check = last_progress = time.monotonic()
+        last_check = last_progress = time.monotonic()
         eof = False
         exit_wait = 0.001
         while not eof or _reap(process) is None:
@@ -227,14 +231,13 @@ class _Run:
                         self.progress = progress
                     else:
                         transcript.write(line + "\n")
-                        self.pending.append(line)
+                        self.live.add(line)
                 except queue.Empty:
                     pass
             self.memory.look(every_process=False)
             now = time.monotonic()
-            if now - last_flush >= FLUSH_EVERY or len(self.pending) >= 1000:
-                self._flush()
-                last_flush = now
+            if self.live.due():
+                self.live.flush()
             if self.ended_by is None and now - last_check >= CHECK_EVERY:
                 last_check = now
                 self.memory.look(every_process=True)
@@ -264,34 +267,47 @@ class _Run:
             self._stop(process, JobState.TERMINATED, f"ran longer than its max runtime of {self.job.max_runtime} s")
         elif self.time_left is not None and self.time_left() < SAFETY_MARGIN:
             self._stop(process, JobState.TERMINATED, "the runner's own time limit was reached")
-        elif self.system.store.get(self.job.id).state == JobState.CANCELED:
-            self._stop(process, JobState.CANCELED, None)
+        elif (state := self._current_state()) is not None and state != JobState.RUNNING:
+            # Closed by anyone else: a cancel, EndRun after its execution ended, or the clean-up.
+            # Its retry may already run, so this copy of the command must not go on.
+            self._stop(process, state, None if state == JobState.CANCELED else f"the job was closed {state.value}")
+
+    def _current_state(self) -> JobState | None:
+        """The job's state now, or None if it cannot be read: a failed read never stops a command."""
+        try:
+            return self.system.store.get(self.job.id).state
+        except Exception:  # botocore has retried already; the next check may get through
+            log.warning("could not read the state of job %s; the command goes on", self.job.id, exc_info=True)
+            return None
 
     def _stop(self, process: subprocess.Popen[bytes], state: JobState, reason: str | None) -> None:
         self.ended_by, self.reason = state, reason
         note = f"[job system] stopping the command: {reason or 'the job was canceled'}"
         self.transcript.write(note + "\n")
-        self.pending.append(note)
+        self.live.add(note)
         _kill_group(process)
 
-    def _flush(self) -> bool:
-        if not self.pending:
-            return True
-        try:
-            self.system.output.append(self.job.id, self.pending)
-        except Exception:
-            log.warning("could not send output to CloudWatch Logs; will retry", exc_info=True)
-            return False
-        self.pending = []
-        return True
+    def _save_output(self, path: str) -> str | None:
+        """Saves the output's copy to S3; if it cannot, says why. The job's state still comes from the
+        command's exit: an import that finished must not run again because its log was not copied."""
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                self.system.output.save(self.job.id, path)
+                return None
+            except Exception as exc:  # botocore has retried each attempt already
+                error = exc
+                log.warning("could not save the output of job %s to S3", self.job.id, exc_info=True)
+                if attempt + 1 < SAVE_ATTEMPTS:
+                    time.sleep(0.5 * 2**attempt)
+        return f"its copy could not be saved to S3 ({type(error).__name__}: {error}); the log stream holds it"
 
     def _flush_last(self) -> None:
         for attempt in range(4):
-            if self._flush():
+            if self.live.flush():
                 return
             time.sleep(0.5 * 2**attempt)
         # The S3 copy, saved next, still holds every line.
-        log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.pending))
+        log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.live.waiting))
 
 
 class MemoryWatch:

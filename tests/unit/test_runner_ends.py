@@ -1,0 +1,118 @@
+"""How the runner ends a command: real processes, with an in-process job store that fails or
+changes as DynamoDB can (issue 20)."""
+
+import sys
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from jobsys import runner
+from jobsys.config import Command
+from jobsys.errors import JobStateConflict
+from jobsys.models import Job, JobState
+
+JOB_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+class _Store:
+    """The job as the runner reads it: `states` are the answers to its looks, a "fail" raises."""
+
+    def __init__(self, job: Job, states: list[str]):
+        self.job = job
+        self.states = states
+        self.closed_as: JobState | None = None
+        self.output_error: str | None = None
+
+    def get(self, job_id: str) -> Job:
+        answer = self.states.pop(0) if self.states else self.job.state.value
+        if answer == "fail":
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": ""}}, "GetItem")
+        return self.job.model_copy(update={"state": JobState(answer)})
+
+    def close(self, job: Job, state: JobState, closed_at, output_error: str | None = None, **_: object) -> Job:
+        if self.job.state != JobState.RUNNING:
+            raise JobStateConflict(job.id, self.job.state)
+        self.closed_as = state
+        self.output_error = output_error
+        return job.model_copy(update={"state": state, "output_error": output_error})
+
+    def set_progress(self, *_: object) -> None:
+        pass
+
+
+class _Output:
+    def __init__(self, failed_saves: int = 0):
+        self.lines: list[str] = []
+        self.failed_saves = failed_saves
+        self.saved = 0
+
+    def append(self, job_id: str, lines: list[str]) -> None:
+        self.lines += lines
+
+    def save(self, job_id: str, path: str) -> None:
+        if self.failed_saves:
+            self.failed_saves -= 1
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}}, "PutObject"
+            )
+        self.saved += 1
+
+
+class _System:
+    def __init__(self, store: _Store, output: _Output):
+        self.store = store
+        self.output = output
+        self.ttl = None
+
+
+def _run(store: _Store, code: str, output: _Output | None = None) -> tuple[runner.RunResult, float]:
+    command = Command(name="t", argv=(sys.executable, "-c", code), max_runtime=60, runner="lambda")
+    system = _System(store, output or _Output())
+    started = time.monotonic()
+    result = runner._Run(system, store.job, command, list(command.argv), None).run()
+    return result, time.monotonic() - started
+
+
+@pytest.fixture(autouse=True)
+def _often(monkeypatch):
+    monkeypatch.setattr(runner, "CHECK_EVERY", 0.1)
+    monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
+
+
+def _job() -> Job:
+    return Job.model_construct(id=JOB_ID, attempt=1, max_runtime=60, state=JobState.RUNNING, command="t")
+
+
+def test_a_read_of_the_job_that_fails_never_kills_the_command():
+    store = _Store(_job(), ["fail", "fail", "fail"])
+    result, _ = _run(store, "import time; print('working', flush=True); time.sleep(1); print('done')")
+    assert result.state == JobState.FINISHED and result.exit_code == 0
+    assert store.closed_as == JobState.FINISHED
+
+
+@pytest.mark.parametrize("closed_as", ["incomplete", "terminated", "canceled", "failed"])
+def test_a_job_closed_by_anyone_stops_its_command(closed_as: str):
+    job = _job()
+    store = _Store(job, ["running", closed_as])
+    store.job = job.model_copy(update={"state": JobState(closed_as)})  # what the runner's close then finds
+    result, took = _run(store, "import time; print('working', flush=True); time.sleep(30)")
+    assert took < 10, "the command ran on after its job was closed"
+    assert result.state == JobState(closed_as)
+    assert store.closed_as is None  # the state that closed it stands
+
+
+def test_a_save_of_the_output_that_fails_once_is_retried():
+    store, output = _Store(_job(), []), _Output(failed_saves=1)
+    result, _ = _run(store, "print('imported 59 products')", output)
+    assert result.state == JobState.FINISHED and output.saved == 1 and store.output_error is None
+
+
+def test_a_job_whose_output_cannot_be_saved_still_ends_as_its_command_did():
+    """Exit 0 and S3 refuses every save: the job is finished (not left open for EndRun to close as
+    incomplete and run again), and the failure is recorded apart from its state."""
+    store, output = _Store(_job(), []), _Output(failed_saves=99)
+    result, _ = _run(store, "print('imported 59 products')", output)
+    assert result.state == JobState.FINISHED and result.exit_code == 0
+    assert store.closed_as == JobState.FINISHED
+    assert "could not be saved to S3 (ClientError" in store.output_error and "SlowDown" in store.output_error
