@@ -8,6 +8,8 @@ Step Functions interpreter (`StateTaskService`), as `StateTaskServiceEcs` uses t
 - AWS hands the task's description back in PascalCase; the ECS integration reads it that way.
 - AWS fails a `.sync` task whose container stopped with a non-zero exit code, or never started,
   with `States.TaskFailed`; moto's waiter accepts any stopped task.
+- When a `.sync` state times out, or its execution is stopped, AWS stops the ECS task (`StopTask`,
+  as the state machine's role); moto's waiter just stops looking, and the task runs on.
 
 The mapping goes by the operation's shapes in botocore's service model, as AWS's does.
 """
@@ -28,6 +30,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
     StateTaskServiceEcs,
 )
@@ -76,8 +79,15 @@ def _task_failed(task: dict[str, Any]) -> bool:
 _wait_for_any_stop = StateTaskServiceEcs._build_sync_resolver
 
 
-def _build_sync_resolver(self: StateTaskServiceEcs, env: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
-    stopped = _wait_for_any_stop(self, env, *args, **kwargs)
+def _build_sync_resolver(
+    self: StateTaskServiceEcs,
+    env: Any,
+    resource_runtime_part: Any,
+    normalised_parameters: dict,
+    state_credentials: Any,
+) -> Callable[[], Any]:
+    submitted = env.stack[-1]["Tasks"][0]  # what RunTask answered; the waiter takes it off the stack
+    stopped = _wait_for_any_stop(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
     def stopped_well() -> dict | None:
         task = stopped()
@@ -100,10 +110,35 @@ def _build_sync_resolver(self: StateTaskServiceEcs, env: Any, *args: Any, **kwar
             )
         return task
 
+    def stop_task() -> None:
+        # Looked up at each call: asl_clients replaces the module's client factory.
+        ecs = state_task_service_ecs.boto_client_for(
+            service="ecs", region=resource_runtime_part.region, state_credentials=state_credentials
+        )
+        ecs.stop_task(
+            cluster=submitted["ClusterArn"],
+            task=submitted["TaskArn"],
+            reason="Step Functions: the state timed out or its execution was stopped",
+        )
+
+    stopped_well.stop_task = stop_task  # type: ignore[attr-defined]
     return stopped_well
+
+
+_wait_for_an_outcome = StateTaskServiceEcs._eval_sync
+
+
+def _eval_sync(self: StateTaskServiceEcs, env: Any, sync_resolver: Any, *args: Any, **kwargs: Any) -> Any:
+    outcome = _wait_for_an_outcome(self, env, sync_resolver, *args, **kwargs)
+    # The waiter ends without the stopped task only when the state ended first: timed out, or
+    # its execution stopped. The task must not outlive it.
+    if outcome is None and hasattr(sync_resolver, "stop_task"):
+        sync_resolver.stop_task()
+    return outcome
 
 
 def fill_in_ecs_integration() -> None:
     StateTaskServiceEcs._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
     StateTaskServiceEcs._normalise_response = _normalise_response  # type: ignore[method-assign]
     StateTaskServiceEcs._build_sync_resolver = _build_sync_resolver  # type: ignore[method-assign]
+    StateTaskServiceEcs._eval_sync = _eval_sync  # type: ignore[method-assign]

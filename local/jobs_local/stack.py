@@ -31,6 +31,7 @@ from jobs_local.dynamodb_responses import serialize_items_directly
 from jobs_local.ecs_integration import fill_in_ecs_integration
 from jobs_local.ecs_task_definitions import keep_task_definition_roles
 from jobs_local.ecs_tasks import LocalImage, LocalTasks
+from jobs_local.execution_stop import stop_executions_at_once
 from jobs_local.iam_enforcement import enforce_iam
 from jobs_local.iam_trust import trusted_services
 from jobs_local.lambda_limits import keep_lambda_limits
@@ -144,6 +145,7 @@ class LocalStack:
         self.runtime = LambdaRuntime(self.endpoint_url, REGION, self.roles, concurrency=self.concurrency, log=self.log)
         self.runtime.install()
         fill_in_ecs_integration()
+        stop_executions_at_once()
         wait_until_the_timestamp()
         parse_each_definition_once()
         reuse_task_clients(self.roles)

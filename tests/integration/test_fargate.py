@@ -1,6 +1,7 @@
 """`runner: fargate` jobs: the state machine's ecs:runTask.sync starts the runner's task, which the
 local stack runs as a process (jobs_local.ecs_tasks), and waits for it as on AWS."""
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -184,3 +185,31 @@ def test_a_task_of_an_unknown_image_stops_without_starting(stack: LocalStack):
     described = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
     assert described["lastStatus"] == "STOPPED" and described["stopCode"] == "TaskFailedToStart"
     assert "CannotPullContainerError" in described["stoppedReason"]
+
+
+def test_a_stopped_execution_stops_its_fargate_task_as_step_functions_does(api: Api, stack: LocalStack):
+    """StopExecution of a run in `ecs:runTask.sync`: Step Functions stops the task, so no copy of
+    the command runs on behind the job's back."""
+    _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
+    running = api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    sfn = stack.client("stepfunctions")
+    sfn.stop_execution(executionArn=running["execution_arn"], cause="stopped by hand")
+    assert sfn.describe_execution(executionArn=running["execution_arn"])["status"] == "ABORTED"
+    task = _stopped_task(stack, job)
+    assert task["lastStatus"] == "STOPPED"
+    assert "timed out or its execution was stopped" in task["stoppedReason"]
+    deadline = time.monotonic() + 10
+    while _processes_with("JOB_ID", job["id"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_with("JOB_ID", job["id"])
+
+
+def test_the_fargate_state_waits_as_long_as_the_job_may_run(stack: LocalStack, api: Api):
+    """RunOnFargate's timeout comes from the job (TimeoutSecondsPath): a job of 30 days is never
+    cut short at a fixed 24 h, and its slot is not freed while it runs."""
+    _, job = api("POST", "/jobs", {"command": "demo:echo", "runner": "fargate", "max_runtime": 30 * 86400})
+    done = api.wait(job["id"], timeout=60)
+    assert done["state"] == "finished"
+    history = stack.client("stepfunctions").get_execution_history(executionArn=done["execution_arn"])["events"]
+    started = next(e for e in history if e["type"] == "ExecutionStarted")
+    assert json.loads(started["executionStartedEventDetails"]["input"])["fargate_timeout"] == 30 * 86400 + 900

@@ -1,0 +1,69 @@
+"""Every run ends right (issue 20), on a stack of its own: what needs other template parameters."""
+
+import time
+
+import pytest
+
+from jobs_local.process import StackProcess
+from jobsys.models import parse_iso
+from tests.e2e.conftest import CONFIG, Http, template_copy
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_full_lambda_runner_makes_jobs_wait_never_end_incomplete():
+    """RunnerConcurrency=2 (the function's reserved concurrency): six jobs of 10 s at once. The four
+    that Lambda throttles wait for room; all finish, and never more than two run at once."""
+    with StackProcess(config=CONFIG, parameters="RunnerConcurrency=2") as stack:
+        http = Http(stack)
+        ids = []
+        for number in range(6):
+            status, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["10"], "label": f"busy {number}"})
+            assert status == 202, job
+            ids.append(job["id"])
+        ended = [http.wait(job_id, timeout=240) for job_id in ids]
+    assert [job["state"] for job in ended] == ["finished"] * 6, [(j["state"], j.get("reason")) for j in ended]
+    moments = sorted(
+        [(parse_iso(job["started_at"]), 1) for job in ended] + [(parse_iso(job["closed_at"]), -1) for job in ended]
+    )
+    running = most = 0
+    for _, change in moments:
+        running += change
+        most = max(most, running)
+    assert most <= 2
+
+
+def test_a_run_whose_end_failed_is_ended_by_the_clean_up_and_its_dependent_runs(tmp_path):
+    """EndRun cannot start the dependent (its role lost states:StartExecution in this copy of the
+    template): it fails five times, and the execution ends in RunNotEnded with the parent finished.
+    The clean-up finds that execution, does the end's work, and the dependent runs."""
+    copy = template_copy(
+        tmp_path,
+        "JobStateFunction",
+        '- StepFunctionsExecutionPolicy: {StateMachineName: !Sub "${AWS::StackName}-jobs"}',
+        "- CloudWatchPutMetricPolicy: {}",
+    )
+    with StackProcess(config=CONFIG, extra_env={"JOBS_TEMPLATE": str(copy)}) as stack:
+        http = Http(stack)
+        body = {"command": "demo:echo", "params": ["parent"], "depending_jobs": [{"command": "demo:echo"}]}
+        status, job = http("POST", "/jobs", body)
+        assert status == 202, job
+        parent = http.wait(job["id"])
+        assert parent["state"] == "finished"
+        child_id = job["dependents"][0]
+        deadline = time.monotonic() + 60
+        while (execution := _execution(stack, parent))["status"] == "RUNNING":  # EndRun's five tries
+            assert time.monotonic() < deadline, "EndRun never gave up"
+            time.sleep(0.5)
+        assert execution["status"] == "FAILED" and execution["error"] == "RunNotEnded"
+        assert http.job(child_id)["state"] == "pending"
+        status, report = http("POST", "/clean-up", {"per_call": 1})
+        assert status == 200, report
+        assert parent["id"] in report["ends_handled"]
+        assert http.wait(child_id)["state"] == "finished"
+        status, again = http("POST", "/clean-up", {"per_call": 1})  # handled once: never twice
+        assert parent["id"] not in again["ends_handled"]
+
+
+def _execution(stack: StackProcess, job: dict) -> dict:
+    return stack.aws_client("stepfunctions").describe_execution(executionArn=job["execution_arn"])
