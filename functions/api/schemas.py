@@ -141,10 +141,12 @@ class CleanUpRequest(BaseModel):
 
 
 class CleanUpOut(BaseModel):
+    complete: bool = Field(description="False if it stopped at its time limit: the next run goes on from there")
     deleted: list[str]
     kept_for_open_dependents: list[str]
     marked_incomplete: list[str]
     slots_given_back: list[str]
+    ends_handled: list[str] = Field(description="Closed jobs whose run's end was lost, ended now")
 
 
 class ErrorOut(BaseModel):

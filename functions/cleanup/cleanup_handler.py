@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobsys.cleanup import CleanUpPolicy, CleanUpRunning, clean_up
 from jobsys.observability import logger, metrics, tracer
 from jobsys.system import job_system
 
@@ -21,7 +21,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         event.get("max_retention") or env.clean_up_max_retention,
         event.get("max_retention_succeeded") or env.clean_up_max_retention_succeeded or None,
     )
-    report = clean_up(system, policy)
+    try:
+        # It stops 30 s before the function's timeout, and the next run goes on from there.
+        report = clean_up(system, policy, budget=context.get_remaining_time_in_millis() / 1000 - 30)
+    except CleanUpRunning as busy:  # an operator's clean-up, started from the API, runs now
+        logger.info("clean-up skipped", extra={"reason": str(busy)})
+        return {"skipped": str(busy)}
     metrics.add_metric(name="JobsDeleted", unit=MetricUnit.Count, value=len(report.deleted))
     logger.info("clean-up done", extra=report.as_dict())
     return report.as_dict()

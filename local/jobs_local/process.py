@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -11,6 +12,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 from jobs_local.stack import ROOT, free_port
 from jobsys.tokens import parse_tokens
@@ -89,6 +93,14 @@ class StackProcess:
         if self.token is None:  # the one it printed
             self.token = next(line.rsplit("Bearer ", 1)[1].rstrip(")") for line in self.lines if "Bearer " in line)
         return self
+
+    def aws_client(self, service: str) -> Any:
+        """A client of the stack's AWS as its administrator: what `make run` prints and saves."""
+        saved = json.loads((Path(self.state_dir) / "jobs" / "local-stack.json").read_text())
+        session = boto3.Session(
+            saved["aws_access_key_id"], saved["aws_secret_access_key"], region_name=saved["aws_region"]
+        )
+        return session.client(service, endpoint_url=saved["aws_endpoint"])
 
     def descendants(self) -> set[int]:
         """Every process below the stack: Lambda workers and the commands they run."""

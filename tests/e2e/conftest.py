@@ -1,7 +1,9 @@
 """End to end: the local stack that `make run` starts, driven over HTTP like a user would."""
 
+import re
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,22 @@ class Http(JobApi):
         url = self.stack.url + path + (f"?{query}" if query else "")
         response = self.session.request(method, url, json=body, timeout=30)
         return response.status_code, response.json() if response.content else None
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_copy(folder: Path, resource: str, line: str, replacement: str) -> Path:
+    """A copy of template.yaml with one `line` of `resource` replaced (its code paths made absolute,
+    so that the copy deploys from `folder`): for a stack with one permission taken out."""
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    text = re.sub(
+        r"((?:CodeUri|ContentUri|DefinitionUri): )([a-z][\w/.-]*)", lambda m: m.group(1) + str(ROOT / m.group(2)), text
+    )
+    at = text.index(line, text.index(f"\n  {resource}:\n"))
+    copy = folder / "template.yaml"
+    copy.write_text(text[:at] + replacement + text[at + len(line) :], encoding="utf-8")
+    return copy
 
 
 # Two operators, each with a token of their own: requests go as the first, anna.

@@ -14,8 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from jobs_local.process import StackProcess
-from jobs_local.stack import ROOT
-from tests.e2e.conftest import Http
+from tests.e2e.conftest import Http, template_copy
 from tests.jobs_api import CONFIG
 
 pytestmark = pytest.mark.e2e
@@ -89,16 +88,8 @@ def test_a_profile_acts_as_a_role_through_credential_process(local_stack: StackP
 
 def _template_without_runner_writes(folder: Path) -> Path:
     """A copy of template.yaml whose runner function may read the jobs table but not write it."""
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    text = re.sub(
-        r"((?:CodeUri|ContentUri|DefinitionUri): )([a-z][\w/.-]*)", lambda m: m.group(1) + str(ROOT / m.group(2)), text
-    )
     crud = "- DynamoDBCrudPolicy: {TableName: !Ref JobsTable}"
-    at = text.index(crud, text.index("\n  RunnerFunction:\n"))
-    text = text[:at] + "- DynamoDBReadPolicy: {TableName: !Ref JobsTable}" + text[at + len(crud) :]
-    copy = folder / "template.yaml"
-    copy.write_text(text, encoding="utf-8")
-    return copy
+    return template_copy(folder, "RunnerFunction", crud, "- DynamoDBReadPolicy: {TableName: !Ref JobsTable}")
 
 
 def test_a_permission_taken_out_of_the_template_fails_the_job_with_access_denied(tmp_path: Path):

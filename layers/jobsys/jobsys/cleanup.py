@@ -2,23 +2,34 @@
 
 It deletes closed jobs older than the retention, oldest first, at most `per_call` a run, with
 their output. It never deletes an open job, nor one whose dependents are still open. It also
-closes, as `incomplete`, open jobs whose execution has ended without reporting, and gives back
-the queue slots of jobs whose execution ended without giving them back.
+ends the runs whose end was lost (EndRun failed, or the execution was stopped after the job
+closed): their dependents start, or their next attempt is planned. It closes, as `incomplete`,
+open jobs whose execution has ended without reporting, and gives back the queue slots of jobs
+whose execution ended without giving them back.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from jobsys.durations import parse_duration
-from jobsys.errors import InvalidRequest, JobNotFound
+from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
+from jobsys.ids import new_job_id
 from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso, utc_now
 from jobsys.system import JobSystem
 
 MAX_PER_CALL = 1000
 # An execution needs a moment to appear after its job is recorded.
 ORPHAN_GRACE = timedelta(minutes=2)
+# Executions looked up per run for orphans; the next run goes on from there (a cursor in the table).
+MAX_ORPHAN_CHECKS = 500
+# How far back the clean-up looks for executions that ended before their run's end was handled:
+# runs every few minutes, so a day covers a clean-up that was down for most of one.
+LOST_END_LOOKBACK = timedelta(days=1)
+# How long the lock of a clean-up holds if its holder dies: longer than the function's 300 s.
+LOCK_HOLD = timedelta(minutes=6)
 # Longer means "keep them all"; capped so that now minus the retention is still a date.
 MAX_RETENTION = timedelta(days=100 * 365)
 
@@ -46,21 +57,62 @@ class CleanUpReport:
     kept_for_open_dependents: list[str] = field(default_factory=list)
     marked_incomplete: list[str] = field(default_factory=list)
     slots_given_back: list[str] = field(default_factory=list)
+    ends_handled: list[str] = field(default_factory=list)
+    complete: bool = True  # false when the run stopped at its time budget; the next one goes on
 
     def as_dict(self) -> dict:
         return {
+            "complete": self.complete,
             "deleted": self.deleted,
             "kept_for_open_dependents": self.kept_for_open_dependents,
             "marked_incomplete": self.marked_incomplete,
             "slots_given_back": self.slots_given_back,
+            "ends_handled": self.ends_handled,
         }
 
 
-def clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime | None = None) -> CleanUpReport:
+class CleanUpRunning(JobStateConflict):
+    """Another clean-up holds the lock: two at once would only race each other."""
+
+
+def clean_up(
+    system: JobSystem, policy: CleanUpPolicy, now: datetime | None = None, budget: float | None = None
+) -> CleanUpReport:
+    """One run of the clean-up, alone: it raises CleanUpRunning while another one runs. With a
+    `budget` (seconds), it stops in time and says so (`complete` false); the next run goes on."""
     now = now or utc_now()
+    holder = new_job_id()
+    if not system.store.take_clean_up_lock(holder, now, LOCK_HOLD):
+        raise CleanUpRunning("a clean-up is running already; try again when it has ended")
+    clock = _Budget(budget)
+    try:
+        return _clean_up(system, policy, now, clock)
+    finally:
+        system.store.release_clean_up_lock(holder)
+
+
+class _Budget:
+    def __init__(self, seconds: float | None):
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def spent(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+def _clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime, clock: _Budget) -> CleanUpReport:
     report = CleanUpReport()
-    close_orphans(system, now, report)
+    # First the closed jobs whose end was lost: their dependents are still to start, and must not
+    # be taken for orphans by the check after it.
+    end_lost_runs(system, now, report, clock)
+    close_orphans(system, now, report, clock)
     repair_queues(system, report)
+    report.complete = _delete_old_jobs(system, policy, now, report, clock) and not clock.spent()
+    return report
+
+
+def _delete_old_jobs(
+    system: JobSystem, policy: CleanUpPolicy, now: datetime, report: CleanUpReport, clock: _Budget
+) -> bool:
     candidates: list[Job] = []
     for state in sorted(CLOSED_STATES):
         retention = policy.max_retention_succeeded if state == JobState.FINISHED else policy.max_retention
@@ -70,30 +122,79 @@ def clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime | None = No
     for job in candidates:
         if len(report.deleted) >= policy.per_call:
             break
+        if clock.spent():
+            return False
         if job.dependents and any(child.state.is_open for child in system.store.get_many(job.dependents).values()):
             report.kept_for_open_dependents.append(job.id)
             continue
         system.output.delete(job.id)
         if system.store.delete(job):
             report.deleted.append(job.id)
-    return report
+    return True
 
 
-def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport) -> None:
-    """Open jobs whose execution has stopped (or never started) can never report: close them."""
+def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock: _Budget) -> None:
+    """Runs whose execution ended before EndRun did its work: EndRun failed (RunNotEnded), or the
+    execution was stopped or timed out after the runner closed the job. Their job is closed, but its
+    slot, its dependents or its next attempt wait for an end that nothing else will run."""
+    since = now - LOST_END_LOOKBACK
+    for status in ("FAILED", "ABORTED", "TIMED_OUT"):
+        job_ids = _executions_ended(system, status, since)
+        for job in system.store.get_many(job_ids).values():
+            # An open one is an orphan (close_orphans); `ended_at` says its end was handled.
+            if clock.spent():
+                return
+            if not job.state.is_open and job.ended_at is None:
+                system.end_run(job.id)
+                report.ends_handled.append(job.id)
+
+
+def _executions_ended(system: JobSystem, status: str, since: datetime) -> list[str]:
+    """The jobs (each execution is named after its job) whose execution ended with `status` since `since`."""
+    job_ids: list[str] = []
+    pages = system.sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=system.settings.state_machine_arn, statusFilter=status, PaginationConfig={"PageSize": 1000}
+    )
+    for page in pages:
+        for execution in page["executions"]:  # newest first
+            if execution.get("stopDate") and execution["stopDate"] < since:
+                return job_ids
+            job_ids.append(execution["name"])
+    return job_ids
+
+
+def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport, clock: _Budget) -> None:
+    """Open jobs whose execution has stopped (or never started) can never report: close them.
+
+    Every open job is looked at, page after page. A run checks at most MAX_ORPHAN_CHECKS executions
+    and the next run goes on from where it stopped, so that a long line of legitimately pending jobs
+    (delayed starts, a concurrency-1 queue) never hides an orphan behind it for long."""
+    checks = 0
     for state in (JobState.RUNNING, JobState.PENDING):
-        for job in system.store.in_state(state):
-            if now - parse_iso(job.created_at) < ORPHAN_GRACE or not job.execution_arn:
-                continue
-            status = _execution_status(system, job)
-            if status == "RUNNING":
-                continue
-            if status is None and job.parent_id and not _parent_gave_up(system, job, now):
-                continue  # a dependent waits for its parent's execution to start it
-            reason = f"its execution {'never started' if status is None else 'ended ' + status} without reporting"
-            closed = system.end_run(job.id, JobState.INCOMPLETE, reason)
-            if closed.state == JobState.INCOMPLETE:
-                report.marked_incomplete.append(job.id)
+        name = f"orphans-{state.value}"
+        cursor = system.store.clean_up_cursor(name)
+        while True:
+            jobs, cursor = system.store.in_state(state, after=cursor)
+            for job in jobs:
+                if now - parse_iso(job.created_at) < ORPHAN_GRACE or not job.execution_arn:
+                    continue
+                checks += 1
+                _close_if_orphaned(system, job, now, report)
+            if cursor is None or checks >= MAX_ORPHAN_CHECKS or clock.spent():
+                break
+        system.store.set_clean_up_cursor(name, cursor)
+
+
+def _close_if_orphaned(system: JobSystem, job: Job, now: datetime, report: CleanUpReport) -> None:
+    status = _execution_status(system, job)
+    if status == "RUNNING":
+        return
+    if status is None and job.parent_id and not _parent_gave_up(system, job, now):
+        return  # a dependent waits for its parent's execution to start it
+    reason = f"its execution {'never started' if status is None else 'ended ' + status} without reporting"
+    closed = system.end_run(job.id, JobState.INCOMPLETE, reason)
+    if closed.state == JobState.INCOMPLETE:
+        report.marked_incomplete.append(job.id)
 
 
 def repair_queues(system: JobSystem, report: CleanUpReport) -> None:

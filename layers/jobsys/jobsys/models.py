@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
@@ -33,6 +34,8 @@ RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOM
 Runner = Literal["lambda", "fargate"]
 Trigger = Literal["api", "schedule", "retry"]
 DEFAULT_QUEUE = "default"
+DEFAULT_MAX_RETRY_WAIT = 86400.0  # a day between two attempts at most, unless `max_wait` says otherwise
+MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year
 
 
 def utc_now() -> datetime:
@@ -60,10 +63,17 @@ class RetryPolicy(BaseModel):
     max_attempts: int = Field(default=1, ge=1, description="Attempts in all, the first one included")
     backoff: float = Field(default=0, ge=0, description="Seconds before the second attempt")
     factor: float = Field(default=2, ge=1, description="Each later wait is the one before times this")
+    max_wait: float = Field(default=DEFAULT_MAX_RETRY_WAIT, gt=0, description="Seconds that one wait lasts at most")
 
     def wait_after(self, attempt: int) -> float:
-        """Seconds between the end of `attempt` and the start of the next one."""
-        return self.backoff * self.factor ** (attempt - 1)
+        """Seconds between the end of `attempt` and the start of the next one: the back-off grows by
+        `factor`, up to `max_wait` (so that it never outlasts an execution, nor overflows)."""
+        if self.backoff == 0:
+            return 0.0
+        # Compared in logarithms: factor ** 19 may not be a float any more.
+        if (attempt - 1) * math.log(self.factor) >= math.log(self.max_wait / self.backoff):
+            return self.max_wait
+        return min(self.backoff * self.factor ** (attempt - 1), self.max_wait)
 
 
 class Progress(BaseModel):
@@ -96,6 +106,13 @@ class Job(BaseModel):
     reason: str | None = Field(default=None, description="Why a job was canceled, terminated or incomplete")
     execution_arn: str | None = None
     output: JobOutputLocation | None = None
+    output_error: str | None = Field(
+        default=None, description="Why the output's copy in S3 could not be saved; its log stream holds it whole"
+    )
+    ended_at: str | None = Field(
+        default=None,
+        description="When the end of its run was handled: slot given back, dependents started or next attempt planned",
+    )
     runner: Runner = "lambda"
     max_runtime: int = Field(description="Seconds before the command is killed and the job terminated")
     queue: str = DEFAULT_QUEUE

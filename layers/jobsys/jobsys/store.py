@@ -50,6 +50,7 @@ INDEX_BY_DEFINITION_STATE = "by_definition_state"
 INDEX_BY_DEFINITION = "by_definition"
 INDEX_BY_WAITING = "by_waiting"
 QUEUE_SK = "QUEUE"
+CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
 SCHEDULE_SK = "SCHEDULE"
 _WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
 _INTERNAL_ATTRIBUTES = (
@@ -404,12 +405,15 @@ class JobStore:
         peak_memory_mb: float | None = None,
         cpu_seconds: float | None = None,
         canceled_by: str | None = None,
+        output_error: str | None = None,
         from_states: Iterable[JobState] = OPEN_STATES,
         ttl: timedelta | None = None,
     ) -> Job:
         if state not in CLOSED_STATES:
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
+        if output_error:
+            updates["output_error"] = output_error
         if canceled_by:
             updates["canceled_by"] = canceled_by
         if exit_code is not None:
@@ -616,12 +620,71 @@ class JobStore:
                 return self.get(response["Items"][0]["id"])
         return None
 
-    def in_state(self, state: JobState, limit: int = MAX_PAGE) -> list[Job]:
-        """The oldest jobs in an open state; the clean-up checks them for dead executions."""
-        response = self.table.query(
-            IndexName=INDEX_BY_STATE,
-            KeyConditionExpression=Key("state").eq(state.value),
-            ScanIndexForward=True,
-            Limit=limit,
-        )
-        return [_from_item(item) for item in response.get("Items", [])]
+    def in_state(
+        self, state: JobState, after: dict[str, Any] | None = None, limit: int = MAX_PAGE
+    ) -> tuple[list[Job], dict[str, Any] | None]:
+        """A page of the jobs in a state, oldest first, from `after` (the cursor that the page before
+        it returned); the cursor is None after the last page. The clean-up goes through the open ones."""
+        query: dict[str, Any] = {
+            "IndexName": INDEX_BY_STATE,
+            "KeyConditionExpression": Key("state").eq(state.value),
+            "ScanIndexForward": True,
+            "Limit": limit,
+        }
+        if after:
+            query["ExclusiveStartKey"] = after
+        response = self.table.query(**query)
+        return [_from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    def clean_up_cursor(self, name: str) -> dict[str, Any] | None:
+        """Where a pass of the clean-up through many items stopped, for the next run to go on from."""
+        item = self.table.get_item(Key={"pk": CLEAN_UP_PK, "sk": f"CURSOR#{name}"}, ConsistentRead=True).get("Item")
+        return (item or {}).get("cursor")
+
+    def set_clean_up_cursor(self, name: str, cursor: dict[str, Any] | None) -> None:
+        key = {"pk": CLEAN_UP_PK, "sk": f"CURSOR#{name}"}
+        if cursor is None:
+            self.table.delete_item(Key=key)
+        else:
+            self.table.put_item(Item={**key, "cursor": cursor})
+
+    def take_clean_up_lock(self, holder: str, now: datetime, hold: timedelta) -> bool:
+        """One clean-up at a time, the scheduled one or an operator's: False while another holds it.
+        A holder that died lets go when `hold` has passed."""
+        try:
+            self.table.put_item(
+                Item={"pk": CLEAN_UP_PK, "sk": "LOCK", "holder": holder, "until": iso(now + hold)},
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues={":now": iso(now)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def release_clean_up_lock(self, holder: str) -> None:
+        try:
+            self.table.delete_item(
+                Key={"pk": CLEAN_UP_PK, "sk": "LOCK"},
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={":me": holder},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":  # it had expired
+                raise
+
+    def mark_ended(self, job: Job, at: datetime) -> None:
+        """Records, once, that the end of a closed job's run was handled: its slot given back, its
+        dependents started or its next attempt planned. The clean-up ends the runs without it."""
+        try:
+            self.table.update_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                UpdateExpression="SET ended_at = :at",
+                ConditionExpression="attribute_exists(closed_at) AND attribute_not_exists(ended_at)",
+                ExpressionAttributeValues={":at": iso(at)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

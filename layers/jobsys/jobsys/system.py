@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from jobsys.config import JobsConfig, Queue, StartOptions, load_config
 from jobsys.errors import JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
@@ -19,6 +21,9 @@ from jobsys.output import OutputPage, OutputStore
 from jobsys.settings import Settings, settings
 from jobsys.store import JobStore, wait_order
 
+# What a Fargate task needs beyond its command's max_runtime: to be placed, pull its image, start,
+# and save the output once the command has been stopped.
+FARGATE_MARGIN = 900
 SERVE_BATCH = 10  # jobs read from a queue's line at a time
 MAX_SERVE_ROUNDS = 20
 # What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
@@ -41,8 +46,12 @@ def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], boo
 
 def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool]) -> dict[str, Any]:
     """One execution's input. `run_at` makes it wait until then; `queue` makes it wait for a slot of
-    a limited queue."""
+    a limited queue; `fargate_timeout` is how long RunOnFargate waits for the task."""
     data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "dependents": dependents}
+    if job.runner == "fargate":
+        # The state follows the job: the runner stops the command at max_runtime, and the state
+        # waits longer, so that it never cuts a run short and frees its slot while it still runs.
+        data["fargate_timeout"] = job.max_runtime + FARGATE_MARGIN
     if job.run_at:
         data["run_at"] = job.run_at
     if limited(job.queue):
@@ -231,12 +240,18 @@ class JobSystem:
             line |= {job_id: entry for job_id, entry in known.items() if job_id not in line}
             if not line:
                 break
-            for job, token in sorted(line.values(), key=lambda entry: wait_order(entry[0])):
+            # A job in line that holds a slot already (its start was claimed, but the answer to its
+            # execution was lost, and it asked again) goes first: the queue may be full of it alone,
+            # and a job ahead of it could then never take a slot, nor let it through.
+            _, holders = self.store.queue_counter(queue.name)
+            for job, token in sorted(line.values(), key=lambda e: (e[0].id not in holders, wait_order(e[0]))):
                 known.pop(job.id, None)
                 taken = self.store.take_slot(queue.name, job.id, queue.concurrency)
                 if not taken:
                     return started
                 if self.store.claim(job, token):
+                    # If the answer is lost, the job keeps its slot and asks again when its wait
+                    # times out; it is then served first.
                     self._answer(token, admitted=True)
                     started.append(job.id)
                 elif taken == "new":  # canceled or started by another waker meanwhile
@@ -255,6 +270,10 @@ class JobSystem:
         ):
             # Its wait timed out: the execution asks again and finds the slot it holds.
             logger.info("a task token was no longer valid", extra={"admitted": admitted})
+        except ClientError:
+            # Throttled past botocore's retries, or another failure: the same as a lost answer. The
+            # job's wait times out, it asks again, and finds its slot; the rest of the line goes on.
+            logger.warning("could not answer a waiting execution", extra={"admitted": admitted}, exc_info=True)
 
     def release(self, job: Job) -> None:
         """Gives back the job's slot, if it holds one, and starts whoever is next in line."""
@@ -289,6 +308,7 @@ class JobSystem:
             self.start_dependents(job, dependents or [])
         elif not self.retry(job, dependents or []):
             self.cancel_dependents(job)
+        self.store.mark_ended(job, utc_now())
         if job.output is not None:
             self._keep_captured_output(job)
         return job
