@@ -92,9 +92,15 @@ STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
 
 @app.exception_handler(JobSystemError)
 def handle_domain_error(error: JobSystemError) -> Response:
-    status = next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), HTTPStatus.BAD_REQUEST)
+    # An error with no status of its own (a bad jobs.yaml found at run time, say) is a fault of
+    # ours, not of the request: a 500, with its trace in the log.
+    status = next(
+        (STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), HTTPStatus.INTERNAL_SERVER_ERROR
+    )
     if status >= 500:
-        logger.exception("request failed after it was accepted")
+        logger.exception("request failed after it was accepted" if status != 500 else "the job system failed")
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        return _error(status, f"internal error: {error}")
     return _error(status, str(error))
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.errors import JobStateConflict, Unprocessable
 from jobsys.models import Job
@@ -41,7 +42,12 @@ def _records() -> DynamoDBPersistenceLayer:
 
 
 def start_once(
-    idempotency_key: str | None, caller: str, operation: str, request: dict[str, Any], start: Callable[[], Job]
+    idempotency_key: str | None,
+    caller: str,
+    operation: str,
+    request: dict[str, Any],
+    start: Callable[[], Job],
+    context: LambdaContext | None,
 ) -> Job:
     """Starts once per key and caller: two operators who pick the same key get a job each."""
     if not idempotency_key:
@@ -49,6 +55,10 @@ def start_once(
     config = IdempotencyConfig(
         event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=KEEP_FOR_SECONDS
     )
+    if context is not None:
+        # The record "in progress" then expires with the invocation: a start that the function's
+        # timeout killed does not lock its key for KEEP_FOR_SECONDS, and its retry runs.
+        config.register_lambda_context(context)
 
     @idempotent_function(
         data_keyword_argument="call", persistence_store=_records(), config=config, key_prefix=f"start#{operation}"

@@ -81,7 +81,9 @@ def start_definition(
         return system.start_definition(key, options, started_by=caller())
 
     body = {"key": key, **request.model_dump(exclude_none=True)}
-    return job_response(start_once(idempotency_key, caller(), f"definition#{key}", body, start), status_code=202)
+    return job_response(
+        start_once(idempotency_key, caller(), f"definition#{key}", body, start, router.lambda_context), status_code=202
+    )
 
 
 @router.get(
