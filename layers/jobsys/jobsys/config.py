@@ -18,7 +18,16 @@ import yaml
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.durations import parse_duration
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
-from jobsys.models import DEFAULT_QUEUE, JobSpec, RetryPolicy, Runner, parse_iso, utc_now
+from jobsys.models import (
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_QUEUE,
+    MAX_RETRY_WAIT,
+    JobSpec,
+    RetryPolicy,
+    Runner,
+    parse_iso,
+    utc_now,
+)
 from jobsys.schedules import Schedule, parse_schedule, schedule_name
 
 # The seed's configuration nests the job definitions under this Symfony parameter.
@@ -341,7 +350,7 @@ class _Parser:
 
     def retries(self, value: Any, where: str) -> RetryPolicy:
         spec = self.mapping(value, where)
-        unknown = set(spec) - {"max_attempts", "backoff", "factor"}
+        unknown = set(spec) - {"max_attempts", "backoff", "factor", "max_wait"}
         if unknown:
             raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
         attempts = spec.get("max_attempts", 1)
@@ -357,7 +366,20 @@ class _Parser:
         factor = spec.get("factor", 2)
         if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor <= 10:
             raise self.fail(f"{where}.factor", "must be a number from 1 to 10")
-        return RetryPolicy(max_attempts=attempts, backoff=wait.total_seconds(), factor=factor)
+        max_wait = spec.get("max_wait")
+        longest = DEFAULT_MAX_RETRY_WAIT
+        if max_wait is not None:
+            try:
+                if not isinstance(max_wait, str):
+                    raise InvalidRequest("expected a duration such as '6 hours'")
+                longest = parse_duration(max_wait).total_seconds()
+            except InvalidRequest as exc:
+                raise self.fail(f"{where}.max_wait", str(exc)) from None
+            if not 0 < longest <= MAX_RETRY_WAIT:
+                raise self.fail(f"{where}.max_wait", f"must be from 1 s to {int(MAX_RETRY_WAIT // 86400)} days")
+        if wait.total_seconds() > longest:
+            raise self.fail(f"{where}.backoff", f"is longer than max_wait ({longest:g} s)")
+        return RetryPolicy(max_attempts=attempts, backoff=wait.total_seconds(), factor=factor, max_wait=longest)
 
     def workload(self, raw: dict[str, Any], where: str, inherited: Command | None) -> dict[str, Any]:
         """queue, priority and retries of a command or a job; a job takes its command's where it says nothing."""

@@ -117,7 +117,10 @@ class Cron:
 
     def next_after(self, moment: datetime, zone: ZoneInfo) -> datetime | None:
         local = moment.astimezone(zone)
-        day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        after = moment.astimezone(UTC)
+        # fold=0: a time of a repeated autumn hour is its first pass; EventBridge Scheduler runs a
+        # schedule once there, not twice.
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None, fold=0)
         for _ in range(_SEARCH_DAYS):
             if self._matches_day(day):
                 for hour in sorted(self.hours):
@@ -125,7 +128,9 @@ class Cron:
                         wall = day.replace(hour=hour, minute=minute).replace(tzinfo=zone)
                         if wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
                             continue  # a time that the clocks skip when they go forward
-                        if wall > local:
+                        # In UTC: Python compares two times of one zone by their wall clocks, without
+                        # `fold`, so in a repeated autumn hour a time already past would look ahead.
+                        if wall.astimezone(UTC) > after:
                             return wall.astimezone(UTC)
             day += timedelta(days=1)
         return None
