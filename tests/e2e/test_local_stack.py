@@ -344,3 +344,20 @@ def test_the_access_log_says_who_called_what_with_which_status_and_never_a_token
     assert all(line["requestId"] and line["ip"] == "127.0.0.1" for line in lines)
     text = log.read_text()
     assert "not-a-token" not in text and not any(token in text for token in OPERATORS.values())
+
+
+SEED_BLOCK = Path(__file__).resolve().parents[1] / "fixtures" / "seed-block.yaml"
+
+
+def test_the_seeds_block_pasted_verbatim_runs_import_solr_and_its_index_job_to_the_end():
+    """The block of ../shared/seed/job-system.md, byte for byte, as a new user's whole jobs.yaml:
+    no `env:`, no commands section. The catalogue commands find the bucket by themselves."""
+    with StackProcess(config=SEED_BLOCK) as stack:
+        http = Http(stack)
+        status, job = http("POST", "/job-definitions/import_solr/start")
+        assert status == 202, job
+        imported = http.wait(job["id"], timeout=120)
+        index = http.wait(job["dependents"][0], timeout=120)
+        assert (imported["state"], index["state"]) == ("finished", "finished"), (imported, index)
+        lines = http.output(index["id"])
+        assert lines[-1].startswith("index built: 59 documents"), lines

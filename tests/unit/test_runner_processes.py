@@ -107,3 +107,19 @@ def test_a_command_cannot_read_the_runners_environment_from_proc(runner, command
     )
     code, found = peek.stdout.split()
     assert (code == "0", found == "True") == (command_reads_it, command_reads_it)
+
+
+def test_a_catalogue_command_gets_the_bucket_and_role_it_declares_without_env():
+    """The seed's block has no `env:`: the command's own declaration in the registry is enough."""
+    command = Command(name="silver:import", argv=None, max_runtime=60, runner="lambda")
+    job = Job.model_construct(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", attempt=1)
+    lambda_env = {
+        "PATH": "/usr/bin", "JOBS_BUCKET": "shop-output", "AWS_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "ASIA…", "AWS_SECRET_ACCESS_KEY": "…", "AWS_SESSION_TOKEN": "…",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "JOBS_TABLE": "jobs",
+    }  # fmt: skip
+    env = runner.command_environment(command, job, "/tmp/job-3", lambda_env)
+    assert env["JOBS_BUCKET"] == "shop-output" and env["AWS_SESSION_TOKEN"] == "…"
+    assert "AWS_LAMBDA_RUNTIME_API" not in env and "JOBS_TABLE" not in env
+    echo = Command(name="demo:echo", argv=None, max_runtime=60, runner="lambda")
+    assert "JOBS_BUCKET" not in runner.command_environment(echo, job, "/tmp/job-4", lambda_env)

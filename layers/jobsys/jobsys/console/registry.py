@@ -11,6 +11,9 @@ class ConsoleCommand:
     help: str
     module: str  # imported only when the command runs
     function: str
+    # What it needs from the runner's environment, passed on by the runner whatever jobs.yaml says:
+    # a jobs.yaml without `env:` (the seed's block, pasted as it is) runs it as intended.
+    needs: tuple[str, ...] = ()
 
     def load(self) -> Callable[[list[str]], int]:
         import importlib
@@ -20,6 +23,17 @@ class ConsoleCommand:
 
 _DEMO = "jobsys.console.demo"
 _CATALOGUE = "jobsys.console.catalogue"
+# The catalogue lives in the job system's bucket, reached with the runner's role: on Lambda its
+# keys, on Fargate the task role's endpoint, locally the local stack's endpoint.
+_BUCKET_AND_ROLE = (
+    "JOBS_BUCKET",
+    "AWS_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_ENDPOINT_URL",
+)
 
 CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
     c.name: c
@@ -30,6 +44,7 @@ CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
             "Import the bundled sample catalogue into the data area AREA",
             _CATALOGUE,
             "import_catalogue",
+            needs=_BUCKET_AND_ROLE,
         ),
         ConsoleCommand(
             "silversolutions:indexecontent-job",
@@ -37,6 +52,7 @@ CONSOLE_COMMANDS: dict[str, ConsoleCommand] = {
             "Build the search index of the catalogue imported into AREA (default: tmp)",
             _CATALOGUE,
             "index_catalogue",
+            needs=_BUCKET_AND_ROLE,
         ),
         ConsoleCommand("demo:sleep", "SECONDS", "Print one line per second for SECONDS seconds", _DEMO, "sleep"),
         ConsoleCommand(
