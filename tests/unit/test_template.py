@@ -51,3 +51,20 @@ def test_failed_jobs_raise_an_alarm_that_may_notify_a_topic_and_a_dashboard_show
         "Peak memory (MB), by command",
         "Failed jobs",
     ]
+
+
+def test_a_job_waits_for_a_full_lambda_runner_as_long_as_its_execution_may_live():
+    """Lambda throttles the runner past RunnerConcurrency. The state machine's Retry is then how a
+    job waits for room: it must not run out (8 tries, about 4 minutes, ended jobs incomplete)."""
+    asl = json.loads((Path(__file__).resolve().parents[2] / "statemachines" / "job.asl.json").read_text())
+    retrier = next(
+        r for r in asl["States"]["RunOnLambda"]["Retry"] if r["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+    )
+    cap = retrier.get("MaxDelaySeconds", float("inf"))
+    # With full jitter a wait is, on average, half its cap; the waits grow up to MaxDelaySeconds.
+    growing = [retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n for n in range(64)]
+    growing = [wait for wait in growing if wait < cap][: retrier["MaxAttempts"]]
+    capped = retrier["MaxAttempts"] - len(growing)
+    average_wait = sum(growing) / 2 + (capped * cap / 2 if capped else 0)
+    assert average_wait >= 365 * 86400, f"a job gives up after about {average_wait:.0f} s of a full runner"
+    assert cap <= 60, "room is noticed within a minute"
