@@ -18,6 +18,7 @@ from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso, utc_now
+from jobsys.observability import logger
 from jobsys.system import JobSystem
 
 MAX_PER_CALL = 1000
@@ -145,7 +146,11 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
             if clock.spent():
                 return
             if not job.state.is_open and job.ended_at is None:
-                system.end_run(job.id)
+                try:
+                    system.end_run(job.id)
+                except Exception:  # noqa: BLE001 - one run that cannot end must not stop the clean-up of the rest
+                    logger.exception("could not end a run whose end was lost", extra={"job_id": job.id})
+                    continue
                 report.ends_handled.append(job.id)
 
 
