@@ -6,9 +6,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from jobsys.config import LAMBDA_MAX_RUNTIME, MAX_PARAM_LENGTH, MAX_PARAMS, MAX_PRIORITY, MAX_RUNTIME
 from jobsys.durations import DURATION_PATTERN
 from jobsys.models import Job, RetryPolicy
+from jobsys.spec.limits import (
+    CLEAN_UP_MAX_RETENTION,
+    CLEAN_UP_PER_CALL,
+    LAMBDA_MAX_RUNTIME,
+    MAX_CLEAN_UP_PER_CALL,
+    MAX_JOBS_PER_START,
+    MAX_PARAM_LENGTH,
+    MAX_PARAMS,
+    MAX_PRIORITY,
+    MAX_RUNTIME,
+)
 
 
 def _whole_number(value: Any) -> Any:
@@ -31,7 +41,7 @@ Priority = whole(
     ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue; default: the command's"
 )
 Runtime = whole(ge=1, le=MAX_RUNTIME)
-PerCall = whole(ge=1, le=1000)
+PerCall = whole(ge=1, le=MAX_CLEAN_UP_PER_CALL)
 RunAt = Annotated[
     str,
     Field(
@@ -67,7 +77,7 @@ class DependingJobRequest(BaseModel):
     )
     queue: str | None = Field(default=None, max_length=64, description="Default: the command's queue")
     priority: Priority | None = None
-    depending_jobs: list[DependingJobRequest] = Field(default_factory=list, max_length=100)
+    depending_jobs: list[DependingJobRequest] = Field(default_factory=list, max_length=MAX_JOBS_PER_START)
 
 
 class StartOptionsRequest(BaseModel):
@@ -135,8 +145,8 @@ class OutputPageOut(BaseModel):
 class CleanUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    per_call: PerCall = 10
-    max_retention: Duration = "7 days"
+    per_call: PerCall = CLEAN_UP_PER_CALL
+    max_retention: Duration = CLEAN_UP_MAX_RETENTION
     max_retention_succeeded: Duration | None = None
 
 

@@ -17,6 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from jobs_cli.client import ApiClient, ApiError
+from jobsys.config import load_config
+from jobsys.errors import ConfigError
+from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 POLL = 0.5
@@ -350,10 +353,31 @@ def parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a pending or running job")
     cancel.add_argument("id")
     clean = sub.add_parser("clean-up", help="delete old closed jobs now")
-    clean.add_argument("--per-call", type=int, default=10)
-    clean.add_argument("--max-retention", default="7 days")
+    clean.add_argument("--per-call", type=int, default=CLEAN_UP_PER_CALL)
+    clean.add_argument("--max-retention", default=CLEAN_UP_MAX_RETENTION)
     clean.add_argument("--max-retention-succeeded")
+    config = sub.add_parser("config", help="check a jobs.yaml before it is deployed (needs no stack)")
+    config_sub = config.add_subparsers(dest="config_action", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="exit 0 if PATH is a valid jobs.yaml; else 2, with every error")
+    check.add_argument("path", metavar="PATH")
     return root
+
+
+def check_config(path: str) -> int:
+    """`jobs config check PATH`: what a deploy would load, checked here, for a user's own CI."""
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    scheduled = sum(1 for definition in config.definitions.values() if definition.schedule is not None)
+    limited = sum(1 for queue in config.queues.values() if queue.concurrency is not None)
+    print(
+        f"{path}: OK: {len(config.definitions)} jobs ({scheduled} scheduled), "
+        f"{len(config.commands)} commands allowed, {limited} limited queues"
+    )
+    return 0
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -373,6 +397,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(list(sys.argv[1:] if argv is None else argv))
+    if args.action == "config":  # offline: no API, no stack
+        return check_config(args.path)
     try:
         commands = Commands(ApiClient.from_environment(args.url, args.token), args.json, args.raw)
         return getattr(commands, args.action.replace("-", "_"))(args)

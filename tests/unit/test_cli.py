@@ -1,5 +1,6 @@
 import pytest
 
+from jobs_cli import cli
 from jobs_cli.cli import parse, parser
 from jobs_cli.client import ApiClient
 
@@ -30,3 +31,21 @@ def test_unknown_subcommands_are_usage_errors():
     with pytest.raises(SystemExit) as exit_info:
         parser().parse_args(["explode"])
     assert exit_info.value.code == 2
+
+
+def test_config_check_passes_a_good_file_with_a_summary(capsys):
+    assert cli.main(["config", "check", "config/jobs.yaml"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("config/jobs.yaml: OK:") and "jobs" in out and len(out.splitlines()) == 1
+
+
+def test_config_check_names_every_error_with_its_file_and_key_path(tmp_path, capsys):
+    bad = tmp_path / "jobs.yaml"
+    bad.write_text(
+        "commands:\n  x: {argv: []}\n"
+        "jobs:\n  a: {label: A, command: 'no:such'}\n  b: {label: B, command: demo:echo, retries: {max_attempts: 0}}\n"
+    )
+    assert cli.main(["config", "check", str(bad)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 2)[1] for line in errors] == ["commands.x.argv", "jobs.a", "jobs.b.retries.max_attempts"]
+    assert all(line.startswith(f"{bad}: ") for line in errors)

@@ -3,8 +3,9 @@ import textwrap
 import pytest
 import yaml
 
-from jobsys.config import LAMBDA_MAX_RUNTIME, load_config, parse_config
+from jobsys.config import load_config, parse_config
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
+from jobsys.spec.limits import LAMBDA_MAX_RUNTIME
 
 SEED_BLOCK = textwrap.dedent(
     """

@@ -9,6 +9,7 @@ from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
+from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
 from jobsys.system import job_system
 from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, StartJobRequest, answers
 
@@ -87,7 +88,7 @@ def list_jobs(
     state: Annotated[JobState | None, Query()] = None,
     command: Annotated[str | None, Query(max_length=200, description="Not with queue")] = None,
     queue: Annotated[str | None, Query(max_length=64, description="Not with command")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: Annotated[
         str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
     ] = None,

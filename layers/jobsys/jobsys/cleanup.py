@@ -19,9 +19,9 @@ from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso, utc_now
 from jobsys.observability import logger
+from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL
 from jobsys.system import JobSystem
 
-MAX_PER_CALL = 1000
 # An execution needs a moment to appear after its job is recorded.
 ORPHAN_GRACE = timedelta(minutes=2)
 # Executions looked up per run for orphans; the next run goes on from there (a cursor in the table).
@@ -43,8 +43,8 @@ class CleanUpPolicy:
 
     @classmethod
     def parse(cls, per_call: int, max_retention: str, max_retention_succeeded: str | None = None) -> CleanUpPolicy:
-        if not 1 <= per_call <= MAX_PER_CALL:
-            raise InvalidRequest(f"per_call must be between 1 and {MAX_PER_CALL}")
+        if not 1 <= per_call <= MAX_CLEAN_UP_PER_CALL:
+            raise InvalidRequest(f"per_call must be between 1 and {MAX_CLEAN_UP_PER_CALL}")
         retention = min(parse_duration(max_retention), MAX_RETENTION)
         succeeded = (
             min(parse_duration(max_retention_succeeded), MAX_RETENTION) if max_retention_succeeded else retention

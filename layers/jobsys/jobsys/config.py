@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,7 @@ from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.durations import parse_duration
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
 from jobsys.models import (
-    DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_QUEUE,
-    MAX_RETRY_WAIT,
     JobSpec,
     RetryPolicy,
     Runner,
@@ -29,26 +27,29 @@ from jobsys.models import (
     utc_now,
 )
 from jobsys.schedules import Schedule, parse_schedule, schedule_name
+from jobsys.spec.limits import (
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_MAX_RUNTIME,
+    LAMBDA_MAX_RUNTIME,
+    MAX_ATTEMPTS,
+    MAX_CONCURRENCY,
+    MAX_DELAY,
+    MAX_ENV,
+    MAX_JOBS_PER_START,
+    MAX_PARAM_LENGTH,
+    MAX_PARAMS,
+    MAX_PRIORITY,
+    MAX_RETRY_WAIT,
+    MAX_RUNTIME,
+    RUN_AT_SKEW,
+)
 
 # The seed's configuration nests the job definitions under this Symfony parameter.
 SEED_PARAMETER = "siso_control_center.default.add_jobs"
-DEFAULT_MAX_RUNTIME = 600
-# A Lambda runner must stop the command before Lambda's own 900 s limit ends the runner.
-LAMBDA_MAX_RUNTIME = 840
-MAX_RUNTIME = 30 * 86400  # a job that runs longer than a month is a service, not a job
-MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
-MAX_PARAMS = 64
-MAX_PARAM_LENGTH = 4096
 RUNNERS: tuple[Runner, ...] = ("lambda", "fargate")
-MAX_PRIORITY = 1000
-MAX_CONCURRENCY = 1000
-MAX_ATTEMPTS = 20
-MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
-RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
 OVERLAPS = ("skip", "allow")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RUNNER_SETS = ("JOB_ID", "JOB_ATTEMPT")  # a command's `env:` cannot change what identifies its job
-MAX_ENV = 64
 NO_WORKLOAD = {"queue": DEFAULT_QUEUE, "priority": 0, "retries": RetryPolicy()}
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -281,6 +282,10 @@ def parse_config(document: Any, source: str = "<memory>") -> JobsConfig:
     return _Parser(source).parse(document)
 
 
+class _ReportedAlready(ConfigError):
+    """A job whose command failed its own check: that error says it all."""
+
+
 class _Parser:
     def __init__(self, source: str):
         self.source = source
@@ -298,7 +303,9 @@ class _Parser:
             raise self.fail(", ".join(sorted(unknown)), "unknown top-level key")
         self.queues = self.parse_queues(document.get("queues"))
         defaults = self.parse_defaults(document.get("defaults"))
-        commands = self.parse_commands(document.get("commands"), defaults)
+        # Each command and each job is checked on its own, so that one run reports every error.
+        errors: list[str] = []
+        commands = self.parse_commands(document.get("commands"), defaults, errors)
         raw_jobs = dict(self.mapping(document.get("jobs"), "jobs"))
         parameters = self.mapping(document.get("parameters"), "parameters")
         if parameters:
@@ -309,14 +316,23 @@ class _Parser:
                 raw_jobs[key] = value
         # Every command that a definition names is allowed as well, so the seed's block alone is
         # a complete configuration.
-        self.collect_commands(raw_jobs, "jobs", commands, defaults, seen=set())
-        definitions = {
-            key: self.parse_definition(key, raw, f"jobs.{key}", raw_jobs, commands, defaults, ancestors=())
-            for key, raw in raw_jobs.items()
-        }
-        for key, definition in definitions.items():
+        self.collect_commands(raw_jobs, "jobs", commands, defaults, seen=set(), errors=errors)
+        definitions = {}
+        for key, raw in raw_jobs.items():
+            try:
+                definition = self.parse_definition(key, raw, f"jobs.{key}", raw_jobs, commands, defaults, ())
+            except _ReportedAlready as error:
+                if not errors:  # never a job dropped in silence
+                    errors.append(str(self.fail(str(error), "its command is not allowed")))
+                continue
+            except ConfigError as error:
+                errors.append(str(error))
+                continue
             if definition.to_spec().count() > MAX_JOBS_PER_START:
-                raise self.fail(f"jobs.{key}", f"creates more than {MAX_JOBS_PER_START} jobs per start")
+                errors.append(str(self.fail(f"jobs.{key}", f"creates more than {MAX_JOBS_PER_START} jobs per start")))
+            definitions[key] = definition
+        if errors:
+            raise ConfigError("\n".join(dict.fromkeys(errors)))
         return JobsConfig(commands=commands, definitions=definitions, queues=self.queues)
 
     def parse_queues(self, raw: Any) -> dict[str, Queue]:
@@ -425,11 +441,16 @@ class _Parser:
                 " use runner: fargate",
             )
 
-    def parse_commands(self, raw: Any, defaults: dict[str, Any]) -> dict[str, Command]:
+    def parse_commands(self, raw: Any, defaults: dict[str, Any], errors: list[str]) -> dict[str, Command]:
         if isinstance(raw, list):
             raw = {name: None for name in raw}
-        entries = self.mapping(raw, "commands")
-        return {name: self.parse_command(name, spec, defaults) for name, spec in entries.items()}
+        commands = {}
+        for name, spec in self.mapping(raw, "commands").items():
+            try:
+                commands[name] = self.parse_command(name, spec, defaults)
+            except ConfigError as error:
+                errors.append(str(error))
+        return commands
 
     def parse_command(self, name: str, spec: Any, defaults: dict[str, Any], where: str | None = None) -> Command:
         where = where or f"commands.{name}"
@@ -499,6 +520,7 @@ class _Parser:
         commands: dict[str, Command],
         defaults: dict[str, Any],
         seen: set[int],
+        errors: list[str],
     ) -> None:
         for key, raw in raw_jobs.items():
             if not isinstance(raw, dict) or id(raw) in seen:
@@ -506,10 +528,13 @@ class _Parser:
             seen.add(id(raw))
             command = raw.get("command")
             if isinstance(command, str) and command and command not in commands:
-                commands[command] = self.parse_command(command, None, defaults, where=f"{where}.{key}")
+                try:
+                    commands[command] = self.parse_command(command, None, defaults, where=f"{where}.{key}")
+                except ConfigError as error:
+                    errors.append(str(error))
             children = raw.get("depending_jobs")
             if isinstance(children, dict):
-                self.collect_commands(children, f"{where}.{key}.depending_jobs", commands, defaults, seen)
+                self.collect_commands(children, f"{where}.{key}.depending_jobs", commands, defaults, seen, errors)
 
     def parse_definition(
         self,
@@ -547,7 +572,9 @@ class _Parser:
             check_params(params, "params")
         except InvalidRequest as exc:
             raise self.fail(f"{where}.params", str(exc)) from None
-        command = commands[raw["command"]]
+        command = commands.get(raw["command"])
+        if command is None:  # its own error is reported already, where the command was checked
+            raise _ReportedAlready(where)
         runner = self.runner(raw.get("runner", command.runner), f"{where}.runner")
         max_runtime = self.max_runtime(raw.get("max_runtime", command.max_runtime), f"{where}.max_runtime")
         self.check_runtime_fits(runner, max_runtime, where)

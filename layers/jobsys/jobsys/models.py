@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT
+
 
 class JobState(StrEnum):
     PENDING = "pending"
@@ -34,8 +36,6 @@ RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOM
 Runner = Literal["lambda", "fargate"]
 Trigger = Literal["api", "schedule", "retry"]
 DEFAULT_QUEUE = "default"
-DEFAULT_MAX_RETRY_WAIT = 86400.0  # a day between two attempts at most, unless `max_wait` says otherwise
-MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year
 
 
 def utc_now() -> datetime:

@@ -30,6 +30,7 @@ from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.live_output import LiveOutput
 from jobsys.models import Job, JobState, utc_now
+from jobsys.spec.limits import RUNNER_SAFETY_MARGIN
 from jobsys.system import JobSystem
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 SAVE_ATTEMPTS = 3  # saves of the output's copy to S3, 0.5 s then 1 s apart
-SAFETY_MARGIN = 15.0  # seconds kept back from the runner's own time limit to report
 PROGRESS_EVERY = 2.0  # seconds at least between two progress writes to the job
 # The progress convention: a line `PROGRESS <done>/<total>`. The runner keeps it on the job, not in the output.
 PROGRESS_LINE = re.compile(r"PROGRESS\s+([0-9]{1,12})\s*/\s*([0-9]{1,12})\s*")
@@ -265,7 +265,7 @@ class _Run:
     def _check(self, process: subprocess.Popen[bytes], elapsed: float) -> None:
         if elapsed > self.job.max_runtime:
             self._stop(process, JobState.TERMINATED, f"ran longer than its max runtime of {self.job.max_runtime} s")
-        elif self.time_left is not None and self.time_left() < SAFETY_MARGIN:
+        elif self.time_left is not None and self.time_left() < RUNNER_SAFETY_MARGIN:
             self._stop(process, JobState.TERMINATED, "the runner's own time limit was reached")
         elif (state := self._current_state()) is not None and state != JobState.RUNNING:
             # Closed by anyone else: a cancel, EndRun after its execution ended, or the clean-up.

@@ -7,6 +7,8 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
+from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
+
 
 class Settings(BaseModel):
     jobs_table: str = Field(alias="JOBS_TABLE")
@@ -15,8 +17,8 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
     jobs_config: str = Field(default="/opt/jobs.yaml", alias="JOBS_CONFIG")
     job_ttl_days: int = Field(default=90, alias="JOB_TTL_DAYS")
-    clean_up_per_call: int = Field(default=10, alias="CLEAN_UP_PER_CALL")
-    clean_up_max_retention: str = Field(default="7 days", alias="CLEAN_UP_MAX_RETENTION")
+    clean_up_per_call: int = Field(default=CLEAN_UP_PER_CALL, alias="CLEAN_UP_PER_CALL")
+    clean_up_max_retention: str = Field(default=CLEAN_UP_MAX_RETENTION, alias="CLEAN_UP_MAX_RETENTION")
     clean_up_max_retention_succeeded: str = Field(default="", alias="CLEAN_UP_MAX_RETENTION_SUCCEEDED")
 
 

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict, Unprocessable
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
+from jobsys.spec.limits import MAX_PAGE
 from jobsys.stats import Run
 
 # How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
@@ -57,7 +58,6 @@ _INTERNAL_ATTRIBUTES = (
     "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
     *_WAIT_ATTRIBUTES,
 )  # fmt: skip
-MAX_PAGE = 100
 
 
 def _pk(job_id: str) -> str:

@@ -19,11 +19,9 @@ from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobSpec, JobState, T
 from jobsys.observability import logger, record_closed, record_started
 from jobsys.output import OutputPage, OutputStore
 from jobsys.settings import Settings, settings
+from jobsys.spec.limits import FARGATE_MARGIN
 from jobsys.store import JobStore, wait_order
 
-# What a Fargate task needs beyond its command's max_runtime: to be placed, pull its image, start,
-# and save the output once the command has been stopped.
-FARGATE_MARGIN = 900
 SERVE_BATCH = 10  # jobs read from a queue's line at a time
 MAX_SERVE_ROUNDS = 20
 # What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.

@@ -1,0 +1,44 @@
+"""Every limit of the job system, once, by name. The template and the state machine repeat a few of
+them where AWS needs them; tests/unit/test_limits.py fails when one of those moves alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+# --- the Lambda runner ---------------------------------------------------------------------------
+# RunnerFunction's Timeout in template.yaml, and RunOnLambda's TimeoutSeconds in the state machine.
+LAMBDA_TIMEOUT = 900
+# The runner stops the command this long before the function's own end, to save and report.
+RUNNER_SAFETY_MARGIN = 15
+# The longest max_runtime on Lambda: the function's timeout less a minute for the runner's own
+# start, its last writes and the margin above.
+LAMBDA_MAX_RUNTIME = LAMBDA_TIMEOUT - 60
+
+# --- Fargate -------------------------------------------------------------------------------------
+# What a task needs beyond its command's max_runtime: placement, image pull, start, the output's
+# save. RunOnFargate waits max_runtime plus this.
+FARGATE_MARGIN = 900
+
+# --- a job ---------------------------------------------------------------------------------------
+DEFAULT_MAX_RUNTIME = 600
+MAX_RUNTIME = 30 * 86400  # a job that runs longer than a month is a service, not a job
+MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
+MAX_PARAMS = 64
+MAX_PARAM_LENGTH = 4096
+MAX_PRIORITY = 1000
+MAX_CONCURRENCY = 1000
+MAX_ENV = 64
+MAX_ATTEMPTS = 20
+DEFAULT_MAX_RETRY_WAIT = 86400.0  # a day between two attempts at most, unless `max_wait` says otherwise
+MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year
+MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
+RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
+
+# --- reading -------------------------------------------------------------------------------------
+MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store
+DEFAULT_PAGE = 50
+
+# --- the clean-up (template.yaml's CleanUpPerCall and CleanUpMaxRetention defaults) --------------
+CLEAN_UP_PER_CALL = 10
+MAX_CLEAN_UP_PER_CALL = 1000
+CLEAN_UP_MAX_RETENTION = "7 days"

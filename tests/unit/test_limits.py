@@ -1,0 +1,55 @@
+"""Each limit is written once, in jobsys/spec/limits.py. Where AWS needs the same number again
+(template.yaml, the state machine) or the page repeats a fact of the domain, a test ties them:
+any of them moving alone fails here."""
+
+import json
+import re
+from pathlib import Path
+
+from jobs_local.deploy import load_template
+from jobsys.models import OPEN_STATES
+from jobsys.spec import limits
+
+ROOT = Path(__file__).resolve().parents[2]
+ASL = json.loads((ROOT / "statemachines" / "job.asl.json").read_text())
+
+
+def _resource(template: dict, name: str) -> dict:
+    return template["Resources"][name]["Properties"]
+
+
+def test_the_lambda_runner_s_timeout_is_one_number():
+    template = load_template(ROOT / "template.yaml")
+    assert _resource(template, "RunnerFunction")["Timeout"] == limits.LAMBDA_TIMEOUT
+    assert ASL["States"]["RunOnLambda"]["TimeoutSeconds"] == limits.LAMBDA_TIMEOUT
+    # The runner stops the command in time to report: its margin fits in what max_runtime leaves.
+    assert limits.LAMBDA_MAX_RUNTIME + limits.RUNNER_SAFETY_MARGIN < limits.LAMBDA_TIMEOUT
+
+
+def test_the_fargate_state_waits_for_the_job_not_a_number_of_its_own():
+    state = ASL["States"]["RunOnFargate"]
+    assert "TimeoutSeconds" not in state and state["TimeoutSecondsPath"] == "$.fargate_timeout"
+
+
+def test_the_clean_up_defaults_are_the_template_s():
+    parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    assert parameters["CleanUpPerCall"]["Default"] == limits.CLEAN_UP_PER_CALL
+    assert parameters["CleanUpPerCall"]["MaxValue"] == limits.MAX_CLEAN_UP_PER_CALL
+    assert parameters["CleanUpMaxRetention"]["Default"] == limits.CLEAN_UP_MAX_RETENTION
+
+
+def test_the_page_knows_the_open_states_of_the_domain():
+    script = (ROOT / "functions" / "api" / "static" / "app.js").read_text()
+    listed = re.search(r"const OPEN_STATES = new Set\(\[([^\]]*)\]\)", script)
+    assert listed, "app.js no longer declares OPEN_STATES"
+    assert set(json.loads(f"[{listed.group(1)}]")) == {state.value for state in OPEN_STATES}
+
+
+def test_no_limit_is_written_twice_in_the_domain_or_the_functions():
+    """A module-level constant with the name of a limit lives in limits.py only."""
+    names = {name for name in vars(limits) if name.isupper()}
+    for path in [*(ROOT / "layers" / "jobsys" / "jobsys").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        if path.name == "limits.py":
+            continue
+        defined = set(re.findall(r"^([A-Z][A-Z0-9_]+)\s*[:=]", path.read_text(), flags=re.MULTILINE))
+        assert not defined & names, f"{path.relative_to(ROOT)} defines {sorted(defined & names)} again"
