@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     operators = parse_tokens(secret)
     if not operators:
         stack.stop()
-        print("make run: JOBS_TOKEN holds no usable token (see README, Security)", file=sys.stderr)
+        print("make run: JOBS_TOKEN holds no usable token (see docs/security.md)", file=sys.stderr)
         return 1
     operator, token = next(iter(operators.items()))
     try:

@@ -15,7 +15,7 @@ def test_every_checkov_skip_names_a_check_and_gives_its_reason():
         for name, resource in load_template(TEMPLATE)["Resources"].items()
         for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip", [])
     ]
-    assert skips, "the template skips no check: then this test and the README's list go"
+    assert skips, "the template skips no check: then this test and docs/security.md's list go"
     for name, skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip.get("id", "")), (name, skip)
         reason = skip.get("comment", "")

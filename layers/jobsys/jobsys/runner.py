@@ -70,7 +70,7 @@ PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_M
 
 
 def command_environment(command: Command, job: Job, workdir: str, runner_env: Mapping[str, str]) -> dict[str, str]:
-    """The documented, minimal environment of a command (README, "What a command can reach")."""
+    """The documented, minimal environment of a command (docs/security.md, "What a command can reach")."""
     env = {name: runner_env[name] for name in PASSED_ON if name in runner_env}
     env.setdefault("PATH", os.defpath)
     env.setdefault("LANG", "C.UTF-8")
