@@ -44,8 +44,9 @@ test: venv lint validate checkov build unit integration e2e fuzz
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
+# -n 2: each worker has a stack of its own; the tests are independent (2 cores here and in CI).
 integration: venv
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n 2 tests/integration
 
 # The browser tests drive Debian's Chromium; nothing is downloaded at run time.
 CHROMIUM := /usr/bin/chromium
@@ -55,7 +56,7 @@ $(CHROMIUM):
 	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
 e2e: venv $(CHROMIUM)
-	$(BIN)/pytest -q tests/e2e
+	$(BIN)/pytest -q -n 2 tests/e2e
 
 lint: venv
 	$(BIN)/ruff check .
@@ -107,6 +108,8 @@ bench: venv $(REDIS) $(VENV)/.bench
 	cd bench && $(BIN)/python queue_wakeup.py --write ../docs/performance.md
 	cd bench && $(BIN)/python stats_cost.py --sizes 100 5000 --write ../docs/performance.md
 	cd bench && $(BIN)/python iam_cost.py --write ../docs/performance.md
+	cd bench && $(BIN)/python iam_toggle.py --write ../docs/performance.md
+	cd bench && $(BIN)/python burst.py --write ../docs/performance.md
 
 openapi: venv
 	$(BIN)/python -m jobs_local.openapi > docs/openapi.json

@@ -168,7 +168,8 @@ def test_stopping_the_stack_leaves_no_processes():
 
 
 def test_a_burst_of_64_clients_gets_an_answer_to_every_request():
-    """500 job starts from 64 clients at once, each on a new connection: none is reset or refused."""
+    """128 job starts from 64 clients at once, each on a new connection: none is reset or refused.
+    `bench/burst.py` sends the full burst of 500."""
     with StackProcess(config=CONFIG) as stack:
         headers = {"Authorization": f"Bearer {stack.token}"}
         body = {"command": "demo:echo", "params": ["burst"]}
@@ -180,9 +181,9 @@ def test_a_burst_of_64_clients_gets_an_answer_to_every_request():
                 return repr(exc)
 
         with ThreadPoolExecutor(64) as pool:
-            answers = list(pool.map(start, range(500)))
+            answers = list(pool.map(start, range(128)))
     errors = [a for a in answers if a != 202]
-    assert not errors, f"{len(errors)} of 500 failed, e.g. {errors[:3]}"
+    assert not errors, f"{len(errors)} of 128 failed, e.g. {errors[:3]}"
 
 
 def test_a_bad_config_stops_make_run_with_the_reason(tmp_path):

@@ -12,13 +12,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_full_lambda_runner_makes_jobs_wait_never_end_incomplete():
-    """RunnerConcurrency=2 (the function's reserved concurrency): six jobs of 10 s at once. The four
+    """RunnerConcurrency=2 (the function's reserved concurrency): six jobs of 5 s at once. The four
     that Lambda throttles wait for room; all finish, and never more than two run at once."""
     with StackProcess(config=CONFIG, parameters="RunnerConcurrency=2") as stack:
         http = Http(stack)
         ids = []
         for number in range(6):
-            status, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["10"], "label": f"busy {number}"})
+            status, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["5"], "label": f"busy {number}"})
             assert status == 202, job
             ids.append(job["id"])
         ended = [http.wait(job_id, timeout=240) for job_id in ids]
