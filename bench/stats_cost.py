@@ -25,7 +25,8 @@ from report import add_entry, heading
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.stats import run_stats
-from jobsys.store import JobStore, _to_item
+from jobsys.store import JobStore
+from jobsys.store.items import _to_item
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 STATES = [JobState.FINISHED] * 8 + [JobState.FAILED, JobState.CANCELED]

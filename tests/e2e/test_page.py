@@ -309,18 +309,29 @@ def test_screenshot_of_the_overview_with_an_expanded_job(browser: Browser, local
     _, job = http("POST", "/job-definitions/import_solr/start")
     http.wait(job["dependents"][0])
     _, running = http("POST", "/job-definitions/sleeper/start")
-    http.wait(running["id"], until=lambda j: j["state"] == "running")
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.goto(f"{local_stack.url}/#token={local_stack.token}")
-    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
-    row.locator(".job-toggle").click()
-    expect(page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')).to_contain_text("import finished")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    context.close()
-    assert SCREENSHOT.stat().st_size > 10_000
-    http("POST", f"/jobs/{running['id']}/cancel")
+    try:
+        http.wait(running["id"], until=lambda j: j["state"] == "running")
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto(f"{local_stack.url}/#token={local_stack.token}")
+        # What the picture must show: a failed, a finished and a running job, the expanded import's
+        # output, the configured jobs, and no error.
+        for shown, state in ((failed, "failed"), (job, "finished"), (running, "running")):
+            expect(page.locator(f'tr.job-row[data-id="{shown["id"]}"]')).to_have_attribute("data-state", state)
+        row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+        row.locator(".job-toggle").click()
+        expect(page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')).to_contain_text("import finished")
+        expect(page.get_by_text("Import from eZ").first).to_be_visible()
+        expect(page.locator("#error-banner")).to_be_hidden()
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+        context.close()
+        # A PNG of the viewport: its IHDR chunk holds the width and the height.
+        header = SCREENSHOT.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (int.from_bytes(header[16:20]), int.from_bytes(header[20:24])) == (1440, 900)
+    finally:
+        http("POST", f"/jobs/{running['id']}/cancel")
 
 
 def test_retry_reruns_the_definition_with_its_label_and_depending_jobs(page: Page, http: Http):

@@ -9,6 +9,11 @@ import pytest
 
 from jobs_local.api_events import match_route, proxy_event
 from jobs_local.stack import LocalStack
+from jobsys.config import load_config
+from jobsys.output import OutputStore
+from jobsys.settings import Settings
+from jobsys.store import JobStore
+from jobsys.system import JobSystem
 from tests.jobs_api import CONFIG, JobApi
 
 OPERATOR = "it-operator"  # the name the back-office token of these calls stands for
@@ -61,6 +66,26 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="session")
 def api(stack: LocalStack) -> Api:
     return Api(stack)
+
+
+@pytest.fixture(scope="session")
+def system(stack: LocalStack) -> JobSystem:
+    """The job system in this process, on the stack's AWS as its administrator: for the tests that
+    inject a clock (`now`) or a budget into what a function would run."""
+    return JobSystem(
+        config=load_config(CONFIG),
+        store=JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable"))),
+        output=OutputStore(
+            stack.client("logs"), stack.client("s3"), stack.physical_id("JobOutputLogGroup"),
+            stack.physical_id("OutputBucket"),
+        ),
+        sfn=stack.client("stepfunctions"),
+        settings=Settings.model_validate({
+            "JOBS_TABLE": stack.physical_id("JobsTable"), "JOBS_BUCKET": stack.physical_id("OutputBucket"),
+            "JOBS_LOG_GROUP": stack.physical_id("JobOutputLogGroup"),
+            "STATE_MACHINE_ARN": stack.physical_id("JobStateMachine"),
+        }),
+    )  # fmt: skip
 
 
 @pytest.fixture

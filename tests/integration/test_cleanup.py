@@ -1,7 +1,6 @@
 """The clean-up: `jms-job-queue:clean-up --per-call --max-retention` semantics."""
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,9 +8,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from jobs_local.stack import LocalStack
+from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.store import JobStore
+from jobsys.system import JobSystem
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -26,50 +27,53 @@ def _s3_has_output(stack: LocalStack, job_id: str) -> bool:
     return True
 
 
-def test_clean_up_deletes_per_call_closed_jobs_oldest_first_and_never_an_open_one(api: Api, stack: LocalStack):
+def test_clean_up_deletes_per_call_closed_jobs_oldest_first_and_never_an_open_one(
+    api: Api, stack: LocalStack, system: JobSystem
+):
     closed = []
     for word in ("one", "two", "three"):
         _, job = api("POST", "/jobs", {"command": "demo:echo", "params": [word]})
         closed.append(api.wait(job["id"]))
     _, running = api("POST", "/jobs", {"command": "demo:sleep", "params": ["20"]})
-    api.wait(running["id"], until=lambda j: j["state"] == "running")
-    assert _s3_has_output(stack, closed[0]["id"])
-    time.sleep(1.2)
+    try:
+        api.wait(running["id"], until=lambda j: j["state"] == "running")
+        assert _s3_has_output(stack, closed[0]["id"])
+        later = utc_now() + timedelta(seconds=2)  # a clock, not a sleep: all of them are older than 1 s then
 
-    seen_deleted = []
-    for _ in range(3):
-        status, report = api("POST", "/clean-up", {"per_call": 1, "max_retention": "1 sec"})
-        assert status == 200, report
-        assert len(report["deleted"]) == 1
-        seen_deleted += report["deleted"]
-    assert running["id"] not in seen_deleted
-    assert api.job(running["id"])["state"] == "running"
+        seen_deleted = []
+        for _ in range(3):
+            report = clean_up(system, CleanUpPolicy.parse(1, "1 sec"), now=later)
+            assert len(report.deleted) == 1
+            seen_deleted += report.deleted
+        assert running["id"] not in seen_deleted
+        assert api.job(running["id"])["state"] == "running"
 
-    # Everything older than ours went first, so ours are gone by the time the run reached them,
-    # or remain: what was deleted is really gone, with its output.
-    for job_id in seen_deleted:
-        status, _ = api("GET", f"/jobs/{job_id}")
-        assert status == 404
-        assert not _s3_has_output(stack, job_id)
-    api("POST", f"/jobs/{running['id']}/cancel")
+        # Everything older than ours went first, so ours are gone by the time the run reached them,
+        # or remain: what was deleted is really gone, with its output.
+        for job_id in seen_deleted:
+            status, _ = api("GET", f"/jobs/{job_id}")
+            assert status == 404
+            assert not _s3_has_output(stack, job_id)
+    finally:
+        api("POST", f"/jobs/{running['id']}/cancel")
 
 
-def test_a_parent_with_an_open_dependent_is_kept(api: Api):
+def test_a_parent_with_an_open_dependent_is_kept(api: Api, system: JobSystem):
     _, job = api(
         "POST",
         "/jobs",
         {"command": "demo:echo", "params": ["p"], "depending_jobs": [{"command": "demo:sleep", "params": ["8"]}]},
     )
-    api.wait(job["id"])
     child_id = job["dependents"][0]
-    api.wait(child_id, until=lambda j: j["state"] == "running")
-    time.sleep(1.2)
-    status, report = api("POST", "/clean-up", {"per_call": 1000, "max_retention": "1 sec"})
-    assert status == 200
-    assert job["id"] in report["kept_for_open_dependents"]
-    assert api.job(job["id"])["state"] == "finished"
-    assert api.job(child_id)["state"] == "running"
-    api("POST", f"/jobs/{child_id}/cancel")
+    try:
+        api.wait(job["id"])
+        api.wait(child_id, until=lambda j: j["state"] == "running")
+        report = clean_up(system, CleanUpPolicy.parse(1000, "1 sec"), now=utc_now() + timedelta(seconds=2))
+        assert job["id"] in report.kept_for_open_dependents
+        assert api.job(job["id"])["state"] == "finished"
+        assert api.job(child_id)["state"] == "running"
+    finally:
+        api("POST", f"/jobs/{child_id}/cancel")
 
 
 def test_retention_keeps_young_jobs(api: Api):

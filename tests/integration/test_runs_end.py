@@ -10,14 +10,10 @@ import pytest
 
 from jobs_local.stack import LocalStack
 from jobsys.cleanup import CleanUpPolicy, clean_up
-from jobsys.config import load_config
 from jobsys.models import iso, utc_now
-from jobsys.output import OutputStore
-from jobsys.settings import Settings
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
 from tests.integration.conftest import Api
-from tests.jobs_api import CONFIG
 
 pytestmark = pytest.mark.integration
 
@@ -147,21 +143,7 @@ def test_the_scheduled_and_an_operators_clean_up_never_run_at_once(stack: LocalS
     assert status == 200 and report["complete"] is True
 
 
-def test_a_clean_up_that_outlasts_its_budget_stops_and_says_so(stack: LocalStack):
+def test_a_clean_up_that_outlasts_its_budget_stops_and_says_so(system: JobSystem):
     """The API's clean-up has 15 s, inside API Gateway's 29; the scheduled one, its timeout less 30 s."""
-    system = JobSystem(
-        config=load_config(CONFIG),
-        store=JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable"))),
-        output=OutputStore(
-            stack.client("logs"), stack.client("s3"), stack.physical_id("JobOutputLogGroup"),
-            stack.physical_id("OutputBucket"),
-        ),
-        sfn=stack.client("stepfunctions"),
-        settings=Settings.model_validate({
-            "JOBS_TABLE": stack.physical_id("JobsTable"), "JOBS_BUCKET": stack.physical_id("OutputBucket"),
-            "JOBS_LOG_GROUP": stack.physical_id("JobOutputLogGroup"),
-            "STATE_MACHINE_ARN": stack.physical_id("JobStateMachine"),
-        }),
-    )  # fmt: skip
     report = clean_up(system, CleanUpPolicy.parse(10, "1 min"), budget=0)
     assert report.complete is False

@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from jobsys import runner
+from jobsys import processes, runner
 from jobsys.config import Command
 from jobsys.errors import JobStateConflict
 from jobsys.models import Job, JobState
@@ -77,7 +77,7 @@ def _run(store: _Store, code: str, output: _Output | None = None) -> tuple[runne
 @pytest.fixture(autouse=True)
 def _often(monkeypatch):
     monkeypatch.setattr(runner, "CHECK_EVERY", 0.1)
-    monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(processes, "KILL_GRACE", 0.5)
 
 
 def _job() -> Job:

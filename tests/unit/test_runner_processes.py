@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from jobsys import runner
+from jobsys import processes, runner
 from jobsys.config import Command
 from jobsys.models import Job
 
@@ -17,7 +17,7 @@ STUBBORN = (
 
 
 def test_a_command_that_ignores_sigterm_is_killed_with_its_children(monkeypatch):
-    monkeypatch.setattr(runner, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(processes, "KILL_GRACE", 0.5)
     # A shell-free parent that starts a stubborn child, both in the command's own process group.
     code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {STUBBORN!r}]); time.sleep(60)"
     parent = subprocess.Popen(
@@ -28,12 +28,12 @@ def test_a_command_that_ignores_sigterm_is_killed_with_its_children(monkeypatch)
     )
     assert parent.stdout.readline().strip() == "ready"
     started = time.monotonic()
-    runner._kill_group(parent)
+    processes.kill_group(parent)
     assert parent.poll() is not None
     assert time.monotonic() - started < 5
     # Nothing of the group is left, the child that ignored SIGTERM included.
     deadline = time.monotonic() + 5
-    while runner._group_alive(parent.pid):
+    while processes.group_alive(parent.pid):
         assert time.monotonic() < deadline, "a process of the command's group survived"
         time.sleep(0.1)
 

@@ -6,8 +6,6 @@ The same code runs in the Lambda runner and, for long jobs, in a Fargate task
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
 import queue
@@ -30,13 +28,13 @@ from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.live_output import LiveOutput
 from jobsys.models import Job, JobState, utc_now
+from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
 from jobsys.spec.limits import RUNNER_SAFETY_MARGIN
 from jobsys.system import JobSystem
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
-KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 SAVE_ATTEMPTS = 3  # saves of the output's copy to S3, 0.5 s then 1 s apart
 PROGRESS_EVERY = 2.0  # seconds at least between two progress writes to the job
 # The progress convention: a line `PROGRESS <done>/<total>`. The runner keeps it on the job, not in the output.
@@ -84,27 +82,6 @@ def command_environment(command: Command, job: Job, workdir: str, runner_env: Ma
         elif name in runner_env:  # a name the runner does not have is left out
             env[name] = runner_env[name]
     return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
-
-
-PR_SET_DUMPABLE = 4  # <linux/prctl.h>
-
-
-def keep_runner_private() -> None:
-    """A command runs as the runner's user, so it could read the runner's environment (the
-    function's credentials) from /proc/<runner>/environ, or attach to it. A process that is not
-    dumpable can be read or attached to only with CAP_SYS_PTRACE, which neither Lambda nor Fargate
-    grants by default. A command's own exec makes it dumpable again: nothing changes for it."""
-    if sys.platform != "linux":
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        log.warning("could not make the runner undumpable: errno %d", ctypes.get_errno())
-
-
-def _pump(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
-    for raw in stream:
-        lines.put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-    lines.put(None)
 
 
 def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | None = None) -> RunResult:
@@ -200,13 +177,13 @@ class _Run:
         self.transcript = transcript
         self.memory = MemoryWatch(process.pid)
         lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+        reader = threading.Thread(target=pump_lines, args=(process.stdout, lines), daemon=True)
         reader.start()
         try:
             return self._watch(process, lines, transcript, started)
         finally:
-            if _reap(process) is None:  # the runner itself is being stopped: take the command down too
-                _kill_group(process)
+            if reap(process) is None:  # the runner itself is being stopped: take the command down too
+                kill_group(process)
             reader.join(timeout=1)
             self.usage = getattr(process, "rusage", None)
 
@@ -216,7 +193,7 @@ class _Run:
         last_check = last_progress = time.monotonic()
         eof = False
         exit_wait = 0.001
-        while not eof or _reap(process) is None:
+        while not eof or reap(process) is None:
             if eof:
                 # Its output has ended, and the command most often exits a moment later: look again
                 # soon, then less and less often.
@@ -285,7 +262,7 @@ class _Run:
         note = f"[job system] stopping the command: {reason or 'the job was canceled'}"
         self.transcript.write(note + "\n")
         self.live.add(note)
-        _kill_group(process)
+        kill_group(process)
 
     def _save_output(self, path: str) -> str | None:
         """Saves the output's copy to S3; if it cannot, says why. The job's state still comes from the
@@ -310,102 +287,12 @@ class _Run:
         log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.live.waiting))
 
 
-class MemoryWatch:
-    """The command's peak memory, from /proc: the most its processes held at once (their resident
-    sets summed, each second), or its main process's own high-water mark, whichever is higher.
-
-    Not the rusage's ru_maxrss: Linux counts in it the runner's pages at the fork, before exec.
-    """
-
-    def __init__(self, group: int | None):
-        self.group = group
-        self.peak_kb = 0
-
-    @property
-    def peak_mb(self) -> float | None:
-        return round(self.peak_kb / 1024, 1) if self.peak_kb else None
-
-    def look(self, every_process: bool) -> None:
-        if self.group is None:
-            return
-        main = _status_kb(self.group)
-        self.peak_kb = max(self.peak_kb, main.get("VmHWM", 0))
-        if every_process:
-            members = [pid for pid in _pids() if _group_of(pid) == self.group]
-            self.peak_kb = max(self.peak_kb, sum(_status_kb(pid).get("VmRSS", 0) for pid in members))
-
-
-def _pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
-
-
-def _group_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _status_kb(pid: int) -> dict[str, int]:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            return {
-                key: int(value.split()[0])
-                for key, _, value in (line.partition(":") for line in status)
-                if key in ("VmHWM", "VmRSS") and value.strip()
-            }
-    except (OSError, ValueError):
-        return {}
-
-
 def _progress(line: str) -> tuple[int, int] | None:
     match = PROGRESS_LINE.fullmatch(line)
     if match is None:
         return None
     done, total = int(match.group(1)), int(match.group(2))
     return (done, total) if total > 0 and done <= total else None
-
-
-def _reap(process: subprocess.Popen[bytes], block: bool = False) -> int | None:
-    """Popen.poll (or wait) through wait4, which also tells what the command used: its rusage,
-    kept on the process. Popen does not ask again once the return code is set."""
-    if process.returncode is None:
-        try:
-            pid, status, usage = os.wait4(process.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:  # reaped elsewhere
-            return process.poll()
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            process.rusage = usage  # type: ignore[attr-defined]
-    return process.returncode
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the command's whole process group, then SIGKILL to whatever is left of it:
-    a child that ignores SIGTERM outlives its parent otherwise."""
-    group = process.pid  # start_new_session made the command its group's leader
-    try:
-        os.killpg(group, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + KILL_GRACE
-    while time.monotonic() < deadline:
-        _reap(process)  # reaps our child, which would otherwise linger in the group as a zombie
-        if not _group_alive(group):
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signal.SIGKILL)
-    _reap(process, block=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,30 @@
+"""JobStore: the jobs table. Every state change is a conditional write; every read path is a Query.
+
+It is made of one part per concern (the table's layout is in items.py):
+- items.py: a job as an item, the keys, the indexes and the page cursors;
+- transitions.py: a job's states, each change a conditional write;
+- queues.py: the limited queues' lines and slots;
+- fires.py: the schedules' fires;
+- reads.py: every read;
+- clean_up.py: the clean-up's cursors and lock.
+"""
+
+from jobsys.store.clean_up import CleanUpNotes
+from jobsys.store.fires import ScheduleFires
+from jobsys.store.items import (
+    ITEM_TOO_LARGE,
+    PRIORITY_OFFSET,
+    decode_cursor,
+    encode_cursor,
+    wait_order,
+)
+from jobsys.store.queues import QueueSlots
+from jobsys.store.reads import JobReads
+from jobsys.store.transitions import JobTransitions
+
+
+class JobStore(JobReads, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes):
+    """The whole store: what JobSystem, the handlers and the runner use."""
+
+
+__all__ = ["ITEM_TOO_LARGE", "PRIORITY_OFFSET", "JobStore", "decode_cursor", "encode_cursor", "wait_order"]

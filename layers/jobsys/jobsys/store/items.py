@@ -1,0 +1,183 @@
+"""JobStore: the jobs table. Every state change is a conditional write; every read path is a Query.
+
+Table layout (one table):
+- a job:           pk = "JOB#<id>",        sk = "JOB"
+- a queue's slots: pk = "QUEUE#<name>",    sk = "QUEUE"     running (a count) and holders (the job ids)
+- a schedule:      pk = "SCHEDULE#<key>",  sk = "SCHEDULE"  its last fire, so that a repeat is refused
+- index by_created:          list_pk ("JOB")               / id         - the newest jobs
+- index by_state:            state                         / id         - filter by state, find running jobs
+- index by_command:          command                       / id         - filter by command
+- index by_command_state:    command_state                 / id         - both filters at once
+- index by_queue:            queue                         / id         - filter by queue
+- index by_queue_state:      queue_state                   / id         - queue and state at once
+- index by_definition_state: definition_state (sparse)     / id         - is a run of a definition open?
+- index by_definition:       definition (sparse)           / id         - a definition's last runs (statistics)
+- index by_closed:           closed_state (sparse)         / closed_at  - clean-up candidates, oldest first
+- index by_waiting:          waiting_queue (sparse)        / wait_order - the next job to start in a full queue
+Ids are ULIDs, so sorting by id is sorting by creation time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from jobsys.errors import Unprocessable
+from jobsys.models import CLOSED_STATES, Job, JobState
+from jobsys.stats import Run
+
+# How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
+PRIORITY_OFFSET = 10**6
+
+ITEM_SK = "JOB"
+LIST_PK = "JOB"
+INDEX_BY_CREATED = "by_created"
+INDEX_BY_STATE = "by_state"
+INDEX_BY_COMMAND = "by_command"
+INDEX_BY_COMMAND_STATE = "by_command_state"
+INDEX_BY_CLOSED = "by_closed"
+INDEX_BY_QUEUE = "by_queue"
+INDEX_BY_QUEUE_STATE = "by_queue_state"
+INDEX_BY_DEFINITION_STATE = "by_definition_state"
+INDEX_BY_DEFINITION = "by_definition"
+INDEX_BY_WAITING = "by_waiting"
+QUEUE_SK = "QUEUE"
+CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
+SCHEDULE_SK = "SCHEDULE"
+_WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
+_INTERNAL_ATTRIBUTES = (
+    "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
+    *_WAIT_ATTRIBUTES,
+)  # fmt: skip
+
+
+def _pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def _queue_key(queue: str) -> dict[str, str]:
+    return {"pk": f"QUEUE#{queue}", "sk": QUEUE_SK}
+
+
+def _state_keys(job: Job, state: JobState) -> dict[str, str]:
+    """The composite index keys of a job in a state; its command, queue and definition never change."""
+    keys = {"command_state": f"{job.command}#{state.value}", "queue_state": f"{job.queue}#{state.value}"}
+    if job.definition:
+        keys["definition_state"] = f"{job.definition}#{state.value}"
+    return keys
+
+
+def wait_order(job: Job) -> str:
+    return f"{PRIORITY_OFFSET - job.priority:07d}#{job.id}"
+
+
+def _to_item(job: Job) -> dict[str, Any]:
+    item = job.model_dump(mode="json", exclude_none=True)
+    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):  # DynamoDB takes Decimals, not floats
+        if getattr(job, number) is not None:
+            item[number] = _number(getattr(job, number))
+    item["retries"] = {k: _number(v) for k, v in job.retries.model_dump().items()}
+    item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, **_state_keys(job, job.state))
+    if job.state in CLOSED_STATES:
+        item["closed_state"] = job.state.value
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> Job:
+    data = {k: v for k, v in item.items() if k not in _INTERNAL_ATTRIBUTES}
+    for number in ("exit_code", "max_runtime", "priority", "attempt"):
+        if number in data:
+            data[number] = int(data[number])
+    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):
+        if number in data:
+            data[number] = float(data[number])
+    if "progress" in data:
+        data["progress"] = {k: int(v) for k, v in data["progress"].items()}
+    if "retries" in data:
+        data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
+    return Job.model_validate(data)
+
+
+def _run_of(item: dict[str, Any]) -> Run:
+    numbers = {key: float(item[key]) for key in ("runtime", "peak_memory_mb") if key in item}
+    return Run.model_validate({**item, **numbers})
+
+
+def _number(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def encode_cursor(last_key: dict[str, Any] | None, index: str) -> str | None:
+    if not last_key:
+        return None
+    payload = json.dumps({"i": index, "k": last_key}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+# The key attributes of each listing's index: a page's LastEvaluatedKey holds these and the table's.
+LISTING_KEYS = {
+    INDEX_BY_CREATED: ("list_pk", "id"),
+    INDEX_BY_STATE: ("state", "id"),
+    INDEX_BY_COMMAND: ("command", "id"),
+    INDEX_BY_COMMAND_STATE: ("command_state", "id"),
+    INDEX_BY_QUEUE: ("queue", "id"),
+    INDEX_BY_QUEUE_STATE: ("queue_state", "id"),
+}
+
+
+def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict[str, Any]:
+    """The ExclusiveStartKey that a cursor holds, if it is one that this listing could have given:
+    exactly the table's and the index's key attributes, in the listing's partition (`partition`)
+    and on a job item. DynamoDB would refuse any other with a ValidationException."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = payload["k"]
+        hash_key, range_key = LISTING_KEYS[payload["i"]]
+        valid = (
+            payload["i"] == index
+            and isinstance(key, dict)
+            and set(key) == {"pk", "sk", hash_key, range_key}
+            and all(isinstance(v, str) and v for v in key.values())
+            and key["sk"] == ITEM_SK
+            and key["pk"] == _pk(key[range_key])
+            and (partition is None or key[hash_key] == partition)
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise Unprocessable("cursor is not valid for this listing; start again without it")
+    return key
+
+
+ITEM_TOO_LARGE = (
+    "request body: a job's params and options are too large to record: DynamoDB keeps an item of at most 400 KB"
+)
+
+
+def _item_too_large(error: ClientError) -> bool:
+    """DynamoDB refuses an item over 400 KB with a ValidationException, in a transaction as well."""
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return "Item size" in message and "maximum allowed size" in message
+
+
+class TableAccess:
+    """The jobs table, and the one conditional write that every part of the store uses."""
+
+    def __init__(self, table: Any):
+        self.table = table  # a boto3 DynamoDB Table resource
+        self.client = table.meta.client
+
+    def _update_if(self, **update: Any) -> bool:
+        """One conditional UpdateItem: False, and nothing written, when its condition does not hold."""
+        try:
+            self.table.update_item(**update)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,115 @@
+"""A limited queue: its line of waiting jobs (a sparse index), and its slots (a counter with the
+ids of its holders, so that taking and giving back are idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from boto3.dynamodb.conditions import Key
+
+from jobsys.models import Job, JobState
+from jobsys.store.items import (
+    INDEX_BY_WAITING,
+    ITEM_SK,
+    TableAccess,
+    _from_item,
+    _pk,
+    _queue_key,
+    wait_order,
+)
+
+
+class QueueSlots(TableAccess):
+    """The waiting line and the slots of the limited queues."""
+
+    def mark_waiting(self, job: Job, token: str, reason: str, still: bool = False) -> bool:
+        """Puts a pending job in line for a slot of its queue, with the task token that starts it;
+        `still` only updates the reason of a job still in line with that token."""
+        return self._update_if(
+            Key={"pk": _pk(job.id), "sk": ITEM_SK},
+            UpdateExpression="SET waiting_queue = :queue, wait_order = :order, wait_token = :token, waiting = :why",
+            ConditionExpression="#state = :pending" + (" AND wait_token = :token" if still else ""),
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":queue": job.queue,
+                ":order": wait_order(job),
+                ":token": token,
+                ":why": reason,
+                ":pending": JobState.PENDING.value,
+            },
+        )
+
+    def waiting_in(self, queue: str, limit: int) -> list[tuple[Job, str]]:
+        """The jobs next in line in a queue, each with its task token: highest priority, then oldest, first."""
+        response = self.table.query(
+            IndexName=INDEX_BY_WAITING,
+            KeyConditionExpression=Key("waiting_queue").eq(queue),
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        return [(_from_item(item), item["wait_token"]) for item in response.get("Items", []) if "wait_token" in item]
+
+    def claim(self, job: Job, token: str) -> bool:
+        """Takes a waiting job out of the line; only one waker wins, and never for a job closed meanwhile."""
+        return self._update_if(
+            Key={"pk": _pk(job.id), "sk": ITEM_SK},
+            UpdateExpression="REMOVE waiting_queue, wait_order, wait_token, waiting",
+            ConditionExpression="#state = :pending AND wait_token = :token",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":pending": JobState.PENDING.value, ":token": token},
+        )
+
+    def wait_token(self, job_id: str) -> str | None:
+        item = self.table.get_item(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK}, ConsistentRead=True, ProjectionExpression="wait_token"
+        ).get("Item")
+        return (item or {}).get("wait_token")
+
+    def take_slot(self, queue: str, job_id: str, limit: int) -> Literal["new", "held", False]:
+        """ "new" for a slot taken now, "held" for one the job holds already, False when the queue is full."""
+        if self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="ADD running :one, holders :job",
+            ConditionExpression="(attribute_not_exists(running) OR running < :limit) AND NOT contains(holders, :id)",
+            ExpressionAttributeValues={":one": 1, ":job": {job_id}, ":id": job_id, ":limit": limit},
+        ):
+            return "new"
+        return "held" if job_id in self.queue_counter(queue)[1] else False
+
+    def release_slot(self, queue: str, job_id: str) -> bool:
+        """False when the job holds no slot: given back already, or never taken."""
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="ADD running :minus_one DELETE holders :job",
+            ConditionExpression="contains(holders, :id)",
+            ExpressionAttributeValues={":minus_one": -1, ":job": {job_id}, ":id": job_id},
+        )
+
+    def queue_counter(self, queue: str) -> tuple[int, set[str]]:
+        item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
+        return int(item.get("running", 0)), set(item.get("holders") or ())
+
+    def set_counter(self, queue: str, expected: tuple[int, set[str]], running: int, holders: set[str]) -> bool:
+        """Repairs a counter, if nobody changed it since it was read as `expected`."""
+        old_running, old_holders = expected
+        names = {"#running": "running", "#holders": "holders"}
+        values: dict[str, Any] = {":running": running}
+        condition = "#running = :old_running" if old_running or old_holders else "attribute_not_exists(#running)"
+        if old_running or old_holders:
+            values[":old_running"] = old_running
+        if old_holders:
+            condition += " AND #holders = :old_holders"
+            values[":old_holders"] = old_holders
+        update = "SET #running = :running"
+        if holders:
+            update += ", #holders = :holders"
+            values[":holders"] = holders
+        else:
+            update += " REMOVE #holders"
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )

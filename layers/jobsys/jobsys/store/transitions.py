@@ -1,0 +1,205 @@
+"""A job's life in the table: created, running, progressing, closed, ended, deleted; each step a conditional write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+from jobsys.errors import InvalidRequest, JobStateConflict
+from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
+from jobsys.store.items import (
+    _WAIT_ATTRIBUTES,
+    ITEM_SK,
+    ITEM_TOO_LARGE,
+    TableAccess,
+    _from_item,
+    _item_too_large,
+    _pk,
+    _state_keys,
+    _to_item,
+)
+
+
+class JobTransitions(TableAccess):
+    """Moves jobs through their states, only from the states each step allows."""
+
+    def create(self, jobs: list[Job], ttl: timedelta | None = None) -> None:
+        """Writes a whole tree of new jobs at once: all of them or, on any failure, none."""
+        items = []
+        for job in jobs:
+            item = _to_item(job)
+            if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
+                item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
+            items.append(item)
+        try:
+            if len(items) == 1:  # a transaction costs twice the write units of a conditional put
+                self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
+                return
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                    for item in items
+                ]
+            )
+        except ClientError as exc:
+            if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
+                raise InvalidRequest(ITEM_TOO_LARGE) from None
+            raise
+
+    def create_retry(self, failed: Job, retry: Job) -> None:
+        """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table.name,
+                        "Item": _to_item(retry),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": {"pk": _pk(failed.id), "sk": ITEM_SK},
+                        "UpdateExpression": "SET retried_by = :retry",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(retried_by)"
+                        " AND #state = :state",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {":retry": retry.id, ":state": failed.state.value},
+                    }
+                },
+            ]
+        )
+
+    def mark_running(
+        self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None
+    ) -> Job:
+        """`expected_end_at`: what its history says, until its own PROGRESS lines say better."""
+        updates: dict[str, Any] = {"started_at": iso(started_at), "output": output.model_dump()}
+        if expected_end_at is not None:
+            updates |= {"expected_end_at": iso(expected_end_at), "expected_end_from": "history"}
+        return self._transition(job, from_states=[JobState.PENDING], to_state=JobState.RUNNING, updates=updates)
+
+    def set_progress(self, job_id: str, done: int, total: int, expected_end_at: datetime | None) -> bool:
+        """The last PROGRESS line of a running job, and the end it points to; False once it is not running."""
+        sets = "progress = :progress"
+        values: dict[str, Any] = {":progress": {"done": done, "total": total}, ":running": JobState.RUNNING.value}
+        if expected_end_at is not None:
+            sets += ", expected_end_at = :end, expected_end_from = :from"
+            values |= {":end": iso(expected_end_at), ":from": "progress"}
+        return self._update_if(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK},
+            UpdateExpression=f"SET {sets}",
+            ConditionExpression="#state = :running",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
+
+    def close(
+        self,
+        job: Job,
+        state: JobState,
+        closed_at: datetime,
+        *,
+        exit_code: int | None = None,
+        runtime: float | None = None,
+        reason: str | None = None,
+        peak_memory_mb: float | None = None,
+        cpu_seconds: float | None = None,
+        canceled_by: str | None = None,
+        output_error: str | None = None,
+        from_states: Iterable[JobState] = OPEN_STATES,
+        ttl: timedelta | None = None,
+    ) -> Job:
+        if state not in CLOSED_STATES:
+            raise ValueError(f"{state} is not a closed state")
+        updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
+        if output_error:
+            updates["output_error"] = output_error
+        if canceled_by:
+            updates["canceled_by"] = canceled_by
+        if exit_code is not None:
+            updates["exit_code"] = exit_code
+        if runtime is not None:
+            updates["runtime"] = Decimal(f"{runtime:.3f}")
+        if peak_memory_mb is not None:
+            updates["peak_memory_mb"] = Decimal(f"{peak_memory_mb:.1f}")
+        if cpu_seconds is not None:
+            updates["cpu_seconds"] = Decimal(f"{cpu_seconds:.3f}")
+        if reason:
+            updates["reason"] = reason
+        if ttl is not None:
+            # A backstop only: the clean-up deletes jobs and their output long before this.
+            updates["expires_at"] = int((closed_at + ttl).timestamp())
+        return self._transition(job, from_states=list(from_states), to_state=state, updates=updates)
+
+    def _transition(self, job: Job, from_states: list[JobState], to_state: JobState, updates: dict[str, Any]) -> Job:
+        """Moves a job to `to_state` only if it is still in one of `from_states`, as one conditional write.
+
+        `job` may be stale: only its id and command, which never change, are used.
+        """
+        names = {"#state": "state"}
+        values: dict[str, Any] = {":to": to_state.value}
+        sets = ["#state = :to"]
+        for i, (name, value) in enumerate({**_state_keys(job, to_state), **updates}.items()):
+            names[f"#u{i}"] = name
+            values[f":u{i}"] = value
+            sets.append(f"#u{i} = :u{i}")
+        allowed = []
+        for i, state in enumerate(from_states):
+            values[f":from{i}"] = state.value
+            allowed.append(f":from{i}")
+        try:
+            response = self.table.update_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                # A job that leaves `pending` leaves its queue's line too.
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE waiting, " + ", ".join(_WAIT_ATTRIBUTES),
+                ConditionExpression=f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            now = self.get(job.id)
+            raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
+        return _from_item(response["Attributes"])
+
+    def mark_ended(self, job: Job, at: datetime) -> None:
+        """Records, once, that the end of a closed job's run was handled: its slot given back, its
+        dependents started or its next attempt planned. The clean-up ends the runs without it."""
+        try:
+            self.table.update_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                UpdateExpression="SET ended_at = :at",
+                ConditionExpression="attribute_exists(closed_at) AND attribute_not_exists(ended_at)",
+                ExpressionAttributeValues={":at": iso(at)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def delete(self, job: Job) -> bool:
+        """Deletes a closed job; False when it changed state or vanished meanwhile."""
+        try:
+            self.table.delete_item(
+                Key={"pk": _pk(job.id), "sk": ITEM_SK},
+                ConditionExpression=Attr("state").eq(job.state.value),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

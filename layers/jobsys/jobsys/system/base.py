@@ -1,0 +1,79 @@
+"""What every part of the job system shares: its collaborators, and how an execution starts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobsys.config import JobsConfig
+from jobsys.models import Job
+from jobsys.output import OutputStore
+from jobsys.settings import Settings
+from jobsys.spec.limits import FARGATE_MARGIN
+from jobsys.store import JobStore
+
+SERVE_BATCH = 10  # jobs read from a queue's line at a time
+MAX_SERVE_ROUNDS = 20
+# What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
+RETRY_KEEPS = {
+    "command", "params", "label", "definition", "parent_id", "root_id", "dependents",
+    "runner", "max_runtime", "queue", "priority", "retries",
+}  # fmt: skip
+
+
+def execution_arn(state_machine_arn: str, job_id: str) -> str:
+    """Executions are named after their job, so the ARN is known before the execution starts."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + job_id
+
+
+def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
+    """The tree below a job travels in the input, so each execution can start its dependents."""
+    children = [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs]
+    return input_of(job, children, limited)
+
+
+def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool]) -> dict[str, Any]:
+    """One execution's input. `run_at` makes it wait until then; `queue` makes it wait for a slot of
+    a limited queue; `fargate_timeout` is how long RunOnFargate waits for the task."""
+    data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "dependents": dependents}
+    if job.runner == "fargate":
+        # The state follows the job: the runner stops the command at max_runtime, and the state
+        # waits longer, so that it never cuts a run short and frees its slot while it still runs.
+        data["fargate_timeout"] = job.max_runtime + FARGATE_MARGIN
+    if job.run_at:
+        data["run_at"] = job.run_at
+    if limited(job.queue):
+        data["queue"] = job.queue
+    return data
+
+
+def _whole_second_after(moment: datetime) -> datetime:
+    """Step Functions waits to the second: rounding up means a job never starts before its time."""
+    return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
+
+
+@dataclass
+class SystemBase:
+    config: JobsConfig
+    store: JobStore
+    output: OutputStore
+    sfn: Any
+    settings: Settings
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(days=self.settings.job_ttl_days)
+
+    def is_limited(self, queue: str) -> bool:
+        return self.config.limited_queue(queue) is not None
+
+    def _start_execution(self, execution: dict[str, Any]) -> None:
+        """Executions are named after their job, so starting one twice starts it once."""
+        with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):
+            self.sfn.start_execution(
+                stateMachineArn=self.settings.state_machine_arn, name=execution["job_id"], input=json.dumps(execution)
+            )

@@ -1,0 +1,137 @@
+"""Starting jobs: a definition, a command or a schedule's fire becomes a tree of job records and their executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobsys.config import StartOptions
+from jobsys.errors import StartFailed
+from jobsys.ids import new_job_id
+from jobsys.models import Job, JobSpec, JobState, Trigger, iso, utc_now
+from jobsys.observability import record_closed, record_started
+from jobsys.system.base import (
+    SystemBase,
+    _whole_second_after,
+    execution_arn,
+    execution_input,
+)
+
+
+class JobStarts(SystemBase):
+    """Records the jobs of a start at once, then starts their executions."""
+
+    def start_definition(
+        self, key: str, options: StartOptions | None = None, trigger: Trigger = "api", started_by: str | None = None
+    ) -> Job:
+        return self.start_job(self.config.definition(key).to_spec(), options, trigger, started_by)
+
+    def start_command(
+        self,
+        command: str,
+        params: list[str],
+        options: StartOptions | None = None,
+        started_by: str | None = None,
+        **spec: Any,
+    ) -> Job:
+        """An ad-hoc job; `spec` is spec_for_command's (depending_jobs, label, runner, max_runtime, queue, priority)."""
+        return self.start_job(self.config.spec_for_command(command, params, **spec), options, started_by=started_by)
+
+    def start_job(
+        self,
+        spec: JobSpec,
+        options: StartOptions | None = None,
+        trigger: Trigger = "api",
+        started_by: str | None = None,
+    ) -> Job:
+        """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
+        a start without one (a schedule's) is recorded as started by its trigger."""
+        options = options or StartOptions()
+        if options.queue is not None or options.priority is not None:
+            spec = spec.model_copy(
+                update={
+                    "queue": options.queue or spec.queue,
+                    "priority": spec.priority if options.priority is None else options.priority,
+                }
+            )
+        created_at = iso(utc_now())
+        jobs: dict[str, Job] = {}
+        root = self._plan(spec, None, None, created_at, jobs)
+        root.trigger = trigger
+        for job in jobs.values():
+            job.started_by = started_by or trigger
+        if options.run_at is not None:
+            root.run_at = iso(_whole_second_after(options.run_at))
+            root.waiting = f"delayed until {root.run_at}"
+        self.store.create(list(jobs.values()))
+        try:
+            self._start_execution(execution_input(root, jobs, self.is_limited))
+            record_started(root.command)
+        except Exception as exc:
+            reason = f"could not start its execution: {exc}"
+            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
+            record_closed(closed.command, closed.state.value, None)
+            self.cancel_dependents(closed)
+            raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
+        return root
+
+    def _plan(
+        self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]
+    ) -> Job:
+        job_id = new_job_id()
+        job = Job(
+            id=job_id,
+            command=spec.command,
+            params=spec.params,
+            state=JobState.PENDING,
+            label=spec.label,
+            definition=spec.definition,
+            parent_id=parent.id if parent else None,
+            root_id=root_id or job_id,
+            created_at=created_at,
+            execution_arn=execution_arn(self.settings.state_machine_arn, job_id),
+            runner=spec.runner,
+            max_runtime=spec.max_runtime,
+            queue=spec.queue,
+            priority=spec.priority,
+            retries=spec.retries,
+        )
+        jobs[job_id] = job
+        job.dependents = [self._plan(child, job, job.root_id, created_at, jobs).id for child in spec.depending_jobs]
+        return job
+
+    def _dependents_input(self, job: Job) -> list[dict[str, Any]]:
+        """The inputs of a job's dependents, read level by level, for a run ended without its execution's input."""
+        jobs = {job.id: job}
+        level = list(job.dependents)
+        while level:
+            found = self.store.get_many(level)
+            jobs.update(found)
+            level = [child for parent in found.values() for child in parent.dependents if child not in jobs]
+        return execution_input(job, jobs, self.is_limited)["dependents"]
+
+    def start_scheduled(self, key: str, scheduled_at: str) -> Job | None:
+        """A schedule's start: None for a repeated delivery of a fire already handled."""
+        definition = self.config.definition(key)
+        if not self.store.record_fire(key, scheduled_at, "", "starting"):
+            return None
+        try:
+            running = self.store.open_of_definition(key) if definition.overlap == "skip" else None
+            if running is not None:
+                job = self._record_skipped(definition.to_spec(), running)
+            else:
+                job = self.start_job(definition.to_spec(), trigger="schedule")
+        except Exception:
+            self.store.forget_fire(key, scheduled_at)  # so that Scheduler's retry of this fire starts it
+            raise
+        self.store.record_fire(key, scheduled_at, job.id, job.state.value, again=True)
+        return job
+
+    def _record_skipped(self, spec: JobSpec, running: Job) -> Job:
+        now = utc_now()
+        job = self._plan(spec.model_copy(update={"depending_jobs": []}), None, None, iso(now), {})
+        job.state, job.trigger, job.closed_at, job.execution_arn = JobState.SKIPPED, "schedule", iso(now), None
+        job.started_by = "schedule"
+        job.reason = f"skipped: job {running.id} of this definition is still {running.state}"
+        self.store.create([job], ttl=self.ttl)
+        record_closed(job.command, job.state.value, None)
+        return job
