@@ -39,9 +39,9 @@ def test_the_clean_up_defaults_are_the_template_s():
 
 
 def test_the_page_knows_the_open_states_of_the_domain():
-    script = (ROOT / "functions" / "api" / "static" / "app.js").read_text()
-    listed = re.search(r"const OPEN_STATES = new Set\(\[([^\]]*)\]\)", script)
-    assert listed, "app.js no longer declares OPEN_STATES"
+    script = (ROOT / "functions" / "api" / "static" / "state.js").read_text()
+    listed = re.search(r"export const OPEN_STATES = new Set\(\[([^\]]*)\]\)", script)
+    assert listed, "state.js no longer declares OPEN_STATES"
     assert set(json.loads(f"[{listed.group(1)}]")) == {state.value for state in OPEN_STATES}
 
 

@@ -1,0 +1,152 @@
+import { ApiUnreachable, api, showError } from "./api.js";
+import { start } from "./app.js";
+import { refresh, renderJobs, rowOf } from "./job-list.js";
+import { $, OPEN_STATES, OUTPUT_POLL_MS, el, view } from "./state.js";
+import { showNewJob } from "./stats.js";
+
+// --- an expanded job -------------------------------------------------------------------------
+
+export function toggleDetail(id) {
+  const row = rowOf(id);
+  const follower = view.expanded.get(id);
+  if (follower) {
+    follower.stop();
+    view.expanded.delete(id);
+    follower.row.remove();
+    row.classList.remove("expanded");
+    row.querySelector(".job-toggle").setAttribute("aria-expanded", "false");
+    return;
+  }
+  const opened = new OutputFollower(view.jobs.get(id));
+  view.expanded.set(id, opened);
+  row.after(opened.row);
+  row.classList.add("expanded");
+  row.querySelector(".job-toggle").setAttribute("aria-expanded", "true");
+  opened.poll();
+}
+
+export const FIELDS = [
+  "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
+  "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
+  "attempt", "retries", "retry_of", "retried_by", "trigger", "started_by", "canceled_by", "run_at", "waiting",
+  "progress", "expected_end_at", "expected_end_from", "peak_memory_mb", "cpu_seconds", "execution_arn", "output",
+];
+
+export class OutputFollower {
+  constructor(job) {
+    this.job = job;
+    this.cursor = null;
+    this.complete = false;
+    this.lineCount = 0;
+    this.timer = null;
+    this.stopped = false;
+    this.fields = el("dl", { class: "fields" });
+    this.actions = el("div", { class: "detail-actions" });
+    this.status = el("span", { class: "output-status" });
+    this.counter = el("span", { class: "output-count" });
+    this.pre = el("pre", { class: "output", tabindex: "0", "aria-label": `Output of ${job.label}` });
+    const grid = el(
+      "div",
+      { class: "detail-grid" },
+      el("div", {}, this.fields, this.actions),
+      el("div", {}, el("div", { class: "output-head" }, this.status, this.counter), this.pre),
+    );
+    this.row = el("tr", { class: "detail", "data-detail-of": job.id }, el("td", { colspan: "7" }, grid));
+    this.update(job);
+  }
+
+  update(job) {
+    this.job = job;
+    this.fields.replaceChildren(
+      ...FIELDS.flatMap((name) => {
+        let value = job[name];
+        if (name === "output" && value) value = `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
+        if (name === "retries" && value) value = `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
+        if (name === "progress" && value) value = `${value.done}/${value.total}`;
+        if (Array.isArray(value)) value = value.join(" ");
+        return [el("dt", { text: name }), el("dd", { "data-field": name, text: value ?? "–" })];
+      }),
+    );
+    const buttons = [];
+    if (OPEN_STATES.has(job.state)) {
+      buttons.push(el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() }));
+    } else {
+      buttons.push(el("button", { type: "button", text: "Retry", onclick: () => this.retry() }));
+    }
+    this.actions.replaceChildren(...buttons);
+    this.showStatus();
+  }
+
+  showStatus() {
+    if (this.complete) this.status.textContent = "complete";
+    else if (this.job.state === "pending") this.status.textContent = "waiting for the job to start…";
+    else this.status.textContent = "streaming…";
+    this.counter.textContent = `${this.lineCount} lines`;
+  }
+
+  async poll() {
+    if (this.stopped) return;
+    try {
+      const query = this.cursor ? `?cursor=${encodeURIComponent(this.cursor)}` : "";
+      const page = await api("GET", `jobs/${this.job.id}/output${query}`);
+      this.append(page.lines);
+      this.cursor = page.next_cursor || this.cursor;
+      this.complete = page.complete;
+      this.showStatus();
+      if (page.complete) this.update(await api("GET", `jobs/${this.job.id}`));
+      if (page.complete) return;
+      // A long backlog comes in pages: fetch the next one at once.
+      if (page.lines.length >= 1000) return this.poll();
+    } catch (error) {
+      if (error instanceof ApiUnreachable) showError(error.message);
+    }
+    this.timer = setTimeout(() => this.poll(), OUTPUT_POLL_MS);
+  }
+
+  append(lines) {
+    if (!lines.length) return;
+    const pre = this.pre;
+    // Stay at the bottom unless the user scrolled up to read.
+    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    pre.append(document.createTextNode(`${lines.join("\n")}\n`));
+    this.lineCount += lines.length;
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  }
+
+  async cancel() {
+    try {
+      const job = await api("POST", `jobs/${this.job.id}/cancel`);
+      view.jobs.set(job.id, job);
+      renderJobs();
+      refresh();
+    } catch (error) {
+      alert(`Could not cancel: ${error.message}`);
+    }
+  }
+
+  // A configured job starts again as configured, label and depending_jobs included; any other as it ran.
+  async retry() {
+    const job = this.job;
+    try {
+      const started = job.definition && !job.parent_id
+        ? await api("POST", `job-definitions/${encodeURIComponent(job.definition)}/start`)
+        : await api("POST", "jobs", {
+            command: job.command,
+            params: job.params,
+            label: job.label,
+            runner: job.runner,
+            max_runtime: job.max_runtime,
+            queue: job.queue,
+            priority: job.priority,
+          });
+      await showNewJob(started);
+    } catch (error) {
+      alert(`Could not retry: ${error.message}`);
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}

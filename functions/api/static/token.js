@@ -1,0 +1,26 @@
+import { start } from "./app.js";
+import { $, TOKEN_KEY } from "./state.js";
+
+// --- the token -------------------------------------------------------------------------------
+
+export function takeTokenFromUrl() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const token = hash.get("token");
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    // Out of the address bar, the history and any screenshot of it.
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+export function askForToken(why) {
+  $("token-why").textContent = why;
+  const dialog = $("token-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+
+$("token-form").addEventListener("submit", () => {
+  sessionStorage.setItem(TOKEN_KEY, $("token-input").value.trim());
+  $("token-input").value = "";
+  start();
+});
