@@ -1,7 +1,7 @@
+// --- the API ---------------------------------------------------------------------------------
+
 import { $, TOKEN_KEY } from "./state.js";
 import { askForToken } from "./token.js";
-
-// --- the API ---------------------------------------------------------------------------------
 
 export class ApiUnreachable extends Error {}
 

@@ -2,9 +2,10 @@
 // token, api, format, definitions, stats, job-list, job-detail), as ES modules with no build step.
 
 import { showError } from "./api.js";
+import { loadDefinitions, loadQueues } from "./definitions.js";
 import { refresh } from "./job-list.js";
 import { $, PAGE_SIZE, REFRESH_KEY, TOKEN_KEY, el, view } from "./state.js";
-import { STATS_EVERY_MS, loadDefinitions, loadQueues, loadStats } from "./stats.js";
+import { STATS_EVERY_MS, loadStats } from "./stats.js";
 import { askForToken, takeTokenFromUrl } from "./token.js";
 
 // --- refreshing ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-import { $, el } from "./state.js";
-
 // --- formatting ------------------------------------------------------------------------------
+
+import { $, el } from "./state.js";
 
 export const pad = (n) => String(n).padStart(2, "0");
 

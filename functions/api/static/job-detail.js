@@ -1,10 +1,10 @@
+// --- an expanded job -------------------------------------------------------------------------
+
 import { ApiUnreachable, api, showError } from "./api.js";
 import { start } from "./app.js";
+import { showNewJob } from "./definitions.js";
 import { refresh, renderJobs, rowOf } from "./job-list.js";
 import { $, OPEN_STATES, OUTPUT_POLL_MS, el, view } from "./state.js";
-import { showNewJob } from "./stats.js";
-
-// --- an expanded job -------------------------------------------------------------------------
 
 export function toggleDetail(id) {
   const row = rowOf(id);

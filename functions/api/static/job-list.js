@@ -1,10 +1,10 @@
+// --- the list of jobs ------------------------------------------------------------------------
+
 import { ApiUnreachable, api, showError } from "./api.js";
 import { refreshSeconds } from "./app.js";
 import { clock, duration, megabytes, progressBar, when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
 import { $, el, view } from "./state.js";
-
-// --- the list of jobs ------------------------------------------------------------------------
 
 export function filters() {
   const params = new URLSearchParams();

@@ -1,12 +1,9 @@
-import { ApiUnreachable, api, showError } from "./api.js";
-import { start } from "./app.js";
-import { definitionItem } from "./definitions.js";
-import { duration, megabytes, when } from "./format.js";
-import { toggleDetail } from "./job-detail.js";
-import { renderJobs, rowOf } from "./job-list.js";
-import { $, el, view } from "./state.js";
-
 // --- statistics of the last runs, per definition -----------------------------------------------
+
+import { api } from "./api.js";
+import { openJob } from "./definitions.js";
+import { duration, megabytes, when } from "./format.js";
+import { $, el } from "./state.js";
 
 export const STATS_RUNS = 30;
 export const STATS_EVERY_MS = 60_000;
@@ -89,91 +86,4 @@ export async function loadStats() {
       }
     }),
   );
-}
-
-// Expands a job's row, fetching the job first if the list does not show it.
-export async function openJob(id) {
-  if (!rowOf(id)) {
-    const job = await api("GET", `jobs/${id}`);
-    view.jobs.set(job.id, job);
-    view.order = [job.id, ...view.order.filter((other) => other !== job.id)];
-    renderJobs();
-  }
-  if (!view.expanded.has(id)) toggleDetail(id);
-  rowOf(id).scrollIntoView({ block: "center" });
-}
-
-// "10 min" is a delay; anything that reads as a date is a time (in this browser's time zone).
-export function startTime(text) {
-  const value = text.trim();
-  if (/^\d+\s*[a-z]/i.test(value) && !/^\d{4}-/.test(value)) return { delay: value };
-  const moment = new Date(value.replace(" ", "T"));
-  return Number.isNaN(moment.getTime()) ? { run_at: value } : { run_at: moment.toISOString() };
-}
-
-export function dependingList(definitions) {
-  return el(
-    "ul",
-    { class: "then", "aria-label": "then, if it finished" },
-    ...definitions.map((d) =>
-      el(
-        "li",
-        {},
-        `${d.label} `,
-        el("code", { text: [d.command, ...d.params].join(" ") }),
-        d.depending_jobs.length ? dependingList(d.depending_jobs) : null,
-      ),
-    ),
-  );
-}
-
-export async function loadQueues() {
-  const { items } = await api("GET", "queues");
-  const chosen = $("filter-queue").value;
-  $("filter-queue").replaceChildren(
-    el("option", { value: "", text: "all" }),
-    ...items.map((q) => el("option", { value: q.name, text: q.concurrency ? `${q.name} (${q.concurrency} at a time)` : q.name })),
-  );
-  $("filter-queue").value = chosen;
-}
-
-export async function loadDefinitions() {
-  const { items } = await api("GET", "job-definitions");
-  $("definitions").replaceChildren(...items.map(definitionItem));
-  const commands = new Set();
-  const walk = (list) => list.forEach((d) => (commands.add(d.command), walk(d.depending_jobs)));
-  walk(items);
-  $("known-commands").replaceChildren(...[...commands].sort().map((c) => el("option", { value: c })));
-}
-
-export async function startDefinition(definition, button, options) {
-  button.disabled = true;
-  try {
-    const job = await api("POST", `job-definitions/${encodeURIComponent(definition.key)}/start`, options);
-    await showNewJob(job);
-    return true;
-  } catch (error) {
-    if (!(error instanceof ApiUnreachable)) alert(`Could not start ${definition.label}: ${error.message}`);
-    else showError(error.message);
-    return false;
-  } finally {
-    button.disabled = false;
-  }
-}
-
-// A started job shows at once, before the next refresh, with its dependents under it.
-export async function showNewJob(job) {
-  const dependents = await Promise.all(job.dependents.map((id) => api("GET", `jobs/${id}`).catch(() => null)));
-  for (const child of [job, ...dependents]) {
-    if (!child) continue;
-    view.jobs.set(child.id, child);
-    view.startedHere.set(child.id, Date.now());
-  }
-  view.order = [job.id, ...dependents.filter(Boolean).map((c) => c.id), ...view.order.filter((id) => id !== job.id)];
-  renderJobs();
-  const row = rowOf(job.id);
-  if (row) {
-    row.classList.add("fresh");
-    row.scrollIntoView({ block: "nearest" });
-  }
 }

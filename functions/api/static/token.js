@@ -1,7 +1,7 @@
+// --- the token -------------------------------------------------------------------------------
+
 import { start } from "./app.js";
 import { $, TOKEN_KEY } from "./state.js";
-
-// --- the token -------------------------------------------------------------------------------
 
 export function takeTokenFromUrl() {
   const hash = new URLSearchParams(location.hash.slice(1));
