@@ -50,7 +50,6 @@ def test_a_job_that_the_clean_up_closes_stops_its_command(stack: LocalStack, api
     assert processes_of(job["id"])
     stack.client("stepfunctions").stop_execution(executionArn=running["execution_arn"], cause="behind its back")
     age(stack, job["id"], minutes=10)
-    print("BEFORE", api.job(job["id"])["state"], api.job(job["id"]).get("reason"))
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert job["id"] in report["marked_incomplete"]
     assert api.job(job["id"])["state"] == "incomplete"
