@@ -10,6 +10,7 @@ import logging
 import os
 import queue
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -120,13 +121,14 @@ class _Run:
         self.progress_written: tuple[int, int] | None = None
         self.ended_by: JobState | None = None
         self.reason: str | None = None
+        self.usage: resource.struct_rusage | None = None  # CPU time; its ru_maxrss counts the runner's own pages
+        self.memory = MemoryWatch(None)  # the command's, once it runs
+        self.transcript: IO[str] | None = None  # the whole output, for the copy in S3
 
     def run(self) -> RunResult:
         workdir = tempfile.mkdtemp(prefix=f"job-{self.job.id}-")
         transcript_path = os.path.join(workdir, ".output")
         started = time.monotonic()
-        self.usage: os.struct_rusage | None = None  # CPU time; its ru_maxrss counts the runner's own pages
-        self.memory = MemoryWatch(None)
         try:
             with open(transcript_path, "w", encoding="utf-8") as transcript:
                 exit_code = self._supervise(workdir, transcript, started)
@@ -260,6 +262,7 @@ class _Run:
     def _stop(self, process: subprocess.Popen[bytes], state: JobState, reason: str | None) -> None:
         self.ended_by, self.reason = state, reason
         note = f"[job system] stopping the command: {reason or 'the job was canceled'}"
+        assert self.transcript is not None  # a command runs
         self.transcript.write(note + "\n")
         self.live.add(note)
         kill_group(process)
