@@ -4,29 +4,13 @@ local stack runs as a process (jobs_local.ecs_tasks), and waits for it as on AWS
 import json
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from jobs_local.stack import RUNNER_IMAGE, LocalStack
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, processes_with
 
 pytestmark = pytest.mark.integration
-
-
-def _processes_with(variable: str, value: str) -> set[int]:
-    """Processes whose environment holds variable=value: the runner gives each command JOB_ID."""
-    needle = f"{variable}={value}".encode()
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            environ = (entry / "environ").read_bytes() if entry.name.isdigit() else b""
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] if environ else "Z"
-        except OSError:
-            continue
-        if state != "Z" and needle in environ.split(b"\0"):
-            found.add(int(entry.name))
-    return found
 
 
 def _fargate_task(stack: LocalStack, job: dict) -> dict:
@@ -119,13 +103,13 @@ def test_fargate_output_streams_while_the_task_runs(api: Api):
 
 def test_canceling_a_running_fargate_job_stops_it_and_leaves_no_process(api: Api, stack: LocalStack):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
-    api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(processes_with("JOB_ID", j["id"])))
     status, canceled = api("POST", f"/jobs/{job['id']}/cancel")
     assert status == 202 and canceled["state"] == "canceled"
     lines = api.output(job["id"])
     assert lines[-1] == "[job system] stopping the command: the job was canceled"
     assert _stopped_task(stack, job)["lastStatus"] == "STOPPED"
-    assert not _processes_with("JOB_ID", job["id"])
+    assert not processes_with("JOB_ID", job["id"])
     assert api.job(job["id"])["state"] == "canceled"
 
 
@@ -134,7 +118,7 @@ def test_a_fargate_job_past_its_max_runtime_is_terminated(api: Api):
     ended = api.wait(job["id"], timeout=30)
     assert ended["state"] == "terminated"
     assert "max runtime of 2 s" in ended["reason"]
-    assert not _processes_with("JOB_ID", job["id"])
+    assert not processes_with("JOB_ID", job["id"])
 
 
 def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_own_session(stack: LocalStack):
@@ -157,9 +141,9 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
         return ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"][0]
 
     deadline = time.monotonic() + 10
-    while len(_processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)) < 2 and time.monotonic() < deadline:
+    while len(processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert len(_processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)) == 2
+    assert len(processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)) == 2
     assert describe()["lastStatus"] == "RUNNING"
     time.sleep(1)
     assert describe()["lastStatus"] == "RUNNING", "a task stops when its process does, not when it was described"
@@ -167,7 +151,7 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
     stopped = ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="test")["task"]
     assert stopped["desiredStatus"] == "STOPPED"
     time.sleep(0.5)
-    assert _processes_with("ECS_CONTAINER_METADATA_URI_V4", marker), "SIGKILL only after the stop timeout"
+    assert processes_with("ECS_CONTAINER_METADATA_URI_V4", marker), "SIGKILL only after the stop timeout"
     deadline = time.monotonic() + 10
     while describe()["lastStatus"] != "STOPPED" and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -175,7 +159,7 @@ def test_stop_task_ends_the_whole_task_even_a_child_that_ignores_sigterm_in_its_
     assert final["lastStatus"] == "STOPPED" and final["stopCode"] == "UserInitiated"
     assert final["stoppedReason"] == "test"
     assert final["containers"][0]["exitCode"] == 128 + signal.SIGKILL
-    assert not _processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)
+    assert not processes_with("ECS_CONTAINER_METADATA_URI_V4", marker)
 
 
 def test_a_task_of_an_unknown_image_stops_without_starting(stack: LocalStack):
@@ -191,7 +175,7 @@ def test_a_stopped_execution_stops_its_fargate_task_as_step_functions_does(api: 
     """StopExecution of a run in `ecs:runTask.sync`: Step Functions stops the task, so no copy of
     the command runs on behind the job's back."""
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
-    running = api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    running = api.wait(job["id"], until=lambda j: j["state"] == "running" and bool(processes_with("JOB_ID", j["id"])))
     sfn = stack.client("stepfunctions")
     sfn.stop_execution(executionArn=running["execution_arn"], cause="stopped by hand")
     assert sfn.describe_execution(executionArn=running["execution_arn"])["status"] == "ABORTED"
@@ -199,9 +183,9 @@ def test_a_stopped_execution_stops_its_fargate_task_as_step_functions_does(api: 
     assert task["lastStatus"] == "STOPPED"
     assert "timed out or its execution was stopped" in task["stoppedReason"]
     deadline = time.monotonic() + 10
-    while _processes_with("JOB_ID", job["id"]) and time.monotonic() < deadline:
+    while processes_with("JOB_ID", job["id"]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _processes_with("JOB_ID", job["id"])
+    assert not processes_with("JOB_ID", job["id"])
 
 
 def test_the_fargate_state_waits_as_long_as_the_job_may_run(stack: LocalStack, api: Api):

@@ -1,7 +1,6 @@
 """Every run ends right (issue 20): whoever closes a job, its command stops; every end is handled."""
 
 import json
-import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,25 +12,11 @@ from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.models import iso, utc_now
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, processes_with
 
 pytestmark = pytest.mark.integration
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def processes_of(job_id: str) -> set[int]:
-    """The processes that run a job's command: each has its JOB_ID in its environment."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                environ = (entry / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if f"JOB_ID={job_id}".encode() in environ:
-                found.add(int(entry.name))
-    return found
 
 
 def age(stack: LocalStack, job_id: str, minutes: int) -> None:
@@ -47,16 +32,16 @@ def age(stack: LocalStack, job_id: str, minutes: int) -> None:
 def test_a_job_that_the_clean_up_closes_stops_its_command(stack: LocalStack, api: Api):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"]})
     running = api.wait(job["id"], until=lambda j: j["state"] == "running")
-    assert processes_of(job["id"])
+    assert processes_with("JOB_ID", job["id"])
     stack.client("stepfunctions").stop_execution(executionArn=running["execution_arn"], cause="behind its back")
     age(stack, job["id"], minutes=10)
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert job["id"] in report["marked_incomplete"]
     assert api.job(job["id"])["state"] == "incomplete"
     deadline = time.monotonic() + 10
-    while processes_of(job["id"]) and time.monotonic() < deadline:
+    while processes_with("JOB_ID", job["id"]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not processes_of(job["id"]), "the command still runs after its job was closed"
+    assert not processes_with("JOB_ID", job["id"]), "the command still runs after its job was closed"
     # The clean-up saved what the stream held when it closed the job; the runner's own copy, a
     # moment later, ends with why it stopped the command.
     deadline = time.monotonic() + 10
