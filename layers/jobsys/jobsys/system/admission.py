@@ -10,11 +10,10 @@ from jobsys.config import Queue
 from jobsys.models import Job, JobState
 from jobsys.observability import logger
 from jobsys.store import wait_order
-from jobsys.system.base import (
-    MAX_SERVE_ROUNDS,
-    SERVE_BATCH,
-    SystemBase,
-)
+from jobsys.system.base import SystemBase
+
+SERVE_BATCH = 10  # jobs read from a queue's line at a time
+MAX_SERVE_ROUNDS = 20
 
 
 class QueueAdmission(SystemBase):
@@ -48,6 +47,7 @@ class QueueAdmission(SystemBase):
         assert queue.concurrency is not None
         started: list[str] = []
         known = {job.id: (job, token) for job, token in also}
+        holders: set[str] | None = None
         for _ in range(MAX_SERVE_ROUNDS):
             # The index can lag a write by a moment; `also` holds a job that has just joined the line.
             line = {job.id: (job, token) for job, token in self.store.waiting_in(queue.name, SERVE_BATCH)}
@@ -57,7 +57,8 @@ class QueueAdmission(SystemBase):
             # A job in line that holds a slot already (its start was claimed, but the answer to its
             # execution was lost, and it asked again) goes first: the queue may be full of it alone,
             # and a job ahead of it could then never take a slot, nor let it through.
-            _, holders = self.store.queue_counter(queue.name)
+            if holders is None:  # read once: a job this call claims leaves the line with its slot
+                _, holders = self.store.queue_counter(queue.name)
             for job, token in sorted(line.values(), key=lambda e: (e[0].id not in holders, wait_order(e[0]))):
                 known.pop(job.id, None)
                 taken = self.store.take_slot(queue.name, job.id, queue.concurrency)

@@ -16,14 +16,6 @@ from jobsys.settings import Settings
 from jobsys.spec.limits import FARGATE_MARGIN
 from jobsys.store import JobStore
 
-SERVE_BATCH = 10  # jobs read from a queue's line at a time
-MAX_SERVE_ROUNDS = 20
-# What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
-RETRY_KEEPS = {
-    "command", "params", "label", "definition", "parent_id", "root_id", "dependents",
-    "runner", "max_runtime", "queue", "priority", "retries",
-}  # fmt: skip
-
 
 def execution_arn(state_machine_arn: str, job_id: str) -> str:
     """Executions are named after their job, so the ARN is known before the execution starts."""

@@ -10,13 +10,13 @@ from jobsys.errors import JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobState, iso, utc_now
 from jobsys.observability import logger, record_closed, record_started
-from jobsys.system.base import (
-    RETRY_KEEPS,
-    SystemBase,
-    _whole_second_after,
-    execution_arn,
-    input_of,
-)
+from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, input_of
+
+# What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
+RETRY_KEEPS = {
+    "command", "params", "label", "definition", "parent_id", "root_id", "dependents",
+    "runner", "max_runtime", "queue", "priority", "retries",
+}  # fmt: skip
 
 
 class RunEnds(SystemBase):

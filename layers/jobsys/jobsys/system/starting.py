@@ -9,12 +9,7 @@ from jobsys.errors import StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso, utc_now
 from jobsys.observability import record_closed, record_started
-from jobsys.system.base import (
-    SystemBase,
-    _whole_second_after,
-    execution_arn,
-    execution_input,
-)
+from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
 
 
 class JobStarts(SystemBase):
