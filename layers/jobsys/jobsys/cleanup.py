@@ -177,7 +177,7 @@ def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport, clock
     checks = 0
     for state in (JobState.RUNNING, JobState.PENDING):
         name = f"orphans-{state.value}"
-        cursor = system.store.clean_up_cursor(name)
+        cursor = left_at = system.store.clean_up_cursor(name)
         while True:
             jobs, cursor = system.store.in_state(state, after=cursor)
             for job in jobs:
@@ -187,7 +187,8 @@ def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport, clock
                 _close_if_orphaned(system, job, now, report)
             if cursor is None or checks >= MAX_ORPHAN_CHECKS or clock.spent():
                 break
-        system.store.set_clean_up_cursor(name, cursor)
+        if cursor != left_at:  # most runs read every page and start and end with no cursor
+            system.store.set_clean_up_cursor(name, cursor)
 
 
 def _close_if_orphaned(system: JobSystem, job: Job, now: datetime, report: CleanUpReport) -> None:
