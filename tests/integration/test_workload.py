@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs_local.stack import LocalStack
-from tests.integration.conftest import Api, count_items
-from tests.integration.test_fargate import _processes_with
+from tests.integration.conftest import Api, count_items, processes_with
 
 pytestmark = pytest.mark.integration
 
@@ -183,7 +182,7 @@ def test_a_bad_value_is_refused_naming_it_and_writes_nothing(api: Api, table, pa
 
 def test_a_killed_runner_gives_its_slot_back_and_its_output_ends_complete(api: Api):
     victim = start(api, {"command": "demo:sleep", "params": ["60"], "queue": "killed", "runner": "fargate"})
-    api.wait(victim["id"], until=lambda j: j["state"] == "running" and bool(_processes_with("JOB_ID", j["id"])))
+    api.wait(victim["id"], until=lambda j: j["state"] == "running" and bool(processes_with("JOB_ID", j["id"])))
     api.wait(victim["id"], until=lambda _: len(api("GET", f"/jobs/{victim['id']}/output")[1]["lines"]) >= 2)
     waiting = start(api, {"command": "demo:echo", "params": ["next"], "queue": "killed"})
     # It joins the line ("waiting for a slot"), then finds the queue full and says so.
@@ -192,7 +191,7 @@ def test_a_killed_runner_gives_its_slot_back_and_its_output_ends_complete(api: A
     # The runner's task (`python -m jobsys.runner ID`) and its command, as an out-of-memory kill would.
     runner = {pid for pid in _all_pids() if b"jobsys.runner\x00" + victim["id"].encode() in _cmdline(pid)}
     assert runner
-    for pid in runner | _processes_with("JOB_ID", victim["id"]):
+    for pid in runner | processes_with("JOB_ID", victim["id"]):
         os.kill(pid, signal.SIGKILL)
     assert api.wait(victim["id"])["state"] == "incomplete"
     assert api.wait(waiting["id"])["state"] == "finished"
