@@ -23,6 +23,7 @@ from jobsys.errors import (
     Unprocessable,
 )
 from jobsys.observability import logger, tracer
+from jobsys.spec.messages import messages
 from routes import definitions, jobs, page
 
 
@@ -112,8 +113,8 @@ def handle_validation_error(error: RequestValidationError) -> Response:
         why = (first.get("ctx") or {}).get("error") or "invalid"
         at = first.get("loc", ("body", 0))[-1]
         return _error(HTTPStatus.BAD_REQUEST, f"request body: not valid JSON: {why} (at character {at})")
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body" or len(first["loc"]) == 1)
-    message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
+    # Named by the body's own key path, as jobs.yaml's errors are.
+    message = messages([first], skip=("body",))[0] if first else "invalid request"
     detail = [{"loc": list(p.get("loc", ())), "msg": p.get("msg"), "type": p.get("type")} for p in problems]
     return _error(HTTPStatus.BAD_REQUEST, message, detail=detail)
 

@@ -2,102 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from jobsys.config import JobDefinition
+from jobsys.models import Job
+from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
+from jobsys.spec.types import Duration, whole
 
-from jobsys.durations import DURATION_PATTERN
-from jobsys.models import Job, RetryPolicy
-from jobsys.spec.limits import (
-    CLEAN_UP_MAX_RETENTION,
-    CLEAN_UP_PER_CALL,
-    LAMBDA_MAX_RUNTIME,
-    MAX_CLEAN_UP_PER_CALL,
-    MAX_JOBS_PER_START,
-    MAX_PARAM_LENGTH,
-    MAX_PARAMS,
-    MAX_PRIORITY,
-    MAX_RUNTIME,
-)
-
-
-def _whole_number(value: Any) -> Any:
-    # JSON Schema's integer: 3 and 3.0, never true, "3" or 3.5 (which pydantic's lax mode would take).
-    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
-        raise ValueError("must be a whole number")
-    return int(value)
-
-
-def whole(**limits: Any) -> Any:
-    """An integer within `limits`; the constraints come before the check, so the schema shows them."""
-    return Annotated[int, Field(**limits), BeforeValidator(_whole_number)]
-
-
-# Every limit the code enforces is stated here, so that the schema is the contract. What only the
-# configuration or the clock decides (the allow-list, the queues, a time in the past) is a 422.
-Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern="^[^\\x00]*$")]
-Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
-Priority = whole(
-    ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue; default: the command's"
-)
-Runtime = whole(ge=1, le=MAX_RUNTIME)
 PerCall = whole(ge=1, le=MAX_CLEAN_UP_PER_CALL)
-RunAt = Annotated[
-    str,
-    Field(
-        max_length=64,
-        json_schema_extra={"format": "date-time"},
-        examples=["2026-12-24T18:00:00Z"],
-        description="Start then (at most 364 days ahead); a time up to 5 min past means now",
-    ),
-]
-# A Lambda runs 15 min at most; the runner keeps a minute for saving the output.
-_LAMBDA_RUNTIME_RULE = {
-    "if": {"properties": {"runner": {"const": "lambda"}}, "required": ["runner"]},
-    "then": {"properties": {"max_runtime": {"anyOf": [{"maximum": LAMBDA_MAX_RUNTIME}, {"type": "null"}]}}},
-}
-_ONE_START_TIME = {"not": {"required": ["run_at", "delay"]}}
-
-
-def _start_rules(*rules: dict) -> dict:
-    return {"allOf": list(rules)}
-
-
-class DependingJobRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_start_rules(_LAMBDA_RUNTIME_RULE))
-
-    command: str = Field(
-        min_length=1, max_length=200, description="On the allow-list (422 if not)", examples=["demo:echo"]
-    )
-    params: list[Param] = Field(default_factory=list, max_length=MAX_PARAMS)
-    label: str | None = Field(default=None, max_length=200)
-    runner: Literal["lambda", "fargate"] | None = None
-    max_runtime: Runtime | None = Field(
-        default=None, description=f"Seconds; at most {LAMBDA_MAX_RUNTIME} on the Lambda runner"
-    )
-    queue: str | None = Field(default=None, max_length=64, description="Default: the command's queue")
-    priority: Priority | None = None
-    depending_jobs: list[DependingJobRequest] = Field(default_factory=list, max_length=MAX_JOBS_PER_START)
-
-
-class StartOptionsRequest(BaseModel):
-    """When and where a start runs. All optional; give run_at or delay, not both."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_start_rules(_ONE_START_TIME))
-
-    queue: str | None = Field(default=None, max_length=64, description="Run in this queue instead")
-    priority: Priority | None = None
-    run_at: RunAt | None = None
-    delay: Duration | None = None
-
-
-class StartJobRequest(DependingJobRequest):
-    """An ad-hoc job: the command must be on the allow-list."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_start_rules(_LAMBDA_RUNTIME_RULE, _ONE_START_TIME))
-
-    run_at: RunAt | None = None
-    delay: Duration | None = None
 
 
 class JobList(BaseModel):
@@ -105,21 +17,14 @@ class JobList(BaseModel):
     next_cursor: str | None
 
 
-class DefinitionOut(BaseModel):
-    key: str
-    label: str
-    desc: str
-    command: str
-    params: list[str]
-    runner: str
-    max_runtime: int
-    queue: str
-    priority: int
-    retries: RetryPolicy
-    schedule: dict[str, str] | None = Field(description="{cron, timezone} or {rate}")
-    overlap: str = Field(description="skip: a scheduled start is skipped while a run is open; allow")
+class DefinitionOut(JobDefinition):
+    """A job definition, with when its schedule starts it next."""
+
     next_run_at: str | None = Field(description="When the schedule starts it next")
-    depending_jobs: list[DefinitionOut]
+
+    @classmethod
+    def of(cls, definition: JobDefinition, next_run_at: str | None) -> DefinitionOut:
+        return cls.model_validate({**vars(definition), "next_run_at": next_run_at})
 
 
 class DefinitionList(BaseModel):

@@ -2,10 +2,12 @@ import textwrap
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from jobsys.config import load_config, parse_config
-from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, InvalidRequest, Unprocessable
+from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, Unprocessable
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME
+from jobsys.spec.requests import DependingJob
 
 SEED_BLOCK = textwrap.dedent(
     """
@@ -44,7 +46,7 @@ def test_the_seed_block_alone_is_a_complete_configuration(tmp_path):
     # Commands named by definitions are allowed; nothing else is.
     assert set(config.commands) == {"silver:import", "silversolutions:indexecontent-job"}
     with pytest.raises(CommandNotAllowed):
-        config.spec_for_command("demo:sleep", ["1"])
+        config.spec_for(DependingJob(command="demo:sleep", params=["1"]))
 
 
 def test_the_shipped_config_loads_and_holds_the_seed_example():
@@ -114,9 +116,12 @@ def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
             f"jobs: {{a: {{label: A, command: demo:echo, max_runtime: {LAMBDA_MAX_RUNTIME + 1}}}}}",
             "use runner: fargate",
         ),
-        ("jobs: {a: {label: A, command: demo:echo, runner: k8s}}", "runner must be one of"),
+        (
+            "jobs: {a: {label: A, command: demo:echo, runner: k8s}}",
+            "jobs.a.runner: must be one of 'lambda' or 'fargate', not 'k8s'",
+        ),
         ("commands: {x: {argv: []}}", "commands.x.argv"),
-        ("jobz: {}", "jobz: unknown top-level key"),
+        ("jobz: {}", "jobz: unknown key"),
         ("- a\n- b", "expected a mapping"),
         ("jobs: [unclosed", "not valid YAML"),
         ("commands: {x: {argv: [env], env: LANG}}", "commands.x.env: expected a list"),
@@ -162,14 +167,14 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 
 def test_ad_hoc_jobs_are_checked_like_definitions():
     config = parse_config({"commands": ["demo:echo", "demo:sleep"]})
-    spec = config.spec_for_command("demo:echo", ["a"], [{"command": "demo:sleep", "params": ["1"]}])
+    spec = config.spec_for(DependingJob(command="demo:echo", params=["a"], depending_jobs=[{"command": "demo:sleep"}]))
     assert spec.count() == 2 and spec.label == "demo:echo"
     with pytest.raises(CommandNotAllowed):
-        config.spec_for_command("demo:echo", [], [{"command": "bash", "params": ["-c", "id"]}])
-    with pytest.raises(InvalidRequest):
-        config.spec_for_command("demo:echo", ["\x00"])
+        config.spec_for(DependingJob(command="demo:echo", depending_jobs=[{"command": "bash", "params": ["-c", "id"]}]))
+    with pytest.raises(ValidationError, match="params"):
+        DependingJob(command="demo:echo", params=["\x00"])
     with pytest.raises(Unprocessable):
-        config.spec_for_command("demo:echo", [], [{"command": "demo:echo"}] * 100)
+        config.spec_for(DependingJob(command="demo:echo", depending_jobs=[{"command": "demo:echo"}] * 100))
     with pytest.raises(DefinitionNotFound):
         config.definition("nope")
 

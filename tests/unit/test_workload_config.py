@@ -5,11 +5,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from jobsys.config import parse_config
 from jobsys.errors import ConfigError, InvalidRequest, Unprocessable
 from jobsys.models import RetryPolicy
 from jobsys.schedules import Cron, parse_schedule
+from jobsys.spec.messages import messages
+from jobsys.spec.options import StartOptions
+from jobsys.spec.requests import DependingJob
 
 CONFIG = {
     "queues": {"productimport": {"concurrency": 1}, "default": {"concurrency": 20}, "exports": {}},
@@ -43,7 +47,7 @@ def test_every_key_of_the_issue_loads_and_a_job_takes_its_commands_defaults():
     export = config.definition("hourly_export")
     assert (export.queue, export.priority, export.retries.max_attempts) == ("exports", 5, 2)
     assert export.schedule.aws_expression() == "rate(1 hour)"
-    spec = config.spec_for_command("demo:echo", [])  # ad-hoc jobs of a command take its keys too
+    spec = config.spec_for(DependingJob(command="demo:echo"))  # ad-hoc jobs of a command take its keys too
     assert (spec.queue, spec.priority, spec.retries.max_attempts) == ("exports", 5, 2)
 
 
@@ -85,26 +89,32 @@ def test_a_bad_queue_limit_and_a_dependent_with_a_schedule_are_refused():
 
 
 def test_start_options_are_checked_and_name_the_key():
-    config = parse_config(CONFIG)
     now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-    assert config.options(delay="10 min", now=now).run_at == now + timedelta(minutes=10)
-    assert config.options(run_at="2026-11-29T13:00:00+01:00", now=now).run_at is None  # that is now
-    assert config.options(run_at="2026-11-30T00:00:00Z", now=now).run_at == datetime(2026, 11, 30, tzinfo=UTC)
-    # InvalidRequest (400) breaks the API's schema; Unprocessable (422) is what only config or clock refuse.
-    for kwargs, error, named in [
-        ({"queue": "nope"}, Unprocessable, "queue: no queue 'nope'"),
-        ({"priority": 1001}, InvalidRequest, "priority"),
-        ({"delay": "-5 min"}, InvalidRequest, "delay: '-5 min' is negative"),
-        ({"delay": "soon"}, InvalidRequest, "delay: cannot read"),
-        ({"run_at": "tomorrow"}, InvalidRequest, "run_at: 'tomorrow' is not an ISO time"),
-        ({"run_at": "2026-11-30T00:00:00"}, InvalidRequest, "run_at: give the time zone"),
-        ({"run_at": "2026-11-28T00:00:00Z"}, Unprocessable, "run_at: .* is in the past"),
-        ({"run_at": "0001-01-01T00:00:00+01:00"}, Unprocessable, "run_at: .* is out of range"),
-        ({"run_at": "2026-11-30T00:00:00Z", "delay": "1 min"}, InvalidRequest, "run_at, delay: give one"),
-        ({"delay": "400 days"}, Unprocessable, "delay: at most"),
+    assert StartOptions(delay="10 min").start_at(now) == now + timedelta(minutes=10)
+    assert StartOptions(run_at="2026-11-29T13:00:00+01:00").start_at(now) is None  # that is now
+    assert StartOptions(run_at="2026-11-30T00:00:00Z").start_at(now) == datetime(2026, 11, 30, tzinfo=UTC)
+    # What breaks the API's schema fails validation (400); what only the clock refuses is Unprocessable (422).
+    for body, named in [
+        ({"priority": 1001}, "priority: must be at most 1000"),
+        ({"delay": "-5 min"}, "delay: cannot read the duration"),
+        ({"delay": "soon"}, "delay: cannot read the duration"),
+        ({"run_at": "tomorrow"}, "run_at: 'tomorrow' is not an ISO time"),
+        ({"run_at": "2026-11-30T00:00:00"}, "run_at: give the time zone"),
+        ({"run_at": "2026-11-30T00:00:00Z", "delay": "1 min"}, "run_at, delay: give one"),
+        ({"queue": "no queue"}, "queue: a queue name holds"),
     ]:
-        with pytest.raises(error, match=named):
-            config.options(**kwargs, now=now)
+        with pytest.raises(ValidationError) as error:
+            StartOptions.model_validate(body)
+        assert messages(error.value.errors())[0].startswith(named)
+    for body, named in [
+        ({"run_at": "2026-11-28T00:00:00Z"}, "run_at: .* is in the past"),
+        ({"run_at": "0001-01-01T00:00:00+01:00"}, "run_at: .* is out of range"),
+        ({"delay": "400 days"}, "delay: at most"),
+    ]:
+        with pytest.raises(Unprocessable, match=named):
+            StartOptions.model_validate(body).start_at(now)
+    with pytest.raises(Unprocessable, match="queue: no queue 'nope'"):
+        parse_config(CONFIG).queue("nope")
 
 
 def test_cron_next_runs_honour_the_time_zone_and_daylight_saving():

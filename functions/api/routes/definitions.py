@@ -8,31 +8,14 @@ from idempotency import start_once
 from jobsys.config import JobDefinition
 from jobsys.errors import Unprocessable
 from jobsys.models import Job, iso, parse_iso, utc_now
+from jobsys.spec.options import StartOptions
+from jobsys.spec.requests import DefinitionStart
 from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats, run_stats
 from jobsys.system import job_system
 from routes.jobs import STARTED, IdempotencyKey, caller, job_response
-from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, StartOptionsRequest, answers
+from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, answers
 
 router = APIGatewayRouter()
-
-
-def _definition_out(definition: JobDefinition, next_run_at: str | None = None) -> DefinitionOut:
-    return DefinitionOut(
-        key=definition.key,
-        label=definition.label,
-        desc=definition.desc,
-        command=definition.command,
-        params=list(definition.params),
-        runner=definition.runner,
-        max_runtime=definition.max_runtime,
-        queue=definition.queue,
-        priority=definition.priority,
-        retries=definition.retries,
-        schedule=definition.schedule.describe() if definition.schedule else None,
-        overlap=definition.overlap,
-        next_run_at=next_run_at,
-        depending_jobs=[_definition_out(child) for child in definition.depending_jobs],
-    )
 
 
 def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
@@ -59,7 +42,7 @@ def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
 def list_definitions() -> DefinitionList:
     definitions = list(job_system().config.definitions.values())
     runs = _next_runs(definitions)
-    return DefinitionList(items=[_definition_out(d, runs.get(d.key)) for d in definitions])
+    return DefinitionList(items=[DefinitionOut.of(d, runs.get(d.key)) for d in definitions])
 
 
 @router.post(
@@ -70,15 +53,13 @@ def list_definitions() -> DefinitionList:
 )
 def start_definition(
     key: str,
-    request: Annotated[StartOptionsRequest | None, Body()] = None,
+    request: Annotated[StartOptions | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Job]:
-    request = request or StartOptionsRequest()
+    request = request or StartOptions()
 
     def start() -> Job:
-        system = job_system()
-        options = system.config.options(request.queue, request.priority, request.run_at, request.delay)
-        return system.start_definition(key, options, started_by=caller())
+        return job_system().start(DefinitionStart(definition=key, options=request), started_by=caller())
 
     body = {"key": key, **request.model_dump(exclude_none=True)}
     return job_response(

@@ -10,8 +10,9 @@ from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
+from jobsys.spec.requests import CommandStart
 from jobsys.system import job_system
-from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, StartJobRequest, answers
+from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, answers
 
 router = APIGatewayRouter()
 API_CLEAN_UP_SECONDS = 15.0
@@ -55,22 +56,9 @@ IdempotencyKey = Annotated[
     tags=["jobs"],
     responses=answers(202, Job, STARTED, 409, 422, 503),
 )
-def start_job(request: Annotated[StartJobRequest, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
+def start_job(request: Annotated[CommandStart, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
     def start() -> Job:
-        system = job_system()
-        options = system.config.options(run_at=request.run_at, delay=request.delay)
-        return system.start_command(
-            request.command,
-            request.params,
-            options,
-            started_by=caller(),
-            depending_jobs=[d.model_dump() for d in request.depending_jobs],
-            label=request.label,
-            runner=request.runner,
-            max_runtime=request.max_runtime,
-            queue=request.queue,
-            priority=request.priority,
-        )
+        return job_system().start(request, started_by=caller())
 
     return job_response(
         start_once(idempotency_key, caller(), "jobs", request.model_dump(), start, router.lambda_context),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT
+from jobsys.spec.options import RetryPolicy
+from jobsys.spec.types import Runner
 
 
 class JobState(StrEnum):
@@ -33,7 +33,6 @@ CLOSED_STATES = frozenset(set(JobState) - OPEN_STATES)
 # Closed jobs in these states are tried again while they have attempts left.
 RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOMPLETE})
 
-Runner = Literal["lambda", "fargate"]
 Trigger = Literal["api", "schedule", "retry"]
 DEFAULT_QUEUE = "default"
 
@@ -55,25 +54,6 @@ class JobOutputLocation(BaseModel):
     log_group: str
     log_stream: str
     s3_uri: str
-
-
-class RetryPolicy(BaseModel):
-    """`retries: {max_attempts: 3, backoff: "30 s", factor: 2}`: 3 attempts in all, 30 s then 60 s apart."""
-
-    max_attempts: int = Field(default=1, ge=1, description="Attempts in all, the first one included")
-    backoff: float = Field(default=0, ge=0, description="Seconds before the second attempt")
-    factor: float = Field(default=2, ge=1, description="Each later wait is the one before times this")
-    max_wait: float = Field(default=DEFAULT_MAX_RETRY_WAIT, gt=0, description="Seconds that one wait lasts at most")
-
-    def wait_after(self, attempt: int) -> float:
-        """Seconds between the end of `attempt` and the start of the next one: the back-off grows by
-        `factor`, up to `max_wait` (so that it never outlasts an execution, nor overflows)."""
-        if self.backoff == 0:
-            return 0.0
-        # Compared in logarithms: factor ** 19 may not be a float any more.
-        if (attempt - 1) * math.log(self.factor) >= math.log(self.max_wait / self.backoff):
-            return self.max_wait
-        return min(self.backoff * self.factor ** (attempt - 1), self.max_wait)
 
 
 class Progress(BaseModel):

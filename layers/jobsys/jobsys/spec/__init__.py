@@ -1,2 +1,3 @@
-"""What a job is allowed to be: the limits, each written once. Tests tie them to template.yaml and
-the state machine, where AWS needs the same numbers again."""
+"""What a job is allowed to be, once: the limits, the values jobs.yaml and the API share, the
+options of a job, jobs.yaml's model and a start's request. Tests tie the limits to template.yaml
+and the state machine, where AWS needs the same numbers again."""

@@ -2,60 +2,50 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from jobsys.config import StartOptions
 from jobsys.errors import StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso, utc_now
 from jobsys.observability import record_closed, record_started
+from jobsys.spec.requests import DefinitionStart, StartRequest
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
 
 
 class JobStarts(SystemBase):
     """Records the jobs of a start at once, then starts their executions."""
 
-    def start_definition(
-        self, key: str, options: StartOptions | None = None, trigger: Trigger = "api", started_by: str | None = None
-    ) -> Job:
-        return self.start_job(self.config.definition(key).to_spec(), options, trigger, started_by)
-
-    def start_command(
-        self,
-        command: str,
-        params: list[str],
-        options: StartOptions | None = None,
-        started_by: str | None = None,
-        **spec: Any,
-    ) -> Job:
-        """An ad-hoc job; `spec` is spec_for_command's (depending_jobs, label, runner, max_runtime, queue, priority)."""
-        return self.start_job(self.config.spec_for_command(command, params, **spec), options, started_by=started_by)
+    def start(self, request: StartRequest, started_by: str | None = None) -> Job:
+        """A start from the API: a job definition, or an ad-hoc command checked against the allow-list."""
+        if isinstance(request, DefinitionStart):
+            spec, options = self.config.definition(request.definition).to_spec(), request.options
+        else:
+            spec, options = self.config.spec_for(request), request
+        if options.queue is not None:
+            self.config.queue(options.queue)
+            spec = spec.model_copy(update={"queue": options.queue})
+        if options.priority is not None:
+            spec = spec.model_copy(update={"priority": options.priority})
+        return self.start_job(spec, options.start_at(utc_now()), started_by=started_by)
 
     def start_job(
         self,
         spec: JobSpec,
-        options: StartOptions | None = None,
+        run_at: datetime | None = None,
         trigger: Trigger = "api",
         started_by: str | None = None,
     ) -> Job:
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
         a start without one (a schedule's) is recorded as started by its trigger."""
-        options = options or StartOptions()
-        if options.queue is not None or options.priority is not None:
-            spec = spec.model_copy(
-                update={
-                    "queue": options.queue or spec.queue,
-                    "priority": spec.priority if options.priority is None else options.priority,
-                }
-            )
         created_at = iso(utc_now())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
         root.trigger = trigger
         for job in jobs.values():
             job.started_by = started_by or trigger
-        if options.run_at is not None:
-            root.run_at = iso(_whole_second_after(options.run_at))
+        if run_at is not None:
+            root.run_at = iso(_whole_second_after(run_at))
             root.waiting = f"delayed until {root.run_at}"
         self.store.create(list(jobs.values()))
         try:

@@ -1,0 +1,138 @@
+"""The configuration as the job system uses it: every reference followed, every default filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from jobsys.errors import CommandNotAllowed, DefinitionNotFound, InvalidRequest, Unprocessable
+from jobsys.models import DEFAULT_QUEUE, JobSpec
+from jobsys.schedules import Schedule
+from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
+from jobsys.spec.options import RetryPolicy
+from jobsys.spec.requests import DependingJob
+from jobsys.spec.types import Overlap, Runner
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    concurrency: int | None  # None: no limit
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    # None for a console command run by `jobs-console`; else the argv that params are appended to.
+    argv: tuple[str, ...] | None
+    max_runtime: int
+    runner: Runner
+    queue: str = DEFAULT_QUEUE
+    priority: int = 0
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    # jobs.yaml's `env:`, in its order: (name, value), where None passes the runner's own value on.
+    env: tuple[tuple[str, str | None], ...] = ()
+
+
+ScheduleOut = Annotated[
+    Schedule,
+    PlainSerializer(lambda schedule: schedule.describe()),
+    WithJsonSchema({"type": "object", "additionalProperties": {"type": "string"}}, mode="serialization"),
+]
+
+
+class JobDefinition(BaseModel):
+    """A job the back office can start, as jobs.yaml defines it and the API lists it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    key: str
+    label: str
+    desc: str
+    command: str
+    params: tuple[str, ...]
+    runner: Runner
+    max_runtime: int
+    queue: str = DEFAULT_QUEUE
+    priority: int = 0
+    retries: RetryPolicy = RetryPolicy()
+    schedule: ScheduleOut | None = Field(default=None, description="{cron, timezone} or {rate}")
+    overlap: Overlap = Field(
+        default="skip", description="skip: a scheduled start is skipped while a run is open; allow"
+    )
+    depending_jobs: tuple[JobDefinition, ...] = ()
+
+    def to_spec(self) -> JobSpec:
+        return JobSpec(
+            command=self.command,
+            params=list(self.params),
+            label=self.label,
+            definition=self.key,
+            runner=self.runner,
+            max_runtime=self.max_runtime,
+            queue=self.queue,
+            priority=self.priority,
+            retries=self.retries,
+            depending_jobs=[child.to_spec() for child in self.depending_jobs],
+        )
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    commands: dict[str, Command]
+    definitions: dict[str, JobDefinition] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=lambda: {DEFAULT_QUEUE: Queue(DEFAULT_QUEUE, None)})
+
+    def limited_queue(self, name: str) -> Queue | None:
+        """The queue, if it limits how many of its jobs run at once."""
+        queue = self.queues.get(name)
+        return queue if queue is not None and queue.concurrency is not None else None
+
+    def queue(self, name: str) -> Queue:
+        try:
+            return self.queues[name]
+        except KeyError:
+            known = ", ".join(sorted(self.queues))
+            raise Unprocessable(f"queue: no queue '{name}' (the queues are: {known})") from None
+
+    def command(self, name: str) -> Command:
+        try:
+            return self.commands[name]
+        except KeyError:
+            raise CommandNotAllowed(f"command '{name}' is not in the allow-list") from None
+
+    def definition(self, key: str) -> JobDefinition:
+        try:
+            return self.definitions[key]
+        except KeyError:
+            raise DefinitionNotFound(f"no job definition '{key}'") from None
+
+    def spec_for(self, request: DependingJob) -> JobSpec:
+        """An ad-hoc job from the API, checked against the allow-list like a definition."""
+        allowed = self.command(request.command)
+        if request.queue is not None:
+            self.queue(request.queue)
+        runner = request.runner or allowed.runner
+        max_runtime = request.max_runtime or allowed.max_runtime
+        if runner == "lambda" and max_runtime > LAMBDA_MAX_RUNTIME:
+            # Asked for, it breaks the API's schema; from the command's defaults, it is configuration.
+            raise (InvalidRequest if request.runner == "lambda" and request.max_runtime else Unprocessable)(
+                f"max_runtime {max_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda runner;"
+                " use runner 'fargate'"
+            )
+        spec = JobSpec(
+            command=request.command,
+            params=list(request.params),
+            label=request.label or request.command,
+            runner=runner,
+            max_runtime=max_runtime,
+            queue=request.queue or allowed.queue,
+            priority=allowed.priority if request.priority is None else request.priority,
+            retries=allowed.retries,
+            depending_jobs=[self.spec_for(child) for child in request.depending_jobs],
+        )
+        if spec.count() > MAX_JOBS_PER_START:
+            raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
+        return spec

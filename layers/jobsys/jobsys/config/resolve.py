@@ -1,0 +1,169 @@
+"""What no schema of jobs.yaml can say: `~` references to top-level jobs, the commands that jobs name,
+the seed's `parameters:` block, inheritance from the command, and queues that must be declared."""
+
+from __future__ import annotations
+
+from jobsys.config.model import Command, JobDefinition, JobsConfig, Queue
+from jobsys.console.registry import CONSOLE_COMMANDS
+from jobsys.errors import ConfigError, InvalidRequest
+from jobsys.models import DEFAULT_QUEUE
+from jobsys.schedules import schedule_name
+from jobsys.spec.jobs_file import CommandEntry, JobEntry, JobsFile
+from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
+from jobsys.spec.options import RetryPolicy
+from jobsys.spec.types import Runner
+
+
+class _Refused(ConfigError):
+    """One command or job is wrong; the others are still checked, so that one run reports all."""
+
+
+class _ReportedAlready(ConfigError):
+    """A job whose command failed its own check: that error says it all."""
+
+
+class ConfigResolver:
+    """Turns a valid `JobsFile` into the `JobsConfig` the job system runs on, or every error it has."""
+
+    def __init__(self, file: JobsFile, source: str, set_aside: dict[str, set[str]] | None = None):
+        self.file = file
+        self.source = source
+        # Entries whose shape was wrong, reported already: what names them is not reported again.
+        self.set_aside = set_aside or {"commands": set(), "jobs": set(), "queues": set()}
+        self.errors: list[str] = []
+        self.queues = {DEFAULT_QUEUE: Queue(DEFAULT_QUEUE, None)} | {
+            name: Queue(name, entry.concurrency if entry else None) for name, entry in file.queues.items()
+        }
+        self.queues |= {name: Queue(name, None) for name in self.set_aside["queues"]}
+        self.commands: dict[str, Command] = {}
+        self.top_level: dict[str, JobEntry | None] = {}
+
+    def refuse(self, where: str, reason: str) -> _Refused:
+        return _Refused(f"{self.source}: {where}: {reason}")
+
+    def resolve(self) -> JobsConfig:
+        self.top_level = self._top_level_jobs()
+        for name, entry in self.file.commands.items():
+            self._record(lambda name=name, entry=entry: self._add_command(name, entry, f"commands.{name}"))
+        # Every command that a definition names is allowed as well, so the seed's block alone is
+        # a complete configuration.
+        self._commands_named_by(self.top_level, "jobs", set())
+        definitions = {}
+        for key, entry in self.top_level.items():
+            try:
+                definition = self._definition(key, entry, f"jobs.{key}", ())
+            except _ReportedAlready as error:
+                if not self.errors:  # never a job dropped in silence
+                    self.errors.append(f"{self.source}: {error}: its command is not allowed")
+                continue
+            except _Refused as error:
+                self.errors.append(str(error))
+                continue
+            if definition.to_spec().count() > MAX_JOBS_PER_START:
+                self.errors.append(f"{self.source}: jobs.{key}: creates more than {MAX_JOBS_PER_START} jobs per start")
+            definitions[key] = definition
+        if self.errors:
+            raise ConfigError("\n".join(dict.fromkeys(self.errors)))
+        return JobsConfig(commands=self.commands, definitions=definitions, queues=self.queues)
+
+    def _record(self, check) -> None:
+        try:
+            check()
+        except _Refused as error:
+            self.errors.append(str(error))
+
+    def _top_level_jobs(self) -> dict[str, JobEntry | None]:
+        jobs = dict(self.file.jobs)
+        seed = self.file.parameters.add_jobs if self.file.parameters else {}
+        for key, entry in seed.items():
+            if key in jobs:
+                self.errors.append(f"{self.source}: jobs.{key}: defined twice (in 'jobs' and in 'parameters')")
+            jobs[key] = entry
+        return jobs
+
+    def _queue(self, name: str, where: str) -> str:
+        if name not in self.queues:
+            known = ", ".join(sorted(self.queues))
+            raise self.refuse(where, f"no queue {name!r}; declare it under 'queues' (the queues are: {known})")
+        return name
+
+    def _check_fits(self, runner: Runner, max_runtime: int, where: str) -> None:
+        if runner == "lambda" and max_runtime > LAMBDA_MAX_RUNTIME:
+            raise self.refuse(
+                where,
+                f"max_runtime {max_runtime} s is over {LAMBDA_MAX_RUNTIME} s, the Lambda runner's limit;"
+                " use runner: fargate",
+            )
+
+    def _add_command(self, name: str, entry: CommandEntry | None, where: str) -> None:
+        entry = entry or CommandEntry()
+        if entry.argv is None and name not in CONSOLE_COMMANDS:
+            raise self.refuse(
+                where,
+                f"unknown command '{name}': not a jobs-console command (see `jobs-console list`),"
+                " and no 'argv' names an executable",
+            )
+        runner = entry.runner or self.file.defaults.runner
+        max_runtime = entry.max_runtime or self.file.defaults.max_runtime
+        self._check_fits(runner, max_runtime, where)
+        self.commands[name] = Command(
+            name=name,
+            argv=tuple(entry.argv) if entry.argv else None,
+            max_runtime=max_runtime,
+            runner=runner,
+            queue=self._queue(entry.queue, f"{where}.queue") if entry.queue else DEFAULT_QUEUE,
+            priority=entry.priority or 0,
+            retries=entry.retries or RetryPolicy(),
+            env=entry.env,
+        )
+
+    def _commands_named_by(self, jobs: dict[str, JobEntry | None], where: str, seen: set[int]) -> None:
+        for key, entry in jobs.items():
+            if entry is None or id(entry) in seen:
+                continue  # references are followed where they are defined
+            seen.add(id(entry))
+            if entry.command not in self.commands and entry.command not in self.set_aside["commands"]:
+                self._record(lambda e=entry, k=key: self._add_command(e.command, None, f"{where}.{k}"))
+            self._commands_named_by(entry.depending_jobs, f"{where}.{key}.depending_jobs", seen)
+
+    def _definition(self, key: str, entry: JobEntry | None, where: str, ancestors: tuple[int, ...]) -> JobDefinition:
+        if entry is None:  # `index_solr: ~` under depending_jobs refers to the top-level job of that key
+            entry = self.top_level.get(key)
+            if entry is None and key in self.set_aside["jobs"]:
+                raise _ReportedAlready(where)
+            if entry is None:
+                raise self.refuse(where, f"refers to job '{key}', which is not defined under jobs")
+        if id(entry) in ancestors:
+            raise self.refuse(where, "dependency cycle: this job depends on itself")
+        command = self.commands.get(entry.command)
+        if command is None:  # its own error is reported already, where the command was checked
+            raise _ReportedAlready(where)
+        runner = entry.runner or command.runner
+        max_runtime = entry.max_runtime or command.max_runtime
+        self._check_fits(runner, max_runtime, where)
+        if entry.schedule is not None:
+            if ancestors:
+                raise self.refuse(f"{where}.schedule", "only a top-level job has a schedule; its dependents follow it")
+            try:
+                schedule_name(key)
+            except InvalidRequest as exc:
+                raise self.refuse(f"{where}.schedule", str(exc)) from None
+        inner = (*ancestors, id(entry))
+        return JobDefinition(
+            key=key,
+            label=entry.label.strip(),
+            desc=entry.desc,
+            command=entry.command,
+            params=tuple(entry.params),
+            runner=runner,
+            max_runtime=max_runtime,
+            queue=self._queue(entry.queue, f"{where}.queue") if entry.queue else command.queue,
+            priority=command.priority if entry.priority is None else entry.priority,
+            retries=entry.retries or command.retries,
+            schedule=entry.schedule,
+            overlap=entry.overlap,
+            depending_jobs=tuple(
+                self._definition(child_key, child, f"{where}.depending_jobs.{child_key}", inner)
+                for child_key, child in entry.depending_jobs.items()
+            ),
+        )

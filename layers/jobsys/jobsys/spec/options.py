@@ -1,0 +1,132 @@
+"""What a command, a job definition or a start may choose: where it runs, how long, in which queue
+and order, how often it is tried, and when it starts. None means: what the level above says."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from jobsys.durations import parse_duration
+from jobsys.errors import Unprocessable
+from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT, MAX_DELAY, MAX_RETRY_WAIT, RUN_AT_SKEW
+from jobsys.spec.messages import at_key
+from jobsys.spec.types import Attempts, Duration, Factor, Priority, QueueName, Runner, Runtime, Seconds
+
+
+def _at_most_retry_wait(seconds: float) -> float:
+    if not 0 < seconds <= MAX_RETRY_WAIT:
+        raise ValueError(f"must be from 1 s to {int(MAX_RETRY_WAIT // 86400)} days")
+    return seconds
+
+
+class RetryPolicy(BaseModel):
+    """`retries: {max_attempts: 3, backoff: "30 s", factor: 2}`: 3 attempts in all, 30 s then 60 s apart."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: Attempts = 1
+    backoff: Seconds = Field(default=0, description="Seconds (or a duration) before the second attempt")
+    factor: Factor = Field(default=2, description="Each later wait is the one before times this")
+    max_wait: Annotated[Seconds, AfterValidator(_at_most_retry_wait)] = Field(
+        default=DEFAULT_MAX_RETRY_WAIT,
+        description="Seconds (or a duration) that one wait lasts at most",
+        json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RETRY_WAIT},
+    )
+
+    @model_validator(mode="after")
+    def _backoff_fits(self) -> Self:
+        if self.backoff > self.max_wait:
+            raise at_key("backoff", f"is longer than max_wait ({self.max_wait:g} s)")
+        return self
+
+    def wait_after(self, attempt: int) -> float:
+        """Seconds between the end of `attempt` and the start of the next one: the back-off grows by
+        `factor`, up to `max_wait` (so that it never outlasts an execution, nor overflows)."""
+        if self.backoff == 0:
+            return 0.0
+        # Compared in logarithms: factor ** 19 may not be a float any more.
+        if (attempt - 1) * math.log(self.factor) >= math.log(self.max_wait / self.backoff):
+            return self.max_wait
+        return min(self.backoff * self.factor ** (attempt - 1), self.max_wait)
+
+
+class Placement(BaseModel):
+    """Where a job waits and in what order."""
+
+    queue: QueueName | None = Field(default=None, description="Default: the command's queue")
+    priority: Priority | None = Field(default=None, description="Default: the command's priority")
+
+
+class JobOptions(Placement):
+    """What a command sets for its jobs, and a job definition or an ad-hoc job may change."""
+
+    runner: Runner | None = Field(default=None, description="lambda or fargate; default: the command's")
+    max_runtime: Runtime | None = Field(default=None, description="Seconds; default: the command's")
+
+
+def _iso_time(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO time such as 2026-12-24T18:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time zone, e.g. 2026-12-24T18:00:00Z or +01:00")
+    return value
+
+
+RunAt = Annotated[
+    str,
+    Field(
+        max_length=64,
+        json_schema_extra={"format": "date-time"},
+        examples=["2026-12-24T18:00:00Z"],
+        description=f"Start then (at most {MAX_DELAY.days} days ahead); a time up to 5 min past means now",
+    ),
+    AfterValidator(_iso_time),
+]
+
+
+ONE_START_TIME = {"not": {"required": ["run_at", "delay"]}}
+
+
+class When(BaseModel):
+    """When a start runs: now, at `run_at`, or after `delay`."""
+
+    run_at: RunAt | None = None
+    delay: Duration | None = Field(default=None, description="Start after this long")
+
+    @model_validator(mode="after")
+    def _one_time(self) -> Self:
+        if self.run_at is not None and self.delay is not None:
+            raise ValueError("run_at, delay: give one of them, not both")
+        return self
+
+    def start_at(self, now: datetime) -> datetime | None:
+        """The moment to start, or None for now. Only the clock can refuse it here (422)."""
+        if self.run_at is not None:
+            try:
+                moment = datetime.fromisoformat(self.run_at.replace("Z", "+00:00")).astimezone(UTC)
+            except OverflowError:  # year 1 or 9999 shifted by its offset
+                raise Unprocessable(f"run_at: {self.run_at} is out of range") from None
+            if moment < now - RUN_AT_SKEW:
+                raise Unprocessable(f"run_at: {self.run_at} is in the past")
+            key = "run_at"
+        elif self.delay is not None:
+            wait = parse_duration(self.delay)
+            if wait > MAX_DELAY:  # checked first: a delay of thousands of years is past the last date
+                raise Unprocessable(f"delay: at most {MAX_DELAY.days} days ahead")
+            moment, key = now + wait, "delay"
+        else:
+            return None
+        if moment - now > MAX_DELAY:
+            raise Unprocessable(f"{key}: at most {MAX_DELAY.days} days ahead")
+        return moment if moment > now else None
+
+
+class StartOptions(Placement, When):
+    """What a start of a job definition may change. All optional; give run_at or delay, not both."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ONE_START_TIME]})

@@ -1,0 +1,44 @@
+"""A start, as the API receives it and JobSystem.start takes it: one object from the route down."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
+from jobsys.spec.options import ONE_START_TIME, JobOptions, StartOptions, When
+from jobsys.spec.types import CommandName, Label, Params
+
+# A Lambda runs 15 min at most; the runner keeps a minute for saving the output.
+LAMBDA_RUNTIME_RULE = {
+    "if": {"properties": {"runner": {"const": "lambda"}}, "required": ["runner"]},
+    "then": {"properties": {"max_runtime": {"anyOf": [{"maximum": LAMBDA_MAX_RUNTIME}, {"type": "null"}]}}},
+}
+
+
+class DependingJob(JobOptions):
+    """A job that starts when the one above it has finished."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE]})
+
+    command: CommandName = Field(description="On the allow-list (422 if not)")
+    params: Params = Field(default_factory=list)
+    label: Label | None = Field(default=None, description="Default: the command")
+    depending_jobs: list[DependingJob] = Field(default_factory=list, max_length=MAX_JOBS_PER_START)
+
+
+class CommandStart(DependingJob, When):
+    """An ad-hoc job: the command must be on the allow-list."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE, ONE_START_TIME]})
+
+
+class DefinitionStart(BaseModel):
+    """A start of a job definition of jobs.yaml, with what the caller changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    definition: str
+    options: StartOptions = Field(default_factory=StartOptions)
+
+
+StartRequest = CommandStart | DefinitionStart

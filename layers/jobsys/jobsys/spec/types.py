@@ -1,0 +1,83 @@
+"""The values that jobs.yaml and the API share, each with its rule once: a field that takes a
+priority is a `Priority`, and its limits, its JSON schema and its error message come with it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from jobsys.durations import DURATION_PATTERN, parse_duration
+from jobsys.errors import InvalidRequest
+from jobsys.spec.limits import (
+    MAX_ATTEMPTS,
+    MAX_CONCURRENCY,
+    MAX_PARAM_LENGTH,
+    MAX_PARAMS,
+    MAX_PRIORITY,
+    MAX_RUNTIME,
+)
+
+Runner = Literal["lambda", "fargate"]
+Overlap = Literal["skip", "allow"]
+
+QUEUE_NAME_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$"
+ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+NOT_BLANK = "\\S"
+NO_NUL = "^[^\\x00]*$"
+
+# What a broken pattern means, in the words a user reads (spec/messages.py uses it).
+PATTERN_MEANS = {
+    QUEUE_NAME_PATTERN: "a queue name holds letters, digits, '_', '.', ':' or '-' (64 at most)",
+    ENV_NAME_PATTERN: "a variable name holds letters, digits and '_', and does not start with a digit",
+    NOT_BLANK: "must not be blank",
+    NO_NUL: "must not hold a NUL character",
+    DURATION_PATTERN: "cannot read the duration: use e.g. '1 min', '2 hours', '7 days'",
+}
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integer: 3 and 3.0, never true, "3" or 3.5 (which pydantic's lax mode would take).
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+def _real_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+def whole(**limits: Any) -> Any:
+    """An integer within `limits`; the constraints come before the check, so the schema shows them."""
+    return Annotated[int, Field(**limits), BeforeValidator(_whole_number)]
+
+
+def _seconds(value: Any) -> Any:
+    """A duration as jobs.yaml writes it ('30 s'), or the seconds a stored job holds."""
+    if isinstance(value, str):
+        try:
+            return parse_duration(value).total_seconds()
+        except InvalidRequest as exc:
+            raise ValueError(str(exc)) from None
+    return _real_number(value)
+
+
+Priority = whole(ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue")
+Runtime = whole(ge=1, le=MAX_RUNTIME, description="Seconds before the command is killed and the job terminated")
+Concurrency = whole(ge=1, le=MAX_CONCURRENCY, description="At most this many of its jobs run at once")
+Attempts = whole(ge=1, le=MAX_ATTEMPTS, description="Attempts in all, the first one included")
+Factor = Annotated[float, Field(ge=1, le=10), BeforeValidator(_real_number)]
+Seconds = Annotated[
+    float,
+    Field(ge=0),
+    BeforeValidator(_seconds, json_schema_input_type=float | str),
+]
+QueueName = Annotated[str, Field(pattern=QUEUE_NAME_PATTERN, max_length=64)]
+CommandName = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, examples=["demo:echo"])]
+Label = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
+Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL)]
+Params = Annotated[list[Param], Field(max_length=MAX_PARAMS)]
+Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
+EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
