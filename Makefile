@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test unit integration e2e fuzz lint checkov format validate build bench openapi deploy clean
+.PHONY: help venv run test unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
@@ -24,6 +24,7 @@ help:
 	@echo "make format     ruff format and fix"
 	@echo "make bench      benchmarks (bench/), figures into docs/performance.md; installs redis-server and rq for vs_rq"
 	@echo "make openapi    regenerate docs/openapi.json from the API's models"
+	@echo "make schema     regenerate config/jobs.schema.json from jobs.yaml's model (jobsys.spec.JobsFile)"
 	@echo "make deploy     sam build && sam deploy --guided, to a real AWS account"
 
 $(VENV)/.installed: pyproject.toml
@@ -113,6 +114,9 @@ bench: venv $(REDIS) $(VENV)/.bench
 
 openapi: venv
 	$(BIN)/python -m jobs_local.openapi > docs/openapi.json
+
+schema: venv
+	$(BIN)/python -m jobsys.spec.schema > config/jobs.schema.json
 
 deploy: build
 	$(BIN)/sam deploy --guided
