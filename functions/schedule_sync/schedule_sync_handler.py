@@ -11,12 +11,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobsys.config import load_config
-from jobsys.models import iso, utc_now
 from jobsys.observability import logger
-from jobsys.schedules import delete_schedule_group, sync_schedules
-from jobsys.settings import settings
-from jobsys.store import JobStore
+from jobsys.schedules import delete_schedule_group
+from jobsys.system import job_system
 
 
 def _respond(event: dict[str, Any], status: str, reason: str, data: dict[str, Any]) -> None:
@@ -45,13 +42,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
             delete_schedule_group(scheduler, props["Group"])
             report: dict[str, Any] = {}
         else:
-            config = load_config(settings().jobs_config)
-            scheduled = {key: d.schedule for key, d in config.definitions.items() if d.schedule is not None}
-            report = sync_schedules(scheduled, scheduler, props["Group"], props["TargetArn"], props["RoleArn"])
-            store = JobStore(boto3.resource("dynamodb").Table(settings().jobs_table))
-            now = iso(utc_now())
-            for key in report["created"] + report["updated"]:
-                store.mark_synced(key, now)
+            report = job_system().sync_schedules(scheduler, props["Group"], props["TargetArn"], props["RoleArn"])
         logger.info("schedules synced", extra={"request": event["RequestType"], "schedules": report})
         _respond(event, "SUCCESS", "schedules follow jobs.yaml", {"Count": str(len(report.get("created", [])))})
     except Exception as exc:  # noqa: BLE001 - any failure must reach CloudFormation, or the deploy hangs

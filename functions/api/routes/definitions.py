@@ -5,32 +5,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from idempotency import start_once
-from jobsys.config import JobDefinition
 from jobsys.errors import Unprocessable
-from jobsys.models import Job, iso, parse_iso, utc_now
+from jobsys.models import Job
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart
-from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats, run_stats
+from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats
 from jobsys.system import job_system
 from routes.jobs import STARTED, IdempotencyKey, caller, job_response
 from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, answers
 
 router = APIGatewayRouter()
-
-
-def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
-    """A cron's next run follows from the clock; a rate's from its last fire (or its creation)."""
-    scheduled = [d for d in definitions if d.schedule is not None]
-    fires = job_system().store.last_fires([d.key for d in scheduled if d.schedule.rate])
-    now = utc_now()
-    runs = {}
-    for definition in scheduled:
-        fire = fires.get(definition.key, {})
-        last = fire.get("last_scheduled_at") or fire.get("synced_at")
-        upcoming = definition.schedule.next_run(now, parse_iso(last) if last else None)
-        if upcoming is not None:
-            runs[definition.key] = iso(upcoming)
-    return runs
 
 
 @router.get(
@@ -40,9 +24,9 @@ def _next_runs(definitions: list[JobDefinition]) -> dict[str, str]:
     responses=answers(200, DefinitionList, "The job definitions of jobs.yaml"),
 )
 def list_definitions() -> DefinitionList:
-    definitions = list(job_system().config.definitions.values())
-    runs = _next_runs(definitions)
-    return DefinitionList(items=[DefinitionOut.of(d, runs.get(d.key)) for d in definitions])
+    system = job_system()
+    runs = system.next_runs()
+    return DefinitionList(items=[DefinitionOut.of(d, runs.get(d.key)) for d in system.config.definitions.values()])
 
 
 @router.post(
@@ -83,9 +67,8 @@ def get_stats(
     if (definition is None) == (command is None):
         raise Unprocessable("definition, command: give one of them")
     if definition is not None:
-        job_system().config.definition(definition)  # 404 for a key jobs.yaml does not have
-        return run_stats(job_system().store.recent_runs(definition=definition, limit=runs), definition=definition)
-    return run_stats(job_system().store.recent_runs(command=command, limit=runs), command=command)
+        return job_system().definition_stats(definition, runs)
+    return job_system().command_stats(command, runs)
 
 
 @router.get(
@@ -95,10 +78,6 @@ def get_stats(
     responses=answers(200, QueueList, "The queues of jobs.yaml"),
 )
 def list_queues() -> QueueList:
-    system = job_system()
     return QueueList(
-        items=[
-            QueueOut(name=q.name, concurrency=q.concurrency, running=system.store.queue_counter(q.name)[0])
-            for q in system.config.queues.values()
-        ]
+        items=[QueueOut(name=q.name, concurrency=q.concurrency, running=n) for q, n in job_system().queue_usage()]
     )

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
 from jobsys.ids import new_job_id
-from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso, utc_now
+from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso
 from jobsys.observability import logger
 from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL
 from jobsys.system import JobSystem
@@ -81,7 +81,7 @@ def clean_up(
 ) -> CleanUpReport:
     """One run of the clean-up, alone: it raises CleanUpRunning while another one runs. With a
     `budget` (seconds), it stops in time and says so (`complete` false); the next run goes on."""
-    now = now or utc_now()
+    now = now or system.clock()
     holder = new_job_id()
     if not system.store.take_clean_up_lock(holder, now, LOCK_HOLD):
         raise CleanUpRunning("a clean-up is running already; try again when it has ended")

@@ -1,8 +1,9 @@
-"""The job system's operations: start, admit, end, cancel, read. Handlers call these.
+"""The job system's operations: start, admit, end, cancel, read. Handlers (functions/) call these and
+never its store; the domain's own modules (the runner, the clean-up) may use the store directly.
 
 One part per concern: starting.py (a start becomes jobs and executions), admission.py (limited
-queues), ending.py (the end of a run: retry, dependents, cancel cascade); base.py holds what they
-share.
+queues), ending.py (the end of a run: retry, dependents, cancel cascade), reading.py (what the page
+reads); base.py holds what they share.
 """
 
 from __future__ import annotations
@@ -11,30 +12,19 @@ from dataclasses import dataclass
 from functools import cache
 
 from jobsys.config import load_config
-from jobsys.models import Job, JobState
-from jobsys.output import OutputPage, OutputStore
+from jobsys.output import OutputStore
 from jobsys.settings import settings
 from jobsys.store import JobStore
 from jobsys.system.admission import QueueAdmission
 from jobsys.system.base import execution_arn, execution_input, input_of
 from jobsys.system.ending import RunEnds
+from jobsys.system.reading import JobReads
 from jobsys.system.starting import JobStarts
 
 
 @dataclass
-class JobSystem(JobStarts, QueueAdmission, RunEnds):
+class JobSystem(JobStarts, QueueAdmission, RunEnds, JobReads):
     """The whole job system."""
-
-    def get_job(self, job_id: str) -> Job:
-        return self.store.get(job_id)
-
-    def list_jobs(
-        self, state: JobState | None, command: str | None, limit: int, cursor: str | None, queue: str | None = None
-    ) -> tuple[list[Job], str | None]:
-        return self.store.list(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
-
-    def read_output(self, job_id: str, cursor: str | None) -> OutputPage:
-        return self.output.read(self.store.get(job_id), cursor)
 
 
 @cache

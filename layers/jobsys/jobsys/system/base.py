@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobsys.config import JobsConfig
-from jobsys.models import Job
+from jobsys.models import Job, utc_now
 from jobsys.output import OutputStore
 from jobsys.settings import Settings
 from jobsys.spec.limits import FARGATE_MARGIN
@@ -55,6 +55,7 @@ class SystemBase:
     output: OutputStore
     sfn: Any
     settings: Settings
+    clock: Callable[[], datetime] = utc_now  # tests pass a clock of their own: nothing sleeps
 
     @property
     def ttl(self) -> timedelta:

@@ -8,7 +8,7 @@ from typing import Any
 
 from jobsys.errors import JobStateConflict
 from jobsys.ids import new_job_id
-from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobState, iso, utc_now
+from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobState, iso
 from jobsys.observability import logger, record_closed, record_started
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, input_of
 
@@ -46,7 +46,7 @@ class RunEnds(SystemBase):
             self.start_dependents(job, dependents or [])
         elif not self.retry(job, dependents or []):
             self.cancel_dependents(job)
-        self.store.mark_ended(job, utc_now())
+        self.store.mark_ended(job, self.clock())
         if job.output is not None:
             self._keep_captured_output(job)
         return job
@@ -81,7 +81,7 @@ class RunEnds(SystemBase):
             and job.attempt < job.retries.max_attempts
             and self.store.parent_state(job) in (None, JobState.FINISHED)
         ):
-            now = utc_now()
+            now = self.clock()
             wait = job.retries.wait_after(job.attempt)
             retry_id = new_job_id()
             run_at = iso(_whole_second_after(now + timedelta(seconds=wait))) if wait else None
@@ -122,7 +122,9 @@ class RunEnds(SystemBase):
             job = self.store.get(job.retried_by)
         token = self.store.wait_token(job.id) if job.state == JobState.PENDING else None
         reason = f"canceled by {canceled_by}" if canceled_by else "canceled by a user"
-        job = self.store.close(job, JobState.CANCELED, utc_now(), reason=reason, canceled_by=canceled_by, ttl=self.ttl)
+        job = self.store.close(
+            job, JobState.CANCELED, self.clock(), reason=reason, canceled_by=canceled_by, ttl=self.ttl
+        )
         if token:  # it waited for a slot: its execution can end now
             self._answer(token, admitted=False)
         self.cancel_dependents(job, canceled_by)
@@ -133,7 +135,7 @@ class RunEnds(SystemBase):
         job = self.store.get(job_id)
         if job.state.is_open:
             try:
-                job = self.store.close(job, state, utc_now(), reason=reason, ttl=self.ttl)
+                job = self.store.close(job, state, self.clock(), reason=reason, ttl=self.ttl)
             except JobStateConflict:
                 job = self.store.get(job_id)
         return job
@@ -152,7 +154,7 @@ class RunEnds(SystemBase):
                     child = self.store.close(
                         child,
                         JobState.CANCELED,
-                        utc_now(),
+                        self.clock(),
                         reason=f"not run: job {job.id} ({job.label}) ended {job.state}",
                         canceled_by=canceled_by,
                         from_states=[JobState.PENDING],

@@ -7,8 +7,9 @@ from typing import Any
 
 from jobsys.errors import StartFailed
 from jobsys.ids import new_job_id
-from jobsys.models import Job, JobSpec, JobState, Trigger, iso, utc_now
+from jobsys.models import Job, JobSpec, JobState, Trigger, iso
 from jobsys.observability import record_closed, record_started
+from jobsys.schedules import sync_schedules
 from jobsys.spec.requests import DefinitionStart, StartRequest
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
 
@@ -27,7 +28,7 @@ class JobStarts(SystemBase):
             spec = spec.model_copy(update={"queue": options.queue})
         if options.priority is not None:
             spec = spec.model_copy(update={"priority": options.priority})
-        return self.start_job(spec, options.start_at(utc_now()), started_by=started_by)
+        return self.start_job(spec, options.start_at(self.clock()), started_by=started_by)
 
     def start_job(
         self,
@@ -38,7 +39,7 @@ class JobStarts(SystemBase):
     ) -> Job:
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
         a start without one (a schedule's) is recorded as started by its trigger."""
-        created_at = iso(utc_now())
+        created_at = iso(self.clock())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
         root.trigger = trigger
@@ -111,8 +112,18 @@ class JobStarts(SystemBase):
         self.store.record_fire(key, scheduled_at, job.id, job.state.value, again=True)
         return job
 
+    def sync_schedules(self, scheduler: Any, group: str, target_arn: str, role_arn: str) -> dict[str, list[str]]:
+        """Makes EventBridge Scheduler's schedules those of jobs.yaml, and records when each one that
+        changed was made: a rate's next run counts from then until it first fires."""
+        scheduled = {key: d.schedule for key, d in self.config.definitions.items() if d.schedule is not None}
+        report = sync_schedules(scheduled, scheduler, group, target_arn, role_arn)
+        now = iso(self.clock())
+        for key in report["created"] + report["updated"]:
+            self.store.mark_synced(key, now)
+        return report
+
     def _record_skipped(self, spec: JobSpec, running: Job) -> Job:
-        now = utc_now()
+        now = self.clock()
         job = self._plan(spec.model_copy(update={"depending_jobs": []}), None, None, iso(now), {})
         job.state, job.trigger, job.closed_at, job.execution_arn = JobState.SKIPPED, "schedule", iso(now), None
         job.started_by = "schedule"

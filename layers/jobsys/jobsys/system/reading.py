@@ -1,0 +1,50 @@
+"""What the page, the API and the CLI read: jobs, output, a definition's next run, run statistics
+and the queues' slots."""
+
+from __future__ import annotations
+
+from jobsys.config import Queue
+from jobsys.models import Job, JobState, iso, parse_iso
+from jobsys.output import OutputPage
+from jobsys.stats import RunStats, run_stats
+from jobsys.system.base import SystemBase
+
+
+class JobReads(SystemBase):
+    def get_job(self, job_id: str) -> Job:
+        return self.store.get(job_id)
+
+    def list_jobs(
+        self, state: JobState | None, command: str | None, limit: int, cursor: str | None, queue: str | None = None
+    ) -> tuple[list[Job], str | None]:
+        return self.store.list(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
+
+    def read_output(self, job_id: str, cursor: str | None) -> OutputPage:
+        return self.output.read(self.store.get(job_id), cursor)
+
+    def next_runs(self) -> dict[str, str]:
+        """When each scheduled definition starts next: a cron's follows from the clock, a rate's
+        from its last fire (or from when its schedule was made)."""
+        now = self.clock()
+        scheduled = [d for d in self.config.definitions.values() if d.schedule is not None]
+        fires = self.store.last_fires([d.key for d in scheduled if d.schedule and d.schedule.rate])
+        runs = {}
+        for definition in scheduled:
+            assert definition.schedule is not None
+            fire = fires.get(definition.key, {})
+            last = fire.get("last_scheduled_at") or fire.get("synced_at")
+            upcoming = definition.schedule.next_run(now, parse_iso(last) if last else None)
+            if upcoming is not None:
+                runs[definition.key] = iso(upcoming)
+        return runs
+
+    def definition_stats(self, key: str, runs: int) -> RunStats:
+        self.config.definition(key)  # a key jobs.yaml does not have is not found, not "no runs"
+        return run_stats(self.store.recent_runs(definition=key, limit=runs), definition=key)
+
+    def command_stats(self, command: str, runs: int) -> RunStats:
+        return run_stats(self.store.recent_runs(command=command, limit=runs), command=command)
+
+    def queue_usage(self) -> list[tuple[Queue, int]]:
+        """Each queue of jobs.yaml, with the slots its jobs hold now."""
+        return [(queue, self.store.queue_counter(queue.name)[0]) for queue in self.config.queues.values()]

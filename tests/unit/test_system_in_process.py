@@ -1,0 +1,173 @@
+"""JobSystem in-process, against moto's mock_aws, with a clock the test moves: retries and their
+back-off, the cancel cascade, queue admission, the clean-up and schedules, without a stack and
+without sleeping. The test plays the state machine's part: it calls what each state calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from jobs_local.deploy import load_template
+from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobsys.config import parse_config
+from jobsys.models import Job, JobState, iso
+from jobsys.output import OutputStore
+from jobsys.settings import Settings
+from jobsys.spec.options import StartOptions
+from jobsys.spec.requests import CommandStart, DefinitionStart
+from jobsys.store import JobStore
+from jobsys.system import JobSystem
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = {
+    "queues": {"serial": {"concurrency": 1}},
+    "commands": ["demo:echo", "demo:fail"],
+    "jobs": {
+        "flaky": {
+            "label": "Flaky",
+            "command": "demo:fail",
+            "retries": {"max_attempts": 3, "backoff": "30 s", "factor": 2},
+            "depending_jobs": {"after": {"label": "After", "command": "demo:echo"}},
+        },
+        "tree": {
+            "label": "Tree",
+            "command": "demo:echo",
+            "depending_jobs": {
+                "b": {
+                    "label": "B",
+                    "command": "demo:echo",
+                    "depending_jobs": {"c": {"label": "C", "command": "demo:echo"}},
+                }
+            },
+        },
+        "hourly": {"label": "Hourly", "command": "demo:echo", "schedule": {"rate": "1 hour"}},
+    },
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _create_table(name: str) -> None:
+    """The table as template.yaml declares it: its keys and every index the code queries."""
+    table = load_template(ROOT / "template.yaml")["Resources"]["JobsTable"]["Properties"]
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def system(clock: Clock, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        _create_table("jobs")
+        boto3.client("s3").create_bucket(Bucket="output")
+        boto3.client("logs").create_log_group(logGroupName="/jobs")
+        sfn = boto3.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="job",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/job",
+        )["stateMachineArn"]
+        settings = Settings.model_validate(
+            {"JOBS_TABLE": "jobs", "JOBS_BUCKET": "output", "JOBS_LOG_GROUP": "/jobs", "STATE_MACHINE_ARN": machine}
+        )
+        yield JobSystem(
+            config=parse_config(CONFIG),
+            store=JobStore(boto3.resource("dynamodb").Table("jobs")),
+            output=OutputStore(boto3.client("logs"), boto3.client("s3"), "/jobs", "output"),
+            sfn=sfn,
+            settings=settings,
+            clock=clock,
+        )
+
+
+def _run_and_close(system: JobSystem, job: Job, state: JobState) -> Job:
+    """What the runner does: marks the job running, then closes it."""
+    running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
+    system.store.close(running, state, system.clock(), exit_code=0 if state == JobState.FINISHED else 1)
+    system.end_run(job.id)
+    return system.get_job(job.id)
+
+
+def test_a_failed_attempt_plans_the_next_after_its_back_off_and_the_last_cancels_the_dependents(system, clock):
+    first = system.start(DefinitionStart(definition="flaky"), started_by="ops")
+    ended = _run_and_close(system, first, JobState.FAILED)
+    second = system.get_job(ended.retried_by)
+    assert (second.attempt, second.run_at) == (2, iso(clock.now + timedelta(seconds=30)))
+    assert second.dependents == first.dependents  # handed on, still pending
+    clock.advance(seconds=30)
+    third = system.get_job(_run_and_close(system, second, JobState.FAILED).retried_by)
+    assert third.run_at == iso(clock.now + timedelta(seconds=60))  # 30 s times the factor 2
+    clock.advance(seconds=60)
+    last = _run_and_close(system, third, JobState.FAILED)
+    assert last.retried_by is None
+    after = system.get_job(first.dependents[0])
+    assert after.state == JobState.CANCELED and after.reason.startswith(f"not run: job {third.id}")
+
+
+def test_canceling_a_job_cancels_its_dependents_all_the_way_down(system):
+    root = system.start(DefinitionStart(definition="tree"), started_by="ops")
+    system.cancel_job(root.id, canceled_by="ops")
+    b = system.get_job(root.dependents[0])
+    c = system.get_job(b.dependents[0])
+    assert [job.state for job in (system.get_job(root.id), b, c)] == [JobState.CANCELED] * 3
+    assert c.canceled_by == "ops"
+
+
+def test_a_limited_queue_admits_by_priority_and_the_next_when_a_slot_frees(system):
+    jobs = [
+        system.start(CommandStart(command="demo:echo", params=[name], queue="serial", priority=priority))
+        for name, priority in (("first", 0), ("low", 1), ("high", 9))
+    ]
+    for job in jobs:  # each execution asks for a slot (moto refuses the fake tokens: answers are lost)
+        system.admit(job.id, f"token-{job.id}")
+    assert system.store.queue_counter("serial") == (1, {jobs[0].id})
+    assert system.get_job(jobs[1].id).waiting == "queue serial is full (1 running)"
+    _run_and_close(system, system.get_job(jobs[0].id), JobState.FINISHED)
+    assert system.store.queue_counter("serial") == (1, {jobs[2].id})  # the higher priority, not the older
+
+
+def test_a_start_later_and_the_clean_up_follow_the_clock(system, clock):
+    later = system.start(CommandStart(command="demo:echo", delay="10 min"))
+    assert later.run_at == iso(clock.now + timedelta(minutes=10))
+    done = system.start(DefinitionStart(definition="tree", options=StartOptions(priority=3)))
+    assert done.priority == 3
+    for job_id in (done.id, *done.dependents):
+        _run_and_close(system, system.get_job(job_id), JobState.FINISHED)
+    policy = CleanUpPolicy.parse(100, "1 hour")
+    assert done.id not in clean_up(system, policy).deleted  # closed a moment ago
+    clock.advance(hours=2)
+    assert done.id in clean_up(system, policy).deleted
+
+
+def test_a_schedule_s_fire_starts_once_and_is_skipped_while_a_run_is_open(system, clock):
+    fired_at = iso(clock.now)
+    first = system.start_scheduled("hourly", fired_at)
+    assert first is not None and first.trigger == "schedule"
+    assert system.start_scheduled("hourly", fired_at) is None  # Scheduler delivered it twice
+    clock.advance(hours=1)
+    skipped = system.start_scheduled("hourly", iso(clock.now))
+    assert skipped.state == JobState.SKIPPED and first.id in skipped.reason
