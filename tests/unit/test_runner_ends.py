@@ -3,6 +3,7 @@ changes as DynamoDB can (issue 20)."""
 
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -46,6 +47,7 @@ class _Output:
         self.lines: list[str] = []
         self.failed_saves = failed_saves
         self.saved = 0
+        self.copy: list[str] = []  # the lines of the last copy saved
 
     def append(self, job_id: str, lines: list[str]) -> None:
         self.lines += lines
@@ -57,6 +59,7 @@ class _Output:
                 {"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}}, "PutObject"
             )
         self.saved += 1
+        self.copy = Path(path).read_text().splitlines()
 
 
 class _System:
@@ -116,3 +119,21 @@ def test_a_job_whose_output_cannot_be_saved_still_ends_as_its_command_did():
     assert result.state == JobState.FINISHED and result.exit_code == 0
     assert store.closed_as == JobState.FINISHED
     assert "could not be saved to S3 (ClientError" in store.output_error and "SlowDown" in store.output_error
+
+
+def test_the_stop_note_follows_every_line_the_command_printed_before_it(monkeypatch):
+    """A busy machine: lines the command printed still wait in the runner when it decides to stop
+    the command. They are the command's, from before the stop, so the note comes after them, in
+    the stream and in the saved copy alike (it came before the last of them, 1 run in 7 under load)."""
+    monkeypatch.setattr(runner, "CHECK_EVERY", 0)  # the first line read is followed by a look at the job
+    job = _job()
+    store = _Store(job, ["canceled"])
+    store.job = job.model_copy(update={"state": JobState.CANCELED})
+    output = _Output()
+    code = "import sys, time; print('\\n'.join(f'line {i}' for i in range(500)), flush=True); time.sleep(30)"
+    result, _ = _run(store, code, output)
+    note = "[job system] stopping the command: the job was canceled"
+    expected = [f"line {i}" for i in range(500)] + [note]
+    assert result.state == JobState.CANCELED
+    assert output.lines == expected
+    assert output.copy == expected

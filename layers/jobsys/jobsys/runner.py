@@ -123,7 +123,6 @@ class _Run:
         self.reason: str | None = None
         self.usage: resource.struct_rusage | None = None  # CPU time; its ru_maxrss counts the runner's own pages
         self.memory = MemoryWatch(None)  # the command's, once it runs
-        self.transcript: IO[str] | None = None  # the whole output, for the copy in S3
 
     def run(self) -> RunResult:
         workdir = tempfile.mkdtemp(prefix=f"job-{self.job.id}-")
@@ -176,7 +175,6 @@ class _Run:
             self.live.add(message)
             self.reason = message
             return 127
-        self.transcript = transcript
         self.memory = MemoryWatch(process.pid)
         lines: queue.Queue[str | None] = queue.Queue()
         reader = threading.Thread(target=pump_lines, args=(process.stdout, lines), daemon=True)
@@ -223,6 +221,12 @@ class _Run:
                 if now - last_progress >= PROGRESS_EVERY and self._write_progress(now - started):
                     last_progress = now
                 self._check(process, now - started)
+        if self.ended_by is not None:
+            # After the command's last line: what it printed before the stop may still have been
+            # in the pipe when the runner decided to stop it.
+            note = f"[job system] stopping the command: {self.reason or 'the job was canceled'}"
+            transcript.write(note + "\n")
+            self.live.add(note)
         return process.returncode
 
     def _write_progress(self, elapsed: float) -> bool:
@@ -260,11 +264,7 @@ class _Run:
             return None
 
     def _stop(self, process: subprocess.Popen[bytes], state: JobState, reason: str | None) -> None:
-        self.ended_by, self.reason = state, reason
-        note = f"[job system] stopping the command: {reason or 'the job was canceled'}"
-        assert self.transcript is not None  # a command runs
-        self.transcript.write(note + "\n")
-        self.live.add(note)
+        self.ended_by, self.reason = state, reason  # the note follows the command's last line
         kill_group(process)
 
     def _save_output(self, path: str) -> str | None:
