@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
 	@echo "make test       every check: lint, template validation, checkov, build, unit, integration, e2e tests, fuzz"
-	@echo "make lint       ruff check and format check"
+	@echo "make lint       ruff check and format check, mypy (strict for layers/jobsys)"
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
 	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
 	@echo "make format     ruff format and fix"
@@ -62,6 +62,7 @@ e2e: venv $(CHROMIUM)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/jobsys/jobsys functions
 
 format: venv
 	$(BIN)/ruff format .

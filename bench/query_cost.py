@@ -80,7 +80,7 @@ def measure(sizes: list[int]) -> list[dict]:
             for label, kwargs in (("newest", {}), ("state=failed", {"state": JobState.FAILED})):
                 table.scanned.clear()
                 started = time.perf_counter()
-                jobs, _ = store.list(limit=PAGE, **kwargs)
+                jobs, _ = store.page(limit=PAGE, **kwargs)
                 elapsed = time.perf_counter() - started
                 rows.append({"size": size, "listing": label, "returned": len(jobs), "read": table.scanned[-1],
                              "ms": round(elapsed * 1000, 1)})  # fmt: skip

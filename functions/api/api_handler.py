@@ -108,13 +108,15 @@ def handle_domain_error(error: JobSystemError) -> Response:
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(error: RequestValidationError) -> Response:
     problems = error.errors()
-    first = problems[0] if problems else {}
+    if not problems:
+        return _error(HTTPStatus.BAD_REQUEST, "invalid request")
+    first = problems[0]
     if first.get("type") == "json_invalid":  # the whole body, not a field of it
         why = (first.get("ctx") or {}).get("error") or "invalid"
         at = first.get("loc", ("body", 0))[-1]
         return _error(HTTPStatus.BAD_REQUEST, f"request body: not valid JSON: {why} (at character {at})")
     # Named by the body's own key path, as jobs.yaml's errors are.
-    message = messages([first], skip=("body",))[0] if first else "invalid request"
+    message = messages([first], skip=("body",))[0]
     detail = [{"loc": list(p.get("loc", ())), "msg": p.get("msg"), "type": p.get("type")} for p in problems]
     return _error(HTTPStatus.BAD_REQUEST, message, detail=detail)
 
@@ -138,8 +140,8 @@ def handle_deep_body(_: RecursionError) -> Response:
 @app.not_found
 def handle_not_found(_: Exception) -> Response:
     method, path = app.current_event.http_method.upper(), app.context.get("_path", app.current_event.path)
-    allowed = {route.method for route in app._static_routes + app._dynamic_routes if route.rule.match(path)}
-    allowed = sorted(allowed | ({"HEAD"} if "GET" in allowed else set()))
+    matching = {route.method for route in app._static_routes + app._dynamic_routes if route.rule.match(path)}
+    allowed = sorted(matching | ({"HEAD"} if "GET" in matching else set()))
     if allowed:
         return _error(
             HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}

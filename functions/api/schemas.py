@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsys.config import JobDefinition
 from jobsys.models import Job
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
-from jobsys.spec.types import Duration, whole
+from jobsys.spec.types import Duration, WholeNumber
 
-PerCall = whole(ge=1, le=MAX_CLEAN_UP_PER_CALL)
+PerCall = Annotated[int, Field(ge=1, le=MAX_CLEAN_UP_PER_CALL), WholeNumber]
 
 
 class JobList(BaseModel):
@@ -87,9 +90,9 @@ ERRORS = {
 _EVERY_ROUTE = (400, 401, 403, 413, 415, 429)
 
 
-def answers(status: int, model: type[BaseModel], description: str, *errors: int) -> dict[int, dict]:
+def answers(status: int, model: type[BaseModel], description: str, *errors: int) -> dict[int, OpenAPIResponse]:
     """The documented responses of a route: its success and the errors it can give."""
-    documented: dict[int, dict] = {
+    documented: dict[int, OpenAPIResponse] = {
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
     for code in sorted({*_EVERY_ROUTE, *errors}):

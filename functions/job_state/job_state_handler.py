@@ -38,9 +38,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         job = system.end_run(event["job_id"], state, reason, run.get("dependents"))
         return {"job_id": job.id, "state": job.state.value, "retried_by": job.retried_by}
     if action == "scheduled_start":
-        job = system.start_scheduled(event["definition"], event["scheduled_at"])
-        if job is None:
+        started = system.start_scheduled(event["definition"], event["scheduled_at"])
+        if started is None:
             logger.info("a repeated delivery of a schedule's fire", extra=event)
             return {"definition": event["definition"], "job_id": None}
-        return {"definition": event["definition"], "job_id": job.id, "state": job.state.value}
+        return {"definition": event["definition"], "job_id": started.id, "state": started.state.value}
     raise ValueError(f"unknown action {action!r}")

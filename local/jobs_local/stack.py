@@ -233,10 +233,10 @@ class LocalStack:
         # that ending them plans, which have executions of their own.
         interrupted: list[str] = []
         for state in (JobState.RUNNING, JobState.PENDING):
-            page, cursor = store.list(state=state, limit=100)
+            page, cursor = store.page(state=state, limit=100)
             interrupted += reversed([job.id for job in page])
             while cursor:
-                page, cursor = store.list(state=state, limit=100, cursor=cursor)
+                page, cursor = store.page(state=state, limit=100, cursor=cursor)
                 interrupted += reversed([job.id for job in page])
         closed: list[str] = []
         for job_id in interrupted:

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -39,7 +39,7 @@ def start_definition(
     key: str,
     request: Annotated[StartOptions | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
-) -> Response[Job]:
+) -> Response[dict[str, Any]]:
     request = request or StartOptions()
 
     def start() -> Job:
@@ -68,6 +68,7 @@ def get_stats(
         raise Unprocessable("definition, command: give one of them")
     if definition is not None:
         return job_system().definition_stats(definition, runs)
+    assert command is not None  # one of the two, checked above
     return job_system().command_stats(command, runs)
 
 

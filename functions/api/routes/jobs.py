@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
@@ -18,7 +18,7 @@ router = APIGatewayRouter()
 API_CLEAN_UP_SECONDS = 15.0
 
 
-def job_response(job: Job, status_code: int = 200) -> Response[Job]:
+def job_response(job: Job, status_code: int = 200) -> Response[dict[str, Any]]:
     return Response(
         status_code=status_code, content_type=content_types.APPLICATION_JSON, body=job.model_dump(mode="json")
     )
@@ -56,7 +56,9 @@ IdempotencyKey = Annotated[
     tags=["jobs"],
     responses=answers(202, Job, STARTED, 409, 422, 503),
 )
-def start_job(request: Annotated[CommandStart, Body()], idempotency_key: IdempotencyKey = None) -> Response[Job]:
+def start_job(
+    request: Annotated[CommandStart, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[dict[str, Any]]:
     def start() -> Job:
         return job_system().start(request, started_by=caller())
 
@@ -120,7 +122,7 @@ def get_output(
     tags=["jobs"],
     responses=answers(202, Job, "Accepted: the job is canceled, or its command is being stopped", 404, 409),
 )
-def cancel_job(job_id: str) -> Response[Job]:
+def cancel_job(job_id: str) -> Response[dict[str, Any]]:
     return job_response(job_system().cancel_job(_checked_id(job_id), canceled_by=caller()), status_code=202)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
@@ -61,7 +62,7 @@ class CleanUpReport:
     ends_handled: list[str] = field(default_factory=list)
     complete: bool = True  # false when the run stopped at its time budget; the next one goes on
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "complete": self.complete,
             "deleted": self.deleted,
@@ -234,13 +235,14 @@ def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:
         parent = system.store.last_attempt(job.parent_id or "")
     except JobNotFound:
         return True
-    return bool(parent.closed_at) and now - parse_iso(parent.closed_at) > ORPHAN_GRACE
+    return parent.closed_at is not None and now - parse_iso(parent.closed_at) > ORPHAN_GRACE
 
 
 def _execution_status(system: JobSystem, job: Job) -> str | None:
     if not job.execution_arn:
         return None
     try:
-        return system.sfn.describe_execution(executionArn=job.execution_arn)["status"]
+        status: str = system.sfn.describe_execution(executionArn=job.execution_arn)["status"]
+        return status
     except system.sfn.exceptions.ExecutionDoesNotExist:
         return None

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
@@ -49,7 +49,7 @@ class RunResult:
     state: JobState
     exit_code: int | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"job_id": self.job_id, "state": self.state.value, "exit_code": self.exit_code}
 
 

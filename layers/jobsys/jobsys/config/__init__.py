@@ -75,7 +75,7 @@ def _in_file_order(document: Any, source: str) -> Any:
 _SECTIONS = ("commands", "jobs", "queues")
 
 
-def _entries_set_aside(document: Any, error: ValidationError) -> tuple[dict, dict[str, set[str]]] | None:
+def _entries_set_aside(document: Any, error: ValidationError) -> tuple[dict[str, Any], dict[str, set[str]]] | None:
     """The document without the entries that broke its shape, and their names by section; None if
     the file's own frame is broken (then nothing more can be checked)."""
     if not isinstance(document, dict):

@@ -3,6 +3,9 @@ the seed's `parameters:` block, inheritance from the command, and queues that mu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from jobsys.config.model import Command, JobDefinition, JobsConfig, Queue
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import ConfigError, InvalidRequest
@@ -43,8 +46,8 @@ class ConfigResolver:
 
     def resolve(self) -> JobsConfig:
         self.top_level = self._top_level_jobs()
-        for name, entry in self.file.commands.items():
-            self._record(lambda name=name, entry=entry: self._add_command(name, entry, f"commands.{name}"))
+        for name, command in self.file.commands.items():
+            self._record(partial(self._add_command, name, command, f"commands.{name}"))
         # Every command that a definition names is allowed as well, so the seed's block alone is
         # a complete configuration.
         self._commands_named_by(self.top_level, "jobs", set())
@@ -66,7 +69,7 @@ class ConfigResolver:
             raise ConfigError("\n".join(dict.fromkeys(self.errors)))
         return JobsConfig(commands=self.commands, definitions=definitions, queues=self.queues)
 
-    def _record(self, check) -> None:
+    def _record(self, check: Callable[[], None]) -> None:
         try:
             check()
         except _Refused as error:
@@ -123,7 +126,7 @@ class ConfigResolver:
                 continue  # references are followed where they are defined
             seen.add(id(entry))
             if entry.command not in self.commands and entry.command not in self.set_aside["commands"]:
-                self._record(lambda e=entry, k=key: self._add_command(e.command, None, f"{where}.{k}"))
+                self._record(partial(self._add_command, entry.command, None, f"{where}.{key}"))
             self._commands_named_by(entry.depending_jobs, f"{where}.{key}.depending_jobs", seen)
 
     def _definition(self, key: str, entry: JobEntry | None, where: str, ancestors: tuple[int, ...]) -> JobDefinition:

@@ -12,11 +12,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {command.name:<{width}}  {command.usage:<10}  {command.help}")
         return 0 if args else 2
     name, params = args[0], args[1:]
-    command = CONSOLE_COMMANDS.get(name)
-    if command is None:
+    found = CONSOLE_COMMANDS.get(name)
+    if found is None:
         print(f"jobs-console: unknown command '{name}' (see `jobs-console list`)", file=sys.stderr)
         return 2
-    return command.load()(params)
+    return found.load()(params)
 
 
 if __name__ == "__main__":

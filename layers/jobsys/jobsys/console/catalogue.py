@@ -14,6 +14,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 BATCH_SIZE = 10
 _WORD = re.compile(r"[a-z0-9]+")
@@ -64,7 +65,7 @@ def _area_from(params: list[str], default: str | None) -> str | None:
     return area
 
 
-def _clean(product: dict) -> dict:
+def _clean(product: dict[str, Any]) -> dict[str, Any]:
     price = Decimal(str(product["price"]))
     if price < 0:
         raise InvalidOperation
@@ -87,7 +88,8 @@ def import_catalogue(params: list[str]) -> int:
     products = source["products"]
     target = DataArea(area)
     print(f"importing {len(products)} products from {source['source']} into area '{area}'", flush=True)
-    parts, imported, skipped = [], 0, 0
+    parts: list[str] = []
+    imported = skipped = 0
     for start in range(0, len(products), BATCH_SIZE):
         batch = []
         for product in products[start : start + BATCH_SIZE]:

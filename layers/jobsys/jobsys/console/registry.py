@@ -18,7 +18,8 @@ class ConsoleCommand:
     def load(self) -> Callable[[list[str]], int]:
         import importlib
 
-        return getattr(importlib.import_module(self.module), self.function)
+        run: Callable[[list[str]], int] = getattr(importlib.import_module(self.module), self.function)
+        return run
 
 
 _DEMO = "jobsys.console.demo"

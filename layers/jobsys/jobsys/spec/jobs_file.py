@@ -29,8 +29,6 @@ from jobsys.spec.types import (
     Runtime,
 )
 
-# The seed's configuration nests the job definitions under this Symfony parameter.
-SEED_PARAMETER = "siso_control_center.default.add_jobs"
 RUNNER_SETS = ("JOB_ID", "JOB_ATTEMPT")  # a command's `env:` cannot change what identifies its job
 
 
@@ -49,6 +47,7 @@ def _env(raw: Any) -> tuple[tuple[str, str | None], ...]:
     the runner's environment), or a mapping of NAME to a value, or to nothing to pass it on."""
     if raw is None:
         return ()
+    entries: list[tuple[Any, Any]]
     if isinstance(raw, list):
         entries = []
         for item in raw:
@@ -180,7 +179,11 @@ class SeedParameters(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    add_jobs: dict[str, JobEntry | None] = Field(default_factory=dict, alias=SEED_PARAMETER)
+    # The seed's configuration nests the job definitions under this Symfony parameter.
+    add_jobs: dict[str, JobEntry | None] = Field(default_factory=dict, alias="siso_control_center.default.add_jobs")
+
+
+SEED_PARAMETER = SeedParameters.model_fields["add_jobs"].alias
 
 
 class JobsFile(BaseModel):

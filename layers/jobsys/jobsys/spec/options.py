@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from jobsys.durations import parse_duration
 from jobsys.errors import Unprocessable
@@ -89,7 +90,7 @@ RunAt = Annotated[
 ]
 
 
-ONE_START_TIME = {"not": {"required": ["run_at", "delay"]}}
+ONE_START_TIME: JsonDict = {"not": {"required": ["run_at", "delay"]}}
 
 
 class When(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
-from jobsys.spec.options import ONE_START_TIME, JobOptions, StartOptions, When
+from jobsys.spec.options import ONE_START_TIME, JobOptions, StartOptions
 from jobsys.spec.types import CommandName, Label, Params
 
 # A Lambda runs 15 min at most; the runner keeps a minute for saving the output.
-LAMBDA_RUNTIME_RULE = {
+LAMBDA_RUNTIME_RULE: JsonDict = {
     "if": {"properties": {"runner": {"const": "lambda"}}, "required": ["runner"]},
     "then": {"properties": {"max_runtime": {"anyOf": [{"maximum": LAMBDA_MAX_RUNTIME}, {"type": "null"}]}}},
 }
@@ -26,8 +27,8 @@ class DependingJob(JobOptions):
     depending_jobs: list[DependingJob] = Field(default_factory=list, max_length=MAX_JOBS_PER_START)
 
 
-class CommandStart(DependingJob, When):
-    """An ad-hoc job: the command must be on the allow-list."""
+class CommandStart(DependingJob, StartOptions):
+    """An ad-hoc job, and when it starts: the command must be on the allow-list."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE, ONE_START_TIME]})
 

@@ -49,9 +49,8 @@ def _real_number(value: Any) -> Any:
     return value
 
 
-def whole(**limits: Any) -> Any:
-    """An integer within `limits`; the constraints come before the check, so the schema shows them."""
-    return Annotated[int, Field(**limits), BeforeValidator(_whole_number)]
+# An integer within its Field's limits; the limits come before the check, so the schema shows them.
+WholeNumber = BeforeValidator(_whole_number)
 
 
 def _seconds(value: Any) -> Any:
@@ -64,10 +63,20 @@ def _seconds(value: Any) -> Any:
     return _real_number(value)
 
 
-Priority = whole(ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue")
-Runtime = whole(ge=1, le=MAX_RUNTIME, description="Seconds before the command is killed and the job terminated")
-Concurrency = whole(ge=1, le=MAX_CONCURRENCY, description="At most this many of its jobs run at once")
-Attempts = whole(ge=1, le=MAX_ATTEMPTS, description="Attempts in all, the first one included")
+Priority = Annotated[
+    int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher starts first in its queue"), WholeNumber
+]
+Runtime = Annotated[
+    int,
+    Field(ge=1, le=MAX_RUNTIME, description="Seconds before the command is killed and the job terminated"),
+    WholeNumber,
+]
+Concurrency = Annotated[
+    int, Field(ge=1, le=MAX_CONCURRENCY, description="At most this many of its jobs run at once"), WholeNumber
+]
+Attempts = Annotated[
+    int, Field(ge=1, le=MAX_ATTEMPTS, description="Attempts in all, the first one included"), WholeNumber
+]
 Factor = Annotated[float, Field(ge=1, le=10), BeforeValidator(_real_number)]
 Seconds = Annotated[
     float,

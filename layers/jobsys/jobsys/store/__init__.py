@@ -5,7 +5,7 @@ It is made of one part per concern (the table's layout is in items.py):
 - transitions.py: a job's states, each change a conditional write;
 - queues.py: the limited queues' lines and slots;
 - fires.py: the schedules' fires;
-- reads.py: every read;
+- reads.py: every read (transitions read a job back when a condition fails);
 - clean_up.py: the clean-up's cursors and lock.
 """
 
@@ -19,11 +19,10 @@ from jobsys.store.items import (
     wait_order,
 )
 from jobsys.store.queues import QueueSlots
-from jobsys.store.reads import JobReads
 from jobsys.store.transitions import JobTransitions
 
 
-class JobStore(JobReads, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes):
+class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes):
     """The whole store: what JobSystem, the handlers and the runner use."""
 
 

@@ -151,7 +151,7 @@ def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict
         valid = False
     if not valid:
         raise Unprocessable("cursor is not valid for this listing; start again without it")
-    return key
+    return dict(key)
 
 
 ITEM_TOO_LARGE = (

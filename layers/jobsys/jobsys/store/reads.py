@@ -55,7 +55,7 @@ class JobReads(TableAccess):
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def list(
+    def page(
         self,
         state: JobState | None = None,
         command: str | None = None,

@@ -16,16 +16,16 @@ from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
     ITEM_SK,
     ITEM_TOO_LARGE,
-    TableAccess,
     _from_item,
     _item_too_large,
     _pk,
     _state_keys,
     _to_item,
 )
+from jobsys.store.reads import JobReads
 
 
-class JobTransitions(TableAccess):
+class JobTransitions(JobReads):
     """Moves jobs through their states, only from the states each step allows."""
 
     def create(self, jobs: list[Job], ttl: timedelta | None = None) -> None:

@@ -36,13 +36,13 @@ class QueueAdmission(SystemBase):
         if not self.store.mark_waiting(job, token, f"waiting for a slot in queue {queue.name}"):
             self._answer(token, admitted=False)  # closed meanwhile
             return
-        if job.id not in self.serve_queue(queue, also=[(job, token)]):
+        if job.id not in self.serve_queue(queue, also=((job, token),)):
             # The queue was full when it asked: all its slots were taken. Said unless the job was
             # started meanwhile (which removed its token).
             reason = f"queue {queue.name} is full ({queue.concurrency} running)"
             self.store.mark_waiting(job, token, reason, still=True)
 
-    def serve_queue(self, queue: Queue, also: list[tuple[Job, str]] = ()) -> list[str]:
+    def serve_queue(self, queue: Queue, also: tuple[tuple[Job, str], ...] = ()) -> list[str]:
         """Starts the next jobs in line while the queue has free slots; returns the ids started."""
         assert queue.concurrency is not None
         started: list[str] = []

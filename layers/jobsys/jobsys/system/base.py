@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobsys.config import JobsConfig
-from jobsys.models import Job, utc_now
+from jobsys.models import Job, JobState, utc_now
 from jobsys.output import OutputStore
 from jobsys.settings import Settings
 from jobsys.spec.limits import FARGATE_MARGIN
@@ -63,6 +63,23 @@ class SystemBase:
 
     def is_limited(self, queue: str) -> bool:
         return self.config.limited_queue(queue) is not None
+
+    # The parts call each other: declared here, so that each part is checked on its own. JobSystem's
+    # bases come first in its MRO, so these are never the ones called.
+    def close_job(self, job_id: str, state: JobState, reason: str | None = None) -> Job:  # ending.py
+        raise NotImplementedError
+
+    def cancel_dependents(self, job: Job, canceled_by: str | None = None) -> list[Job]:  # ending.py
+        raise NotImplementedError
+
+    def release(self, job: Job) -> None:  # admission.py
+        raise NotImplementedError
+
+    def _answer(self, token: str, admitted: bool) -> None:  # admission.py
+        raise NotImplementedError
+
+    def _dependents_input(self, job: Job) -> list[dict[str, Any]]:  # starting.py
+        raise NotImplementedError
 
     def _start_execution(self, execution: dict[str, Any]) -> None:
         """Executions are named after their job, so starting one twice starts it once."""

@@ -17,7 +17,7 @@ class JobReads(SystemBase):
     def list_jobs(
         self, state: JobState | None, command: str | None, limit: int, cursor: str | None, queue: str | None = None
     ) -> tuple[list[Job], str | None]:
-        return self.store.list(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
+        return self.store.page(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
 
     def read_output(self, job_id: str, cursor: str | None) -> OutputPage:
         return self.output.read(self.store.get(job_id), cursor)

@@ -10,6 +10,7 @@ from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso
 from jobsys.observability import record_closed, record_started
 from jobsys.schedules import sync_schedules
+from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart, StartRequest
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
 
@@ -19,6 +20,7 @@ class JobStarts(SystemBase):
 
     def start(self, request: StartRequest, started_by: str | None = None) -> Job:
         """A start from the API: a job definition, or an ad-hoc command checked against the allow-list."""
+        options: StartOptions
         if isinstance(request, DefinitionStart):
             spec, options = self.config.definition(request.definition).to_spec(), request.options
         else:
@@ -93,7 +95,8 @@ class JobStarts(SystemBase):
             found = self.store.get_many(level)
             jobs.update(found)
             level = [child for parent in found.values() for child in parent.dependents if child not in jobs]
-        return execution_input(job, jobs, self.is_limited)["dependents"]
+        dependents: list[dict[str, Any]] = execution_input(job, jobs, self.is_limited)["dependents"]
+        return dependents
 
     def start_scheduled(self, key: str, scheduled_at: str) -> Job | None:
         """A schedule's start: None for a repeated delivery of a fire already handled."""
