@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run test unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
@@ -22,17 +22,29 @@ help:
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
 	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
 	@echo "make format     ruff format and fix"
+	@echo "make lock       write requirements.lock anew from pyproject.toml (make installs exactly it)"
 	@echo "make bench      benchmarks (bench/), figures into docs/performance.md; installs redis-server and rq for vs_rq"
 	@echo "make openapi    regenerate docs/openapi.json from the API's models"
 	@echo "make schema     regenerate config/jobs.schema.json from jobs.yaml's model (jobsys.spec.JobsFile)"
 	@echo "make deploy     sam build && sam deploy --guided, to a real AWS account"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (the Lambda runtime); set PYTHON=/path/to/python3.12" >&2; exit 1; }
 	test -x $(BIN)/python || "$(PYTHON)" -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+# requirements.lock anew, from pyproject.toml's ranges (the project, its `local` and `dev` extras),
+# resolved in a venv of its own.
+lock:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed; set PYTHON=/path/to/python3.12" >&2; exit 1; }
+	rm -rf .venv-lock && "$(PYTHON)" -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q --upgrade pip
+	.venv-lock/bin/python -m pip install -q -e '.[local,dev]'
+	{ sed -n '1,2p' requirements.lock; .venv-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .venv-lock
 
 venv: $(VENV)/.installed
 
@@ -80,7 +92,7 @@ checkov: $(CHECKOV_VENV)/.installed
 
 # About 2½ min: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
 fuzz: venv
-	$(BIN)/python -m jobs_local.fuzz $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED))
 
 validate: venv
 	$(BIN)/sam validate --lint --template template.yaml
@@ -114,7 +126,7 @@ bench: venv $(REDIS) $(VENV)/.bench
 	cd bench && $(BIN)/python burst.py --write ../docs/performance.md
 
 openapi: venv
-	$(BIN)/python -m jobs_local.openapi > docs/openapi.json
+	$(BIN)/python -m tools.openapi > docs/openapi.json
 
 schema: venv
 	$(BIN)/python -m jobsys.spec.schema > config/jobs.schema.json
