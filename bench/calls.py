@@ -23,7 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from report import heading, publish
 from stack_http import session_with, wait_closed
 
-from jobs_local.gateway import Gateway
+from jobs_local.apigateway.gateway import Gateway
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 

@@ -20,8 +20,8 @@ import requests
 from report import heading, publish
 from stack_http import session_with, wait_closed
 
-from jobs_local import iam_enforcement
-from jobs_local.gateway import Gateway
+from jobs_local.apigateway.gateway import Gateway
+from jobs_local.iam import enforcement as iam_enforcement
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 

@@ -19,7 +19,7 @@ import boto3
 from moto import mock_aws
 from report import add_entry, heading
 
-from jobs_local.deploy import load_template
+from jobs_local.cloudformation.deploy import load_template
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.store import JobStore

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from report import heading, publish
 
-from jobs_local.api_events import match_route, proxy_event
+from jobs_local.apigateway.events import match_route, proxy_event
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 from jobsys.store import JobStore

@@ -1,6 +1,6 @@
 """`make fuzz`: schemathesis against a fresh local stack, with every check. The API must answer
 as docs/openapi.json says: documented statuses and bodies, schema-valid requests accepted,
-invalid ones refused, no 5xx. Then bodies that no schema describes (jobs_local.hostile_bodies):
+invalid ones refused, no 5xx. Then bodies that no schema describes (tools.hostile_bodies):
 not UTF-8, nested deep, ... each refused with a 4xx in JSON. A failing run prints the seed that
 repeats it (`make fuzz SEED=n`)."""
 
@@ -14,13 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-from jobs_local.hostile_bodies import send_hostile_bodies
 from jobs_local.process import StackProcess
+from tools.hostile_bodies import send_hostile_bodies
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 MIN_CASES = 1000
 MAX_EXAMPLES = 150  # per operation and phase: about 1,700 cases in about 3 min on 2 cores
-HOSTILE_PER_KIND = 10  # per operation: 330 bodies that no schema describes (jobs_local.hostile_bodies)
+HOSTILE_PER_KIND = 10  # per operation: 330 bodies that no schema describes (tools.hostile_bodies)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from jobs_local.connection import local_stack
+from jobs_cli.connection import local_stack
 
 
 class ApiError(Exception):

@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from jobs_local.connection import forget_local_stack, remember_local_stack
-from jobs_local.gateway import Gateway
+from jobs_cli.connection import forget_local_stack, remember_local_stack
+from jobs_local.apigateway.gateway import Gateway
 from jobs_local.persistence import save_token, saved_token
 from jobs_local.stack import ACCESS_LOG_FILE, REGION, ROOT, LocalStack
 from jobsys.tokens import parse_tokens
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "aws_access_key_id": admin.access_key_id,
         "aws_secret_access_key": admin.secret_access_key,
         "aws_region": REGION,
-        # Each role's credentials, as its service takes them, for `python -m jobs_local.role NAME`.
+        # Each role's credentials, as its service takes them, for `python -m jobs_local.iam.role NAME`.
         "roles": {name: keys.environment() for name, keys in stack.roles_by_hand().items()},
     }
     remember_local_stack(url, token, aws)

@@ -15,11 +15,14 @@ Replaces, for the local stack's one moto server:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import BaseResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from werkzeug.serving import WSGIRequestHandler
+
+from jobs_local.patching import Patch, Wrap
 
 _moto_get_action = BaseResponse._get_action
 
@@ -31,12 +34,7 @@ def _get_action(self: BaseResponse) -> str:
     return found
 
 
-def answer_each_call_sooner() -> None:
-    WSGIRequestHandler.disable_nagle_algorithm = True
-    BaseResponse._get_action = _get_action  # type: ignore[method-assign]
-    original = DomainDispatcherApplication.get_backend_for_host
-    if getattr(original, "remembered", False):
-        return
+def _remembered(original: Callable[[DomainDispatcherApplication, str | None], Any]) -> Any:
     known: dict[str | None, Any] = {}
 
     @functools.wraps(original)
@@ -45,5 +43,14 @@ def answer_each_call_sooner() -> None:
             known[host] = original(self, host)
         return known[host]
 
-    get_backend_for_host.remembered = True  # type: ignore[attr-defined]
-    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+    return get_backend_for_host
+
+
+PATCH = Patch(
+    "moto server's Nagle delay, its action lookup per call and its walk of URL patterns per request",
+    [
+        (WSGIRequestHandler, "disable_nagle_algorithm", True),
+        (BaseResponse, "_get_action", _get_action),
+        (DomainDispatcherApplication, "get_backend_for_host", Wrap(_remembered)),
+    ],
+)

@@ -18,35 +18,20 @@ from botocore.config import Config
 from moto.awslambda.models import lambda_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from jobs_local.access_logs import AccessLog
-from jobs_local.api_events import Route
-from jobs_local.asl_clients import reuse_task_clients
-from jobs_local.asl_paths import parse_each_path_once
-from jobs_local.asl_programs import parse_each_definition_once
-from jobs_local.atomic_dynamodb import make_dynamodb_atomic
-from jobs_local.credentials import ACCOUNT, Keys, RoleSessions, create_administrator
-from jobs_local.custom_resources import run_custom_resources_here
-from jobs_local.deploy import DeployedStack, api_routes, deploy, load_template
-from jobs_local.dynamodb_responses import serialize_items_directly
-from jobs_local.ecs_integration import fill_in_ecs_integration
-from jobs_local.ecs_task_definitions import keep_task_definition_roles
-from jobs_local.ecs_tasks import LocalImage, LocalTasks
-from jobs_local.execution_stop import stop_executions_at_once
-from jobs_local.iam_enforcement import enforce_iam
-from jobs_local.iam_trust import trusted_services
-from jobs_local.lambda_limits import keep_lambda_limits
-from jobs_local.lambda_runtime import LambdaRuntime
-from jobs_local.log_group_arn import give_log_groups_their_cloudformation_arn
-from jobs_local.logs_limits import keep_logs_limits
-from jobs_local.managed_policies import attach_managed_policies
-from jobs_local.moto_server import answer_each_call_sooner
+from jobs_local.apigateway.access_logs import AccessLog
+from jobs_local.apigateway.events import Route
+from jobs_local.cloudformation.deploy import DeployedStack, api_routes, deploy, load_template
+from jobs_local.ecs.tasks import LocalImage, LocalTasks
+from jobs_local.iam import enforcement
+from jobs_local.iam.credentials import ACCOUNT, Keys, RoleSessions, create_administrator
+from jobs_local.iam.trust import trusted_services
+from jobs_local.lambda_.runtime import LambdaRuntime
+from jobs_local.patches import install_all
 from jobs_local.persistence import SavedState
-from jobs_local.scheduler import Scheduler
-from jobs_local.stepfunctions_limits import keep_execution_input_limit
-from jobs_local.transaction_rollback import roll_back_only_what_was_written
-from jobs_local.wait_state import wait_until_the_timestamp
+from jobs_local.scheduler.schedules import Scheduler
+from jobs_local.stepfunctions import asl_clients
+from jobsys.cleanup import interrupted_runs
 from jobsys.config import load_config
-from jobsys.models import JobState
 from jobsys.store import JobStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,20 +105,11 @@ class LocalStack:
             overrides[CONFIG_LAYER] = self._config_layer(self.config_path)
         # moto's state machine interpreter reaches the other services on this port.
         os.environ["MOTO_PORT"] = str(self.moto_port)
-        attach_managed_policies()
-        give_log_groups_their_cloudformation_arn()
-        keep_task_definition_roles()
-        keep_lambda_limits()
-        keep_logs_limits()
-        keep_execution_input_limit()
+        install_all()  # before the first use of a backend: IAM's loads AWS's managed policies then
         # IAM from the first call on: only the deployment and the operator sign as the administrator.
         self.administrator = create_administrator(ACCOUNT)
-        enforce_iam(ACCOUNT, REGION)
-        make_dynamodb_atomic()
-        roll_back_only_what_was_written()
-        serialize_items_directly()
-        answer_each_call_sooner()
-        run_custom_resources_here()
+        enforcement.enforce_in(ACCOUNT, REGION)
+        asl_clients.sign_as(self.roles)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self.server.start()
         requests.post(
@@ -143,15 +119,9 @@ class LocalStack:
             # The same generated names at every start, as a deployed stack keeps its resources' names.
             requests.post(f"{self.endpoint_url}/moto-api/seed?a=1", timeout=10).raise_for_status()
         self.runtime = LambdaRuntime(self.endpoint_url, REGION, self.roles, concurrency=self.concurrency, log=self.log)
-        self.runtime.install()
-        fill_in_ecs_integration()
-        stop_executions_at_once()
-        wait_until_the_timestamp()
-        parse_each_definition_once()
-        reuse_task_clients(self.roles)
-        parse_each_path_once()
+        self.runtime.serve()
         self.tasks = LocalTasks(self.endpoint_url, REGION, self.roles, log=self.log)
-        self.tasks.install()
+        self.tasks.serve()
         template = self.template
         parameters = {**self._fargate_parameters(), **self.parameters}
         runtime = self.runtime
@@ -229,24 +199,8 @@ class LocalStack:
         state machine ends one whose runner died (its slot given back, its dependents canceled or
         its next attempt planned)."""
         store = JobStore(self.session().resource("dynamodb").Table(self.physical_id("JobsTable")))
-        # Those open now, oldest first and parents before their dependents; not the next attempts
-        # that ending them plans, which have executions of their own.
-        interrupted: list[str] = []
-        for state in (JobState.RUNNING, JobState.PENDING):
-            page, cursor = store.page(state=state, limit=100)
-            interrupted += reversed([job.id for job in page])
-            while cursor:
-                page, cursor = store.page(state=state, limit=100, cursor=cursor)
-                interrupted += reversed([job.id for job in page])
         closed: list[str] = []
-        for job_id in interrupted:
-            job = store.get(job_id)
-            if (
-                job.state == JobState.PENDING
-                and job.parent_id
-                and store.last_attempt(job.parent_id).state != JobState.FINISHED
-            ):
-                continue  # its parent's run, ended before or after it here, decides for it
+        for job_id in interrupted_runs(store):
             event = {"action": "end_run", "job_id": job_id, "run": {"error": {"Error": INTERRUPTED}}}
             if (self._end_run_as_the_state_machine(event) or {}).get("state") == "incomplete":
                 closed.append(job_id)

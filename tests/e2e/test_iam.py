@@ -43,7 +43,7 @@ def test_make_run_prints_its_aws_endpoint_and_the_administrators_keys(local_stac
 def test_a_role_can_be_tried_by_hand_with_the_credentials_its_service_gets(local_stack: StackProcess):
     env = {**os.environ, "XDG_STATE_HOME": local_stack.state_dir}
     shell = subprocess.run(
-        [sys.executable, "-m", "jobs_local.role", "RunnerFunctionRole"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "jobs_local.iam.role", "RunnerFunctionRole"], env=env, capture_output=True, text=True
     )
     assert shell.returncode == 0, shell.stderr
     exported = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in shell.stdout.splitlines())
@@ -65,14 +65,14 @@ def test_a_role_can_be_tried_by_hand_with_the_credentials_its_service_gets(local
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "RunnerFunctionRole" in refused.value.response["Error"]["Message"]
     unknown = subprocess.run(
-        [sys.executable, "-m", "jobs_local.role", "NoSuchRole"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "jobs_local.iam.role", "NoSuchRole"], env=env, capture_output=True, text=True
     )
     assert unknown.returncode == 2 and "RunnerFunctionRole" in unknown.stderr
 
 
 def test_a_profile_acts_as_a_role_through_credential_process(local_stack: StackProcess, tmp_path: Path, monkeypatch):
     """What the AWS CLI and boto3 read from ~/.aws/config: a profile whose keys are the role's."""
-    command = f"{sys.executable} -m jobs_local.role --credential-process CleanUpFunctionRole"
+    command = f"{sys.executable} -m jobs_local.iam.role --credential-process CleanUpFunctionRole"
     (tmp_path / "config").write_text(f"[profile jobs-clean-up]\ncredential_process = {command}\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", local_stack.state_dir)  # where the process finds the stack

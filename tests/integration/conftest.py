@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobs_local.api_events import match_route, proxy_event
+from jobs_local.apigateway.events import match_route, proxy_event
 from jobs_local.stack import LocalStack
 from jobsys.config import load_config
 from jobsys.output import OutputStore

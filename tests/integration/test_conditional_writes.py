@@ -1,5 +1,5 @@
 """A job's state changes only by conditional writes, and the local stack keeps DynamoDB's promise
-that each one is atomic: of racing writers, exactly one wins (jobs_local.atomic_dynamodb)."""
+that each one is atomic: of racing writers, exactly one wins (jobs_local.dynamodb.atomic)."""
 
 import contextlib
 import threading

@@ -1,4 +1,4 @@
-"""The local stack writes DynamoDB's items out itself (jobs_local.dynamodb_responses): a client must
+"""The local stack writes DynamoDB's items out itself (jobs_local.dynamodb.responses): a client must
 read exactly what moto's own serializer gives, for every kind of attribute value."""
 
 import base64
@@ -7,9 +7,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS
 
-from jobs_local.dynamodb_responses import serialize_items_directly
+from jobs_local.dynamodb.responses import PATCH
 
 ITEM = {
     "pk": {"S": "job#1"},
@@ -30,17 +29,12 @@ ITEM = {
 @contextmanager
 def serializer(fast: bool) -> Iterator[None]:
     """The server runs in this process: its DynamoDB answers go through one serializer or the other."""
-    saved = SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
-    if fast:
-        serialize_items_directly()
-    else:
-        SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+    installed = PATCH.installed
+    (PATCH.install if fast else PATCH.uninstall)()
     try:
         yield
     finally:
-        SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
-        if saved:
-            SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = saved
+        (PATCH.install if installed else PATCH.uninstall)()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """`runner: fargate` jobs: the state machine's ecs:runTask.sync starts the runner's task, which the
-local stack runs as a process (jobs_local.ecs_tasks), and waits for it as on AWS."""
+local stack runs as a process (jobs_local.ecs.tasks), and waits for it as on AWS."""
 
 import json
 import signal

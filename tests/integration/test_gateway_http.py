@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from jobs_local.gateway import MAX_BODY, Gateway
+from jobs_local.apigateway.gateway import MAX_BODY, Gateway
 from jobs_local.stack import LocalStack
 from tests.integration.conftest import count_items
 

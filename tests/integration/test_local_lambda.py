@@ -1,11 +1,11 @@
-"""How the local stack shares this machine's CPU among Lambda functions (jobs_local.lambda_runtime)."""
+"""How the local stack shares this machine's CPU among Lambda functions (jobs_local.lambda_.runtime)."""
 
 import os
 import threading
 import time
 from pathlib import Path
 
-from jobs_local.lambda_runtime import BACKGROUND_NICE, _Slots
+from jobs_local.lambda_.runtime import BACKGROUND_NICE, _Slots
 
 
 def _nice(pid: int) -> int:

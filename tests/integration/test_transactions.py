@@ -1,5 +1,5 @@
 """DynamoDB's transactions are all or nothing; the local stack rolls a failed one back item by item
-(jobs_local.transaction_rollback), not from a copy of the whole table."""
+(jobs_local.dynamodb.transaction_rollback), not from a copy of the whole table."""
 
 import pytest
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs_local.api_events import Route, match_route, proxy_event
+from jobs_local.apigateway.events import Route, match_route, proxy_event
 from jobsys.config import Command
 from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, Unprocessable

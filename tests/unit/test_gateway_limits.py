@@ -6,8 +6,8 @@ import time
 
 import requests
 
-from jobs_local.api_events import Route
-from jobs_local.gateway import INTEGRATION_TIMEOUT, Gateway
+from jobs_local.apigateway.events import Route
+from jobs_local.apigateway.gateway import INTEGRATION_TIMEOUT, Gateway
 
 
 def test_an_integration_past_its_timeout_is_a_504_and_the_function_runs_on():

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from jobs_local.credentials import Keys
-from jobs_local.lambda_runtime import FunctionCode, LambdaRuntime
+from jobs_local.iam.credentials import Keys
+from jobs_local.lambda_.runtime import FunctionCode, LambdaRuntime
 
 
 class _Roles:

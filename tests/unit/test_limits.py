@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from jobs_local.deploy import load_template
+from jobs_local.cloudformation.deploy import load_template
 from jobsys.models import OPEN_STATES
 from jobsys.spec import limits
 

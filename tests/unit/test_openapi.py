@@ -1,8 +1,9 @@
 import json
 from pathlib import Path
 
-from jobs_local.deploy import load_template
-from jobs_local.openapi import openapi_document
+from tools.openapi import openapi_document
+
+from jobs_local.cloudformation.deploy import load_template
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 TEMPLATE = COMMITTED.parents[1] / "template.yaml"

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from jobs_local.deploy import load_template
-from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobs_local.cloudformation.deploy import load_template
+from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.config import parse_config
 from jobsys.models import Job, JobState, iso
 from jobsys.output import OutputStore
@@ -171,3 +171,11 @@ def test_a_schedule_s_fire_starts_once_and_is_skipped_while_a_run_is_open(system
     clock.advance(hours=1)
     skipped = system.start_scheduled("hourly", iso(clock.now))
     assert skipped.state == JobState.SKIPPED and first.id in skipped.reason
+
+
+def test_after_a_stop_only_the_runs_without_a_parent_to_decide_are_ended(system):
+    tree = system.start(DefinitionStart(definition="tree"))
+    system.store.mark_running(tree, system.clock(), system.output.location(tree.id))
+    alone = system.start(CommandStart(command="demo:echo"))
+    # The running root first; its pending dependents wait for their parent's end to decide for them.
+    assert list(interrupted_runs(system.store)) == [tree.id, alone.id]

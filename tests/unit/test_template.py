@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from jobs_local.deploy import load_template
+from jobs_local.cloudformation.deploy import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 

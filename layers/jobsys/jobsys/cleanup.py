@@ -11,6 +11,7 @@ whose execution ended without giving them back.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,8 @@ from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso
 from jobsys.observability import logger
-from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL
+from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL, MAX_PAGE
+from jobsys.store import JobStore
 from jobsys.system import JobSystem
 
 # An execution needs a moment to appear after its job is recorded.
@@ -226,6 +228,30 @@ def repair_queues(system: JobSystem, report: CleanUpReport) -> None:
         if system.store.set_counter(queue.name, counted, len(holders - stale), holders - stale):
             report.slots_given_back.extend(sorted(stale))
             system.serve_queue(queue)
+
+
+def interrupted_runs(store: JobStore) -> Iterator[str]:
+    """After the whole system stopped with jobs open (a local stack's restart), the runs to end as
+    the state machine ends one whose runner died: those open, oldest first and parents before their
+    dependents; not a pending dependent whose parent's run decides for it (ended before or after it
+    here); and not the next attempts that ending them plans, which have executions of their own."""
+    interrupted: list[str] = []
+    for state in (JobState.RUNNING, JobState.PENDING):
+        cursor: str | None = None
+        while True:
+            page, cursor = store.page(state=state, limit=MAX_PAGE, cursor=cursor)
+            interrupted += reversed([job.id for job in page])
+            if not cursor:
+                break
+    for job_id in interrupted:
+        job = store.get(job_id)
+        if (
+            job.state == JobState.PENDING
+            and job.parent_id
+            and store.last_attempt(job.parent_id).state != JobState.FINISHED
+        ):
+            continue
+        yield job_id
 
 
 def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:

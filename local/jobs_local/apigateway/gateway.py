@@ -30,8 +30,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ErrorTask
 
-from jobs_local.access_logs import AccessLog
-from jobs_local.api_events import STAGE, Route, match_route, proxy_event
+from jobs_local.apigateway.access_logs import AccessLog
+from jobs_local.apigateway.events import STAGE, Route, match_route, proxy_event
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
 AUTHORIZER_TTL = 300  # seconds, the template's ReauthorizeEvery

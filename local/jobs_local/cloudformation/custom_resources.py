@@ -19,6 +19,8 @@ from moto import settings
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.responses import CloudFormationResponse
 
+from jobs_local.patching import Patch
+
 _moto_process_cfn_response = CloudFormationResponse.process_cfn_response
 _moto_create_custom_resource = CustomModel.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
@@ -52,7 +54,11 @@ def _moto_server_host() -> str:
     return "http://127.0.0.1"
 
 
-def run_custom_resources_here() -> None:
-    CloudFormationResponse.process_cfn_response = _process_cfn_response  # type: ignore[method-assign]
-    CustomModel.create_from_cloudformation_json = classmethod(_create_custom_resource)  # type: ignore[method-assign,assignment]
-    settings.moto_server_host = _moto_server_host
+PATCH = Patch(
+    "moto's custom resources, whose ResponseURL points at Docker and which drop FAILED answers",
+    [
+        (CloudFormationResponse, "process_cfn_response", _process_cfn_response),
+        (CustomModel, "create_from_cloudformation_json", classmethod(_create_custom_resource)),
+        (settings, "moto_server_host", _moto_server_host),
+    ],
+)

@@ -21,8 +21,8 @@ from typing import Any
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
-from jobs_local.api_events import Route
-from jobs_local.lambda_runtime import FunctionCode
+from jobs_local.apigateway.events import Route
+from jobs_local.lambda_.runtime import FunctionCode
 
 ARTIFACT_BUCKET = "local-deploy-artifacts"
 
@@ -137,7 +137,7 @@ def _wait_until_created(cfn: Any, stack_name: str, timeout: float) -> None:
 
 
 # moto cannot create a REST API from an OpenAPI body, nor route requests to Lambda: the local
-# gateway (jobs_local.gateway) serves the template's Api events instead.
+# gateway (jobs_local.apigateway.gateway) serves the template's Api events instead.
 LOCAL_GATEWAY_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"}
 # moto's CloudFormation does not model alarms (a GetAtt to one fails the stack), and nothing local
 # reads CloudWatch metrics: the failed-jobs alarm, and the dashboard that shows it, are AWS's only.

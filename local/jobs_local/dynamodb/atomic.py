@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
 from werkzeug.exceptions import HTTPException
 
+from jobs_local.patching import Patch, Wrap
+
 _lock = threading.RLock()
 
 
-def make_dynamodb_atomic() -> None:
-    original = DynamoHandler.call_action
-    if getattr(original, "atomic", False):
-        return
-
+def _one_at_a_time(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
     @functools.wraps(original)
     def call_action(self: DynamoHandler) -> Any:
         # IAM's check needs no lock: done before it, so that no other request waits on it (a thread
@@ -45,5 +44,10 @@ def make_dynamodb_atomic() -> None:
         with _lock:
             return original(self)
 
-    call_action.atomic = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    return call_action
+
+
+PATCH = Patch(
+    "moto's DynamoHandler.call_action, which runs requests on many threads at once",
+    [(DynamoHandler, "call_action", Wrap(_one_at_a_time))],
+)

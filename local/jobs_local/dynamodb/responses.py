@@ -20,6 +20,8 @@ from typing import Any
 from moto.core.serialize import SERVICE_SPECIFIC_SERIALIZERS, JSONSerializer
 from moto.dynamodb.models.dynamo_type import DynamoType
 
+from jobs_local.patching import Patch
+
 _STRINGS = ("S", "N")
 _STRING_SETS = ("SS", "NS")
 
@@ -61,5 +63,7 @@ class DynamoDBJSONSerializer(JSONSerializer):
         super()._serialize(serialized, value, shape, key)
 
 
-def serialize_items_directly() -> None:
-    SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = DynamoDBJSONSerializer
+PATCH = Patch(
+    "moto's generic JSON serializer for DynamoDB, which walks every attribute value",
+    [(SERVICE_SPECIFIC_SERIALIZERS, "dynamodb", {"json": DynamoDBJSONSerializer})],  # moto has none of its own
+)

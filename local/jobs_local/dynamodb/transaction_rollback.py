@@ -6,7 +6,7 @@ copy back. Its cost grows with the table: it was 10 % of the local stack's busy 
 hundred jobs, and every start of a job is a transaction.
 
 Here the copy is of the items that the transaction writes, and only those are put back when it
-fails. That is exact because every DynamoDB request runs alone (jobs_local.atomic_dynamodb): nothing
+fails. That is exact because every DynamoDB request runs alone (jobs_local.dynamodb.atomic): nothing
 else can have written to the table between the copy and the rollback.
 """
 
@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+
+from jobs_local.patching import Patch, Wrap
 
 
 class _TablesNotCopied:
@@ -57,12 +60,7 @@ def _put_back(written: list[tuple[Table, Any, Any, Any]]) -> None:
             table.items[hash_key] = item
 
 
-def roll_back_only_what_was_written() -> None:
-    original = DynamoDBBackend.transact_write_items
-    if getattr(original, "item_rollback", False):
-        return
-    dynamodb_models.copy = _TablesNotCopied  # type: ignore[assignment]
-
+def _puts_back_what_it_wrote(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         written = _written(self, transact_items)
@@ -72,5 +70,13 @@ def roll_back_only_what_was_written() -> None:
             _put_back(written)
             raise
 
-    transact_write_items.item_rollback = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    return transact_write_items
+
+
+PATCH = Patch(
+    "moto's DynamoDBBackend.transact_write_items, which copies every table it names to roll back",
+    [
+        (dynamodb_models, "copy", _TablesNotCopied),
+        (DynamoDBBackend, "transact_write_items", Wrap(_puts_back_what_it_wrote)),
+    ],
+)

@@ -15,6 +15,8 @@ from moto.core.utils import pascal_to_camelcase as _pascal_to_camel
 from moto.core.utils import remap_nested_keys
 from moto.ecs.models import TaskDefinition, ecs_backends
 
+from jobs_local.patching import Patch
+
 
 def _create(
     cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **_: Any
@@ -35,5 +37,7 @@ def _create(
     )
 
 
-def keep_task_definition_roles() -> None:
-    TaskDefinition.create_from_cloudformation_json = classmethod(_create)  # type: ignore[method-assign,assignment]
+PATCH = Patch(
+    "moto's TaskDefinition.create_from_cloudformation_json, which drops the task and execution roles",
+    [(TaskDefinition, "create_from_cloudformation_json", classmethod(_create))],
+)

@@ -38,7 +38,8 @@ from typing import Any
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.moto_api import state_manager
 
-from jobs_local.credentials import RoleNotTrusted, RoleSessions
+from jobs_local.iam.credentials import RoleNotTrusted, RoleSessions
+from jobs_local.patching import Patch
 
 METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
 DEFAULT_STOP_TIMEOUT = 30.0  # seconds, Fargate's default between SIGTERM and SIGKILL
@@ -90,34 +91,9 @@ class LocalTasks:
     def register_image(self, uri: str, image: LocalImage) -> None:
         self.images[uri] = image
 
-    def install(self) -> None:
-        tasks = self
-
-        def run_and_start(backend: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[Task]:
-            started = _MOTO_RUN_TASK(backend, *args, **kwargs)
-            for task in started:
-                tasks.start(backend, task)
-            return started
-
-        def stop(backend: EC2ContainerServiceBackend, cluster_str: str, task_str: str, reason: str) -> Task:
-            found = tasks.find(task_str)
-            if found is None:
-                return _MOTO_STOP_TASK(backend, cluster_str, task_str, reason)
-            tasks.stop(found, reason or "Task stopped by user")
-            return found.task
-
-        def requirements(definition: Any) -> dict[str, Any]:
-            per_container = int(definition.memory or 0) // max(1, len(definition.container_definitions))
-            with_memory = copy.copy(definition)
-            with_memory.container_definitions = [
-                spec if {"memory", "memoryReservation"} & spec.keys() else {**spec, "memory": per_container}
-                for spec in definition.container_definitions
-            ]
-            return _MOTO_REQUIREMENTS(with_memory)
-
-        EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)  # type: ignore[method-assign,assignment]
-        EC2ContainerServiceBackend.run_task = run_and_start  # type: ignore[method-assign]
-        EC2ContainerServiceBackend.stop_task = stop  # type: ignore[method-assign]
+    def serve(self) -> None:
+        """From now on, ECS's tasks run here (PATCH sends them to the last LocalTasks served)."""
+        _serving[:] = [self]
         # A task's status follows its process, not the number of times it was described.
         state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": sys.maxsize})
 
@@ -260,3 +236,41 @@ def _kill_marked(marker: str) -> None:
         if not found:
             return
         time.sleep(0.05)
+
+
+_serving: list[LocalTasks] = []
+
+
+def _run_and_start(backend: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[Task]:
+    started = _MOTO_RUN_TASK(backend, *args, **kwargs)
+    for task in started:
+        _serving[-1].start(backend, task)
+    return started
+
+
+def _stop_task(backend: EC2ContainerServiceBackend, cluster_str: str, task_str: str, reason: str) -> Task:
+    found = _serving[-1].find(task_str) if _serving else None
+    if found is None:
+        return _MOTO_STOP_TASK(backend, cluster_str, task_str, reason)
+    _serving[-1].stop(found, reason or "Task stopped by user")
+    return found.task
+
+
+def _requirements(definition: Any) -> dict[str, Any]:
+    per_container = int(definition.memory or 0) // max(1, len(definition.container_definitions))
+    with_memory = copy.copy(definition)
+    with_memory.container_definitions = [
+        spec if {"memory", "memoryReservation"} & spec.keys() else {**spec, "memory": per_container}
+        for spec in definition.container_definitions
+    ]
+    return _MOTO_REQUIREMENTS(with_memory)
+
+
+PATCH = Patch(
+    "moto's ECS RunTask and StopTask, which run nothing and stop a task after a few describes",
+    [
+        (EC2ContainerServiceBackend, "_calculate_task_resource_requirements", staticmethod(_requirements)),
+        (EC2ContainerServiceBackend, "run_task", _run_and_start),
+        (EC2ContainerServiceBackend, "stop_task", _stop_task),
+    ],
+)

@@ -23,7 +23,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
-from jobs_local.iam_trust import trusts
+from jobs_local.iam.trust import trusts
 
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the account that moto gives keys it did not make
 ADMINISTRATOR = "jobs-local-admin"

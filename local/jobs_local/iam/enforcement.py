@@ -28,11 +28,12 @@ from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.models import sts_backends
 
-from jobs_local import sigv4
-from jobs_local.iam_errors import Refusal, service_error
-from jobs_local.iam_policies import Decision, PolicyDocument, decide, parsed
-from jobs_local.iam_resources import RequestView, ResourceTable
-from jobs_local.iam_trust import role_by_arn, trusts
+from jobs_local.iam import sigv4
+from jobs_local.iam.errors import Refusal, service_error
+from jobs_local.iam.policies import Decision, PolicyDocument, decide, parsed
+from jobs_local.iam.resources import RequestView, ResourceTable
+from jobs_local.iam.trust import role_by_arn, trusts
+from jobs_local.patching import Patch
 
 # What AWS lets through without a signature: CloudFormation's ResponseURL is a presigned S3 URL in AWS.
 UNSIGNED_PATHS = ("/cloudformation_",)
@@ -236,9 +237,17 @@ def _lookups(account: str, region: str) -> ResourceTable:
     return ResourceTable(roles_of_task_definition, secret_arn)
 
 
-def enforce_iam(account: str, region: str) -> None:
-    """From now on, every call to the moto server of this process is authenticated and authorized."""
+def enforce_in(account: str, region: str) -> None:
+    """The account whose policies decide, once PATCH is installed: every call to the moto server of
+    this process is then authenticated and authorized."""
     global _enforcer
     _enforcer = Enforcer(account, _lookups(account, region))
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _normal_action  # type: ignore[method-assign]
-    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _s3_action  # type: ignore[method-assign]
+
+
+PATCH = Patch(
+    "moto's ActionAuthenticatorMixin checks, which authorize nothing by default, and then against '*'",
+    [
+        (ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", _normal_action),
+        (ActionAuthenticatorMixin, "_authenticate_and_authorize_s3_action", _s3_action),
+    ],
+)

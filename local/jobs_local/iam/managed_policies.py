@@ -15,6 +15,8 @@ from typing import Any
 from moto.iam.models import Role, iam_backends
 from moto.utilities.utils import get_partition
 
+from jobs_local.patching import Patch
+
 _moto_create_role = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
@@ -28,6 +30,10 @@ def _create_role(
     return role
 
 
-def attach_managed_policies() -> None:
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    Role.create_from_cloudformation_json = classmethod(_create_role)  # type: ignore[method-assign,assignment]
+PATCH = Patch(
+    "moto's Role.create_from_cloudformation_json, which drops ManagedPolicyArns",
+    [
+        (os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES", "true"),
+        (Role, "create_from_cloudformation_json", classmethod(_create_role)),
+    ],
+)

@@ -1,18 +1,18 @@
-"""`python -m jobs_local.role NAME`: shell exports that act as one of the running local stack's roles.
+"""`python -m jobs_local.iam.role NAME`: shell exports that act as one of the running local stack's roles.
 
 AWS lets only the service that a role trusts assume it (Lambda for a function's role, ECS for a
 task's, ...), not the account's users, and so does the local stack: `sts assume-role` with the
 administrator's keys is refused. The stack takes each role's credentials as its service would and
 keeps them for this command, so that a developer can try by hand what a role may do:
 
-    eval "$(.venv/bin/python -m jobs_local.role RunnerTaskRole)"
+    eval "$(.venv/bin/python -m jobs_local.iam.role RunnerTaskRole)"
     aws --endpoint-url "$AWS_ENDPOINT_URL" dynamodb delete-table --table-name …   # AccessDenied
 
 `--credential-process` prints them as the AWS CLI's and boto3's `credential_process` reads them,
 for a profile that acts as the role (`~/.aws/config`):
 
     [profile jobs-runner]
-    credential_process = /path/to/.venv/bin/python -m jobs_local.role --credential-process RunnerTaskRole
+    credential_process = /path/to/.venv/bin/python -m jobs_local.iam.role --credential-process RunnerTaskRole
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import shlex
 import sys
 
-from jobs_local.connection import local_stack
+from jobs_cli.connection import local_stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     roles = found["roles"]
     if len(args) != 1 or args[0] not in roles:
         print(
-            f"usage: python -m jobs_local.role [--credential-process] NAME, one of: {', '.join(sorted(roles))}",
+            f"usage: python -m jobs_local.iam.role [--credential-process] NAME, one of: {', '.join(sorted(roles))}",
             file=sys.stderr,
         )
         return 2

@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.iam.models import Role, iam_backends
 
-from jobs_local.iam_policies import listed, matches
+from jobs_local.iam.policies import listed, matches
 
 _CONDITION_MATCHERS = {
     "StringEquals": lambda actual, expected: actual == expected,

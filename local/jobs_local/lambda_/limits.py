@@ -22,6 +22,8 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
+from jobs_local.patching import Patch
+
 SYNC_PAYLOAD = 6_291_456  # bytes
 ASYNC_PAYLOAD = 262_144  # bytes
 
@@ -84,5 +86,7 @@ def _invoke(self: LambdaFunction, body: Any, request_headers: Any, response_head
         return _moto_invoke(self, body, request_headers, response_headers)
 
 
-def keep_lambda_limits() -> None:
-    LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's LambdaFunction.invoke, which takes a payload of any size and ignores reserved concurrency",
+    [(LambdaFunction, "invoke", _invoke)],
+)

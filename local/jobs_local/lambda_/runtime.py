@@ -23,9 +23,10 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
-from jobs_local.credentials import RoleNotTrusted, RoleSessions
+from jobs_local.iam.credentials import RoleNotTrusted, RoleSessions
+from jobs_local.patching import Patch
 
-LOCAL_PATH = Path(__file__).resolve().parent.parent
+LOCAL_PATH = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,9 @@ class LambdaRuntime:
             self.registered.wait_for(lambda: function_name in self.code or self.closed, timeout=wait)
             return self.code.get(function_name)
 
-    def install(self) -> None:
-        runtime = self
-
-        def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-            return runtime.invoke(function, event)
-
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    def serve(self) -> None:
+        """From now on, Lambda's invocations run here (PATCH sends them to the last runtime served)."""
+        _serving[:] = [self]
 
     def close(self) -> None:
         # The replacement stays installed: executions still in flight get a clean error, not Docker.
@@ -194,7 +191,7 @@ class LambdaRuntime:
                 if worker.poll() is None:
                     return worker
         worker = subprocess.Popen(
-            [sys.executable, "-m", "jobs_local.worker"],
+            [sys.executable, "-m", "jobs_local.lambda_.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -283,3 +280,16 @@ def _stop(worker: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
+
+
+_serving: list[LambdaRuntime] = []
+
+
+def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    return _serving[-1].invoke(function, event)
+
+
+PATCH = Patch(
+    "moto's LambdaFunction._invoke_lambda, which runs the function in a Docker container",
+    [(LambdaFunction, "_invoke_lambda", _invoke_lambda)],
+)

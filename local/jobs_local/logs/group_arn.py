@@ -12,6 +12,8 @@ from typing import Any
 
 from moto.logs.models import LogGroup
 
+from jobs_local.patching import Patch
+
 _moto_get_cfn_attribute = LogGroup.get_cfn_attribute
 
 
@@ -21,5 +23,7 @@ def _get_cfn_attribute(self: LogGroup, attribute_name: str) -> Any:
     return _moto_get_cfn_attribute(self, attribute_name)
 
 
-def give_log_groups_their_cloudformation_arn() -> None:
-    LogGroup.get_cfn_attribute = _get_cfn_attribute  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's LogGroup.get_cfn_attribute, whose Arn lacks the ':*' that AWS's has",
+    [(LogGroup, "get_cfn_attribute", _get_cfn_attribute)],
+)

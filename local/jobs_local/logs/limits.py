@@ -16,6 +16,8 @@ from typing import Any
 from moto.logs.exceptions import InvalidParameterException
 from moto.logs.models import LogsBackend, LogStream
 
+from jobs_local.patching import Patch
+
 MAX_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
 MAX_EVENT_BYTES = 262_144
@@ -69,6 +71,7 @@ def _get_log_events(
     return events[len(events) - kept :], f"b/{last - kept + 1:056d}", forward
 
 
-def keep_logs_limits() -> None:
-    LogsBackend.put_log_events = _put_log_events  # type: ignore[method-assign]
-    LogStream.get_log_events = _get_log_events  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's put_log_events and get_log_events, which take batches and give pages of any size",
+    [(LogsBackend, "put_log_events", _put_log_events), (LogStream, "get_log_events", _get_log_events)],
+)

@@ -19,7 +19,8 @@ from botocore.config import Config
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
-from jobs_local.credentials import RoleSessions
+from jobs_local.iam.credentials import RoleSessions
+from jobs_local.patching import Patch
 
 POOL = 256  # connections per service: each execution waiting on a task holds one
 _clients: dict[tuple[str, str, str], Any] = {}
@@ -66,9 +67,14 @@ def _modules_that_call_services() -> list[Any]:
     return [importlib.import_module(name) for name in CALLERS]
 
 
-def reuse_task_clients(roles: RoleSessions) -> None:
+def sign_as(roles: RoleSessions) -> None:
+    """The stack whose roles the tasks take; another stack in this process has other roles and keys."""
     _roles.append(roles)
     with _lock:
-        _clients.clear()  # another stack in this process: other roles, other keys
-    for module in _modules_that_call_services():
-        module.boto_client_for = _client_for  # type: ignore[attr-defined]
+        _clients.clear()
+
+
+PATCH = Patch(
+    "the boto_client_for of moto's service tasks, which makes a client for every task",
+    [(module, "boto_client_for", _client_for) for module in _modules_that_call_services()],
+)

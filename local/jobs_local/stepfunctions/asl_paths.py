@@ -9,13 +9,20 @@ path is immutable (evaluating it changes the data, never the path), so each is p
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import moto.stepfunctions.parser.asl.component.common.path.result_path as result_path
 import moto.stepfunctions.parser.asl.utils.json_path as json_path
 
+from jobs_local.patching import Patch, Wrap
 
-def parse_each_path_once() -> None:
-    if not hasattr(json_path.parse, "cache_info"):
-        json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
-    if not hasattr(result_path.parse, "cache_info"):
-        result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
+
+def _kept(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    return functools.lru_cache(maxsize=4096)(parse)
+
+
+PATCH = Patch(
+    "the JSONPath parse of moto's json_path and ResultPath, which parses a path at every evaluation",
+    [(json_path, "parse", Wrap(_kept)), (result_path, "parse", Wrap(_kept))],
+)

@@ -21,6 +21,8 @@ from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from jobs_local.patching import Patch
+
 _programs: dict[str, EvalComponent] = {}
 _lock = threading.Lock()
 
@@ -57,5 +59,7 @@ def _get_evaluation_entrypoint(self: ExecutionWorker) -> EvalComponent:
     return program_of(self._evaluation_details.state_machine_details.definition)
 
 
-def parse_each_definition_once() -> None:
-    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's ExecutionWorker._get_evaluation_entrypoint, which parses the definition for every execution",
+    [(ExecutionWorker, "_get_evaluation_entrypoint", _get_evaluation_entrypoint)],
+)

@@ -37,6 +37,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from jobs_local.patching import Patch
+
 
 @functools.cache
 def _shapes(service: str, action: str) -> OperationModel:
@@ -137,8 +139,12 @@ def _eval_sync(self: StateTaskServiceEcs, env: Any, sync_resolver: Any, *args: A
     return outcome
 
 
-def fill_in_ecs_integration() -> None:
-    StateTaskServiceEcs._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    StateTaskServiceEcs._normalise_response = _normalise_response  # type: ignore[method-assign]
-    StateTaskServiceEcs._build_sync_resolver = _build_sync_resolver  # type: ignore[method-assign]
-    StateTaskServiceEcs._eval_sync = _eval_sync  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's StateTaskServiceEcs, which passes ASL's parameters through and accepts any stopped task",
+    [
+        (StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters),
+        (StateTaskServiceEcs, "_normalise_response", _normalise_response),
+        (StateTaskServiceEcs, "_build_sync_resolver", _build_sync_resolver),
+        (StateTaskServiceEcs, "_eval_sync", _eval_sync),
+    ],
+)

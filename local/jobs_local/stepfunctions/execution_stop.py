@@ -14,6 +14,8 @@ import datetime
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
+from jobs_local.patching import Patch
+
 _flag_stopped = Execution.stop
 _reflect_the_program = BaseExecutionWorkerCommunication._reflect_execution_status
 
@@ -33,6 +35,7 @@ def _reflect(self: BaseExecutionWorkerCommunication) -> None:
         _reflect_the_program(self)
 
 
-def stop_executions_at_once() -> None:
-    Execution.stop = _stop  # type: ignore[method-assign]
-    BaseExecutionWorkerCommunication._reflect_execution_status = _reflect  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's Execution.stop, which leaves the execution RUNNING until its state returns",
+    [(Execution, "stop", _stop), (BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect)],
+)

@@ -12,6 +12,8 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from jobs_local.patching import Patch
+
 MAX_INPUT = 262_144
 
 _moto_start_execution = StepFunctionsParserBackend.start_execution
@@ -28,5 +30,7 @@ def _start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, *
     return _moto_start_execution(self, state_machine_arn, *args, **kwargs)
 
 
-def keep_execution_input_limit() -> None:
-    StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's StepFunctionsParserBackend.start_execution, which takes an input of any size",
+    [(StepFunctionsParserBackend, "start_execution", _start_execution)],
+)

@@ -14,6 +14,8 @@ from typing import Any
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 
+from jobs_local.patching import Patch
+
 
 def _seconds_left(self: Timestamp, env: Any) -> float:
     self.string.eval(env=env)
@@ -32,5 +34,7 @@ def _eval_body(self: Timestamp, env: Any) -> None:
         env.program_state_event.wait(left)  # set early when the execution is stopped
 
 
-def wait_until_the_timestamp() -> None:
-    Timestamp._eval_body = _eval_body  # type: ignore[method-assign]
+PATCH = Patch(
+    "moto's Timestamp._eval_body, which waits by the local clock and in whole seconds",
+    [(Timestamp, "_eval_body", _eval_body)],
+)

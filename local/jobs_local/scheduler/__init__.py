@@ -1,0 +1,1 @@
+"""EventBridge: schedule rules and Scheduler's schedules fire (moto only stores them)."""
