@@ -1,5 +1,6 @@
 """What both test levels ask of the job API, whichever way they reach it."""
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,23 @@ TERMINAL = {"finished", "failed", "terminated", "canceled", "incomplete", "skipp
 
 
 class JobApi:
-    """Subclasses send one request: `self(method, path, body)` returns (status, JSON body)."""
+    """Subclasses send one request: `self(method, path, body)` returns (status, JSON body), and
+    note the jobs that a request started (`noted`)."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []  # by the test that runs now
+
+    def noted(self, method: str, path: str, status: int, answer: Any) -> None:
+        if method == "POST" and status == 202 and not path.endswith("/cancel") and isinstance(answer, dict):
+            self.started.append(answer.get("id", ""))
+
+    def cancel_started(self) -> None:
+        """A test failed: what it started and left open is canceled (a closed one answers 409, one
+        waiting for its next attempt has that attempt canceled), so that no later test meets it."""
+        for job_id in self.started:
+            # Best effort, after a failure that is reported already.
+            with contextlib.suppress(Exception):
+                self("POST", f"/jobs/{job_id}/cancel")
 
     def __call__(self, method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:
         raise NotImplementedError

@@ -15,6 +15,7 @@ from tests.jobs_api import CONFIG, JobApi
 
 class Http(JobApi):
     def __init__(self, stack: StackProcess):
+        super().__init__()
         self.stack = stack
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {stack.token}"
@@ -22,7 +23,9 @@ class Http(JobApi):
     def __call__(self, method: str, path: str, body: Any = None, query: str = "") -> tuple[int, Any]:
         url = self.stack.url + path + (f"?{query}" if query else "")
         response = self.session.request(method, url, json=body, timeout=30)
-        return response.status_code, response.json() if response.content else None
+        answer = response.json() if response.content else None
+        self.noted(method, path, response.status_code, answer)
+        return response.status_code, answer
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,6 +24,7 @@ class Api(JobApi):
     """Calls the API function with the proxy events that API Gateway sends."""
 
     def __init__(self, stack: LocalStack):
+        super().__init__()
         self.stack = stack
 
     def __call__(
@@ -51,6 +52,7 @@ class Api(JobApi):
         payload = json.loads(response["Payload"].read())
         assert not response.get("FunctionError"), payload
         answer = json.loads(payload["body"]) if payload.get("body") and parse else payload.get("body")
+        self.noted(method, path, payload["statusCode"], answer)
         if with_headers:
             multi = {k: ", ".join(v) for k, v in (payload.get("multiValueHeaders") or {}).items()}
             return payload["statusCode"], answer, {**multi, **(payload.get("headers") or {})}
