@@ -55,11 +55,13 @@ run: venv
 test: venv lint validate checkov build unit integration e2e fuzz
 
 unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit
 
-# -n 2: each worker has a stack of its own; the tests are independent (2 cores here and in CI).
+# Each worker has a stack of its own, and the tests are independent. Four workers on 2 cores: the
+# tests mostly wait (for executions, timers, processes), and with two workers the CPUs were busy
+# only half the time (docs/performance.md, "make test").
 integration: venv
-	$(BIN)/pytest -q -n 2 tests/integration
+	$(BIN)/pytest -q -n 4 tests/integration
 
 # The browser tests drive Debian's Chromium; nothing is downloaded at run time.
 CHROMIUM := /usr/bin/chromium
@@ -69,7 +71,7 @@ $(CHROMIUM):
 	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
 e2e: venv $(CHROMIUM)
-	$(BIN)/pytest -q -n 2 tests/e2e
+	$(BIN)/pytest -q -n 4 --dist worksteal tests/e2e
 
 lint: venv
 	$(BIN)/ruff check .
