@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import resource
 import shutil
 import signal
@@ -22,24 +21,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import Any
 
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import CommandNotAllowed, JobStateConflict
-from jobsys.live_output import LiveOutput
 from jobsys.models import Job, JobState, utc_now
 from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
+from jobsys.run_output import OutputSink
+from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
 from jobsys.spec.limits import RUNNER_SAFETY_MARGIN
 from jobsys.system import JobSystem
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
-SAVE_ATTEMPTS = 3  # saves of the output's copy to S3, 0.5 s then 1 s apart
-PROGRESS_EVERY = 2.0  # seconds at least between two progress writes to the job
-# The progress convention: a line `PROGRESS <done>/<total>`. The runner keeps it on the job, not in the output.
-PROGRESS_LINE = re.compile(r"PROGRESS\s+([0-9]{1,12})\s*/\s*([0-9]{1,12})\s*")
 HISTORY_RUNS = 20  # finished runs whose median runtime estimates a job without PROGRESS lines
 
 
@@ -108,6 +104,10 @@ def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | Non
 
 
 class _Run:
+    """One run of a command: it starts the process and watches it (its lines, its memory, its job's
+    state and its time), stops it when it must, and closes the job. Its output goes to an
+    OutputSink, its PROGRESS lines to a ProgressReporter."""
+
     def __init__(
         self, system: JobSystem, job: Job, command: Command, argv: list[str], time_left: Callable[[], float] | None
     ):
@@ -116,27 +116,26 @@ class _Run:
         self.job = job
         self.argv = argv
         self.time_left = time_left
-        self.live = LiveOutput(lambda lines: system.output.append(job.id, lines))
-        self.progress: tuple[int, int] | None = None
-        self.progress_written: tuple[int, int] | None = None
+        self.workdir = tempfile.mkdtemp(prefix=f"job-{job.id}-")
+        self.sink = OutputSink(system.output, job.id, os.path.join(self.workdir, ".output"))
+        self.progress = ProgressReporter(system.store, job.id, utc_now)
         self.ended_by: JobState | None = None
         self.reason: str | None = None
         self.usage: resource.struct_rusage | None = None  # CPU time; its ru_maxrss counts the runner's own pages
         self.memory = MemoryWatch(None)  # the command's, once it runs
 
     def run(self) -> RunResult:
-        workdir = tempfile.mkdtemp(prefix=f"job-{self.job.id}-")
-        transcript_path = os.path.join(workdir, ".output")
         started = time.monotonic()
         try:
-            with open(transcript_path, "w", encoding="utf-8") as transcript:
-                exit_code = self._supervise(workdir, transcript, started)
+            exit_code = self._supervise(started)
+            self.sink.close()
             runtime = time.monotonic() - started
-            self._write_progress(runtime)
-            self._flush_last()
-            output_error = self._save_output(transcript_path)
+            self.progress.write(runtime)
+            self.sink.send_the_rest()
+            output_error = self.sink.save()
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            self.sink.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
         try:
             closed = self.system.store.close(
@@ -156,8 +155,8 @@ class _Run:
             closed = self.system.store.get(self.job.id)
         return RunResult(closed.id, closed.state, exit_code)
 
-    def _supervise(self, workdir: str, transcript: IO[str], started: float) -> int | None:
-        env = command_environment(self.command, self.job, workdir, os.environ)
+    def _supervise(self, started: float) -> int | None:
+        env = command_environment(self.command, self.job, self.workdir, os.environ)
         keep_runner_private()
         try:
             process = subprocess.Popen(
@@ -165,14 +164,13 @@ class _Run:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr lines in order
-                cwd=workdir,
+                cwd=self.workdir,
                 env=env,
                 start_new_session=True,  # its own process group, so a kill reaches its children too
             )
         except OSError as exc:
             message = f"cannot start {self.argv[0]}: {exc.strerror}"
-            transcript.write(message + "\n")
-            self.live.add(message)
+            self.sink.add(message)
             self.reason = message
             return 127
         self.memory = MemoryWatch(process.pid)
@@ -180,16 +178,14 @@ class _Run:
         reader = threading.Thread(target=pump_lines, args=(process.stdout, lines), daemon=True)
         reader.start()
         try:
-            return self._watch(process, lines, transcript, started)
+            return self._watch(process, lines, started)
         finally:
             if reap(process) is None:  # the runner itself is being stopped: take the command down too
                 kill_group(process)
             reader.join(timeout=1)
             self.usage = getattr(process, "rusage", None)
 
-    def _watch(
-        self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], transcript: IO[str], started: float
-    ) -> int:
+    def _watch(self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], started: float) -> int:
         last_check = last_progress = time.monotonic()
         eof = False
         exit_wait = 0.001
@@ -204,46 +200,24 @@ class _Run:
                     line = lines.get(timeout=0.2)
                     if line is None:
                         eof = True
-                    elif progress := _progress(line):
-                        self.progress = progress
-                    else:
-                        transcript.write(line + "\n")
-                        self.live.add(line)
+                    elif not self.progress.take(line):
+                        self.sink.add(line)
                 except queue.Empty:
                     pass
             self.memory.look(every_process=False)
             now = time.monotonic()
-            if self.live.due():
-                self.live.flush()
+            self.sink.send_if_due()
             if self.ended_by is None and now - last_check >= CHECK_EVERY:
                 last_check = now
                 self.memory.look(every_process=True)
-                if now - last_progress >= PROGRESS_EVERY and self._write_progress(now - started):
+                if now - last_progress >= PROGRESS_EVERY and self.progress.write(now - started):
                     last_progress = now
                 self._check(process, now - started)
         if self.ended_by is not None:
             # After the command's last line: what it printed before the stop may still have been
             # in the pipe when the runner decided to stop it.
-            note = f"[job system] stopping the command: {self.reason or 'the job was canceled'}"
-            transcript.write(note + "\n")
-            self.live.add(note)
+            self.sink.add(f"[job system] stopping the command: {self.reason or 'the job was canceled'}")
         return process.returncode
-
-    def _write_progress(self, elapsed: float) -> bool:
-        """Writes the last PROGRESS line to the job, with the end that its pace points to; True if written."""
-        if self.progress is None or self.progress == self.progress_written:
-            return False
-        done, total = self.progress
-        expected_end = None
-        if done:  # the same pace for the rest
-            expected_end = utc_now() + timedelta(seconds=elapsed * (total - done) / done)
-        try:
-            self.system.store.set_progress(self.job.id, done, total, expected_end)
-        except Exception:  # progress is a hint; the command goes on regardless
-            log.warning("could not record the progress of job %s", self.job.id, exc_info=True)
-            return False
-        self.progress_written = self.progress
-        return True
 
     def _check(self, process: subprocess.Popen[bytes], elapsed: float) -> None:
         if elapsed > self.job.max_runtime:
@@ -266,36 +240,6 @@ class _Run:
     def _stop(self, process: subprocess.Popen[bytes], state: JobState, reason: str | None) -> None:
         self.ended_by, self.reason = state, reason  # the note follows the command's last line
         kill_group(process)
-
-    def _save_output(self, path: str) -> str | None:
-        """Saves the output's copy to S3; if it cannot, says why. The job's state still comes from the
-        command's exit: an import that finished must not run again because its log was not copied."""
-        for attempt in range(SAVE_ATTEMPTS):
-            try:
-                self.system.output.save(self.job.id, path)
-                return None
-            except Exception as exc:  # botocore has retried each attempt already
-                error = exc
-                log.warning("could not save the output of job %s to S3", self.job.id, exc_info=True)
-                if attempt + 1 < SAVE_ATTEMPTS:
-                    time.sleep(0.5 * 2**attempt)
-        return f"its copy could not be saved to S3 ({type(error).__name__}: {error}); the log stream holds it"
-
-    def _flush_last(self) -> None:
-        for attempt in range(4):
-            if self.live.flush():
-                return
-            time.sleep(0.5 * 2**attempt)
-        # The S3 copy, saved next, still holds every line.
-        log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.live.waiting))
-
-
-def _progress(line: str) -> tuple[int, int] | None:
-    match = PROGRESS_LINE.fullmatch(line)
-    if match is None:
-        return None
-    done, total = int(match.group(1)), int(match.group(2))
-    return (done, total) if total > 0 and done <= total else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,65 @@
+"""Where a running command's output goes: its transcript (the copy saved to S3 at the end, every
+line) and its log stream (live, in batches, through LiveOutput)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import IO, TYPE_CHECKING
+
+from jobsys.live_output import LiveOutput
+
+if TYPE_CHECKING:
+    from jobsys.output import OutputStore
+
+log = logging.getLogger(__name__)
+
+SAVE_ATTEMPTS = 3  # saves of the output's copy to S3, 0.5 s then 1 s apart
+LAST_FLUSHES = 4  # sends of the last lines to the stream, 0.5 s to 4 s apart
+
+
+class OutputSink:
+    def __init__(self, output: OutputStore, job_id: str, transcript_path: str):
+        self.output = output
+        self.job_id = job_id
+        self.transcript_path = transcript_path
+        # Open for the whole run; close() ends it, before the copy is saved.
+        self.transcript: IO[str] = open(transcript_path, "w", encoding="utf-8")  # noqa: SIM115
+        self.live = LiveOutput(lambda lines: output.append(job_id, lines))
+
+    def close(self) -> None:
+        self.transcript.close()
+
+    def add(self, line: str) -> None:
+        self.transcript.write(line + "\n")
+        self.live.add(line)
+
+    def send_if_due(self) -> None:
+        if self.live.due():
+            self.live.flush()
+
+    def send_the_rest(self) -> None:
+        """The last lines into the stream, before the copy is saved: a reader of the stream then
+        has every line once the copy exists."""
+        for attempt in range(LAST_FLUSHES):
+            if self.live.flush():
+                return
+            time.sleep(0.5 * 2**attempt)
+        # The S3 copy, saved next, still holds every line.
+        log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.live.waiting))
+
+    def save(self) -> str | None:
+        """Saves the transcript as the output's copy in S3; if it cannot, says why.
+        The job's state still comes from the command's exit: an import that finished must not run
+        again because its log was not copied."""
+        error: Exception | None = None
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                self.output.save(self.job_id, self.transcript_path)
+                return None
+            except Exception as exc:  # botocore has retried each attempt already
+                error = exc
+                log.warning("could not save the output of job %s to S3", self.job_id, exc_info=True)
+                if attempt + 1 < SAVE_ATTEMPTS:
+                    time.sleep(0.5 * 2**attempt)
+        return f"its copy could not be saved to S3 ({type(error).__name__}: {error}); the log stream holds it"
