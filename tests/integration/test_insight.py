@@ -22,7 +22,9 @@ def test_a_job_records_the_peak_memory_and_cpu_time_of_its_command(api: Api, run
 
 
 def test_a_small_command_reports_a_small_peak(api: Api):
-    _, job = api("POST", "/jobs", {"command": "demo:alloc", "params": ["0", "0"]})
+    # It holds on for a second: the peak comes from the runner's looks at /proc, and a command
+    # that has ended before the first one has none to report (null; failed 1 run in 3 under load).
+    _, job = api("POST", "/jobs", {"command": "demo:alloc", "params": ["0", "1"]})
     done = api.wait(job["id"])
     assert done["state"] == "finished" and 5 < done["peak_memory_mb"] < 60, done["peak_memory_mb"]
 
