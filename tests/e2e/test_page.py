@@ -359,7 +359,8 @@ def test_start_later_shows_the_job_waiting_for_its_time(page: Page, http: Http):
 
 
 def test_attempts_waiting_and_the_queue_filter(page: Page, http: Http):
-    blocker = http("POST", "/jobs", {"command": "demo:sleep", "params": ["4"], "queue": "serial"})[1]
+    # The blocker runs until it is canceled: a timed one could end before the page shows the wait.
+    blocker = http("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "queue": "serial"})[1]
     http.wait(blocker["id"], until=lambda j: j["state"] == "running")
     waiting = http("POST", "/jobs", {"command": "demo:echo", "params": ["queued"], "queue": "serial"})[1]
     waiting_row = page.locator(f'tr.job-row[data-id="{waiting["id"]}"]')
@@ -369,8 +370,8 @@ def test_attempts_waiting_and_the_queue_filter(page: Page, http: Http):
     expect(page.locator("tr.job-row").first).to_have_attribute("data-id", waiting["id"], timeout=10_000)
     expect(page.locator("tr.job-row .job-facts").filter(has_not_text="queue serial")).to_have_count(0)
     page.locator("#filter-queue").select_option("")
+    assert http("POST", f"/jobs/{blocker['id']}/cancel")[0] == 202
     http.wait(waiting["id"], timeout=30)
-    http.wait(blocker["id"])
 
     _, first = http("POST", "/job-definitions/flaky_then_index/start")
     second_id = http.wait(first["id"], until=lambda j: bool(j["retried_by"]))["retried_by"]

@@ -87,8 +87,9 @@ def test_stats_of_a_definition_match_the_jobs_behind_them(api: Api):
         "p95": nearest_rank(runtimes, 0.95),
         "max": max(runtimes),
     }
+    # A run too short for the runner's first look has no peak (under load, none of them may have one).
     memory = [job["peak_memory_mb"] for job in jobs if job["peak_memory_mb"] is not None]
-    assert stats["peak_memory_mb"]["max"] == max(memory) and stats["peak_memory_mb"]["p50"] == nearest_rank(memory, 0.5)
+    assert stats["peak_memory_mb"] == {"p50": nearest_rank(memory, 0.5), "max": max(memory, default=None)}
     newest = lambda states: max((j["closed_at"] for j in jobs if j["state"] in states), default=None)  # noqa: E731
     assert stats["last_success_at"] == newest({"finished"})
     assert stats["last_failure_at"] == newest({"failed", "terminated", "incomplete"})

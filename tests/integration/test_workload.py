@@ -67,7 +67,9 @@ def test_a_queue_of_two_never_has_three_running(api: Api, stack: LocalStack):
 
 
 def test_the_highest_priority_starts_first_then_the_oldest(api: Api):
-    blocker = start(api, {"command": "demo:sleep", "params": ["3"], "queue": "ranked"})
+    # The blocker holds the queue's slot until all four wait (a timed one ended first under load,
+    # 1 run in 3 with 4 workers); its cancel then frees the slot.
+    blocker = start(api, {"command": "demo:sleep", "params": ["60"], "queue": "ranked"})
     api.wait(blocker["id"], until=lambda j: j["state"] == "running")
     low = start(api, {"command": "demo:echo", "params": ["low"], "queue": "ranked"})
     high = start(api, {"command": "demo:echo", "params": ["high"], "queue": "ranked", "priority": 10})
@@ -75,6 +77,7 @@ def test_the_highest_priority_starts_first_then_the_oldest(api: Api):
     mid = start(api, {"command": "demo:echo", "params": ["mid"], "queue": "ranked", "priority": 5})
     for job in (low, high, also_low, mid):
         assert api.wait(job["id"], until=lambda j: bool(j["waiting"]) or j["state"] != "pending")["state"] == "pending"
+    assert api("POST", f"/jobs/{blocker['id']}/cancel")[0] == 202
     done = {job["id"]: api.wait(job["id"]) for job in (low, high, also_low, mid)}
     order = sorted(done.values(), key=lambda j: j["started_at"])
     assert [j["params"][0] for j in order] == ["high", "mid", "low", "low 2"]
@@ -215,7 +218,8 @@ def _cmdline(pid: int) -> bytes:
 
 
 def test_a_canceled_waiting_job_ends_its_execution_at_once(api: Api, stack: LocalStack):
-    blocker = start(api, {"command": "demo:sleep", "params": ["4"], "queue": "serial"})
+    # The blocker runs until it is canceled: a timed one could end first under load.
+    blocker = start(api, {"command": "demo:sleep", "params": ["60"], "queue": "serial"})
     api.wait(blocker["id"], until=lambda j: j["state"] == "running")
     waiting = start(api, {"command": "demo:echo", "queue": "serial"})
     api.wait(waiting["id"], until=lambda j: bool(j["waiting"]))
@@ -223,7 +227,7 @@ def test_a_canceled_waiting_job_ends_its_execution_at_once(api: Api, stack: Loca
     assert status == 202 and canceled["state"] == "canceled" and canceled["waiting"] is None
     wait_execution_ended(stack, waiting, timeout=10)
     assert api.job(blocker["id"])["state"] == "running"
-    api.wait(blocker["id"])
+    assert api("POST", f"/jobs/{blocker['id']}/cancel")[0] == 202
 
 
 def test_schedules_follow_jobs_yaml_and_a_fire_is_a_normal_start(api: Api, stack: LocalStack):
