@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -10,6 +9,11 @@ from pydantic import BaseModel, Field
 
 from jobsys.spec.options import RetryPolicy
 from jobsys.spec.types import Runner
+
+# Re-exported: most of the code takes them from here.
+from jobsys.timestamps import iso as iso
+from jobsys.timestamps import parse_iso as parse_iso
+from jobsys.timestamps import utc_now as utc_now
 
 
 class JobState(StrEnum):
@@ -35,19 +39,6 @@ RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOM
 
 Trigger = Literal["api", "schedule", "retry"]
 DEFAULT_QUEUE = "default"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """Fixed-width UTC timestamps, so that string order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class JobOutputLocation(BaseModel):

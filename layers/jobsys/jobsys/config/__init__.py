@@ -50,9 +50,8 @@ def parse_config(document: Any, source: str = "<memory>") -> JobsConfig:
         document, broken = rest
         try:
             ConfigResolver(JobsFile.model_validate(document), source, broken).resolve()
-        except (ConfigError, ValidationError) as more:
-            if isinstance(more, ConfigError):
-                found.extend(str(more).splitlines())
+        except ConfigError as more:
+            found.extend(str(more).splitlines())
     raise ConfigError("\n".join(sorted(dict.fromkeys(found), key=_in_file_order(document, source))))
 
 

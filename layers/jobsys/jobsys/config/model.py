@@ -111,6 +111,12 @@ class JobsConfig:
 
     def spec_for(self, request: DependingJob) -> JobSpec:
         """An ad-hoc job from the API, checked against the allow-list like a definition."""
+        spec = self._spec_for(request)
+        if spec.count() > MAX_JOBS_PER_START:
+            raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
+        return spec
+
+    def _spec_for(self, request: DependingJob) -> JobSpec:
         allowed = self.command(request.command)
         if request.queue is not None:
             self.queue(request.queue)
@@ -122,7 +128,7 @@ class JobsConfig:
                 f"max_runtime {max_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda runner;"
                 " use runner 'fargate'"
             )
-        spec = JobSpec(
+        return JobSpec(
             command=request.command,
             params=list(request.params),
             label=request.label or request.command,
@@ -131,8 +137,5 @@ class JobsConfig:
             queue=request.queue or allowed.queue,
             priority=allowed.priority if request.priority is None else request.priority,
             retries=allowed.retries,
-            depending_jobs=[self.spec_for(child) for child in request.depending_jobs],
+            depending_jobs=[self._spec_for(child) for child in request.depending_jobs],
         )
-        if spec.count() > MAX_JOBS_PER_START:
-            raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
-        return spec

@@ -85,10 +85,10 @@ def messages(errors: Iterable[ErrorDetails], skip: tuple[str, ...] = ()) -> list
         lines.setdefault(where, []).append(reason)
     found = []
     for where, reasons in lines.items():
-        if where in unknown:
-            names = ", ".join(unknown[where])
-            reasons = [*reasons, f"unknown field(s) {names}" if where else ""]
-            if not where:  # the file's own keys
-                found.append(f"{names}: unknown key")
-        found.extend(f"{where}: {reason}" if where else reason for reason in reasons if reason)
+        names = ", ".join(unknown.get(where, ()))
+        if names and where:
+            reasons = [*reasons, f"unknown field(s) {names}"]
+        elif names:  # the document's own keys
+            found.append(f"{names}: unknown key")
+        found.extend(f"{where}: {reason}" if where else reason for reason in reasons)
     return found

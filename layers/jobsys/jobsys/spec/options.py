@@ -15,6 +15,7 @@ from jobsys.errors import Unprocessable
 from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT, MAX_DELAY, MAX_RETRY_WAIT, RUN_AT_SKEW
 from jobsys.spec.messages import at_key
 from jobsys.spec.types import Attempts, Duration, Factor, Priority, QueueName, Runner, Runtime, Seconds
+from jobsys.timestamps import parse_iso
 
 
 def _at_most_retry_wait(seconds: float) -> float:
@@ -70,7 +71,7 @@ class JobOptions(Placement):
 
 def _iso_time(value: str) -> str:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = parse_iso(value)
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO time such as 2026-12-24T18:00:00Z") from None
     if moment.tzinfo is None:
@@ -109,7 +110,7 @@ class When(BaseModel):
         """The moment to start, or None for now. Only the clock can refuse it here (422)."""
         if self.run_at is not None:
             try:
-                moment = datetime.fromisoformat(self.run_at.replace("Z", "+00:00")).astimezone(UTC)
+                moment = parse_iso(self.run_at).astimezone(UTC)
             except OverflowError:  # year 1 or 9999 shifted by its offset
                 raise Unprocessable(f"run_at: {self.run_at} is out of range") from None
             if moment < now - RUN_AT_SKEW:

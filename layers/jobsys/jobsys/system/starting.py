@@ -23,13 +23,11 @@ class JobStarts(SystemBase):
         options: StartOptions
         if isinstance(request, DefinitionStart):
             spec, options = self.config.definition(request.definition).to_spec(), request.options
-        else:
+            if options.queue is not None:
+                self.config.queue(options.queue)
+            spec = spec.model_copy(update=options.model_dump(include={"queue", "priority"}, exclude_none=True))
+        else:  # the request's queue and priority are in its spec already
             spec, options = self.config.spec_for(request), request
-        if options.queue is not None:
-            self.config.queue(options.queue)
-            spec = spec.model_copy(update={"queue": options.queue})
-        if options.priority is not None:
-            spec = spec.model_copy(update={"priority": options.priority})
         return self.start_job(spec, options.start_at(self.clock()), started_by=started_by)
 
     def start_job(
