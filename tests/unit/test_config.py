@@ -195,3 +195,18 @@ def test_a_commands_env_sets_values_and_names_what_passes_on(tmp_path):
     assert listed.env == (("FORMAT", "csv"), ("SHOP_DSN", None), ("EMPTY", ""), ("WITH_EQUALS", "a=b"))
     assert mapped.env == (("FORMAT", "csv"), ("SHOP_DSN", None), ("RETRIES", "3"))
     assert config.command("bare").env == ()
+
+
+def test_errors_come_in_the_order_of_the_file_even_for_entries_set_aside():
+    """An entry whose shape is wrong is set aside to check the rest; its error keeps its place."""
+    document = yaml.safe_load(
+        "jobs:\n"
+        "  first: {label: A, command: demo:echo, retries: {max_attempts: 0}}\n"
+        "  second: {label: B, command: 'no:such'}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        parse_config(document, source="jobs.yaml")
+    assert [line.split(": ")[1] for line in str(error.value).splitlines()] == [
+        "jobs.first.retries.max_attempts",
+        "jobs.second",
+    ]

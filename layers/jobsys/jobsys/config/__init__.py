@@ -47,9 +47,9 @@ def parse_config(document: Any, source: str = "<memory>") -> JobsConfig:
         found = [f"{source}: {line}" for line in messages(error.errors())]
         rest = _entries_set_aside(document, error)
     if rest is not None:
-        document, broken = rest
+        checkable, broken = rest
         try:
-            ConfigResolver(JobsFile.model_validate(document), source, broken).resolve()
+            ConfigResolver(JobsFile.model_validate(checkable), source, broken).resolve()
         except ConfigError as more:
             found.extend(str(more).splitlines())
     raise ConfigError("\n".join(sorted(dict.fromkeys(found), key=_in_file_order(document, source))))
