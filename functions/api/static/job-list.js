@@ -30,8 +30,12 @@ export async function fetchJobs(count) {
 }
 
 export async function refresh() {
+  const mine = ++view.refreshes;
   try {
     const { jobs, cursor } = await fetchJobs(view.wanted);
+    // A refresh started earlier (the timer's) may answer after a later one ("Load more"'s): its
+    // list is older and shorter, and must not replace the newer one.
+    if (mine !== view.refreshes) return;
     const listed = new Set(jobs.map((j) => j.id));
     // A job started here stays shown for a while even if the list does not have it yet.
     const started = view.order.filter((id) => !listed.has(id) && Date.now() - (view.startedHere.get(id) || 0) < 30000);

@@ -15,6 +15,7 @@ export const view = {
   expanded: new Map(), // id -> output follower of an expanded job
   startedHere: new Map(), // id -> when this page started it
   refreshTimer: null,
+  refreshes: 0, // refreshes started: only the latest one's answer is shown
 };
 
 export const $ = (id) => document.getElementById(id);
