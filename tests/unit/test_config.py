@@ -7,6 +7,8 @@ from pydantic import ValidationError
 from jobsys.config import load_config, parse_config
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, Unprocessable
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME
+from jobsys.spec.messages import messages
+from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DependingJob
 
 SEED_BLOCK = textwrap.dedent(
@@ -210,3 +212,10 @@ def test_errors_come_in_the_order_of_the_file_even_for_entries_set_aside():
         "jobs.first.retries.max_attempts",
         "jobs.second",
     ]
+
+
+def test_an_unknown_key_that_is_empty_still_gets_its_line():
+    """`{"": null}` in a body: the fuzzer's find (a 502 when the message list came back empty)."""
+    with pytest.raises(ValidationError) as error:
+        StartOptions.model_validate({"": None})
+    assert messages(error.value.errors()) == [": unknown key"]

@@ -85,10 +85,10 @@ def messages(errors: Iterable[ErrorDetails], skip: tuple[str, ...] = ()) -> list
         lines.setdefault(where, []).append(reason)
     found = []
     for where, reasons in lines.items():
-        names = ", ".join(unknown.get(where, ()))
-        if names and where:
+        names = ", ".join(unknown.get(where, ()))  # a key may be "" (still unknown)
+        if where in unknown and where:
             reasons = [*reasons, f"unknown field(s) {names}"]
-        elif names:  # the document's own keys
+        elif where in unknown:  # the document's own keys
             found.append(f"{names}: unknown key")
         found.extend(f"{where}: {reason}" if where else reason for reason in reasons)
     return found
