@@ -12,9 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from jobs_cli.connection import forget_local_stack, remember_local_stack
+from jobs_cli.connection import forget_local_stack, remember_local_stack, save_token, saved_token
 from jobs_local.apigateway.gateway import Gateway
-from jobs_local.persistence import save_token, saved_token
 from jobs_local.stack import ACCESS_LOG_FILE, REGION, ROOT, LocalStack
 from jobsys.tokens import parse_tokens
 
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         # Each role's credentials, as its service takes them, for `python -m jobs_local.iam.role NAME`.
         "roles": {name: keys.environment() for name, keys in stack.roles_by_hand().items()},
     }
-    remember_local_stack(url, token, aws)
+    remember_local_stack(url, state_dir, aws)
     shown_config = config or ROOT / "config" / "jobs.yaml"
     print(
         f"\nJob system running locally: template.yaml deployed into moto, config {shown_config}\n"

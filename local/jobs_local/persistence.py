@@ -12,7 +12,6 @@ the state machine closes a job whose runner died (`LocalStack.close_interrupted_
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -168,21 +167,3 @@ class SavedState:
             if not page["events"] or page.get("nextForwardToken") == request.get("nextToken"):
                 return events
             request["nextToken"] = page["nextForwardToken"]
-
-
-def token_file(folder: Path) -> Path:
-    return folder / "token"
-
-
-def saved_token(folder: Path) -> str | None:
-    try:
-        return token_file(folder).read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
-
-
-def save_token(folder: Path, token: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(token_file(folder), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token is a secret
-    with os.fdopen(fd, "w") as file:
-        file.write(token)

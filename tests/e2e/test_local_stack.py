@@ -290,6 +290,24 @@ def test_the_cli_says_when_there_is_no_stack(tmp_path):
     assert result.returncode == 3 and "make run" in result.stderr
 
 
+def test_the_cli_finds_the_stack_by_itself_and_the_token_is_kept_in_one_place(local_stack: StackProcess):
+    """`jobs` in a second terminal, without flags: the stack's connection file says where the stack
+    is; the token stays in the stack's state folder only, next to the secret it mirrors."""
+    env = {k: v for k, v in os.environ.items() if k not in ("JOBS_URL", "JOBS_TOKEN")}
+    env["XDG_STATE_HOME"] = local_stack.state_dir
+    command = [sys.executable, "-m", "jobs_cli.cli", "definitions"]
+    listed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert "import_solr" in listed.stdout
+    holding = [
+        path
+        for path in Path(local_stack.state_dir).rglob("*")
+        if path.is_file() and path.stat().st_size < 1_000_000 and local_stack.token.encode() in path.read_bytes()
+    ]
+    assert [path.name for path in holding] == ["token"], holding
+    assert holding[0].stat().st_mode & 0o777 == 0o600
+
+
 def test_the_cli_runs_a_command_on_fargate(local_stack: StackProcess):
     ran = _cli(local_stack, "run", "demo:echo", "on", "fargate", "--runner", "fargate", "--follow")
     assert ran.returncode == 0, ran.stderr
