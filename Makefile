@@ -59,7 +59,11 @@ venv: $(VENV)/.installed
 run: venv
 	$(BIN)/python -m jobs_local $(if $(RESET),--reset)
 
-test: venv lint validate checkov build unit integration e2e fuzz
+# The static checks and the unit tests run side by side (none waits on a clock, and one at a time
+# they left a core idle); the stacks' tests then run one suite after the other, each on its workers.
+test: venv
+	$(MAKE) --no-print-directory -j5 --output-sync=target lint validate checkov build unit
+	$(MAKE) --no-print-directory integration e2e fuzz
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
