@@ -8,7 +8,11 @@ BIN := $(CURDIR)/$(VENV)/bin
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
 
+# Exported as found, so that a sub-make (make test's) takes the same interpreter, not the venv's.
+export PYTHON
 export PATH := $(BIN):$(PATH)
+# uv never fetches an interpreter of its own: the venvs use the Python 3.12 found above.
+export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
