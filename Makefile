@@ -107,7 +107,7 @@ $(CHECKOV_VENV)/.installed: pyproject.toml | $(VENV)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
-# About 2½ min: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
+# About 50 s: a fresh local stack on a free port, then every schemathesis check on at least 1,000 cases.
 fuzz: venv
 	$(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED))
 
