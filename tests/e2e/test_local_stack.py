@@ -185,7 +185,8 @@ def test_a_burst_of_64_clients_gets_an_answer_to_every_request():
     full burst of 500."""
     with StackProcess(config=CONFIG) as stack:
         headers = {"Authorization": f"Bearer {stack.token}"}
-        body = {"command": "demo:echo", "params": ["burst"]}
+        # Delayed: the burst is the gateway's to answer; 128 runs would only load the machine.
+        body = {"command": "demo:echo", "params": ["burst"], "delay": "1 h"}
 
         together = threading.Barrier(64)  # each wave's clients connect at the same moment
 
