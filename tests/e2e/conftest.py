@@ -44,12 +44,6 @@ def template_copy(folder: Path, resource: str, line: str, replacement: str) -> P
     return copy
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that waits for the wall clock goes first: up to a minute of waiting then overlaps the
-    other worker's tests, instead of ending the run alone (e2e took 149 s or 210 s by where it fell)."""
-    items.sort(key=lambda item: item.get_closest_marker("waits_for_the_clock") is None)
-
-
 # Two operators, each with a token of their own: requests go as the first, anna.
 OPERATORS = {"anna": secrets.token_hex(16), "ben": secrets.token_hex(16)}
 

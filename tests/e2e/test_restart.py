@@ -8,6 +8,7 @@ from tests.e2e.conftest import CONFIG, Http
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.long
 def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomplete(tmp_path):
     data = tmp_path / "state"
     with StackProcess(config=CONFIG, data_dir=data, token=None) as first:

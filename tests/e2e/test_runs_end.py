@@ -11,6 +11,7 @@ from tests.e2e.conftest import CONFIG, Http, template_copy
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.long
 def test_a_full_lambda_runner_makes_jobs_wait_never_end_incomplete():
     """RunnerConcurrency=2 (the function's reserved concurrency): four jobs of 3 s at once. The two
     that Lambda throttles wait for room; all finish, and never more than two run at once. (Six jobs

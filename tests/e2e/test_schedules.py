@@ -11,7 +11,7 @@ import pytest
 from jobs_local.process import StackProcess
 from tests.e2e.conftest import Http
 
-pytestmark = [pytest.mark.e2e, pytest.mark.waits_for_the_clock]
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 
 CONFIG = """
 jobs:

@@ -54,6 +54,7 @@ def test_a_job_that_the_clean_up_closes_stops_its_command(stack: LocalStack, api
     assert api.job(job["id"])["state"] == "incomplete"
 
 
+@pytest.mark.long
 def test_an_orphan_behind_more_than_a_page_of_pending_jobs_is_found(stack: LocalStack, api: Api):
     """105 delayed jobs wait, legitimately, in `pending`; the 106th's execution was stopped. The
     clean-up reads every open job, page after page, and closes the orphan."""
