@@ -52,3 +52,33 @@ def test_what_the_schema_refuses_the_loader_refuses_too(document):
     assert list(VALIDATOR.iter_errors(document))
     with pytest.raises(ConfigError):
         parse_config(document)
+
+
+# What some engine counts as a blank character: Unicode's White_Space (pydantic's Rust regex),
+# ECMAScript's WhiteSpace and LineTerminator (editors, schemathesis), and Python's str.isspace.
+BLANK_SOMEWHERE = sorted({chr(c) for c in range(0x3001) if chr(c).isspace()} | {"\u0085", "\u2028", "\u2029", "\ufeff"})
+
+
+@pytest.mark.parametrize("blank", BLANK_SOMEWHERE, ids=lambda char: f"U+{ord(char):04X}")
+def test_a_label_of_blanks_is_refused_by_the_api_the_loader_and_the_schema_alike(blank):
+    """CI once sent the command "\\x85": blank to pydantic, not to the schema's ECMAScript `\\S`."""
+    from pydantic import ValidationError
+
+    from jobsys.spec.requests import CommandStart
+
+    with pytest.raises(ValidationError, match="should match pattern"):
+        CommandStart.model_validate({"command": f"{blank}{blank}"})
+    document = {"jobs": {"a": {"label": blank, "command": "demo:echo"}}}
+    assert list(VALIDATOR.iter_errors(document))
+    with pytest.raises(ConfigError, match="must not be blank"):
+        parse_config(document)
+
+
+def test_the_patterns_mean_the_same_in_every_regex_engine():
+    """`\\s`, `\\w`, `\\d` and `\\b` differ between Rust, ECMAScript and Python; spell classes out."""
+    import re
+
+    from jobsys.spec.types import PATTERN_MEANS
+
+    for pattern in PATTERN_MEANS:
+        assert not re.search(r"\\[sSwWdDbB]", pattern), pattern

@@ -23,7 +23,12 @@ Overlap = Literal["skip", "allow"]
 
 QUEUE_NAME_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$"
 ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
-NOT_BLANK = "\\S"
+# One character that no engine counts as blank. `\S` would differ: pydantic's Rust regex takes
+# Unicode's White_Space (U+0085 is blank), editors' and schemathesis' ECMAScript does not (U+FEFF
+# is blank), and Python adds U+001C-U+001F. The union is spelled out, so all three agree.
+NOT_BLANK = (
+    "[^\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
+)
 NO_NUL = "^[^\\x00]*$"
 
 # What a broken pattern means, in the words a user reads (spec/messages.py uses it).
