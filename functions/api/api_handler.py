@@ -65,15 +65,26 @@ def head_as_get(handler: Any, event: dict[str, Any], context: LambdaContext) -> 
     return handler(event, context)
 
 
+JSON_TYPE_OF = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+
+
 def json_body(text: str) -> Any:
     """json.loads, where a number too long for Python (over 4,300 digits) is a JSON error like any
-    other, not a ValueError that would fail the request with a 502."""
+    other, not a ValueError that would fail the request with a 502.
+
+    Every body this API takes is an object (or null, where it is optional), and anything else is
+    refused here: Powertools' validation unwraps a list to its first item for any field that is
+    not a list (meant for query strings, applied to bodies too), so `[{"command": ...}]` would
+    otherwise start a job."""
     try:
-        return json.loads(text)
+        body = json.loads(text)
     except json.JSONDecodeError:
         raise
     except ValueError as exc:
         raise json.JSONDecodeError(f"a number too long to read ({exc})", text, 0) from None
+    if body is not None and not isinstance(body, dict):
+        raise InvalidRequest(f"request body: must be a JSON object, not {JSON_TYPE_OF[type(body)]}")
+    return body
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_body)

@@ -63,6 +63,12 @@ def _dependents_nested(depth: int) -> bytes:
         ("POST", "/clean-up", None, b'{"max_retention": "\xff days"}', 400, "UTF-8"),
         ("POST", "/clean-up", {"max_retention": "99999999999999999999 days"}, None, 400, "max_retention"),
         ("POST", "/job-definitions/nope/start", None, None, 404, "no job definition 'nope'"),
+        # A JSON array where the schema says object: fuzzing found /clean-up running on one.
+        ("POST", "/clean-up", [{}, [], None], None, 400, "object"),
+        ("POST", "/clean-up", [], None, 400, "object"),
+        ("POST", "/clean-up", "7 days", None, 400, "object"),
+        ("POST", "/jobs", [{"command": "demo:echo"}], None, 400, "object"),
+        ("POST", "/job-definitions/import_solr/start", [{}], None, 400, "object"),
     ],
 )
 def test_refused_starts_write_nothing(api: Api, table, method, path, body, raw, status, message):

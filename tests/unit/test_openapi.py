@@ -43,3 +43,22 @@ def test_each_api_of_the_template_has_its_security_scheme_documented():
     auth = apis["BackOfficeApi"]["Properties"]["Auth"]
     token = auth["Authorizers"][auth["DefaultAuthorizer"]]
     assert token.get("FunctionPayloadType", "TOKEN") == "TOKEN" and token["Identity"]["Header"] == "Authorization"
+
+
+def test_every_request_body_is_an_object():
+    """The API refuses any other top-level JSON value before validation (api_handler.json_body)."""
+    document = json.loads(COMMITTED.read_text())
+    schemas = document["components"]["schemas"]
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]["schema"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if "requestBody" in operation
+    ]
+    assert bodies
+    for body in bodies:
+        for choice in body.get("anyOf") or [body]:
+            if choice == {"type": "null"}:  # an optional body
+                continue
+            resolved = schemas[choice["$ref"].rsplit("/", 1)[-1]]
+            assert resolved["type"] == "object", choice
