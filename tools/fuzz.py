@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from jobs_local.apigateway.gateway import INTEGRATION_TIMEOUT
 from jobs_local.process import StackProcess
 from tools.hostile_bodies import send_hostile_bodies
 
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
                 "--no-color",
                 # Two at once: one at a time the CPUs idled while each answer came (56 s against 42 s).
                 "--workers=2",
+                # API Gateway's own limit, not schemathesis' 10 s: beside the other suites (make test)
+                # the fuzz runs at a lower CPU priority, and an answer may wait for a CPU.
+                f"--request-timeout={INTEGRATION_TIMEOUT:g}",
             ],
             cwd=ROOT,
             capture_output=True,
