@@ -45,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
                 "--no-color",
                 # Two at once: one at a time the CPUs idled while each answer came (56 s against 42 s).
                 "--workers=2",
-                # API Gateway's own limit, not schemathesis' 10 s: beside the other suites (make test)
-                # the fuzz runs at a lower CPU priority, and an answer may wait for a CPU.
+                # API Gateway's own limit, not schemathesis' 10 s, both to wait for an answer and to
+                # fail a slow one: beside the other suites (make test) the fuzz runs at a lower CPU
+                # priority, and an answer may wait for a CPU. Speed is measured in bench/, not here.
                 f"--request-timeout={INTEGRATION_TIMEOUT:g}",
+                f"--max-response-time={INTEGRATION_TIMEOUT:g}",
             ],
             cwd=ROOT,
             capture_output=True,
