@@ -82,3 +82,57 @@ def test_a_job_whose_answer_was_lost_is_served_first_and_both_jobs_finish():
     store.release_slot(queue.name, j.id)  # J ran and ended
     assert system.serve_queue(queue) == [x.id]
     assert sfn.answered == ["token-j-2", "token-x"]
+
+
+class _RacingStore(_Store):
+    """Another waker serves the line between this one's take_slot and its claim of the first job."""
+
+    def __init__(self):
+        super().__init__()
+        self.closed: set[str] = set()
+        self.other_waker = None
+
+    def claim(self, job: Job, token: str) -> bool:
+        if self.other_waker is not None:
+            other, self.other_waker = self.other_waker, None
+            other()
+        return super().claim(job, token)
+
+    def is_claimed(self, job_id: str) -> bool:
+        return job_id not in self.line and job_id not in self.closed
+
+
+def test_a_slot_taken_for_a_job_that_another_waker_claimed_first_stays_the_job_s():
+    """Concurrency 2, two wakers at once (two jobs ending, or two joining the line). Waker A takes
+    a new slot for J. Waker B read the line before, finds J's slot held and claims J first. A's own
+    claim then fails, but the slot is the one J runs in: given back, it let a third job of a queue
+    of two run beside them (seen in the integration tests under load)."""
+    store, sfn = _RacingStore(), _StepFunctions(failures=0)
+    system = JobSystem(config=Any, store=store, output=Any, sfn=sfn, settings=Any)  # type: ignore[arg-type]
+    queue = Queue(name="imports", concurrency=2)
+    j, k = _job("01J00000000000000000000000", priority=0), _job("01K00000000000000000000000", priority=0)
+    store.line[j.id] = (j, "token-j")
+    store.other_waker = lambda: system.serve_queue(queue)  # B, inside A's claim of J
+    assert system.serve_queue(queue) == []  # A: J was B's to start
+    assert sfn.answered == ["token-j"]
+    assert store.holders == {j.id}, "J runs without a slot"
+    store.line[k.id] = (k, "token-k")
+    assert system.serve_queue(queue) == [k.id]
+    store.line["01L00000000000000000000000"] = (_job("01L00000000000000000000000", priority=0), "token-l")
+    assert system.serve_queue(queue) == [], "a third job runs in a queue of two"
+
+
+def test_a_slot_taken_for_a_job_closed_meanwhile_is_given_back():
+    store, sfn = _RacingStore(), _StepFunctions(failures=0)
+    system = JobSystem(config=Any, store=store, output=Any, sfn=sfn, settings=Any)  # type: ignore[arg-type]
+    queue = Queue(name="imports", concurrency=1)
+    j = _job("01J00000000000000000000000", priority=0)
+    store.line[j.id] = (j, "token-j")
+
+    def cancel() -> None:  # canceled while waker A served the line: out of it, and closed
+        store.line.pop(j.id)
+        store.closed.add(j.id)
+
+    store.other_waker = cancel
+    assert system.serve_queue(queue) == []
+    assert store.holders == set() and sfn.answered == []

@@ -59,6 +59,16 @@ class QueueSlots(TableAccess):
             ExpressionAttributeValues={":pending": JobState.PENDING.value, ":token": token},
         )
 
+    def is_claimed(self, job_id: str) -> bool:
+        """Out of the line and still open: a waker claimed it, and it runs in the slot it holds."""
+        item = self.table.get_item(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK},
+            ConsistentRead=True,
+            ProjectionExpression="#state, wait_token",
+            ExpressionAttributeNames={"#state": "state"},
+        ).get("Item")
+        return item is not None and JobState(item["state"]).is_open and "wait_token" not in item
+
     def wait_token(self, job_id: str) -> str | None:
         item = self.table.get_item(
             Key={"pk": _pk(job_id), "sk": ITEM_SK}, ConsistentRead=True, ProjectionExpression="wait_token"

@@ -69,7 +69,10 @@ class QueueAdmission(SystemBase):
                     # times out; it is then served first.
                     self._answer(token, admitted=True)
                     started.append(job.id)
-                elif taken == "new":  # canceled or started by another waker meanwhile
+                elif taken == "new" and not self.store.is_claimed(job.id):  # canceled meanwhile
+                    # Not when another waker claimed it: that waker found the slot just taken here
+                    # already held, and started the job in it. Given back, a third job of a queue
+                    # of two would run.
                     self.store.release_slot(queue.name, job.id)
             if len(line) < SERVE_BATCH:
                 break
