@@ -163,6 +163,22 @@ def test_a_start_later_and_the_clean_up_follow_the_clock(system, clock):
     assert done.id in clean_up(system, policy).deleted
 
 
+def test_the_clean_up_deletes_past_the_parents_it_keeps_for_their_open_dependents(system, clock):
+    """per_call 1, and the three oldest closed jobs are parents whose dependents still wait. The
+    clean-up keeps them and deletes the next one. It read two candidates a state and deleted
+    nothing: a backlog of such parents stopped every run (a test saw it under load)."""
+    parents = []
+    for _ in range(3):
+        root = system.start(DefinitionStart(definition="tree"), started_by="ops")
+        parents.append(_run_and_close(system, root, JobState.FINISHED))  # B starts, and waits
+        clock.advance(seconds=1)
+    alone = _run_and_close(system, system.start(CommandStart(command="demo:echo")), JobState.FINISHED)
+    clock.advance(hours=2)
+    report = clean_up(system, CleanUpPolicy.parse(1, "1 hour"))
+    assert report.deleted == [alone.id]
+    assert report.kept_for_open_dependents == [parent.id for parent in parents]
+
+
 def test_a_schedule_s_fire_starts_once_and_is_skipped_while_a_run_is_open(system, clock):
     fired_at = iso(clock.now)
     first = system.start_scheduled("hourly", fired_at)

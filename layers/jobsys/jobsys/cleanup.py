@@ -10,6 +10,7 @@ whose execution ended without giving them back.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class CleanUpPolicy:
             min(parse_duration(max_retention_succeeded), MAX_RETENTION) if max_retention_succeeded else retention
         )
         return cls(per_call=per_call, max_retention=retention, max_retention_succeeded=succeeded)
+
+    def retention_of(self, state: JobState) -> timedelta:
+        return self.max_retention_succeeded if state == JobState.FINISHED else self.max_retention
 
 
 @dataclass
@@ -117,12 +121,15 @@ def _clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime, clock: _B
 def _delete_old_jobs(
     system: JobSystem, policy: CleanUpPolicy, now: datetime, report: CleanUpReport, clock: _Budget
 ) -> bool:
-    candidates: list[Job] = []
-    for state in sorted(CLOSED_STATES):
-        retention = policy.max_retention_succeeded if state == JobState.FINISHED else policy.max_retention
-        # Fetch a few spare ones per state: some may be kept for their open dependents.
-        candidates += system.store.closed_before(state, now - retention, limit=policy.per_call * 2)
-    candidates.sort(key=lambda job: (job.closed_at or "", job.id))
+    # Each state's jobs, oldest first, merged: read as far as the run goes. A parent kept for its
+    # open dependents is passed over, however many of them there are, until the time runs out.
+    candidates = heapq.merge(
+        *(
+            system.store.closed_before(state, now - policy.retention_of(state), page_size=policy.per_call * 2)
+            for state in sorted(CLOSED_STATES)
+        ),
+        key=lambda job: job.closed_at or "",
+    )
     for job in candidates:
         if len(report.deleted) >= policy.per_call:
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -90,15 +91,21 @@ class JobReads(TableAccess):
         jobs = [_from_item(item) for item in response.get("Items", [])]
         return jobs, encode_cursor(response.get("LastEvaluatedKey"), index)
 
-    def closed_before(self, state: JobState, before: datetime, limit: int) -> list[Job]:
-        """Jobs that closed in `state` before `before`, oldest first."""
-        response = self.table.query(
-            IndexName=INDEX_BY_CLOSED,
-            KeyConditionExpression=Key("closed_state").eq(state.value) & Key("closed_at").lt(iso(before)),
-            ScanIndexForward=True,
-            Limit=limit,
-        )
-        return [_from_item(item) for item in response.get("Items", [])]
+    def closed_before(self, state: JobState, before: datetime, page_size: int) -> Iterator[Job]:
+        """Jobs that closed in `state` before `before`, oldest first, read a page at a time as the
+        caller goes on."""
+        query: dict[str, Any] = {
+            "IndexName": INDEX_BY_CLOSED,
+            "KeyConditionExpression": Key("closed_state").eq(state.value) & Key("closed_at").lt(iso(before)),
+            "ScanIndexForward": True,
+            "Limit": page_size,
+        }
+        while True:
+            response = self.table.query(**query)
+            yield from (_from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def last_attempt(self, job_id: str) -> Job:
         """The job, or the last of the attempts that followed it."""
