@@ -69,7 +69,7 @@ class QueueAdmission(SystemBase):
                     # times out; it is then served first.
                     self._answer(token, admitted=True)
                     started.append(job.id)
-                elif taken == "new" and not self.store.is_claimed(job.id):  # canceled meanwhile
+                elif taken == "new" and not self.store.is_claimed(job.id):  # canceled, or back in line anew
                     # Not when another waker claimed it: that waker found the slot just taken here
                     # already held, and started the job in it. Given back, a third job of a queue
                     # of two would run.
