@@ -61,19 +61,21 @@ class QueueSlots(TableAccess):
 
     def is_claimed(self, job_id: str) -> bool:
         """Out of the line and still open: a waker claimed it, and it runs in the slot it holds."""
-        item = self.table.get_item(
+        item = self._place_in_line(job_id)
+        return item is not None and JobState(item["state"]).is_open and "wait_token" not in item
+
+    def wait_token(self, job_id: str) -> str | None:
+        return (self._place_in_line(job_id) or {}).get("wait_token")
+
+    def _place_in_line(self, job_id: str) -> dict[str, Any] | None:
+        """A job's state and, while it waits in line, its task token."""
+        item: dict[str, Any] | None = self.table.get_item(
             Key={"pk": _pk(job_id), "sk": ITEM_SK},
             ConsistentRead=True,
             ProjectionExpression="#state, wait_token",
             ExpressionAttributeNames={"#state": "state"},
         ).get("Item")
-        return item is not None and JobState(item["state"]).is_open and "wait_token" not in item
-
-    def wait_token(self, job_id: str) -> str | None:
-        item = self.table.get_item(
-            Key={"pk": _pk(job_id), "sk": ITEM_SK}, ConsistentRead=True, ProjectionExpression="wait_token"
-        ).get("Item")
-        return (item or {}).get("wait_token")
+        return item
 
     def take_slot(self, queue: str, job_id: str, limit: int) -> Literal["new", "held", False]:
         """ "new" for a slot taken now, "held" for one the job holds already, False when the queue is full."""
