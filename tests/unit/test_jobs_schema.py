@@ -1,15 +1,19 @@
 """config/jobs.schema.json is generated from jobs.yaml's model, and editors check jobs.yaml with it."""
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from jobsys.config import parse_config
 from jobsys.errors import ConfigError
+from jobsys.spec.requests import CommandStart
 from jobsys.spec.schema import jobs_file_schema
+from jobsys.spec.types import PATTERN_MEANS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "config" / "jobs.schema.json"
@@ -62,10 +66,6 @@ BLANK_SOMEWHERE = sorted({chr(c) for c in range(0x3001) if chr(c).isspace()} | {
 @pytest.mark.parametrize("blank", BLANK_SOMEWHERE, ids=lambda char: f"U+{ord(char):04X}")
 def test_a_label_of_blanks_is_refused_by_the_api_the_loader_and_the_schema_alike(blank):
     """CI once sent the command "\\x85": blank to pydantic, not to the schema's ECMAScript `\\S`."""
-    from pydantic import ValidationError
-
-    from jobsys.spec.requests import CommandStart
-
     with pytest.raises(ValidationError, match="should match pattern"):
         CommandStart.model_validate({"command": f"{blank}{blank}"})
     document = {"jobs": {"a": {"label": blank, "command": "demo:echo"}}}
@@ -76,9 +76,5 @@ def test_a_label_of_blanks_is_refused_by_the_api_the_loader_and_the_schema_alike
 
 def test_the_patterns_mean_the_same_in_every_regex_engine():
     """`\\s`, `\\w`, `\\d` and `\\b` differ between Rust, ECMAScript and Python; spell classes out."""
-    import re
-
-    from jobsys.spec.types import PATTERN_MEANS
-
     for pattern in PATTERN_MEANS:
         assert not re.search(r"\\[sSwWdDbB]", pattern), pattern
