@@ -113,7 +113,7 @@ def handle_domain_error(error: JobSystemError) -> Response:
         logger.exception("request failed after it was accepted" if status != 500 else "the job system failed")
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
         return _error(status, f"internal error: {error}")
-    return _error(status, str(error))
+    return _error(status, str(error), **error.details())
 
 
 @app.exception_handler(RequestValidationError)

@@ -73,13 +73,19 @@ class ErrorOut(BaseModel):
     message: str = Field(description="What was wrong, naming the field")
 
 
+class ConflictOut(ErrorOut):
+    open_job: Job | None = Field(
+        default=None, description="A start of a unique definition: its run that is open, which refused the start"
+    )
+
+
 # What each status means, on every route that can answer it.
 ERRORS = {
     400: "The request breaks this schema: a field, a parameter, or a body that is not JSON",
     401: "No token, or a wrong one (back-office API)",
     403: "The request is not signed, or the signer may not call this (IAM API)",
     404: "No such job, job definition or route",
-    409: "The job is not in a state that allows this",
+    409: "The job is not in a state that allows this; or a run of this unique definition is open (`open_job`)",
     413: "The body is too large",
     415: "The body is not application/json",
     422: "The request fits the schema, but the configuration or the clock refuses it: a command not on the"
@@ -96,5 +102,6 @@ def answers(status: int, model: type[BaseModel], description: str, *errors: int)
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
     for code in sorted({*_EVERY_ROUTE, *errors}):
-        documented[code] = {"description": ERRORS[code], "content": {"application/json": {"model": ErrorOut}}}
+        model = ConflictOut if code == 409 else ErrorOut
+        documented[code] = {"description": ERRORS[code], "content": {"application/json": {"model": model}}}
     return documented

@@ -247,6 +247,19 @@ def test_the_cli_lists_shows_logs_cancels_and_cleans_up(local_stack: StackProces
     assert refused.returncode == 2 and "not in the allow-list" in refused.stderr
 
 
+def test_the_cli_refuses_a_second_start_of_a_unique_definition_naming_the_open_job(
+    local_stack: StackProcess, http: Http
+):
+    first = _cli(local_stack, "start", "one_at_a_time")
+    assert first.returncode == 0, first.stderr
+    job_id = first.stdout.strip()
+    http.started.append(job_id)
+    again = _cli(local_stack, "start", "one_at_a_time")
+    assert again.returncode == 2
+    assert f"already running: job {job_id} of one_at_a_time" in again.stderr
+    assert http("POST", f"/jobs/{job_id}/cancel")[0] == 202
+
+
 def _cli_on_a_terminal(stack: StackProcess, *args: str) -> bytes:
     """What the CLI writes when its stdout and stderr are a terminal (a pseudo-terminal here)."""
     env = {**os.environ, "JOBS_URL": stack.url, "JOBS_TOKEN": stack.token}

@@ -451,3 +451,18 @@ def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_sta
     for running in (sleeper, estimated):
         http("POST", f"/jobs/{running['id']}/cancel")
         http.wait(running["id"])
+
+
+def test_a_second_start_of_a_unique_definition_says_already_running_and_links_the_job(page: Page, http: Http):
+    start = definition(page, "one_at_a_time").get_by_role("button", name="Start", exact=True)
+    start.click()
+    row = job_row(page, "One at a time")
+    expect(row).to_be_visible(timeout=5000)
+    job_id = row.get_attribute("data-id")
+    http.started.append(job_id)
+    start.click()
+    already = definition(page, "one_at_a_time").locator(".already")
+    expect(already).to_have_text(f"already running: job {job_id}")
+    already.get_by_role("link").click()
+    expect(page.locator(f'tr.detail[data-detail-of="{job_id}"]')).to_be_visible()
+    assert http("POST", f"/jobs/{job_id}/cancel")[0] == 202

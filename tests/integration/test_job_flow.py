@@ -1,5 +1,7 @@
 """The seed's example and the failure paths, through the API function, the state machine and the runner."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from jobs_local.stack import LocalStack
@@ -105,3 +107,17 @@ def test_an_executable_that_cannot_start_fails_with_a_reason(api: Api):
     ended = api.wait(job["id"])
     assert ended["state"] == "failed" and ended["exit_code"] == 127
     assert "cannot start /nonexistent/bin/export" in ended["reason"]
+
+
+def test_two_starts_of_a_unique_definition_at_once_give_one_job_and_a_409_naming_it(api: Api):
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api("POST", "/job-definitions/one_at_a_time/start"), range(2)))
+    (started, job), (refused, body) = sorted(answers, key=lambda answer: answer[0])
+    assert (started, refused) == (202, 409), answers
+    assert body["open_job"]["id"] == job["id"]
+    assert body["message"].startswith(f"already running: job {job['id']} of one_at_a_time is ")
+    status, _ = api("POST", f"/jobs/{job['id']}/cancel")
+    assert status == 202
+    status, again = api("POST", "/job-definitions/one_at_a_time/start")
+    assert status == 202, again
+    api("POST", f"/jobs/{again['id']}/cancel")

@@ -15,6 +15,7 @@ from moto import mock_aws
 from jobs_local.cloudformation.deploy import load_template
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.config import parse_config
+from jobsys.errors import AlreadyOpen
 from jobsys.models import Job, JobState, iso
 from jobsys.output import OutputStore
 from jobsys.settings import Settings
@@ -46,6 +47,13 @@ CONFIG = {
             },
         },
         "hourly": {"label": "Hourly", "command": "demo:echo", "schedule": {"rate": "1 hour"}},
+        "import": {
+            "label": "Import",
+            "command": "demo:fail",
+            "unique": True,
+            "retries": {"max_attempts": 2},
+            "schedule": {"rate": "1 hour"},
+        },
     },
 }
 
@@ -195,3 +203,62 @@ def test_after_a_stop_only_the_runs_without_a_parent_to_decide_are_ended(system)
     alone = system.start(CommandStart(command="demo:echo"))
     # The running root first; its pending dependents wait for their parent's end to decide for them.
     assert list(interrupted_runs(system.store)) == [tree.id, alone.id]
+
+
+def test_a_unique_definition_refuses_a_start_while_a_run_or_its_retry_is_open(system, clock):
+    first = system.start(DefinitionStart(definition="import"), started_by="ops")
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"), started_by="ops")
+    assert refused.value.open_job.id == first.id and first.id in str(refused.value)
+    # Failed, with an attempt left: the run is still open until its next attempt is planned, and
+    # then in that attempt.
+    running = system.store.mark_running(first, clock(), system.output.location(first.id))
+    system.store.close(running, JobState.FAILED, clock(), exit_code=1)
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"))
+    assert refused.value.open_job.id == first.id
+    system.end_run(first.id)
+    retry = system.get_job(system.get_job(first.id).retried_by)
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"))
+    assert refused.value.open_job.id == retry.id
+    clock.advance(hours=1)
+    skipped = system.start_scheduled("import", iso(clock.now))
+    assert skipped.state == JobState.SKIPPED and retry.id in skipped.reason
+    system.cancel_job(retry.id, canceled_by="ops")
+    assert system.start(DefinitionStart(definition="import")).state == JobState.PENDING
+
+
+def test_a_unique_definition_whose_last_run_was_deleted_starts(system, clock):
+    first = system.start(DefinitionStart(definition="import"))
+    system.cancel_job(first.id)
+    clock.advance(days=60)
+    assert first.id in clean_up(system, CleanUpPolicy.parse(100, "1 hour")).deleted
+    assert system.start(DefinitionStart(definition="import")).state == JobState.PENDING
+
+
+class _RacingStore(JobStore):
+    """Between a start's read of the lock and its write, another start takes the lock."""
+
+    def __init__(self, table, rival) -> None:
+        super().__init__(table)
+        self.rival = rival
+
+    def unique_holder(self, definition: str) -> str | None:
+        holder = super().unique_holder(definition)
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            rival()
+        return holder
+
+
+def test_two_starts_of_a_unique_definition_at_once_give_one_job(system):
+    started = []
+    racing = _RacingStore(
+        system.store.table, lambda: started.append(system.start(DefinitionStart(definition="import")))
+    )
+    plain, system.store = system.store, racing
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"))
+    assert refused.value.open_job.id == started[0].id
+    assert [run.id for run in plain.recent_runs(definition="import")] == [started[0].id]

@@ -5,6 +5,15 @@ import { askForToken } from "./token.js";
 
 export class ApiUnreachable extends Error {}
 
+// A refusal: its status, and the body that says why (a 409 of a unique definition names its open job).
+export class ApiRefused extends Error {
+  constructor(status, payload) {
+    super((payload && payload.message) || `HTTP ${status}`);
+    this.status = status;
+    this.payload = payload || {};
+  }
+}
+
 export async function api(method, path, body) {
   const token = sessionStorage.getItem(TOKEN_KEY);
   let response;
@@ -24,7 +33,7 @@ export async function api(method, path, body) {
     throw new Error("token refused");
   }
   if (response.status >= 500) throw new ApiUnreachable(`the job API answered ${response.status}`);
-  if (!response.ok) throw new Error((payload && payload.message) || `HTTP ${response.status}`);
+  if (!response.ok) throw new ApiRefused(response.status, payload);
   return payload;
 }
 

@@ -1,6 +1,6 @@
 // --- configured jobs -------------------------------------------------------------------------
 
-import { ApiUnreachable, api, showError } from "./api.js";
+import { ApiRefused, ApiUnreachable, api, showError } from "./api.js";
 import { start } from "./app.js";
 import { when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
@@ -37,6 +37,7 @@ export function definitionItem(definition) {
     });
   });
   const facts = [`queue ${definition.queue}`];
+  if (definition.unique) facts.push("one run at a time");
   if (definition.priority) facts.push(`priority ${definition.priority}`);
   if (definition.retries.max_attempts > 1) facts.push(`${definition.retries.max_attempts} attempts`);
   if (definition.schedule) {
@@ -48,7 +49,7 @@ export function definitionItem(definition) {
     "li",
     { class: "definition", "data-key": definition.key },
     el("span", { class: "label", text: definition.label }),
-    el("span", { class: "start-buttons" }, button, laterButton),
+    el("span", { class: "start-buttons" }, button, laterButton, el("span", { class: "already", role: "status" })),
     definition.desc ? el("span", { class: "desc", text: definition.desc }) : null,
     el("code", { class: "cmd", text: command }),
     el("span", { class: "facts", text: facts.join(" · ") }),
@@ -117,17 +118,30 @@ export async function loadDefinitions() {
 
 export async function startDefinition(definition, button, options) {
   button.disabled = true;
+  const already = button.closest(".definition").querySelector(".already");
+  already.replaceChildren();
   try {
     const job = await api("POST", `job-definitions/${encodeURIComponent(definition.key)}/start`, options);
     await showNewJob(job);
     return true;
   } catch (error) {
-    if (!(error instanceof ApiUnreachable)) alert(`Could not start ${definition.label}: ${error.message}`);
+    if (error instanceof ApiRefused && error.payload.open_job) showAlreadyRunning(already, error.payload.open_job);
+    else if (!(error instanceof ApiUnreachable)) alert(`Could not start ${definition.label}: ${error.message}`);
     else showError(error.message);
     return false;
   } finally {
     button.disabled = false;
   }
+}
+
+// A unique definition's start refused: its open run is one click away.
+function showAlreadyRunning(where, job) {
+  const link = el("a", { href: `#job-${job.id}`, text: `job ${job.id}` });
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    openJob(job.id);
+  });
+  where.replaceChildren("already running: ", link);
 }
 
 // A started job shows at once, before the next refresh, with its dependents under it.

@@ -1,8 +1,19 @@
 """Domain errors. The API maps each to one HTTP status, in one place."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobsys.models import Job
+
 
 class JobSystemError(Exception):
     """Base class; the message is safe to show to a client."""
+
+    def details(self) -> dict[str, Any]:
+        """What the API's error body holds besides the message."""
+        return {}
 
 
 class NotFound(JobSystemError):
@@ -31,6 +42,17 @@ class Unprocessable(JobSystemError):
 
 class JobStateConflict(JobSystemError):
     """A conditional write lost: the job is not in the state the caller expected."""
+
+
+class AlreadyOpen(JobStateConflict):
+    """A start of a `unique: true` definition while a run of it is open."""
+
+    def __init__(self, message: str, open_job: Job):
+        super().__init__(message)
+        self.open_job = open_job
+
+    def details(self) -> dict[str, Any]:
+        return {"open_job": self.open_job.model_dump(mode="json")}
 
 
 class ConfigError(JobSystemError):

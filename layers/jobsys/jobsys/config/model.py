@@ -62,6 +62,9 @@ class JobDefinition(BaseModel):
     overlap: Overlap = Field(
         default="skip", description="skip: a scheduled start is skipped while a run is open; allow"
     )
+    unique: bool = Field(
+        default=False, description="A start while a run of it is open is refused (409); a scheduled fire skipped"
+    )
     depending_jobs: tuple[JobDefinition, ...] = ()
 
     def to_spec(self) -> JobSpec:

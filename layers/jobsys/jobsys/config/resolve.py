@@ -151,6 +151,8 @@ class ConfigResolver:
                 schedule_name(key)
             except InvalidRequest as exc:
                 raise self.refuse(f"{where}.schedule", str(exc)) from None
+        if entry.unique and ancestors:
+            raise self.refuse(f"{where}.unique", "only a top-level job is unique; its dependents follow it")
         inner = (*ancestors, id(entry))
         return JobDefinition(
             key=key,
@@ -165,6 +167,7 @@ class ConfigResolver:
             retries=entry.retries or command.retries,
             schedule=entry.schedule,
             overlap=entry.overlap,
+            unique=entry.unique,
             depending_jobs=tuple(
                 self._definition(child_key, child, f"{where}.depending_jobs.{child_key}", inner)
                 for child_key, child in entry.depending_jobs.items()

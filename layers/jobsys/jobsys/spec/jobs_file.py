@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 from jobsys.errors import InvalidRequest
 from jobsys.schedules import Schedule, parse_schedule
@@ -165,6 +165,11 @@ class JobEntry(JobOptions):
     retries: RetryPolicy | None = None
     schedule: ScheduleField | None = None
     overlap: Overlap = Field(default="skip", description="skip: a scheduled start waits while a run is open")
+    unique: StrictBool = Field(  # strict: YAML's `yes` is a string here, as in the schema
+        default=False,
+        description="One open run at a time: a start while one is open (its retries included) is refused"
+        " (409) and a scheduled fire skipped. A top-level job only",
+    )
 
     @field_validator("params", mode="before")
     @classmethod

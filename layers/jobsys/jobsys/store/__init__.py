@@ -6,6 +6,7 @@ It is made of one part per concern (the table's layout is in items.py):
 - queues.py: the limited queues' lines and slots;
 - fires.py: the schedules' fires;
 - reads.py: every read (transitions read a job back when a condition fails);
+- unique.py: the locks of unique definitions;
 - clean_up.py: the clean-up's cursors and lock.
 """
 
@@ -20,10 +21,19 @@ from jobsys.store.items import (
 )
 from jobsys.store.queues import QueueSlots
 from jobsys.store.transitions import JobTransitions
+from jobsys.store.unique import UniqueLock, UniqueLocks
 
 
-class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes):
+class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks):
     """The whole store: what JobSystem, the handlers and the runner use."""
 
 
-__all__ = ["ITEM_TOO_LARGE", "PRIORITY_OFFSET", "JobStore", "decode_cursor", "encode_cursor", "wait_order"]
+__all__ = [
+    "ITEM_TOO_LARGE",
+    "PRIORITY_OFFSET",
+    "JobStore",
+    "UniqueLock",
+    "decode_cursor",
+    "encode_cursor",
+    "wait_order",
+]

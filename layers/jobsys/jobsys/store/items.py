@@ -4,6 +4,7 @@ Table layout (one table):
 - a job:           pk = "JOB#<id>",        sk = "JOB"
 - a queue's slots: pk = "QUEUE#<name>",    sk = "QUEUE"     running (a count) and holders (the job ids)
 - a schedule:      pk = "SCHEDULE#<key>",  sk = "SCHEDULE"  its last fire, so that a repeat is refused
+- a unique definition's lock: pk = "UNIQUE#<key>", sk = "UNIQUE"  holder: the root of its last start
 - index by_created:          list_pk ("JOB")               / id         - the newest jobs
 - index by_state:            state                         / id         - filter by state, find running jobs
 - index by_command:          command                       / id         - filter by command
@@ -49,6 +50,7 @@ INDEX_BY_WAITING = "by_waiting"
 QUEUE_SK = "QUEUE"
 CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
 SCHEDULE_SK = "SCHEDULE"
+UNIQUE_SK = "UNIQUE"
 _WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
 _INTERNAL_ATTRIBUTES = (
     "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
@@ -62,6 +64,10 @@ def _pk(job_id: str) -> str:
 
 def _queue_key(queue: str) -> dict[str, str]:
     return {"pk": f"QUEUE#{queue}", "sk": QUEUE_SK}
+
+
+def _unique_key(definition: str) -> dict[str, str]:
+    return {"pk": f"UNIQUE#{definition}", "sk": UNIQUE_SK}
 
 
 def _state_keys(job: Job, state: JobState) -> dict[str, str]:

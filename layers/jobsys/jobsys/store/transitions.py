@@ -23,13 +23,16 @@ from jobsys.store.items import (
     _to_item,
 )
 from jobsys.store.reads import JobReads
+from jobsys.store.unique import UniqueLock
 
 
 class JobTransitions(JobReads):
     """Moves jobs through their states, only from the states each step allows."""
 
-    def create(self, jobs: list[Job], ttl: timedelta | None = None) -> None:
-        """Writes a whole tree of new jobs at once: all of them or, on any failure, none."""
+    def create(self, jobs: list[Job], ttl: timedelta | None = None, lock: UniqueLock | None = None) -> bool:
+        """Writes a whole tree of new jobs at once: all of them or, on any failure, none. With `lock`,
+        the root takes its definition's lock in the same transaction: False, and nothing written,
+        when another start took it first."""
         items = []
         for job in jobs:
             item = _to_item(job)
@@ -37,25 +40,24 @@ class JobTransitions(JobReads):
                 item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
             items.append(item)
         try:
-            if len(items) == 1:  # a transaction costs twice the write units of a conditional put
+            if len(items) == 1 and lock is None:  # a transaction costs twice the write units of a put
                 self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
-                return
+                return True
+            puts = [
+                {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+                for item in items
+            ]
             self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table.name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                    for item in items
-                ]
+                TransactItems=puts + ([lock.put(self.table.name, jobs[0].id)] if lock else [])
             )
         except ClientError as exc:
             if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
                 raise InvalidRequest(ITEM_TOO_LARGE) from None
+            reasons = exc.response.get("CancellationReasons") or []
+            if lock is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
+                return False
             raise
+        return True
 
     def create_retry(self, failed: Job, retry: Job) -> None:
         """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""

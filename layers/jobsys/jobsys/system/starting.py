@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobsys.errors import StartFailed
+from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict, StartFailed
 from jobsys.ids import new_job_id
-from jobsys.models import Job, JobSpec, JobState, Trigger, iso
+from jobsys.models import RETRIED_STATES, Job, JobSpec, JobState, Trigger, iso
 from jobsys.observability import record_closed, record_started
 from jobsys.schedules import sync_schedules
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart, StartRequest
+from jobsys.store import UniqueLock
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
+
+LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that one's run is open now
 
 
 class JobStarts(SystemBase):
@@ -48,7 +51,7 @@ class JobStarts(SystemBase):
         if run_at is not None:
             root.run_at = iso(_whole_second_after(run_at))
             root.waiting = f"delayed until {root.run_at}"
-        self.store.create(list(jobs.values()))
+        self._record(list(jobs.values()))
         try:
             self._start_execution(execution_input(root, jobs, self.is_limited))
             record_started(root.command)
@@ -59,6 +62,41 @@ class JobStarts(SystemBase):
             self.cancel_dependents(closed)
             raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
         return root
+
+    def _record(self, jobs: list[Job]) -> None:
+        """Records a start's jobs, the root first; a unique definition's only while no run of it is open."""
+        definition = self.config.definitions.get(jobs[0].definition or "")
+        if definition is None or not definition.unique:
+            self.store.create(jobs)
+            return
+        for _ in range(LOCK_ROUNDS):
+            holder = self.store.unique_holder(definition.key)
+            open_run = self._open_run(holder) if holder else None
+            if open_run is not None:
+                state = (
+                    open_run.state.value
+                    if open_run.state.is_open
+                    else f"{open_run.state}, its next attempt being planned"
+                )
+                raise AlreadyOpen(
+                    f"already running: job {open_run.id} of {definition.key} is {state};"
+                    " it runs one at a time (unique: true)",
+                    open_run,
+                )
+            if self.store.create(jobs, lock=UniqueLock(definition.key, holder)):
+                return
+        raise JobStateConflict(f"{definition.key}: other starts took its lock meanwhile; try again")
+
+    def _open_run(self, root_id: str) -> Job | None:
+        """The open attempt of a run, or its last attempt while its next may still be planned."""
+        try:
+            last = self.store.last_attempt(root_id)
+        except JobNotFound:  # deleted by the clean-up: long closed
+            return None
+        if last.state.is_open:
+            return last
+        may_retry = last.state in RETRIED_STATES and last.attempt < last.retries.max_attempts
+        return last if may_retry and last.ended_at is None else None
 
     def _plan(
         self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]
@@ -106,7 +144,10 @@ class JobStarts(SystemBase):
             if running is not None:
                 job = self._record_skipped(definition.to_spec(), running)
             else:
-                job = self.start_job(definition.to_spec(), trigger="schedule")
+                try:
+                    job = self.start_job(definition.to_spec(), trigger="schedule")
+                except AlreadyOpen as refused:  # unique: true, whatever its overlap says
+                    job = self._record_skipped(definition.to_spec(), refused.open_job)
         except Exception:
             self.store.forget_fire(key, scheduled_at)  # so that Scheduler's retry of this fire starts it
             raise
