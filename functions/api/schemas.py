@@ -7,8 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobsys.config import JobDefinition
-from jobsys.models import Job
+from jobsys.config import JobDefinition, Queue
+from jobsys.models import Job, QueueState
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
 from jobsys.spec.types import Duration, WholeNumber
 
@@ -37,7 +37,21 @@ class DefinitionList(BaseModel):
 class QueueOut(BaseModel):
     name: str
     concurrency: int | None = Field(description="At most this many of its jobs run at once; null: no limit")
-    running: int = Field(description="Slots taken now")
+    running: int = Field(description="Slots taken now (a queue without a limit has none)")
+    paused: bool = Field(description="None of its jobs starts until it is resumed; running jobs go on")
+    paused_by: str | None = Field(description="Who paused it")
+    paused_at: str | None = Field(description="When it was paused")
+
+    @classmethod
+    def of(cls, queue: Queue, item: QueueState) -> QueueOut:
+        return cls(
+            name=queue.name,
+            concurrency=queue.concurrency,
+            running=item.running,
+            paused=item.paused_at is not None,
+            paused_by=item.paused_by,
+            paused_at=item.paused_at,
+        )
 
 
 class QueueList(BaseModel):
@@ -84,7 +98,7 @@ ERRORS = {
     400: "The request breaks this schema: a field, a parameter, or a body that is not JSON",
     401: "No token, or a wrong one (back-office API)",
     403: "The request is not signed, or the signer may not call this (IAM API)",
-    404: "No such job, job definition or route",
+    404: "No such job, job definition, queue or route",
     409: "The job is not in a state that allows this; or a run of this unique definition is open (`open_job`)",
     413: "The body is too large",
     415: "The body is not application/json",

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from jobs_cli.client import ApiClient, ApiError
+from jobs_cli.queues import QueueCommands
+from jobs_cli.tables import table
 from jobsys.config import load_config
 from jobsys.errors import ConfigError
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
@@ -72,12 +74,6 @@ def _duration(job: dict[str, Any]) -> str:
     return "-"
 
 
-def _table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-
-
 class Commands:
     def __init__(self, client: ApiClient, as_json: bool, raw: bool = False):
         self.client = client
@@ -118,7 +114,7 @@ class Commands:
 
         for definition in items:
             add(definition, 0)
-        _table(rows, ["KEY", "LABEL", "COMMAND", "QUEUE", "SCHEDULE", "NEXT RUN (UTC)"])
+        table(rows, ["KEY", "LABEL", "COMMAND", "QUEUE", "SCHEDULE", "NEXT RUN (UTC)"])
         return EXIT_OK
 
     @staticmethod
@@ -173,7 +169,7 @@ class Commands:
             ]
             for j in page["items"]
         ]
-        _table(rows, ["ID", "STATE", "LABEL", "QUEUE", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
+        table(rows, ["ID", "STATE", "LABEL", "QUEUE", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
         if page.get("next_cursor"):
             _note("(more: narrow with --state/--command or raise --limit)")
         return EXIT_OK
@@ -213,6 +209,9 @@ class Commands:
         else:
             _note(f"{job['id']} {_state(job['state'])}")
         return EXIT_OK
+
+    def queue(self, args: argparse.Namespace) -> int:
+        return QueueCommands(self.client, self.as_json)(args)
 
     def clean_up(self, args: argparse.Namespace) -> int:
         body = {"per_call": args.per_call, "max_retention": args.max_retention}
@@ -356,6 +355,7 @@ def parser() -> argparse.ArgumentParser:
     clean.add_argument("--per-call", type=int, default=CLEAN_UP_PER_CALL)
     clean.add_argument("--max-retention", default=CLEAN_UP_MAX_RETENTION)
     clean.add_argument("--max-retention-succeeded")
+    QueueCommands.add_parser(sub)
     config = sub.add_parser("config", help="check a jobs.yaml before it is deployed (needs no stack)")
     config_sub = config.add_subparsers(dest="config_action", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="exit 0 if PATH is a valid jobs.yaml; else 2, with every error")

@@ -260,6 +260,22 @@ def test_the_cli_refuses_a_second_start_of_a_unique_definition_naming_the_open_j
     assert http("POST", f"/jobs/{job_id}/cancel")[0] == 202
 
 
+def test_the_cli_pauses_lists_and_resumes_a_queue(local_stack: StackProcess, http: Http):
+    try:
+        paused = _cli(local_stack, "queue", "pause", "maintained")
+        assert paused.returncode == 0 and "queue maintained is paused by " in paused.stderr
+        listed = _cli(local_stack, "queue", "list")
+        row = next(line for line in listed.stdout.splitlines() if line.startswith("maintained "))
+        assert row.split()[1:3] == ["1", "0"] and "paused by " in row
+        _, job = http("POST", "/jobs", {"command": "demo:echo", "queue": "maintained"})
+        http.wait(job["id"], until=lambda j: (j["waiting"] or "").startswith("queue maintained is paused"))
+    finally:
+        resumed = _cli(local_stack, "queue", "resume", "maintained")
+    assert resumed.returncode == 0 and "queue maintained runs" in resumed.stderr
+    assert http.wait(job["id"])["state"] == "finished"
+    assert _cli(local_stack, "queue", "pause", "nope").returncode == 2
+
+
 def _cli_on_a_terminal(stack: StackProcess, *args: str) -> bytes:
     """What the CLI writes when its stdout and stderr are a terminal (a pseudo-terminal here)."""
     env = {**os.environ, "JOBS_URL": stack.url, "JOBS_TOKEN": stack.token}

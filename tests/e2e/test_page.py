@@ -466,3 +466,20 @@ def test_a_second_start_of_a_unique_definition_says_already_running_and_links_th
     already.get_by_role("link").click()
     expect(page.locator(f'tr.detail[data-detail-of="{job_id}"]')).to_be_visible()
     assert http("POST", f"/jobs/{job_id}/cancel")[0] == 202
+
+
+def test_a_queue_paused_on_the_page_holds_its_jobs_and_resumed_starts_them(page: Page, http: Http):
+    item = page.locator('li.queue[data-queue="maintenance"]')
+    expect(item.locator(".now")).to_have_text("no limit · starting its jobs")
+    item.get_by_role("button", name="Pause queue maintenance").click()
+    try:
+        expect(item.locator(".now")).to_contain_text("no limit · paused by ")
+        _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["held"], "queue": "maintenance"})
+        row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+        expect(row.locator(".waiting")).to_contain_text("queue maintenance is paused (by ", timeout=10_000)
+        expect(row.locator(".badge")).to_have_text("pending")
+        item.get_by_role("button", name="Resume queue maintenance").click()
+        expect(item.locator(".now")).to_have_text("no limit · starting its jobs")
+        expect(row.locator(".badge")).to_have_text("finished", timeout=30_000)
+    finally:
+        http("POST", "/queues/maintenance/resume")

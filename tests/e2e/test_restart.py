@@ -24,6 +24,7 @@ def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomple
         http.wait(running["id"], until=lambda _: len(http("GET", f"/jobs/{running['id']}/output")[1]["lines"]) >= 2)
         _, fargate = http("POST", "/jobs", {"command": "demo:sleep", "params": ["120"], "runner": "fargate"})
         http.wait(fargate["id"], until=lambda j: j["state"] == "running")
+        assert http("POST", "/queues/maintenance/pause")[0] == 200
         token = first.token
         assert first.stop() == 0  # SIGINT, as Ctrl-C
 
@@ -43,9 +44,13 @@ def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomple
         assert child["state"] == "canceled" and "ended incomplete" in child["reason"]
         _, listed = http("GET", "/jobs", query="limit=100")
         assert {done["id"], running["id"], fargate["id"]} <= {j["id"] for j in listed["items"]}
-        # And the restarted stack runs jobs as before.
+        # And the restarted stack runs jobs as before, its paused queue still paused.
         _, new = http("POST", "/jobs", {"command": "demo:echo", "params": ["after"]})
         assert http.wait(new["id"])["state"] == "finished" and http.output(new["id"]) == ["after"]
+        _, held = http("POST", "/jobs", {"command": "demo:echo", "queue": "maintenance"})
+        http.wait(held["id"], until=lambda j: (j["waiting"] or "").startswith("queue maintenance is paused (by "))
+        assert http("POST", "/queues/maintenance/resume")[0] == 200
+        assert http.wait(held["id"])["state"] == "finished"
 
     with StackProcess(config=CONFIG, data_dir=data, token=None, reset=True) as third:
         http = Http(third)

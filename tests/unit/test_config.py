@@ -123,7 +123,8 @@ def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
             "jobs.a.runner: must be one of 'lambda' or 'fargate', not 'k8s'",
         ),
         (
-            "jobs: {a: {label: A, command: demo:echo, depending_jobs: {b: {label: B, command: demo:echo, unique: true}}}}",
+            "jobs: {a: {label: A, command: demo:echo,"
+            " depending_jobs: {b: {label: B, command: demo:echo, unique: true}}}}",
             "jobs.a.depending_jobs.b.unique: only a top-level job is unique",
         ),
         ("jobs: {a: {label: A, command: demo:echo, unique: 'yes'}}", "jobs.a.unique"),

@@ -5,7 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from jobsys.config import Queue
-from jobsys.models import Job, JobState
+from jobsys.models import Job, JobState, QueueState
 from jobsys.store import wait_order
 from jobsys.system import JobSystem
 
@@ -20,8 +20,8 @@ class _Store:
     def waiting_in(self, queue: str, limit: int) -> list[tuple[Job, str]]:
         return sorted(self.line.values(), key=lambda entry: wait_order(entry[0]))[:limit]
 
-    def queue_counter(self, queue: str) -> tuple[int, set[str]]:
-        return len(self.holders), set(self.holders)
+    def queue_item(self, queue: str) -> QueueState:
+        return QueueState(running=len(self.holders), holders=frozenset(self.holders))
 
     def take_slot(self, queue: str, job_id: str, limit: int):
         if job_id in self.holders:

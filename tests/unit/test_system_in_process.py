@@ -15,7 +15,7 @@ from moto import mock_aws
 from jobs_local.cloudformation.deploy import load_template
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.config import parse_config
-from jobsys.errors import AlreadyOpen
+from jobsys.errors import AlreadyOpen, NotFound
 from jobsys.models import Job, JobState, iso
 from jobsys.output import OutputStore
 from jobsys.settings import Settings
@@ -262,3 +262,38 @@ def test_two_starts_of_a_unique_definition_at_once_give_one_job(system):
         system.start(DefinitionStart(definition="import"))
     assert refused.value.open_job.id == started[0].id
     assert [run.id for run in plain.recent_runs(definition="import")] == [started[0].id]
+
+
+def test_a_paused_queue_starts_none_of_its_jobs_and_resume_starts_them_in_its_order(system, clock):
+    system.pause_queue("serial", by="ops")
+    system.pause_queue("serial", by="someone else")  # the first pause stands
+    low, high = (
+        system.start(CommandStart(command="demo:echo", params=[name], queue="serial", priority=priority))
+        for name, priority in (("low", 0), ("high", 9))
+    )
+    for job in (low, high):
+        system.admit(job.id, f"token-{job.id}")
+    paused = "queue serial is paused (by ops at 2026-11-29 12:00:00 UTC)"
+    assert [system.get_job(job.id).waiting for job in (low, high)] == [paused, paused]
+    assert system.store.queue_counter("serial") == (0, set())
+    clock.advance(minutes=5)
+    _, state = system.resume_queue("serial")
+    assert state.paused_at is None
+    assert system.store.queue_counter("serial") == (1, {high.id})
+    assert system.get_job(low.id).waiting == "queue serial is full (1 running)"
+
+
+def test_a_queue_without_a_limit_holds_its_jobs_only_while_paused(system):
+    free = system.start(CommandStart(command="demo:echo"))
+    system.admit(free.id, f"token-{free.id}")  # an execution that read the queue paused, resumed since
+    assert system.get_job(free.id).waiting is None
+    system.pause_queue("default", by="ops")
+    held = system.start(CommandStart(command="demo:echo"))
+    system.admit(held.id, f"token-{held.id}")
+    assert system.get_job(held.id).waiting.startswith("queue default is paused (by ops at ")
+    queue, state = system.resume_queue("default")
+    assert (queue.concurrency, state.paused_by) == (None, None)
+    assert system.get_job(held.id).waiting is None  # out of the line: started
+    assert system.store.wait_token(held.id) is None
+    with pytest.raises(NotFound):
+        system.pause_queue("nope", by="ops")

@@ -79,6 +79,24 @@ def get_stats(
     responses=answers(200, QueueList, "The queues of jobs.yaml"),
 )
 def list_queues() -> QueueList:
-    return QueueList(
-        items=[QueueOut(name=q.name, concurrency=q.concurrency, running=n) for q, n in job_system().queue_usage()]
-    )
+    return QueueList(items=[QueueOut.of(queue, item) for queue, item in job_system().queue_usage()])
+
+
+@router.post(
+    "/queues/<name>/pause",
+    summary="Pause a queue: none of its jobs starts until it is resumed; running jobs go on",
+    tags=["definitions"],
+    responses=answers(200, QueueOut, "The queue, paused (by whoever paused it first)", 404),
+)
+def pause_queue(name: str) -> QueueOut:
+    return QueueOut.of(*job_system().pause_queue(name, caller()))
+
+
+@router.post(
+    "/queues/<name>/resume",
+    summary="Resume a queue: its waiting jobs start in its order",
+    tags=["definitions"],
+    responses=answers(200, QueueOut, "The queue, resumed", 404),
+)
+def resume_queue(name: str) -> QueueOut:
+    return QueueOut.of(*job_system().resume_queue(name))

@@ -2,8 +2,9 @@
 // token, api, format, definitions, stats, job-list, job-detail), as ES modules with no build step.
 
 import { showError } from "./api.js";
-import { loadDefinitions, loadQueues } from "./definitions.js";
+import { loadDefinitions } from "./definitions.js";
 import { refresh } from "./job-list.js";
+import { loadQueues } from "./queues.js";
 import { $, PAGE_SIZE, REFRESH_KEY, TOKEN_KEY, el, view } from "./state.js";
 import { STATS_EVERY_MS, loadStats } from "./stats.js";
 import { askForToken, takeTokenFromUrl } from "./token.js";
@@ -18,7 +19,10 @@ export function refreshSeconds() {
 
 export function scheduleRefresh() {
   clearInterval(view.refreshTimer);
-  view.refreshTimer = setInterval(refresh, refreshSeconds() * 1000);
+  view.refreshTimer = setInterval(() => {
+    refresh();
+    loadQueues().catch(() => {}); // the list's refresh says when the API cannot be reached
+  }, refreshSeconds() * 1000);
   const select = $("refresh-interval");
   const seconds = String(refreshSeconds());
   if (![...select.options].some((o) => o.value === seconds)) select.append(el("option", { value: seconds, text: `${seconds} s` }));

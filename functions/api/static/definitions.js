@@ -97,16 +97,6 @@ export function dependingList(definitions) {
   );
 }
 
-export async function loadQueues() {
-  const { items } = await api("GET", "queues");
-  const chosen = $("filter-queue").value;
-  $("filter-queue").replaceChildren(
-    el("option", { value: "", text: "all" }),
-    ...items.map((q) => el("option", { value: q.name, text: q.concurrency ? `${q.name} (${q.concurrency} at a time)` : q.name })),
-  );
-  $("filter-queue").value = chosen;
-}
-
 export async function loadDefinitions() {
   const { items } = await api("GET", "job-definitions");
   $("definitions").replaceChildren(...items.map(definitionItem));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -39,6 +40,23 @@ RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOM
 
 Trigger = Literal["api", "schedule", "retry"]
 DEFAULT_QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A queue now: the slots its jobs hold, and whether it is paused."""
+
+    running: int = 0
+    holders: frozenset[str] = field(default_factory=frozenset)
+    paused_by: str | None = None
+    paused_at: str | None = None
+
+    def held_back(self, name: str) -> str | None:
+        """Why none of the queue's jobs starts now, if it is paused."""
+        if self.paused_at is None:
+            return None
+        at = parse_iso(self.paused_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"queue {name} is paused (by {self.paused_by} at {at})"
 
 
 class JobOutputLocation(BaseModel):

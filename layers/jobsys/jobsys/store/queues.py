@@ -1,13 +1,15 @@
-"""A limited queue: its line of waiting jobs (a sparse index), and its slots (a counter with the
-ids of its holders, so that taking and giving back are idempotent)."""
+"""A queue's item and its line of waiting jobs (a sparse index). A limited queue's item holds its
+slots (a counter with the ids of its holders, so that taking and giving back are idempotent); any
+queue's item says whether, and by whom, it is paused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 
-from jobsys.models import Job, JobState
+from jobsys.models import Job, JobState, QueueState
 from jobsys.store.items import (
     INDEX_BY_WAITING,
     ITEM_SK,
@@ -20,7 +22,7 @@ from jobsys.store.items import (
 
 
 class QueueSlots(TableAccess):
-    """The waiting line and the slots of the limited queues."""
+    """The waiting lines of the queues, the slots of the limited ones, and their pauses."""
 
     def mark_waiting(self, job: Job, token: str, reason: str, still: bool = False) -> bool:
         """Puts a pending job in line for a slot of its queue, with the task token that starts it;
@@ -48,6 +50,20 @@ class QueueSlots(TableAccess):
             Limit=limit,
         )
         return [(_from_item(item), item["wait_token"]) for item in response.get("Items", []) if "wait_token" in item]
+
+    def line(self, queue: str, page_size: int) -> Iterator[tuple[Job, str]]:
+        """Every job in a queue's line, in its order, read a page at a time as the caller goes on."""
+        query: dict[str, Any] = {
+            "IndexName": INDEX_BY_WAITING,
+            "KeyConditionExpression": Key("waiting_queue").eq(queue),
+            "Limit": page_size,
+        }
+        while True:
+            response = self.table.query(**query)
+            yield from ((_from_item(item), item["wait_token"]) for item in response["Items"] if "wait_token" in item)
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def claim(self, job: Job, token: str) -> bool:
         """Takes a waiting job out of the line; only one waker wins, and never for a job closed meanwhile."""
@@ -98,8 +114,34 @@ class QueueSlots(TableAccess):
         )
 
     def queue_counter(self, queue: str) -> tuple[int, set[str]]:
+        item = self.queue_item(queue)
+        return item.running, set(item.holders)
+
+    def queue_item(self, queue: str) -> QueueState:
         item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
-        return int(item.get("running", 0)), set(item.get("holders") or ())
+        return QueueState(
+            running=int(item.get("running", 0)),
+            holders=frozenset(item.get("holders") or ()),
+            paused_by=item.get("paused_by"),
+            paused_at=item.get("paused_at"),
+        )
+
+    def pause(self, queue: str, by: str, at: str) -> bool:
+        """False when it is paused already: the first pause, and who made it, stand."""
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="SET paused_by = :by, paused_at = :at",
+            ConditionExpression="attribute_not_exists(paused_at)",
+            ExpressionAttributeValues={":by": by, ":at": at},
+        )
+
+    def resume(self, queue: str) -> bool:
+        """False when it was not paused."""
+        return self._update_if(
+            Key=_queue_key(queue),
+            UpdateExpression="REMOVE paused_by, paused_at",
+            ConditionExpression="attribute_exists(paused_at)",
+        )
 
     def set_counter(self, queue: str, expected: tuple[int, set[str]], running: int, holders: set[str]) -> bool:
         """Repairs a counter, if nobody changed it since it was read as `expected`."""

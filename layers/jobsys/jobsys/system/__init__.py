@@ -1,9 +1,9 @@
 """The job system's operations: start, admit, end, cancel, read. Handlers (functions/) call these and
 never its store; the domain's own modules (the runner, the clean-up) may use the store directly.
 
-One part per concern: starting.py (a start becomes jobs and executions), admission.py (limited
-queues), ending.py (the end of a run: retry, dependents, cancel cascade), reading.py (what the page
-reads); base.py holds what they share.
+One part per concern: starting.py (a start becomes jobs and executions), admission.py (queues'
+lines and slots), pausing.py (paused queues), ending.py (the end of a run: retry, dependents,
+cancel cascade), reading.py (what the page reads); base.py holds what they share.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from jobsys.store import JobStore
 from jobsys.system.admission import QueueAdmission
 from jobsys.system.base import execution_arn, execution_input, input_of
 from jobsys.system.ending import RunEnds
+from jobsys.system.pausing import QueuePauses
 from jobsys.system.reading import JobReads
 from jobsys.system.starting import JobStarts
 
 
 @dataclass
-class JobSystem(JobStarts, QueueAdmission, RunEnds, JobReads):
+class JobSystem(JobStarts, QueuePauses, QueueAdmission, RunEnds, JobReads):
     """The whole job system."""
 
 

@@ -1,4 +1,5 @@
-"""Limited queues: a job asks for a slot, waits in line, and is started when one frees."""
+"""Queues: a job of a limited or a paused queue waits in its line, and is started when a slot
+frees or the queue is resumed."""
 
 from __future__ import annotations
 
@@ -17,37 +18,48 @@ MAX_SERVE_ROUNDS = 20
 
 
 class QueueAdmission(SystemBase):
-    """Admits waiting jobs to the slots of their queue, in order."""
+    """Admits waiting jobs to their queue, in order: to its slots, and only while it is not paused."""
 
     def admit(self, job_id: str, token: str) -> None:
-        """Called by an execution that needs a slot of its job's queue; its task token starts it.
+        """Called by an execution whose job's queue is limited, or was paused when it looked; its
+        task token starts it.
 
         The job joins the queue's line first and then the line is served, so that it never passes
-        a job of higher priority that waits already.
+        a job of higher priority that waits already, nor misses a resume that came meanwhile.
         """
         job = self.store.get(job_id)
-        queue = self.config.limited_queue(job.queue)
+        # A queue taken out of jobs.yaml has no limit, as the default queue.
+        queue = self.config.queues.get(job.queue) or Queue(job.queue, None)
         if job.state != JobState.PENDING:
             self._answer(token, admitted=False)
             return
-        if queue is None:  # its limit was lifted since it started
-            self._answer(token, admitted=True)
+        if queue.concurrency is None and not self.store.queue_item(queue.name).held_back(queue.name):
+            self._answer(token, admitted=True)  # resumed, or its limit lifted, since it looked
             return
-        if not self.store.mark_waiting(job, token, f"waiting for a slot in queue {queue.name}"):
+        if not self.store.mark_waiting(job, token, f"waiting for its turn in queue {queue.name}"):
             self._answer(token, admitted=False)  # closed meanwhile
             return
         if job.id not in self.serve_queue(queue, also=((job, token),)):
-            # The queue was full when it asked: all its slots were taken. Said unless the job was
-            # started meanwhile (which removed its token).
-            reason = f"queue {queue.name} is full ({queue.concurrency} running)"
-            self.store.mark_waiting(job, token, reason, still=True)
+            # Said unless the job was started meanwhile (which removed its token).
+            self.store.mark_waiting(job, token, self.why_waiting(queue), still=True)
+
+    def why_waiting(self, queue: Queue) -> str:
+        """Why the jobs in a queue's line wait now."""
+        held_back = self.store.queue_item(queue.name).held_back(queue.name)
+        if held_back:
+            return held_back
+        if queue.concurrency is not None:
+            return f"queue {queue.name} is full ({queue.concurrency} running)"
+        return f"waiting for its turn in queue {queue.name}"  # resumed; it is served next
 
     def serve_queue(self, queue: Queue, also: tuple[tuple[Job, str], ...] = ()) -> list[str]:
-        """Starts the next jobs in line while the queue has free slots; returns the ids started."""
-        assert queue.concurrency is not None
+        """Starts the next jobs in line while the queue has free slots, unless it is paused;
+        returns the ids started."""
         started: list[str] = []
+        item = self.store.queue_item(queue.name)  # read once: a job this call claims leaves the line with its slot
+        if item.held_back(queue.name):
+            return started
         known = {job.id: (job, token) for job, token in also}
-        holders: set[str] | None = None
         for _ in range(MAX_SERVE_ROUNDS):
             # The index can lag a write by a moment; `also` holds a job that has just joined the line.
             line = {job.id: (job, token) for job, token in self.store.waiting_in(queue.name, SERVE_BATCH)}
@@ -57,11 +69,12 @@ class QueueAdmission(SystemBase):
             # A job in line that holds a slot already (its start was claimed, but the answer to its
             # execution was lost, and it asked again) goes first: the queue may be full of it alone,
             # and a job ahead of it could then never take a slot, nor let it through.
-            if holders is None:  # read once: a job this call claims leaves the line with its slot
-                _, holders = self.store.queue_counter(queue.name)
-            for job, token in sorted(line.values(), key=lambda e: (e[0].id not in holders, wait_order(e[0]))):
+            for job, token in sorted(line.values(), key=lambda e: (e[0].id not in item.holders, wait_order(e[0]))):
                 known.pop(job.id, None)
-                taken = self.store.take_slot(queue.name, job.id, queue.concurrency)
+                if queue.concurrency is None:  # no slots to take: a paused queue's job, resumed
+                    taken: str | bool = "none"
+                else:
+                    taken = self.store.take_slot(queue.name, job.id, queue.concurrency)
                 if not taken:
                     return started
                 if self.store.claim(job, token):

@@ -29,9 +29,10 @@ def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], boo
 
 
 def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool]) -> dict[str, Any]:
-    """One execution's input. `run_at` makes it wait until then; `queue` makes it wait for a slot of
-    a limited queue; `fargate_timeout` is how long RunOnFargate waits for the task."""
-    data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "dependents": dependents}
+    """One execution's input. `run_at` makes it wait until then; `limited` makes it wait for a slot
+    of its `queue`, as its queue's item being paused does; `fargate_timeout` is how long
+    RunOnFargate waits for the task."""
+    data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "queue": job.queue, "dependents": dependents}
     if job.runner == "fargate":
         # The state follows the job: the runner stops the command at max_runtime, and the state
         # waits longer, so that it never cuts a run short and frees its slot while it still runs.
@@ -39,7 +40,7 @@ def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str]
     if job.run_at:
         data["run_at"] = job.run_at
     if limited(job.queue):
-        data["queue"] = job.queue
+        data["limited"] = True
     return data
 
 

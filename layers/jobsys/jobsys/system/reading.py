@@ -4,7 +4,7 @@ and the queues' slots."""
 from __future__ import annotations
 
 from jobsys.config import Queue
-from jobsys.models import Job, JobState, iso, parse_iso
+from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
 from jobsys.stats import RunStats, run_stats
 from jobsys.system.base import SystemBase
@@ -45,6 +45,6 @@ class JobReads(SystemBase):
     def command_stats(self, command: str, runs: int) -> RunStats:
         return run_stats(self.store.recent_runs(command=command, limit=runs), command=command)
 
-    def queue_usage(self) -> list[tuple[Queue, int]]:
-        """Each queue of jobs.yaml, with the slots its jobs hold now."""
-        return [(queue, self.store.queue_counter(queue.name)[0]) for queue in self.config.queues.values()]
+    def queue_usage(self) -> list[tuple[Queue, QueueState]]:
+        """Each queue of jobs.yaml, with the slots its jobs hold now and whether it is paused."""
+        return [(queue, self.store.queue_item(queue.name)) for queue in self.config.queues.values()]
