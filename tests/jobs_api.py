@@ -54,11 +54,12 @@ class JobApi:
 
         return self.wait(job_id, until=ended, timeout=timeout)
 
-    def output(self, job_id: str) -> list[str]:
-        """Every line, following the cursor until the API says the output is complete."""
+    def output(self, job_id: str, stream: str | None = None) -> list[str]:
+        """Every line (of one stream, or of both), following the cursor until the API says the output is complete."""
         lines, cursor = [], None
         for _ in range(200):
-            status, page = self("GET", f"/jobs/{job_id}/output", query=f"cursor={cursor}" if cursor else "")
+            query = "&".join(f"{k}={v}" for k, v in (("cursor", cursor), ("stream", stream)) if v)
+            status, page = self("GET", f"/jobs/{job_id}/output", query=query)
             assert status == 200, page
             lines += page["lines"]
             cursor = page["next_cursor"]

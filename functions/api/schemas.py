@@ -62,6 +62,7 @@ class OutputPageOut(BaseModel):
     lines: list[str]
     next_cursor: str | None = Field(description="Pass back to get the lines that follow")
     complete: bool = Field(description="True once the job is closed and every line has been read")
+    stderr: list[int] = Field(description="The indexes in `lines` of the lines the command wrote to stderr")
 
 
 class CleanUpRequest(BaseModel):

@@ -1,7 +1,8 @@
 """`jobs`: start, follow, list, cancel and clean up jobs from a terminal.
 
-Command output goes to stdout and everything about the jobs to stderr, so `jobs logs ID > file`
-keeps just the output. The exit status says whether the followed jobs finished.
+What a command wrote to stdout goes to stdout; what it wrote to stderr, and everything about the
+jobs, to stderr. So `jobs logs ID > file` keeps just its output, and `jobs logs ID --stderr` shows
+just its errors and warnings. The exit status says whether the followed jobs finished.
 """
 
 from __future__ import annotations
@@ -197,8 +198,8 @@ class Commands:
         return EXIT_OK
 
     def logs(self, args: argparse.Namespace) -> int:
-        for page in self._output(args.id):
-            if not args.follow and not page["lines"]:
+        for page in self._output(args.id, "stderr" if args.stderr else None):
+            if not args.follow and not page["advanced"]:  # all that it printed so far
                 break
         return EXIT_OK
 
@@ -233,18 +234,27 @@ class Commands:
 
     # --- following ----------------------------------------------------------------------------
 
-    def _output(self, job_id: str) -> Iterator[dict[str, Any]]:
-        """Prints a job's output page by page as it comes, until it is complete; yields each page."""
+    def _output(self, job_id: str, stream: str | None = None) -> Iterator[dict[str, Any]]:
+        """Prints a job's output page by page as it comes, until it is complete; yields each page,
+        and whether it `advanced` past the one before. A line the command wrote to stderr goes to
+        stderr, unless only stderr was asked for: those lines are then the output."""
         cursor = None
         while True:
-            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor})
-            for line in page["lines"]:
-                print(json.dumps({"job_id": job_id, "line": line}) if self.as_json else self._shown(line), flush=True)
+            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor, "stream": stream})
+            errors = set(page["stderr"])
+            for number, line in enumerate(page["lines"]):
+                source = "stderr" if number in errors else "stdout"
+                if self.as_json:
+                    print(json.dumps({"job_id": job_id, "stream": source, "line": line}), flush=True)
+                else:
+                    to = sys.stderr if source == "stderr" and stream is None else sys.stdout
+                    print(self._shown(line, to), file=to, flush=True)
+            page["advanced"] = bool(page["lines"]) or (page["next_cursor"] or cursor) != cursor
             cursor = page["next_cursor"] or cursor
             yield page
             if page["complete"]:
                 return
-            if not page["lines"]:
+            if not page["advanced"]:
                 time.sleep(POLL)
 
     def _follow(self, job_id: str, depth: int = 0) -> bool:
@@ -349,6 +359,7 @@ def parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="a job's output")
     logs.add_argument("id")
     logs.add_argument("--follow", "-f", action="store_true", help="keep reading until the job ends")
+    logs.add_argument("--stderr", action="store_true", help="only the lines the command wrote to stderr")
     cancel = sub.add_parser("cancel", help="cancel a pending or running job")
     cancel.add_argument("id")
     clean = sub.add_parser("clean-up", help="delete old closed jobs now")

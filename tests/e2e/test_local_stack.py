@@ -148,7 +148,8 @@ def test_the_cli_follows_import_solr_then_index_solr(local_stack: StackProcess):
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert failed.returncode == 1
-    assert "error: the remote system refused the connection (exit 7)" in failed.stdout
+    assert "error: the remote system refused the connection (exit 7)" in failed.stderr  # as the command wrote it
+    assert "checking the remote system..." in failed.stdout
     assert "canceled: not run" in failed.stderr
 
 
@@ -274,6 +275,20 @@ def test_the_cli_pauses_lists_and_resumes_a_queue(local_stack: StackProcess, htt
     assert resumed.returncode == 0 and "queue maintained runs" in resumed.stderr
     assert http.wait(job["id"])["state"] == "finished"
     assert _cli(local_stack, "queue", "pause", "nope").returncode == 2
+
+
+def test_the_cli_keeps_a_commands_stderr_apart(local_stack: StackProcess, http: Http):
+    followed = _cli(local_stack, "run", "both-streams", "--follow")
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stdout.splitlines() == [f"out {n}" for n in range(1, 5)]
+    assert [line for line in followed.stderr.splitlines() if line.startswith("err ")] == [
+        f"err {n}" for n in range(1, 5)
+    ]
+    job_id = json.loads(_cli(local_stack, "--json", "list", "--command", "both-streams", "--limit", "1").stdout)[
+        "items"
+    ][0]["id"]
+    only = _cli(local_stack, "logs", job_id, "--stderr")
+    assert only.returncode == 0 and only.stdout.splitlines() == [f"err {n}" for n in range(1, 5)]
 
 
 def _cli_on_a_terminal(stack: StackProcess, *args: str) -> bytes:

@@ -483,3 +483,15 @@ def test_a_queue_paused_on_the_page_holds_its_jobs_and_resumed_starts_them(page:
         expect(row.locator(".badge")).to_have_text("finished", timeout=30_000)
     finally:
         http("POST", "/queues/maintenance/resume")
+
+
+def test_stderr_lines_are_marked_with_a_label_that_a_copy_keeps(page: Page, http: Http):
+    _, job = http("POST", "/jobs", {"command": "both-streams"})
+    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+    row.locator(".job-toggle").click()
+    output = page.locator(f'tr.detail[data-detail-of="{job["id"]}"] pre.output')
+    expect(output.locator(".stderr")).to_have_count(4, timeout=20_000)
+    expect(output.locator(".stderr").first).to_have_text("[stderr] err 1")
+    assert output.inner_text().splitlines()[:2] == ["out 1", "[stderr] err 1"]
+    colour = output.locator(".stderr").first.evaluate("node => getComputedStyle(node).color")
+    assert colour != output.evaluate("node => getComputedStyle(node).color")

@@ -85,3 +85,23 @@ def test_the_streams_capture_is_saved_whole_across_pages_and_never_over_the_runn
     silent = new_job_id()  # it printed nothing, so it has no stream: its copy is empty
     output.save_captured(silent)
     assert saved(silent) == b""
+
+
+def test_stderr_is_read_apart_while_the_job_runs_and_after_it_closed(api: Api):
+    _, job = api("POST", "/jobs", {"command": "both-streams"})
+    api.wait(job["id"], until=lambda j: j["state"] == "running")
+    live, cursor = [], None
+    while api.job(job["id"])["state"] == "running":
+        _, page = api(
+            "GET", f"/jobs/{job['id']}/output", query="stream=stderr" + (f"&cursor={cursor}" if cursor else "")
+        )
+        assert page["stderr"] == list(range(len(page["lines"])))
+        live += page["lines"]
+        cursor = page["next_cursor"] or cursor
+        time.sleep(0.3)
+    assert live[:1] == ["err 1"], "stderr lines arrive while the command runs"
+    assert api.output(job["id"], stream="stderr") == [f"err {n}" for n in range(1, 5)]  # the saved copy
+    assert api.output(job["id"], stream="stdout") == [f"out {n}" for n in range(1, 5)]
+    _, both = api("GET", f"/jobs/{job['id']}/output")
+    assert both["lines"] == [f"{stream} {n}" for n in range(1, 5) for stream in ("out", "err")]
+    assert both["stderr"] == [1, 3, 5, 7]

@@ -3,7 +3,8 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from jobsys.output import OutputStore
+from jobsys.output import OutputPage, OutputStore
+from jobsys.streams import read_back, stored
 
 
 class _S3:
@@ -45,3 +46,29 @@ def test_an_answer_that_is_not_404_never_replaces_the_runners_copy(code: str):
     with pytest.raises(ClientError):
         OutputStore(_Logs(), s3, "group", "bucket").save_captured("job")
     assert s3.puts == []
+
+
+@pytest.mark.parametrize(
+    ("line", "stream"),
+    [
+        ("plain", "stdout"),
+        ("plain", "stderr"),
+        ("", "stderr"),
+        ("\x1fE looks like stderr", "stdout"),
+        ("\x1fO looks escaped", "stdout"),
+        ("\x1f", "stdout"),
+        ("\x1fE", "stderr"),
+    ],
+)
+def test_a_line_keeps_its_stream_and_its_text_whatever_it_holds(line, stream):
+    assert read_back(stored(line, stream)) == (stream, line)
+
+
+def test_a_page_of_one_stream_keeps_the_cursor_and_the_order_of_both():
+    written = [("stdout", "importing"), ("stderr", "warning: skipped"), ("stdout", "imported"), ("stderr", "\x1fE")]
+    page = OutputPage(lines=[stored(text, stream) for stream, text in written], next_cursor="s3:9", complete=False)
+    both = page.of_stream(None)
+    assert (both.lines, both.stderr) == (["importing", "warning: skipped", "imported", "\x1fE"], [1, 3])
+    errors = page.of_stream("stderr")
+    assert (errors.lines, errors.stderr, errors.next_cursor) == (["warning: skipped", "\x1fE"], [0, 1], "s3:9")
+    assert page.of_stream("stdout").lines == ["importing", "imported"]

@@ -11,6 +11,7 @@ from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
 from jobsys.spec.requests import CommandStart
+from jobsys.streams import Stream
 from jobsys.system import job_system
 from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, answers
 
@@ -111,9 +112,13 @@ def get_output(
             max_length=2048, pattern="^(s3:[0-9]{1,15}|cw:[!-~]{1,2000})$", description="next_cursor of the page before"
         ),
     ] = None,
+    stream: Annotated[
+        Stream | None,
+        Query(description="Only the lines the command wrote to this stream; without it, both, in their order"),
+    ] = None,
 ) -> OutputPageOut:
-    page = job_system().read_output(_checked_id(job_id), cursor)
-    return OutputPageOut(lines=page.lines, next_cursor=page.next_cursor, complete=page.complete)
+    page = job_system().read_output(_checked_id(job_id), cursor, stream)
+    return OutputPageOut(lines=page.lines, next_cursor=page.next_cursor, complete=page.complete, stderr=page.stderr)
 
 
 @router.post(

@@ -89,7 +89,7 @@ export class OutputFollower {
     try {
       const query = this.cursor ? `?cursor=${encodeURIComponent(this.cursor)}` : "";
       const page = await api("GET", `jobs/${this.job.id}/output${query}`);
-      this.append(page.lines);
+      this.append(page.lines, page.stderr);
       this.cursor = page.next_cursor || this.cursor;
       this.complete = page.complete;
       this.showStatus();
@@ -103,12 +103,24 @@ export class OutputFollower {
     this.timer = setTimeout(() => this.poll(), OUTPUT_POLL_MS);
   }
 
-  append(lines) {
+  // Lines the command wrote to stderr are marked: a colour, and a label that a copy keeps.
+  append(lines, stderr = []) {
     if (!lines.length) return;
     const pre = this.pre;
     // Stay at the bottom unless the user scrolled up to read.
     const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
-    pre.append(document.createTextNode(`${lines.join("\n")}\n`));
+    const errors = new Set(stderr);
+    let run = [];
+    const endRun = () => {
+      if (run.length) pre.append(document.createTextNode(`${run.join("\n")}\n`));
+      run = [];
+    };
+    lines.forEach((line, index) => {
+      if (!errors.has(index)) return run.push(line);
+      endRun();
+      pre.append(el("span", { class: "stderr" }, el("span", { class: "stream-label", text: "[stderr] " }), `${line}\n`));
+    });
+    endRun();
     this.lineCount += lines.length;
     if (atBottom) pre.scrollTop = pre.scrollHeight;
   }

@@ -10,13 +10,14 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from jobsys.errors import Unprocessable
 from jobsys.models import Job, JobOutputLocation, JobState
+from jobsys.streams import Stream, read_back
 
 MAX_EVENT_BYTES = 200_000  # CloudWatch's limit is 256 KiB per event, with overhead
 MAX_BATCH_EVENTS = 5_000
@@ -44,6 +45,20 @@ class OutputPage:
     lines: list[str]
     next_cursor: str | None
     complete: bool
+    stderr: list[int] = field(default_factory=list)  # the indexes in `lines` of the command's stderr lines
+
+    def of_stream(self, stream: Stream | None) -> OutputPage:
+        """The page's lines as the command wrote them (read back from how they are stored), of one
+        stream or of both; the cursor and `complete` are the whole page's."""
+        lines: list[str] = []
+        stderr: list[int] = []
+        for line in self.lines:
+            source, text = read_back(line)
+            if stream is None or source == stream:
+                if source == "stderr":
+                    stderr.append(len(lines))
+                lines.append(text)
+        return OutputPage(lines=lines, next_cursor=self.next_cursor, complete=self.complete, stderr=stderr)
 
 
 class OutputStore:
@@ -149,7 +164,12 @@ class OutputStore:
 
     # --- reading (the API) --------------------------------------------------------------------
 
-    def read(self, job: Job, cursor: str | None, limit: int = PAGE_LINES) -> OutputPage:
+    def read(self, job: Job, cursor: str | None, limit: int = PAGE_LINES, stream: Stream | None = None) -> OutputPage:
+        """A page of the job's output from `cursor`: of one stream, or of both in the order they
+        were written. A page of one stream may be empty while more follows: go on with next_cursor."""
+        return self._read(job, cursor, limit).of_stream(stream)
+
+    def _read(self, job: Job, cursor: str | None, limit: int) -> OutputPage:
         if job.output is None:  # not started yet
             return OutputPage(lines=[], next_cursor=None, complete=not job.state.is_open)
         if cursor is None:

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import IO
 
+from jobsys.streams import Stream
+
 log = logging.getLogger(__name__)
 
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -34,9 +36,10 @@ def keep_runner_private() -> None:
         log.warning("could not make the runner undumpable: errno %d", ctypes.get_errno())
 
 
-def pump_lines(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
-    for raw in stream:
-        lines.put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+def pump_lines(pipe: IO[bytes], stream: Stream, lines: queue.Queue[tuple[Stream, str] | None]) -> None:
+    """Each line of one of the command's pipes, with the stream it came from; None at its end."""
+    for raw in pipe:
+        lines.put((stream, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
     lines.put(None)
 
 

@@ -8,6 +8,7 @@ import time
 from typing import IO, TYPE_CHECKING
 
 from jobsys.live_output import LiveOutput
+from jobsys.streams import Stream, stored
 
 if TYPE_CHECKING:
     from jobsys.output import OutputStore
@@ -30,7 +31,8 @@ class OutputSink:
     def close(self) -> None:
         self.transcript.close()
 
-    def add(self, line: str) -> None:
+    def add(self, line: str, stream: Stream = "stdout") -> None:
+        line = stored(line, stream)
         self.transcript.write(line + "\n")
         self.live.add(line)
 

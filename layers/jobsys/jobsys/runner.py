@@ -31,6 +31,7 @@ from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_
 from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
 from jobsys.spec.limits import RUNNER_SAFETY_MARGIN
+from jobsys.streams import Stream
 from jobsys.system import JobSystem
 
 log = logging.getLogger(__name__)
@@ -163,30 +164,41 @@ class _Run:
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr lines in order
+                # Two pipes, so that each line keeps its stream; lines of the two are kept in the
+                # order the runner reads them, which is the order they were written unless the
+                # command wrote to both within the same moment.
+                stderr=subprocess.PIPE,
                 cwd=self.workdir,
                 env=env,
                 start_new_session=True,  # its own process group, so a kill reaches its children too
             )
         except OSError as exc:
             message = f"cannot start {self.argv[0]}: {exc.strerror}"
-            self.sink.add(message)
+            self.sink.add(message, "stderr")  # as a shell says it
             self.reason = message
             return 127
         self.memory = MemoryWatch(process.pid)
-        lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=pump_lines, args=(process.stdout, lines), daemon=True)
-        reader.start()
+        lines: queue.Queue[tuple[Stream, str] | None] = queue.Queue()
+        readers = [
+            threading.Thread(target=pump_lines, args=(pipe, stream, lines), daemon=True)
+            for pipe, stream in ((process.stdout, "stdout"), (process.stderr, "stderr"))
+        ]
+        for reader in readers:
+            reader.start()
         try:
             return self._watch(process, lines, started)
         finally:
             if reap(process) is None:  # the runner itself is being stopped: take the command down too
                 kill_group(process)
-            reader.join(timeout=1)
+            for reader in readers:
+                reader.join(timeout=1)
             self.usage = getattr(process, "rusage", None)
 
-    def _watch(self, process: subprocess.Popen[bytes], lines: queue.Queue[str | None], started: float) -> int:
+    def _watch(
+        self, process: subprocess.Popen[bytes], lines: queue.Queue[tuple[Stream, str] | None], started: float
+    ) -> int:
         last_check = last_progress = time.monotonic()
+        open_pipes = 2
         eof = False
         exit_wait = 0.001
         while not eof or reap(process) is None:
@@ -199,9 +211,10 @@ class _Run:
                 try:
                     line = lines.get(timeout=0.2)
                     if line is None:
-                        eof = True
-                    elif not self.progress.take(line):
-                        self.sink.add(line)
+                        open_pipes -= 1
+                        eof = open_pipes == 0
+                    elif not self.progress.take(line[1]):
+                        self.sink.add(line[1], line[0])
                 except queue.Empty:
                     pass
             self.memory.look(every_process=False)

@@ -97,7 +97,12 @@ def import_catalogue(params: list[str]) -> int:
                 batch.append(_clean(product))
             except (KeyError, InvalidOperation, AttributeError):
                 skipped += 1
-                print(f"warning: skipped {product.get('sku', '?')}: invalid price {product.get('price')!r}", flush=True)
+                # Warnings go to stderr, as a real import's do: they stay apart from its progress.
+                print(
+                    f"warning: skipped {product.get('sku', '?')}: invalid price {product.get('price')!r}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         name = f"part-{len(parts) + 1:04d}.ndjson"
         target.write(name, "".join(json.dumps(p) + "\n" for p in batch))
         parts.append(name)

@@ -7,6 +7,7 @@ from jobsys.config import Queue
 from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
 from jobsys.stats import RunStats, run_stats
+from jobsys.streams import Stream
 from jobsys.system.base import SystemBase
 
 
@@ -19,8 +20,8 @@ class JobReads(SystemBase):
     ) -> tuple[list[Job], str | None]:
         return self.store.page(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
 
-    def read_output(self, job_id: str, cursor: str | None) -> OutputPage:
-        return self.output.read(self.store.get(job_id), cursor)
+    def read_output(self, job_id: str, cursor: str | None, stream: Stream | None = None) -> OutputPage:
+        return self.output.read(self.store.get(job_id), cursor, stream=stream)
 
     def next_runs(self) -> dict[str, str]:
         """When each scheduled definition starts next: a cron's follows from the clock, a rate's
