@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     url = f"http://127.0.0.1:{gateway.port}"
+    stack.serve_page_at(f"{url}/")
     admin = stack.administrator
     assert admin is not None
     aws = {

@@ -7,12 +7,14 @@ from jobs_local import moto_server
 from jobs_local.cloudformation import custom_resources
 from jobs_local.dynamodb import atomic, responses, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
+from jobs_local.eventbridge import targets as eventbridge_targets
 from jobs_local.iam import enforcement, managed_policies
 from jobs_local.lambda_ import limits as lambda_limits
 from jobs_local.lambda_ import runtime
 from jobs_local.logs import group_arn
 from jobs_local.logs import limits as logs_limits
 from jobs_local.patching import Patch
+from jobs_local.sns import topic_policies
 from jobs_local.stepfunctions import asl_clients, asl_paths, asl_programs, ecs_integration, execution_stop, wait_state
 from jobs_local.stepfunctions import limits as stepfunctions_limits
 
@@ -22,6 +24,7 @@ PATCHES: list[Patch] = [
     group_arn.PATCH,
     task_definitions.PATCH,
     custom_resources.PATCH,
+    topic_policies.PATCH,
     # AWS's limits and its promises.
     lambda_limits.PATCH,
     logs_limits.PATCH,
@@ -32,6 +35,7 @@ PATCHES: list[Patch] = [
     execution_stop.PATCH,
     wait_state.PATCH,
     ecs_integration.PATCH,
+    eventbridge_targets.PATCH,
     # What moto runs nowhere: functions and tasks, as local processes.
     runtime.PATCH,
     tasks.PATCH,

@@ -309,6 +309,14 @@ class LocalStack:
             secrets.put_secret_value(SecretId=secret_id, SecretString=value)
         return secrets.get_secret_value(SecretId=secret_id)["SecretString"]
 
+    def serve_page_at(self, url: str) -> None:
+        """The local gateway serves the back-office API at `url`. On AWS, the parameter that the
+        functions read the page's URL from holds the API's execute-api URL; here the deploy leaves
+        it out with the API (it names it), and it is put with the gateway's address instead."""
+        api = self.client("lambda").get_function_configuration(FunctionName=self.physical_id("ApiFunction"))
+        name = api["Environment"]["Variables"]["JOBS_PAGE_URL_PARAMETER"]
+        self.client("ssm").put_parameter(Name=name, Value=url, Type="String", Overwrite=True)
+
     def physical_id(self, logical_id: str) -> str:
         assert self.stack is not None
         return self.stack.physical_ids[logical_id]

@@ -1,5 +1,6 @@
 """The back-office page in a real browser: headless Chromium from Debian, driven by Playwright."""
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -495,3 +496,31 @@ def test_stderr_lines_are_marked_with_a_label_that_a_copy_keeps(page: Page, http
     assert output.inner_text().splitlines()[:2] == ["out 1", "[stderr] err 1"]
     colour = output.locator(".stderr").first.evaluate("node => getComputedStyle(node).color")
     assert colour != output.evaluate("node => getComputedStyle(node).color")
+
+
+def test_the_link_of_a_failed_jobs_event_opens_the_job_on_the_page(page: Page, http: Http, local_stack: StackProcess):
+    events, sqs = local_stack.aws_client("events"), local_stack.aws_client("sqs")
+    queue = sqs.create_queue(QueueName="e2e-job-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"detail-type": ["Job State Change"], "detail": {"state": ["failed"], "command": ["demo:fail"]}}
+    rule = events.put_rule(Name="e2e-failed-jobs", EventPattern=json.dumps(pattern))["RuleArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue,
+        Attributes={
+            "Policy": json.dumps({
+                "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                    "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule}},
+                }]
+            })
+        },
+    )  # fmt: skip
+    events.put_targets(Rule="e2e-failed-jobs", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    _, job = http("POST", "/jobs", {"command": "demo:fail", "params": ["4"]})
+    assert http.wait(job["id"])["state"] == "failed"
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages", [])
+    link = json.loads(messages[0]["Body"])["detail"]["link"]
+    assert link == f"{local_stack.url}/#job-{job['id']}"
+    page.goto(link.replace("/#", "/?refresh=1#"))
+    detail = page.locator(f'tr.detail[data-detail-of="{job["id"]}"]')
+    expect(detail.locator('dd[data-field="exit_code"]')).to_have_text("4")

@@ -2,7 +2,7 @@
 // token, api, format, definitions, stats, job-list, job-detail), as ES modules with no build step.
 
 import { showError } from "./api.js";
-import { loadDefinitions } from "./definitions.js";
+import { loadDefinitions, openJob } from "./definitions.js";
 import { refresh } from "./job-list.js";
 import { loadQueues } from "./queues.js";
 import { $, PAGE_SIZE, REFRESH_KEY, TOKEN_KEY, el, view } from "./state.js";
@@ -50,6 +50,12 @@ for (const id of ["filter-state", "filter-command", "filter-queue"]) {
 }
 $("filters").addEventListener("submit", (event) => event.preventDefault());
 
+// A link to a job (#job-ID, as a Job State Change event gives it) opens that job.
+function openLinkedJob() {
+  const linked = /^#job-([0-9A-Z]{26})$/.exec(location.hash);
+  if (linked) openJob(linked[1]).catch((error) => showError(`Cannot open job ${linked[1]}: ${error.message}`));
+}
+
 export async function start() {
   takeTokenFromUrl();
   if (!sessionStorage.getItem(TOKEN_KEY)) {
@@ -65,6 +71,8 @@ export async function start() {
   }
   $("app").hidden = false;
   await refresh();
+  openLinkedJob();
+  window.addEventListener("hashchange", openLinkedJob);
   scheduleRefresh();
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);

@@ -180,7 +180,7 @@ def _scheduler(view: RequestView) -> list[Check]:
     return [(action, view.arn(f"schedule-group/{group}") if group else "*")]
 
 
-# --- Secrets Manager, EventBridge, STS ------------------------------------------------------------
+# --- Secrets Manager, EventBridge, SSM, STS ------------------------------------------------------------
 
 
 def _secretsmanager(view: RequestView, secret_arn: Callable[[str], str]) -> list[Check]:
@@ -189,8 +189,19 @@ def _secretsmanager(view: RequestView, secret_arn: Callable[[str], str]) -> list
 
 
 def _events(view: RequestView) -> list[Check]:
+    if view.operation == "PutEvents":  # each entry is checked on its bus
+        entries = view.params.get("Entries") or []
+        buses = {entry.get("EventBusName") or "default" for entry in entries if isinstance(entry, dict)}
+        return [("events:PutEvents", _own(view, bus, lambda n: f"event-bus/{n}")) for bus in sorted(buses)] or [
+            ("events:PutEvents", "*")
+        ]
     rule = view.param("Name") or view.param("Rule")
     return [(f"events:{view.operation}", _own(view, rule, lambda n: f"rule/{n}"))]
+
+
+def _ssm(view: RequestView) -> list[Check]:
+    name = view.param("Name")
+    return [(f"ssm:{view.operation}", _own(view, name, lambda n: f"parameter/{n.lstrip('/')}"))]
 
 
 def _sts(view: RequestView) -> list[Check]:
@@ -216,6 +227,7 @@ class ResourceTable:
             "scheduler": _scheduler,
             "secretsmanager": lambda view: _secretsmanager(view, secret_arn),
             "events": _events,
+            "ssm": _ssm,
             "sts": _sts,
         }
 

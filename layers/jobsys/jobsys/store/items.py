@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +55,7 @@ UNIQUE_SK = "UNIQUE"
 _WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
 _INTERNAL_ATTRIBUTES = (
     "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
-    *_WAIT_ATTRIBUTES,
+    "previous_state", *_WAIT_ATTRIBUTES,
 )  # fmt: skip
 
 
@@ -171,12 +172,18 @@ def _item_too_large(error: ClientError) -> bool:
     return "Item size" in message and "maximum allowed size" in message
 
 
+# Told of every change of a job's state, after the write that made it: each job as it is now, and
+# its state before (None for a job just created).
+OnChange = Callable[[list[tuple[Job, JobState | None]]], None]
+
+
 class TableAccess:
     """The jobs table, and the one conditional write that every part of the store uses."""
 
-    def __init__(self, table: Any):
+    def __init__(self, table: Any, on_change: OnChange | None = None):
         self.table = table  # a boto3 DynamoDB Table resource
         self.client = table.meta.client
+        self.on_change: OnChange = on_change or (lambda changes: None)
 
     def _update_if(self, **update: Any) -> bool:
         """One conditional UpdateItem: False, and nothing written, when its condition does not hold."""

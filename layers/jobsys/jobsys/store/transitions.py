@@ -42,6 +42,7 @@ class JobTransitions(JobReads):
         try:
             if len(items) == 1 and lock is None:  # a transaction costs twice the write units of a put
                 self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
+                self.on_change([(jobs[0], None)])
                 return True
             puts = [
                 {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -57,6 +58,7 @@ class JobTransitions(JobReads):
             if lock is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
                 return False
             raise
+        self.on_change([(job, None) for job in jobs])
         return True
 
     def create_retry(self, failed: Job, retry: Job) -> None:
@@ -83,6 +85,7 @@ class JobTransitions(JobReads):
                 },
             ]
         )
+        self.on_change([(retry, None)])
 
     def mark_running(
         self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None
@@ -153,7 +156,8 @@ class JobTransitions(JobReads):
         """
         names = {"#state": "state"}
         values: dict[str, Any] = {":to": to_state.value}
-        sets = ["#state = :to"]
+        # An update reads the item as it was: previous_state gets the state this write leaves.
+        sets = ["previous_state = #state", "#state = :to"]
         for i, (name, value) in enumerate({**_state_keys(job, to_state), **updates}.items()):
             names[f"#u{i}"] = name
             values[f":u{i}"] = value
@@ -177,7 +181,9 @@ class JobTransitions(JobReads):
                 raise
             now = self.get(job.id)
             raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
-        return _from_item(response["Attributes"])
+        changed = _from_item(response["Attributes"])
+        self.on_change([(changed, JobState(response["Attributes"]["previous_state"]))])
+        return changed
 
     def mark_ended(self, job: Job, at: datetime) -> None:
         """Records, once, that the end of a closed job's run was handled: its slot given back, its

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from jobsys.config import load_config
+from jobsys.events import JobEvents, PageUrl
 from jobsys.output import OutputStore
 from jobsys.settings import settings
 from jobsys.store import JobStore
@@ -34,9 +35,13 @@ def job_system() -> JobSystem:
     import boto3
 
     env = settings()
+    events = None
+    if env.event_source:
+        page_url = PageUrl(boto3.client("ssm"), env.page_url_parameter)
+        events = JobEvents(boto3.client("events"), env.event_source, page_url).changed
     return JobSystem(
         config=load_config(env.jobs_config),
-        store=JobStore(boto3.resource("dynamodb").Table(env.jobs_table)),
+        store=JobStore(boto3.resource("dynamodb").Table(env.jobs_table), on_change=events),
         output=OutputStore(boto3.client("logs"), boto3.client("s3"), env.jobs_log_group, env.jobs_bucket),
         sfn=boto3.client("stepfunctions"),
         settings=env,

@@ -1,0 +1,102 @@
+"""`Job State Change` events on EventBridge's default bus, one per change of a job's state, as AWS
+Batch puts `Batch Job State Change`. Each is put after the conditional write that made the change,
+never instead of it: a failed put is logged, and the job goes on as if it had been sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from jobsys.models import RETRIED_STATES, Job, JobState
+from jobsys.observability import logger
+
+DETAIL_TYPE = "Job State Change"
+PUT_BATCH = 10  # PutEvents takes 10 entries at most
+MAX_DETAIL_BYTES = 200_000  # an entry is 256 KB at most, with its source and type
+
+Change = tuple[Job, JobState | None]  # the job after the change, and its state before (None: created)
+
+
+def last_attempt(job: Job) -> bool:
+    """No attempt follows this one: closed, and not in a state that is tried again while attempts are left."""
+    if job.state.is_open:
+        return False
+    return job.state not in RETRIED_STATES or job.attempt >= job.retries.max_attempts
+
+
+def detail(job: Job, previous: JobState | None, page_url: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.id,
+        "definition": job.definition,
+        "label": job.label,
+        "command": job.command,
+        "params": job.params,
+        "state": job.state.value,
+        "previous_state": previous.value if previous else None,
+        "attempt": job.attempt,
+        "max_attempts": job.retries.max_attempts,
+        "last_attempt": last_attempt(job),
+        "queue": job.queue,
+        "started_by": job.started_by,
+        "exit_code": job.exit_code,
+        "reason": job.reason,
+        "runtime": job.runtime,
+        "root_id": job.root_id,
+        "link": f"{page_url}#job-{job.id}" if page_url else None,
+    }
+    if len(json.dumps(data)) > MAX_DETAIL_BYTES:  # params of up to 400 KB fit a job, not an event
+        data["params"], data["params_omitted"] = [], True
+    return data
+
+
+class PageUrl:
+    """The back-office page's URL, read from its SSM parameter once it is first needed; None if it
+    cannot be read (the events then go without their link, and the next change tries again)."""
+
+    def __init__(self, ssm: Any, parameter: str):
+        self.ssm = ssm
+        self.parameter = parameter
+        self.url: str | None = None
+
+    def __call__(self) -> str | None:
+        if self.url is None and self.parameter:
+            try:
+                self.url = str(self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"])
+            except Exception:  # noqa: BLE001 - a link is not worth a job's change
+                logger.warning("could not read the page's URL for the events' links", exc_info=True)
+        return self.url
+
+
+class JobEvents:
+    """Puts the events of state changes; what fails is logged, never raised."""
+
+    def __init__(self, events: Any, source: str, page_url: Callable[[], str | None]):
+        self.events = events  # a boto3 EventBridge client
+        self.source = source
+        self.page_url = page_url
+
+    def changed(self, changes: list[Change]) -> None:
+        page_url = self.page_url()
+        entries = [
+            {"Source": self.source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail(job, before, page_url))}
+            for job, before in changes
+        ]
+        for start in range(0, len(entries), PUT_BATCH):
+            batch = changes[start : start + PUT_BATCH]
+            try:
+                response = self.events.put_events(Entries=entries[start : start + PUT_BATCH])
+            except Exception:  # noqa: BLE001 - botocore retried already; the change itself is written
+                logger.warning("could not put job state change events", extra=_ids(batch), exc_info=True)
+                continue
+            if response.get("FailedEntryCount"):
+                failed = [
+                    f"{job.id}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
+                    for (job, _), entry in zip(batch, response.get("Entries", []), strict=False)
+                    if entry.get("ErrorCode")
+                ]
+                logger.warning("EventBridge refused job state change events", extra={"failed": failed})
+
+
+def _ids(batch: list[Change]) -> dict[str, Any]:
+    return {"job_ids": [job.id for job, _ in batch], "states": [job.state.value for job, _ in batch]}

@@ -1,0 +1,109 @@
+"""Job State Change events on the default bus, and JobAlertsTopic's alerts, through moto's
+EventBridge and SNS as the template wires them."""
+
+import json
+import time
+
+import pytest
+
+from jobs_local.stack import LocalStack
+from tests.integration.conftest import OPERATOR, Api
+
+pytestmark = pytest.mark.integration
+
+
+def _queue_for(stack: LocalStack, name: str, sender: str, source_arn: str) -> str:
+    """A queue that lets `sender` (a service) deliver to it from `source_arn`, as AWS requires."""
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": sender},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
+            }
+        ]
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return url
+
+
+def _received(stack: LocalStack, url: str, until: float) -> list[dict]:
+    sqs, bodies = stack.client("sqs"), []
+    while time.monotonic() < until:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        bodies += [json.loads(message["Body"]) for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not messages:
+            break
+    return bodies
+
+
+@pytest.fixture(scope="module")
+def alerts(stack: LocalStack) -> str:
+    topic = stack.physical_id("JobAlertsTopic")
+    url = _queue_for(stack, "test-job-alerts", "sns.amazonaws.com", topic)
+    arn = stack.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    stack.client("sns").subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"], Attributes={"RawMessageDelivery": "true"}
+    )
+    return url
+
+
+@pytest.fixture(scope="module")
+def every_event(stack: LocalStack) -> str:
+    """Every Job State Change of the stack, through a rule of the test's own."""
+    events = stack.client("events")
+    rule = events.put_rule(Name="test-every-job-event", EventPattern=json.dumps({"detail-type": ["Job State Change"]}))
+    url = _queue_for(stack, "test-job-events", "events.amazonaws.com", rule["RuleArn"])
+    arn = stack.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events.put_targets(Rule="test-every-job-event", Targets=[{"Id": "queue", "Arn": arn["QueueArn"]}])
+    return url
+
+
+def test_every_state_change_is_an_event_and_only_a_last_failed_attempt_an_alert(
+    api: Api, stack: LocalStack, alerts: str, every_event: str
+):
+    _, failing = api("POST", "/job-definitions/always_fails/start")
+    _, flaky = api("POST", "/job-definitions/flaky_then_index/start")
+    first = api.wait_run_ended(failing["id"])
+    last = api.wait(first["retried_by"])
+    assert last["state"] == "failed"
+    passed = api.wait(api.wait_run_ended(flaky["id"])["retried_by"])
+    assert passed["state"] == "finished"
+    deadline = time.monotonic() + 10
+
+    events = [event for event in _received(stack, every_event, deadline) if event["detail"]["root_id"] == failing["id"]]
+    changes = [(e["detail"]["id"], e["detail"]["previous_state"], e["detail"]["state"]) for e in events]
+    assert (first["id"], None, "pending") in changes
+    assert (first["id"], "pending", "running") in changes
+    assert (first["id"], "running", "failed") in changes
+    assert (last["id"], "running", "failed") in changes
+    failed = next(e for e in events if e["detail"]["id"] == last["id"] and e["detail"]["state"] == "failed")
+    assert failed["source"] == "jobs.jobs-it" and failed["detail-type"] == "Job State Change"
+    detail = failed["detail"]
+    assert (detail["definition"], detail["command"], detail["attempt"], detail["last_attempt"]) == (
+        "always_fails", "demo:fail", 2, True
+    )  # fmt: skip
+    assert (detail["queue"], detail["started_by"], detail["exit_code"], detail["reason"]) == (
+        "default",
+        "retry",
+        3,
+        None,
+    )
+    assert detail["runtime"] > 0 and detail["params"] == [] and detail["label"] == "Fails every attempt"
+    started = next(e["detail"] for e in events if e["detail"]["id"] == first["id"])
+    assert (started["started_by"], started["last_attempt"]) == (OPERATOR, False)
+
+    alerted = [
+        json.loads(alert["Message"]) if "Message" in alert else alert for alert in _received(stack, alerts, deadline)
+    ]
+    ids = [alert["detail"]["id"] for alert in alerted]
+    assert last["id"] in ids, alerted
+    assert first["id"] not in ids  # tried again: no alert
+    assert not {flaky["id"], passed["id"]} & set(ids)  # it finished in the end

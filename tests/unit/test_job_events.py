@@ -1,0 +1,56 @@
+"""Job State Change events: what they say, and that a failed put never fails the change."""
+
+import json
+
+from botocore.exceptions import ClientError
+
+from jobsys.events import JobEvents, detail, last_attempt
+from jobsys.models import Job, JobState
+from jobsys.spec.options import RetryPolicy
+
+
+def _job(state: JobState, attempt: int = 1, max_attempts: int = 3, params: list[str] | None = None) -> Job:
+    return Job(
+        id="01JOB0000000000000000000AA", command="demo:fail", params=params or ["7"], state=state, label="Check",
+        root_id="01JOB0000000000000000000AA", created_at="2026-11-30T06:00:00Z", max_runtime=60, attempt=attempt,
+        retries=RetryPolicy(max_attempts=max_attempts),
+    )  # fmt: skip
+
+
+def test_only_an_attempt_that_nothing_follows_is_the_last():
+    assert not last_attempt(_job(JobState.FAILED, attempt=2))
+    assert last_attempt(_job(JobState.FAILED, attempt=3))
+    assert last_attempt(_job(JobState.CANCELED, attempt=1))  # a cancel is never tried again
+    assert last_attempt(_job(JobState.FINISHED))
+    assert not last_attempt(_job(JobState.RUNNING, attempt=3))
+
+
+def test_the_detail_links_the_job_and_leaves_out_params_too_large_for_an_event():
+    small = detail(_job(JobState.FAILED), JobState.RUNNING, "https://page.example/v1/")
+    assert (small["previous_state"], small["state"], small["params"]) == ("running", "failed", ["7"])
+    assert small["link"] == "https://page.example/v1/#job-01JOB0000000000000000000AA"
+    large = detail(_job(JobState.PENDING, params=["x" * 1000] * 300), None, None)
+    assert (large["params"], large["params_omitted"], large["link"]) == ([], True, None)
+    assert len(json.dumps(large)) < 10_000
+
+
+class _EventBridge:
+    def __init__(self, fail: bool):
+        self.fail = fail
+        self.batches: list[list[dict]] = []
+
+    def put_events(self, Entries: list[dict]) -> dict:
+        if self.fail:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutEvents")
+        self.batches.append(Entries)
+        return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure"}] + [{}] * (len(Entries) - 1)}
+
+
+def test_changes_go_in_batches_of_ten_and_a_failed_put_is_logged_not_raised(caplog):
+    bridge = _EventBridge(fail=False)
+    JobEvents(bridge, "jobs.test", lambda: None).changed([(_job(JobState.PENDING), None)] * 23)
+    assert [len(batch) for batch in bridge.batches] == [10, 10, 3]
+    assert {entry["Source"] for batch in bridge.batches for entry in batch} == {"jobs.test"}
+    JobEvents(_EventBridge(fail=True), "jobs.test", lambda: None).changed([(_job(JobState.FAILED), JobState.RUNNING)])
+    assert "could not put job state change events" in caplog.text
+    assert "EventBridge refused job state change events" in caplog.text
