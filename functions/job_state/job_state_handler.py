@@ -3,6 +3,7 @@
 - `admit`: a job waits for a slot of its queue; its task token starts it.
 - `end_run`: the end of every run: close, give the slot back, then dependents or the next attempt.
 - `scheduled_start`: EventBridge Scheduler starts a definition (the input that jobs.yaml's schedule gave it).
+- `check_heartbeats`: every minute, running jobs whose runner stopped beating are ended incomplete.
 """
 
 from typing import Any
@@ -43,4 +44,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.info("a repeated delivery of a schedule's fire", extra=event)
             return {"definition": event["definition"], "job_id": None}
         return {"definition": event["definition"], "job_id": started.id, "state": started.state.value}
+    if action == "check_heartbeats":
+        ended = system.check_heartbeats()
+        return {"ended": [job.id for job in ended]}
     raise ValueError(f"unknown action {action!r}")

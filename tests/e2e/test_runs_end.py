@@ -1,5 +1,7 @@
 """Every run ends right (issue 20), on a stack of its own: what needs other template parameters."""
 
+import os
+import signal
 import time
 
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from jobs_local.process import StackProcess
 from jobsys.models import parse_iso
 from tests.e2e.conftest import CONFIG, Http, template_copy
+from tests.processes import parent_of, processes_with
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +72,24 @@ def test_a_run_whose_end_failed_is_ended_by_the_clean_up_and_its_dependent_runs(
 
 def _execution(stack: StackProcess, job: dict) -> dict:
     return stack.aws_client("stepfunctions").describe_execution(executionArn=job["execution_arn"])
+
+
+@pytest.mark.long
+def test_a_job_whose_runner_hangs_is_incomplete_within_two_minutes(local_stack: StackProcess, http: Http):
+    """SIGSTOP freezes the runner, as a frozen machine would; the minute's heartbeat check ends its job.
+    At worst its last beat was at the stop, it is 60 s old a minute later, and the next check comes
+    within another minute: 120 s, and the few the check itself takes."""
+    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["150"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+    [command] = processes_with("JOB_ID", job["id"])
+    runner = parent_of(command)
+    os.kill(runner, signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    try:
+        ended = http.wait(job["id"], timeout=130)
+        assert time.monotonic() - stopped_at < 125
+        assert ended["state"] == "incomplete" and ended["reason"].startswith("no heartbeat since ")
+    finally:
+        os.kill(runner, signal.SIGCONT)
+    _, after = http("POST", "/jobs", {"command": "demo:echo", "params": ["on"]})
+    assert http.wait(after["id"])["state"] == "finished"  # the system goes on

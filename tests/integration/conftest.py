@@ -3,7 +3,6 @@
 import json
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,18 +98,3 @@ def table(stack: LocalStack):
 def count_items(table) -> int:
     # Tests may scan; request paths never do.
     return table.scan(Select="COUNT")["Count"]
-
-
-def processes_with(variable: str, value: str) -> set[int]:
-    """Processes whose environment holds variable=value: the runner gives each command JOB_ID."""
-    needle = f"{variable}={value}".encode()
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            environ = (entry / "environ").read_bytes() if entry.name.isdigit() else b""
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] if environ else "Z"
-        except OSError:
-            continue
-        if state != "Z" and needle in environ.split(b"\0"):
-            found.add(int(entry.name))
-    return found

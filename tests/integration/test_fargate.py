@@ -8,7 +8,8 @@ import time
 import pytest
 
 from jobs_local.stack import RUNNER_IMAGE, LocalStack
-from tests.integration.conftest import Api, processes_with
+from tests.integration.conftest import Api
+from tests.processes import processes_with
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.models import iso, utc_now
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
-from tests.integration.conftest import Api, processes_with
+from tests.integration.conftest import Api
+from tests.processes import processes_with
 
 pytestmark = pytest.mark.integration
 

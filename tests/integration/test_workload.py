@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from jobs_local.stack import LocalStack
-from tests.integration.conftest import Api, count_items, processes_with
+from tests.integration.conftest import Api, count_items
+from tests.processes import processes_with
 
 pytestmark = pytest.mark.integration
 

@@ -297,3 +297,41 @@ def test_a_queue_without_a_limit_holds_its_jobs_only_while_paused(system):
     assert system.store.wait_token(held.id) is None
     with pytest.raises(NotFound):
         system.pause_queue("nope", by="ops")
+
+
+def test_a_running_job_whose_runner_stops_beating_is_ended_incomplete_and_retried(system, clock):
+    first = system.start(DefinitionStart(definition="flaky"), started_by="ops")
+    system.store.mark_running(first, clock(), system.output.location(first.id))
+    clock.advance(seconds=20)
+    system.store.beat(first.id, clock())  # 12:00:20
+    clock.advance(seconds=59)
+    assert system.check_heartbeats() == []
+    clock.advance(seconds=2)  # 61 s after the last beat
+    [ended] = system.check_heartbeats()
+    assert (ended.id, ended.state, ended.reason) == (first.id, JobState.INCOMPLETE, "no heartbeat since 12:00:20 UTC")
+    retry = system.get_job(system.get_job(first.id).retried_by)
+    assert (retry.attempt, retry.state) == (2, JobState.PENDING)
+    assert system.get_job(first.dependents[0]).state == JobState.PENDING  # handed on to the next attempt
+
+
+class _BeatingStore(JobStore):
+    """The runner beats between the check's read and its close: it was slow, not gone."""
+
+    def __init__(self, table, clock) -> None:
+        super().__init__(table)
+        self.clock = clock
+
+    def in_state(self, state, after=None, limit=100):
+        page = super().in_state(state, after, limit)
+        for job in page[0]:
+            self.beat(job.id, self.clock())
+        return page
+
+
+def test_a_runner_that_beats_as_the_check_closes_its_job_keeps_it(system, clock):
+    job = system.start(CommandStart(command="demo:echo"))
+    system.store.mark_running(job, clock(), system.output.location(job.id))
+    clock.advance(minutes=5)
+    system.store = _BeatingStore(system.store.table, clock)
+    assert system.check_heartbeats() == []
+    assert system.get_job(job.id).state == JobState.RUNNING

@@ -87,6 +87,9 @@ class Job(BaseModel):
     runtime: float | None = Field(default=None, description="Seconds the command ran")
     peak_memory_mb: float | None = Field(default=None, description="The command's peak resident memory, in MiB")
     progress: Progress | None = Field(default=None, description="The last `PROGRESS done/total` line it printed")
+    heartbeat_at: str | None = Field(
+        default=None, description="When its runner last said that it runs (every 20 s): 60 s without closes it"
+    )
     expected_end_at: str | None = Field(default=None, description="When a running job should end, if known")
     expected_end_from: Literal["progress", "history"] | None = Field(
         default=None, description="progress: from its PROGRESS lines; history: the median of its last finished runs"

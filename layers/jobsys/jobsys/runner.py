@@ -30,7 +30,7 @@ from jobsys.models import Job, JobState, utc_now
 from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
 from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
-from jobsys.spec.limits import RUNNER_SAFETY_MARGIN
+from jobsys.spec.limits import HEARTBEAT_EVERY, RUNNER_SAFETY_MARGIN
 from jobsys.streams import Stream
 from jobsys.system import JobSystem
 
@@ -197,7 +197,7 @@ class _Run:
     def _watch(
         self, process: subprocess.Popen[bytes], lines: queue.Queue[tuple[Stream, str] | None], started: float
     ) -> int:
-        last_check = last_progress = time.monotonic()
+        last_check = last_progress = last_beat = time.monotonic()
         open_pipes = 2
         eof = False
         exit_wait = 0.001
@@ -225,6 +225,9 @@ class _Run:
                 self.memory.look(every_process=True)
                 if now - last_progress >= PROGRESS_EVERY and self.progress.write(now - started):
                     last_progress = now
+                if now - last_beat >= HEARTBEAT_EVERY:
+                    last_beat = now
+                    self._beat()
                 self._check(process, now - started)
         if self.ended_by is not None:
             # After the command's last line: what it printed before the stop may still have been
@@ -241,6 +244,13 @@ class _Run:
             # Closed by anyone else: a cancel, EndRun after its execution ended, or the clean-up.
             # Its retry may already run, so this copy of the command must not go on.
             self._stop(process, state, None if state == JobState.CANCELED else f"the job was closed {state.value}")
+
+    def _beat(self) -> None:
+        """Says that this runner runs the job: without a heartbeat for 60 s, the job is closed."""
+        try:
+            self.system.store.beat(self.job.id, utc_now())
+        except Exception:  # botocore has retried already; the next beat may get through
+            log.warning("could not write the heartbeat of job %s", self.job.id, exc_info=True)
 
     def _current_state(self) -> JobState | None:
         """The job's state now, or None if it cannot be read: a failed read never stops a command."""

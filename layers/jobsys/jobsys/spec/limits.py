@@ -34,6 +34,10 @@ MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year
 MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
 RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
 
+# --- heartbeats: a runner that hangs is found within two minutes --------------------------------
+HEARTBEAT_EVERY = 20.0  # seconds between two heartbeats of a running job's runner
+HEARTBEAT_TIMEOUT = timedelta(seconds=60)  # a running job without one for this long is closed incomplete
+
 # --- reading -------------------------------------------------------------------------------------
 MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store
 DEFAULT_PAGE = 50

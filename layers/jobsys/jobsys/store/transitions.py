@@ -91,10 +91,24 @@ class JobTransitions(JobReads):
         self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None
     ) -> Job:
         """`expected_end_at`: what its history says, until its own PROGRESS lines say better."""
-        updates: dict[str, Any] = {"started_at": iso(started_at), "output": output.model_dump()}
+        updates: dict[str, Any] = {
+            "started_at": iso(started_at),
+            "heartbeat_at": iso(started_at),
+            "output": output.model_dump(),
+        }
         if expected_end_at is not None:
             updates |= {"expected_end_at": iso(expected_end_at), "expected_end_from": "history"}
         return self._transition(job, from_states=[JobState.PENDING], to_state=JobState.RUNNING, updates=updates)
+
+    def beat(self, job_id: str, at: datetime) -> bool:
+        """The runner of a running job says that it runs; False once the job is not running."""
+        return self._update_if(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK},
+            UpdateExpression="SET heartbeat_at = :at",
+            ConditionExpression="#state = :running",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":at": iso(at), ":running": JobState.RUNNING.value},
+        )
 
     def set_progress(self, job_id: str, done: int, total: int, expected_end_at: datetime | None) -> bool:
         """The last PROGRESS line of a running job, and the end it points to; False once it is not running."""
@@ -126,7 +140,9 @@ class JobTransitions(JobReads):
         output_error: str | None = None,
         from_states: Iterable[JobState] = OPEN_STATES,
         ttl: timedelta | None = None,
+        last_heartbeat: str | None = None,
     ) -> Job:
+        """`last_heartbeat`: close it only if its runner has not beaten since (it is running)."""
         if state not in CLOSED_STATES:
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
@@ -147,9 +163,18 @@ class JobTransitions(JobReads):
         if ttl is not None:
             # A backstop only: the clean-up deletes jobs and their output long before this.
             updates["expires_at"] = int((closed_at + ttl).timestamp())
-        return self._transition(job, from_states=list(from_states), to_state=state, updates=updates)
+        return self._transition(
+            job, from_states=list(from_states), to_state=state, updates=updates, last_heartbeat=last_heartbeat
+        )
 
-    def _transition(self, job: Job, from_states: list[JobState], to_state: JobState, updates: dict[str, Any]) -> Job:
+    def _transition(
+        self,
+        job: Job,
+        from_states: list[JobState],
+        to_state: JobState,
+        updates: dict[str, Any],
+        last_heartbeat: str | None = None,
+    ) -> Job:
         """Moves a job to `to_state` only if it is still in one of `from_states`, as one conditional write.
 
         `job` may be stale: only its id and command, which never change, are used.
@@ -166,12 +191,16 @@ class JobTransitions(JobReads):
         for i, state in enumerate(from_states):
             values[f":from{i}"] = state.value
             allowed.append(f":from{i}")
+        condition = f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})"
+        if last_heartbeat is not None:
+            condition += " AND heartbeat_at = :heartbeat"
+            values[":heartbeat"] = last_heartbeat
         try:
             response = self.table.update_item(
                 Key={"pk": _pk(job.id), "sk": ITEM_SK},
                 # A job that leaves `pending` leaves its queue's line too.
                 UpdateExpression="SET " + ", ".join(sets) + " REMOVE waiting, " + ", ".join(_WAIT_ATTRIBUTES),
-                ConditionExpression=f"attribute_exists(pk) AND #state IN ({', '.join(allowed)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -180,6 +209,8 @@ class JobTransitions(JobReads):
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             now = self.get(job.id)
+            if now.state in from_states:  # only its heartbeat can have failed the condition
+                raise JobStateConflict(f"job {job.id} beat at {now.heartbeat_at}, after {last_heartbeat}") from None
             raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
         changed = _from_item(response["Attributes"])
         self.on_change([(changed, JobState(response["Attributes"]["previous_state"]))])

@@ -3,7 +3,8 @@ never its store; the domain's own modules (the runner, the clean-up) may use the
 
 One part per concern: starting.py (a start becomes jobs and executions), admission.py (queues'
 lines and slots), pausing.py (paused queues), ending.py (the end of a run: retry, dependents,
-cancel cascade), reading.py (what the page reads); base.py holds what they share.
+cancel cascade), heartbeats.py (runners that hang), reading.py (what the page reads); base.py
+holds what they share.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from jobsys.store import JobStore
 from jobsys.system.admission import QueueAdmission
 from jobsys.system.base import execution_arn, execution_input, input_of
 from jobsys.system.ending import RunEnds
+from jobsys.system.heartbeats import HeartbeatChecks
 from jobsys.system.pausing import QueuePauses
 from jobsys.system.reading import JobReads
 from jobsys.system.starting import JobStarts
 
 
 @dataclass
-class JobSystem(JobStarts, QueuePauses, QueueAdmission, RunEnds, JobReads):
+class JobSystem(JobStarts, QueuePauses, QueueAdmission, HeartbeatChecks, RunEnds, JobReads):
     """The whole job system."""
 
 
