@@ -524,3 +524,14 @@ def test_the_link_of_a_failed_jobs_event_opens_the_job_on_the_page(page: Page, h
     page.goto(link.replace("/#", "/?refresh=1#"))
     detail = page.locator(f'tr.detail[data-detail-of="{job["id"]}"]')
     expect(detail.locator('dd[data-field="exit_code"]')).to_have_text("4")
+
+
+def test_a_join_is_drawn_under_its_parent_naming_the_jobs_it_waits_for(page: Page, http: Http):
+    rebuild = definition(page, "rebuild")
+    expect(rebuild.locator(".then .after")).to_have_text(" after import_de, import_fr")
+    rebuild.get_by_role("button", name="Start", exact=True).click()
+    join = job_row(page, "Build the index")
+    expect(join.locator(".after")).to_have_text("after import_de, import_fr", timeout=5000)
+    root = job_row(page, "Rebuild the catalogue")
+    expect(join).to_have_attribute("data-parent", root.get_attribute("data-id"))
+    expect(join.locator(".badge")).to_have_text("finished", timeout=60_000)

@@ -29,6 +29,28 @@ def _dependents_nested(depth: int) -> bytes:
         ),
         ("POST", "/jobs", {"command": "demo:echo", "depending_jobs": [{"command": "curl"}]}, None, 422, "'curl'"),
         ("POST", "/jobs", {"params": ["x"]}, None, 400, "missing field 'command'"),
+        (
+            "POST",
+            "/jobs",
+            {"command": "demo:echo", "depending_jobs": [{"command": "demo:echo", "key": "b", "after": ["zz"]}]},
+            None,
+            400,
+            "depending_jobs: b: after names 'zz', which is no job of this start",
+        ),
+        (
+            "POST",
+            "/jobs",
+            {
+                "command": "demo:echo",
+                "depending_jobs": [
+                    {"command": "demo:echo", "key": "b", "after": ["c"]},
+                    {"command": "demo:echo", "key": "c", "after": ["b"]},
+                ],
+            },
+            None,
+            400,
+            "depending_jobs: b: after makes a cycle: b waits for c waits for b",
+        ),
         ("POST", "/jobs", {"command": "demo:echo", "params": "not a list"}, None, 400, "params"),
         ("POST", "/jobs", {"command": "demo:echo", "params": [1, 2]}, None, 400, "params"),
         ("POST", "/jobs", {"command": "demo:echo", "shell": True}, None, 400, "shell: unknown key"),

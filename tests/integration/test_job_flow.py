@@ -125,3 +125,16 @@ def test_two_starts_of_a_unique_definition_at_once_give_one_job_and_a_409_naming
     status, again = api("POST", "/job-definitions/one_at_a_time/start")
     assert status == 202, again
     api("POST", f"/jobs/{again['id']}/cancel")
+
+
+def test_a_join_runs_once_after_both_imports_finished(api: Api):
+    status, root = api("POST", "/job-definitions/rebuild/start")
+    assert status == 202
+    de, fr, index = (api.job(job_id) for job_id in root["dependents"])
+    assert (index["key"], index["after"], index["parent_id"]) == ("build_index", [de["id"], fr["id"]], root["id"])
+    assert fr["joins"] == [index["id"]]
+    built = api.wait(index["id"])
+    imports = [api.wait(job["id"]) for job in (de, fr)]
+    assert built["state"] == "finished", built
+    assert built["started_at"] >= max(job["closed_at"] for job in imports), "the index started before an import ended"
+    assert api.output(index["id"])[-1].startswith("index built: 59 documents")

@@ -128,6 +128,15 @@ def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
             "jobs.a.depending_jobs.b.unique: only a top-level job is unique",
         ),
         ("jobs: {a: {label: A, command: demo:echo, unique: 'yes'}}", "jobs.a.unique"),
+        (
+            "jobs: {a: {label: A, command: demo:echo, depending_jobs: {b: {label: B, command: demo:echo, after: [zz]}}}}",
+            "jobs.a: b: after names 'zz', which is no job of this start",
+        ),
+        (
+            "jobs: {a: {label: A, command: demo:echo, depending_jobs: {b: {label: B, command: demo:echo, after: [e]},"
+            " d: {label: D, command: demo:echo, after: [b], depending_jobs: {e: {label: E, command: demo:echo}}}}}}",
+            "jobs.a: b: after makes a cycle: b waits for e waits for d waits for b",
+        ),
         ("commands: {x: {argv: []}}", "commands.x.argv"),
         ("jobz: {}", "jobz: unknown key"),
         ("- a\n- b", "expected a mapping"),

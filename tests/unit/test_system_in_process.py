@@ -47,6 +47,15 @@ CONFIG = {
             },
         },
         "hourly": {"label": "Hourly", "command": "demo:echo", "schedule": {"rate": "1 hour"}},
+        "rebuild": {
+            "label": "Rebuild",
+            "command": "demo:echo",
+            "depending_jobs": {
+                "import_de": {"label": "Import DE", "command": "demo:echo"},
+                "import_fr": {"label": "Import FR", "command": "demo:fail", "retries": {"max_attempts": 2}},
+                "build_index": {"label": "Build index", "command": "demo:echo", "after": ["import_de", "import_fr"]},
+            },
+        },
         "import": {
             "label": "Import",
             "command": "demo:fail",
@@ -335,3 +344,83 @@ def test_a_runner_that_beats_as_the_check_closes_its_job_keeps_it(system, clock)
     system.store = _BeatingStore(system.store.table, clock)
     assert system.check_heartbeats() == []
     assert system.get_job(job.id).state == JobState.RUNNING
+
+
+class _CountingStarts:
+    """Step Functions, counting the starts of each execution (a second start of a name is refused)."""
+
+    def __init__(self, sfn) -> None:
+        self.sfn = sfn
+        self.exceptions = sfn.exceptions
+        self.starts: dict[str, int] = {}
+
+    def start_execution(self, **request):
+        self.starts[request["name"]] = self.starts.get(request["name"], 0) + 1
+        return self.sfn.start_execution(**request)
+
+    def __getattr__(self, name):
+        return getattr(self.sfn, name)
+
+
+def _rebuild(system):
+    root = system.start(DefinitionStart(definition="rebuild"))
+    de, fr, index = (system.get_job(job_id) for job_id in root.dependents)
+    return root, de, fr, index
+
+
+def test_a_join_starts_once_the_last_job_it_waits_for_finished_its_retries_included(system):
+    system.sfn = _CountingStarts(system.sfn)
+    root, de, fr, index = _rebuild(system)
+    assert (index.key, index.after, index.parent_id) == ("build_index", [de.id, fr.id], root.id)
+    assert (de.joins, fr.joins) == ([index.id], [index.id])
+    _run_and_close(system, root, JobState.FINISHED)
+    assert (system.sfn.starts.get(de.id), system.sfn.starts.get(index.id)) == (1, None)  # the imports start
+    _run_and_close(system, de, JobState.FINISHED)
+    assert index.id not in system.sfn.starts
+    _run_and_close(system, fr, JobState.FAILED)  # its next attempt decides for the join
+    retry = system.get_job(system.get_job(fr.id).retried_by)
+    assert (retry.joins, system.get_job(index.id).state) == ([index.id], JobState.PENDING)
+    _run_and_close(system, retry, JobState.FINISHED)
+    assert system.sfn.starts[index.id] == 1
+    _run_and_close(system, system.get_job(index.id), JobState.FINISHED)
+    system.end_run(retry.id)  # a repeated end of the last import's run starts nothing again
+    assert system.sfn.starts[index.id] == 1
+
+
+def test_a_join_is_canceled_when_a_job_it_waits_for_ends_otherwise_naming_it(system):
+    root, de, fr, index = _rebuild(system)
+    _run_and_close(system, root, JobState.FINISHED)
+    _run_and_close(system, de, JobState.FINISHED)
+    _run_and_close(system, fr, JobState.FAILED)
+    retry = system.get_job(system.get_job(fr.id).retried_by)
+    _run_and_close(system, retry, JobState.FAILED)  # its last attempt
+    canceled = system.get_job(index.id)
+    assert canceled.state == JobState.CANCELED
+    assert canceled.reason == f"not run: job {retry.id} (Import FR) ended failed"
+
+
+class _ArrivingTogether(JobStore):
+    """The two jobs a join waits for last finish at once: as one takes itself off, the other does."""
+
+    def __init__(self, table, other) -> None:
+        super().__init__(table)
+        self.other = other
+
+    def arrive(self, join_id: str, origin: str):
+        if self.other is not None:
+            other, self.other = self.other, None
+            other()
+        return super().arrive(join_id, origin)
+
+
+def test_two_jobs_a_join_waits_for_finishing_at_once_start_it_once(system):
+    system.sfn = _CountingStarts(system.sfn)
+    root, de, fr, index = _rebuild(system)
+    _run_and_close(system, root, JobState.FINISHED)
+    for job in (de, fr):
+        running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
+        system.store.close(running, JobState.FINISHED, system.clock(), exit_code=0)
+    plain = system.store
+    system.store = _ArrivingTogether(plain.table, lambda: system.start_dependents(plain.get(fr.id), []))
+    system.start_dependents(plain.get(de.id), [])
+    assert system.sfn.starts[index.id] == 1

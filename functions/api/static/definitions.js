@@ -91,6 +91,7 @@ export function dependingList(definitions) {
         {},
         `${d.label} `,
         el("code", { text: [d.command, ...d.params].join(" ") }),
+        d.after.length ? el("span", { class: "after", text: ` after ${d.after.join(", ")}` }) : null,
         d.depending_jobs.length ? dependingList(d.depending_jobs) : null,
       ),
     ),

@@ -137,6 +137,11 @@ export function fillRow(row, job, depth) {
   if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
   if (job.peak_memory_mb) facts.push(`peak ${megabytes(job.peak_memory_mb)}`);
   extra.push(el("span", { class: "job-facts", text: facts.join(" · ") }));
+  // A join: drawn under its parent, and it names the other jobs it waits for by their keys.
+  if (job.after?.length) {
+    const names = job.after.map((id) => view.jobs.get(id)?.key || view.jobs.get(id)?.label || id);
+    extra.push(el("span", { class: "after", text: `after ${names.join(", ")}` }));
+  }
   const bar = progressBar(job);
   if (bar) extra.push(bar);
   if (job.waiting) extra.push(el("span", { class: "waiting", text: job.waiting }));

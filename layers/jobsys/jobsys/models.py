@@ -80,6 +80,11 @@ class Job(BaseModel):
     parent_id: str | None = None
     root_id: str
     dependents: list[str] = Field(default_factory=list)
+    key: str | None = Field(default=None, description="Its key in the tree of its start: what `after` names")
+    after: list[str] = Field(
+        default_factory=list, description="Jobs it waits for besides its parent: it runs once all have finished"
+    )
+    joins: list[str] = Field(default_factory=list, description="Jobs that wait for it besides their parent (`after`)")
     created_at: str
     started_at: str | None = None
     closed_at: str | None = None
@@ -112,6 +117,7 @@ class Job(BaseModel):
     attempt: int = 1
     retries: RetryPolicy = Field(default_factory=RetryPolicy)
     retry_of: str | None = Field(default=None, description="The attempt before this one")
+    attempt_of: str | None = Field(default=None, description="The first attempt, of which this is a retry")
     retried_by: str | None = Field(default=None, description="The attempt after this one")
     trigger: Trigger = Field(default="api", description="What started it: api, schedule or retry")
     started_by: str | None = Field(
@@ -123,10 +129,17 @@ class Job(BaseModel):
     run_at: str | None = Field(default=None, description="A delayed job starts at this time")
     waiting: str | None = Field(default=None, description="Why a pending job has not started yet")
 
+    @property
+    def origin(self) -> str:
+        """The id that stands for this job and each of its attempts: its first attempt's."""
+        return self.attempt_of or self.id
+
 
 class JobSpec(BaseModel):
     """A job to create, before it has an id: one node of the tree that one start creates."""
 
+    key: str | None = None
+    after: list[str] = Field(default_factory=list, description="Keys of jobs of the same tree")
     command: str
     params: list[str] = Field(default_factory=list)
     label: str
@@ -140,3 +153,7 @@ class JobSpec(BaseModel):
 
     def count(self) -> int:
         return 1 + sum(child.count() for child in self.depending_jobs)
+
+    def walk(self) -> list[JobSpec]:
+        """This job and every one below it, parents first."""
+        return [self, *(job for child in self.depending_jobs for job in child.walk())]

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from jobsys.errors import CommandNotAllowed, DefinitionNotFound, InvalidRequest, Unprocessable
+from jobsys.joins import joins_problem
 from jobsys.models import DEFAULT_QUEUE, JobSpec
 from jobsys.schedules import Schedule
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
@@ -65,10 +66,13 @@ class JobDefinition(BaseModel):
     unique: bool = Field(
         default=False, description="A start while a run of it is open is refused (409); a scheduled fire skipped"
     )
+    after: tuple[str, ...] = Field(default=(), description="Keys of jobs of its tree that it waits for too")
     depending_jobs: tuple[JobDefinition, ...] = ()
 
     def to_spec(self) -> JobSpec:
         return JobSpec(
+            key=self.key,
+            after=list(self.after),
             command=self.command,
             params=list(self.params),
             label=self.label,
@@ -117,6 +121,8 @@ class JobsConfig:
         spec = self._spec_for(request)
         if spec.count() > MAX_JOBS_PER_START:
             raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
+        if problem := joins_problem(spec):
+            raise InvalidRequest(f"depending_jobs: {problem}")
         return spec
 
     def _spec_for(self, request: DependingJob) -> JobSpec:
@@ -132,6 +138,8 @@ class JobsConfig:
                 " use runner 'fargate'"
             )
         return JobSpec(
+            key=request.key,
+            after=list(request.after),
             command=request.command,
             params=list(request.params),
             label=request.label or request.command,

@@ -9,6 +9,7 @@ from functools import partial
 from jobsys.config.model import Command, JobDefinition, JobsConfig, Queue
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.errors import ConfigError, InvalidRequest
+from jobsys.joins import joins_problem
 from jobsys.models import DEFAULT_QUEUE
 from jobsys.schedules import schedule_name
 from jobsys.spec.jobs_file import CommandEntry, JobEntry, JobsFile
@@ -64,6 +65,8 @@ class ConfigResolver:
                 continue
             if definition.to_spec().count() > MAX_JOBS_PER_START:
                 self.errors.append(f"{self.source}: jobs.{key}: creates more than {MAX_JOBS_PER_START} jobs per start")
+            if problem := joins_problem(definition.to_spec()):
+                self.errors.append(f"{self.source}: jobs.{key}: {problem}")
             definitions[key] = definition
         if self.errors:
             raise ConfigError("\n".join(dict.fromkeys(self.errors)))
@@ -168,6 +171,7 @@ class ConfigResolver:
             schedule=entry.schedule,
             overlap=entry.overlap,
             unique=entry.unique,
+            after=tuple(dict.fromkeys(entry.after)),
             depending_jobs=tuple(
                 self._definition(child_key, child, f"{where}.depending_jobs.{child_key}", inner)
                 for child_key, child in entry.depending_jobs.items()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 
 from jobsys.errors import InvalidRequest
 from jobsys.schedules import Schedule, parse_schedule
-from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, MAX_ENV
+from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, MAX_ENV, MAX_JOBS_PER_START
 from jobsys.spec.messages import at_key
 from jobsys.spec.options import JobOptions, RetryPolicy
 from jobsys.spec.types import (
@@ -21,6 +21,7 @@ from jobsys.spec.types import (
     CommandName,
     Concurrency,
     Duration,
+    JobKey,
     Label,
     Overlap,
     Params,
@@ -163,6 +164,11 @@ class JobEntry(JobOptions):
         Field(description="Each runs once this job has finished; `key: ~` (or a list of keys) names a top-level job"),
     ] = Field(default_factory=dict)
     retries: RetryPolicy | None = None
+    after: list[JobKey] = Field(
+        default_factory=list,
+        max_length=MAX_JOBS_PER_START,
+        description="Keys of other jobs of the same tree: it runs once its parent and all of them have finished",
+    )
     schedule: ScheduleField | None = None
     overlap: Overlap = Field(default="skip", description="skip: a scheduled start waits while a run is open")
     unique: StrictBool = Field(  # strict: YAML's `yes` is a string here, as in the schema

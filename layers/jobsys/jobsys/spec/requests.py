@@ -7,7 +7,7 @@ from pydantic.config import JsonDict
 
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
 from jobsys.spec.options import ONE_START_TIME, JobOptions, StartOptions
-from jobsys.spec.types import CommandName, Label, Params
+from jobsys.spec.types import CommandName, JobKey, Label, Params
 
 # A Lambda runs 15 min at most; the runner keeps a minute for saving the output.
 LAMBDA_RUNTIME_RULE: JsonDict = {
@@ -24,6 +24,12 @@ class DependingJob(JobOptions):
     command: CommandName = Field(description="On the allow-list (422 if not)")
     params: Params = Field(default_factory=list)
     label: Label | None = Field(default=None, description="Default: the command")
+    key: JobKey | None = Field(default=None, description="What another job's `after` calls it")
+    after: list[JobKey] = Field(
+        default_factory=list,
+        max_length=MAX_JOBS_PER_START,
+        description="Keys of other jobs of this start: it runs once its parent and all of them have finished",
+    )
     depending_jobs: list[DependingJob] = Field(default_factory=list, max_length=MAX_JOBS_PER_START)
 
 

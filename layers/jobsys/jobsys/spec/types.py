@@ -91,6 +91,7 @@ Seconds = Annotated[
 QueueName = Annotated[str, Field(pattern=QUEUE_NAME_PATTERN, max_length=64)]
 CommandName = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, examples=["demo:echo"])]
 Label = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
+JobKey = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, examples=["import_de"])]
 Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL)]
 Params = Annotated[list[Param], Field(max_length=MAX_PARAMS)]
 Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]

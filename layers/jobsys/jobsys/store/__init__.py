@@ -7,6 +7,7 @@ It is made of one part per concern (the table's layout is in items.py):
 - fires.py: the schedules' fires;
 - reads.py: every read (transitions read a job back when a condition fails);
 - unique.py: the locks of unique definitions;
+- joins.py: the jobs that a join still waits for;
 - clean_up.py: the clean-up's cursors and lock.
 """
 
@@ -19,12 +20,13 @@ from jobsys.store.items import (
     encode_cursor,
     wait_order,
 )
+from jobsys.store.joins import JoinArrivals
 from jobsys.store.queues import QueueSlots
 from jobsys.store.transitions import JobTransitions
 from jobsys.store.unique import UniqueLock, UniqueLocks
 
 
-class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks):
+class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals):
     """The whole store: what JobSystem, the handlers and the runner use."""
 
 

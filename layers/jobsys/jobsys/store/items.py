@@ -1,7 +1,7 @@
 """JobStore: the jobs table. Every state change is a conditional write; every read path is a Query.
 
 Table layout (one table):
-- a job:           pk = "JOB#<id>",        sk = "JOB"
+- a job:           pk = "JOB#<id>",        sk = "JOB"       a join's `waits_for`: the jobs it still waits for
 - a queue's slots: pk = "QUEUE#<name>",    sk = "QUEUE"     running (a count) and holders (the job ids)
 - a schedule:      pk = "SCHEDULE#<key>",  sk = "SCHEDULE"  its last fire, so that a repeat is refused
 - a unique definition's lock: pk = "UNIQUE#<key>", sk = "UNIQUE"  holder: the root of its last start
@@ -55,7 +55,7 @@ UNIQUE_SK = "UNIQUE"
 _WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
 _INTERNAL_ATTRIBUTES = (
     "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
-    "previous_state", *_WAIT_ATTRIBUTES,
+    "previous_state", "waits_for", *_WAIT_ATTRIBUTES,
 )  # fmt: skip
 
 
@@ -90,6 +90,8 @@ def _to_item(job: Job) -> dict[str, Any]:
             item[number] = _number(getattr(job, number))
     item["retries"] = {k: _number(v) for k, v in job.retries.model_dump().items()}
     item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, **_state_keys(job, job.state))
+    if job.after and job.attempt == 1:  # a join: the first attempts it waits for (a set, emptied as they finish)
+        item["waits_for"] = {job.parent_id, *job.after} - {None}
     if job.state in CLOSED_STATES:
         item["closed_state"] = job.state.value
     return item

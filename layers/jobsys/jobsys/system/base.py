@@ -41,6 +41,8 @@ def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str]
         data["run_at"] = job.run_at
     if limited(job.queue):
         data["limited"] = True
+    if job.joins:  # its run's end must reach the jobs that wait for it besides their parent
+        data["joins"] = job.joins
     return data
 
 

@@ -14,7 +14,7 @@ from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, i
 
 # What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
 RETRY_KEEPS = {
-    "command", "params", "label", "definition", "parent_id", "root_id", "dependents",
+    "command", "params", "label", "definition", "parent_id", "root_id", "dependents", "key", "after", "joins",
     "runner", "max_runtime", "queue", "priority", "retries",
 }  # fmt: skip
 
@@ -59,16 +59,30 @@ class RunEnds(SystemBase):
             logger.exception("could not save the output that the stream captured", extra={"job_id": job.id})
 
     def start_dependents(self, job: Job, dependents: list[dict[str, Any]]) -> list[str]:
-        """One execution per dependent of a finished job that is still pending; a repeat skips those started."""
+        """One execution per dependent of a finished job that is still pending, and per join that
+        waited for it last; a repeat starts nothing twice (an execution is named after its job)."""
+        inputs = {child["job_id"]: child for child in dependents}
         pending = {
-            child.id: child for child in self.store.get_many(job.dependents).values() if child.state == JobState.PENDING
+            child.id: child
+            for child in self.store.get_many([*job.dependents, *job.joins]).values()
+            if child.state == JobState.PENDING
         }
         started = []
-        for child in dependents:
-            if child["job_id"] in pending:
-                self._start_execution(child)
-                record_started(pending[child["job_id"]].command)
-                started.append(child["job_id"])
+        for child_id in dict.fromkeys([*job.dependents, *job.joins]):
+            child = pending.get(child_id)
+            if child is None:
+                continue
+            execution = inputs.get(child_id)
+            if child.after:  # a join: it starts when the last of the jobs it waits for arrives
+                arrived = self.store.arrive(child.id, job.origin)
+                if arrived is None or not arrived[1]:
+                    continue
+                execution = execution or input_of(child, self._dependents_input(child), self.is_limited)
+            if execution is None:
+                continue
+            self._start_execution(execution)
+            record_started(child.command)
+            started.append(child.id)
         return started
 
     def retry(self, job: Job, dependents: list[dict[str, Any]]) -> Job | None:
@@ -91,6 +105,7 @@ class RunEnds(SystemBase):
                 state=JobState.PENDING,
                 attempt=job.attempt + 1,
                 retry_of=job.id,
+                attempt_of=job.origin,
                 trigger="retry",
                 started_by="retry",
                 created_at=iso(now),
@@ -145,10 +160,11 @@ class RunEnds(SystemBase):
 
         A job retried hands its dependents on to its next attempt, which decides for them.
         """
-        if job.state in OPEN_STATES or job.state == JobState.FINISHED or not job.dependents or job.retried_by:
+        waiting = [*job.dependents, *job.joins]
+        if job.state in OPEN_STATES or job.state == JobState.FINISHED or not waiting or job.retried_by:
             return []
         canceled = []
-        for child in self.store.get_many(job.dependents).values():
+        for child in self.store.get_many(waiting).values():
             if child.state == JobState.PENDING:
                 try:
                     child = self.store.close(

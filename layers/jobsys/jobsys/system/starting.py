@@ -18,6 +18,19 @@ from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, e
 LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that one's run is open now
 
 
+def _link_joins(spec: JobSpec, jobs: dict[str, Job]) -> None:
+    """Each job's `after` keys become the ids of the jobs it waits for, and each of those learns
+    that it `joins` it. `_plan` made the jobs in the order of `spec.walk()`."""
+    planned = list(zip(spec.walk(), jobs.values(), strict=True))
+    by_key = {node.key: job for node, job in planned if node.key}
+    for node, job in planned:
+        for key in dict.fromkeys(node.after):
+            other = by_key[key]  # joins_problem checked that each names one job of the tree
+            if other.id != job.parent_id:  # its parent it waits for anyway
+                job.after.append(other.id)
+                other.joins.append(job.id)
+
+
 class JobStarts(SystemBase):
     """Records the jobs of a start at once, then starts their executions."""
 
@@ -45,6 +58,7 @@ class JobStarts(SystemBase):
         created_at = iso(self.clock())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
+        _link_joins(spec, jobs)
         root.trigger = trigger
         for job in jobs.values():
             job.started_by = started_by or trigger
@@ -104,6 +118,7 @@ class JobStarts(SystemBase):
         job_id = new_job_id()
         job = Job(
             id=job_id,
+            key=spec.key,
             command=spec.command,
             params=spec.params,
             state=JobState.PENDING,
