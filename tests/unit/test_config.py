@@ -129,7 +129,8 @@ def test_depending_jobs_may_refer_to_top_level_jobs(tmp_path):
         ),
         ("jobs: {a: {label: A, command: demo:echo, unique: 'yes'}}", "jobs.a.unique"),
         (
-            "jobs: {a: {label: A, command: demo:echo, depending_jobs: {b: {label: B, command: demo:echo, after: [zz]}}}}",
+            "jobs: {a: {label: A, command: demo:echo,"
+            " depending_jobs: {b: {label: B, command: demo:echo, after: [zz]}}}}",
             "jobs.a: b: after names 'zz', which is no job of this start",
         ),
         (
