@@ -107,3 +107,16 @@ def test_every_state_change_is_an_event_and_only_a_last_failed_attempt_an_alert(
     assert last["id"] in ids, alerted
     assert first["id"] not in ids  # tried again: no alert
     assert not {flaky["id"], passed["id"]} & set(ids)  # it finished in the end
+
+
+def test_a_fargate_runner_puts_its_jobs_changes_too(api: Api, stack: LocalStack, every_event: str):
+    """The task role's own grants (events:PutEvents, ssm:GetParameter): a refusal would only be logged."""
+    _, job = api("POST", "/jobs", {"command": "demo:echo", "params": ["on fargate"], "runner": "fargate"})
+    assert api.wait(job["id"])["state"] == "finished"
+    deadline = time.monotonic() + 10
+    changes = [
+        (e["detail"]["previous_state"], e["detail"]["state"])
+        for e in _received(stack, every_event, deadline)
+        if e["detail"]["id"] == job["id"]
+    ]
+    assert ("pending", "running") in changes and ("running", "finished") in changes  # both the runner's

@@ -2,6 +2,7 @@
 
 It is made of one part per concern (the table's layout is in items.py):
 - items.py: a job as an item, the keys, the indexes and the page cursors;
+- creation.py: new jobs, a start's tree at once;
 - transitions.py: a job's states, each change a conditional write;
 - queues.py: the limited queues' lines and slots;
 - fires.py: the schedules' fires;
@@ -12,6 +13,7 @@ It is made of one part per concern (the table's layout is in items.py):
 """
 
 from jobsys.store.clean_up import CleanUpNotes
+from jobsys.store.creation import JobCreation
 from jobsys.store.fires import ScheduleFires
 from jobsys.store.items import (
     ITEM_TOO_LARGE,
@@ -26,7 +28,7 @@ from jobsys.store.transitions import JobTransitions
 from jobsys.store.unique import UniqueLock, UniqueLocks
 
 
-class JobStore(JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals):
+class JobStore(JobCreation, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals):
     """The whole store: what JobSystem, the handlers and the runner use."""
 
 

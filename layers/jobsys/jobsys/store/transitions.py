@@ -1,4 +1,5 @@
-"""A job's life in the table: created, running, progressing, closed, ended, deleted; each step a conditional write."""
+"""A job's life in the table after it was created: running, progressing, closed, ended, deleted;
+each step a conditional write."""
 
 from __future__ import annotations
 
@@ -10,82 +11,20 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from jobsys.errors import InvalidRequest, JobStateConflict
-from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso, parse_iso
+from jobsys.errors import JobStateConflict
+from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
 from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
     ITEM_SK,
-    ITEM_TOO_LARGE,
     _from_item,
-    _item_too_large,
     _pk,
     _state_keys,
-    _to_item,
 )
 from jobsys.store.reads import JobReads
-from jobsys.store.unique import UniqueLock
 
 
 class JobTransitions(JobReads):
     """Moves jobs through their states, only from the states each step allows."""
-
-    def create(self, jobs: list[Job], ttl: timedelta | None = None, lock: UniqueLock | None = None) -> bool:
-        """Writes a whole tree of new jobs at once: all of them or, on any failure, none. With `lock`,
-        the root takes its definition's lock in the same transaction: False, and nothing written,
-        when another start took it first."""
-        items = []
-        for job in jobs:
-            item = _to_item(job)
-            if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
-                item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
-            items.append(item)
-        try:
-            if len(items) == 1 and lock is None:  # a transaction costs twice the write units of a put
-                self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
-                self.on_change([(jobs[0], None)])
-                return True
-            puts = [
-                {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-                for item in items
-            ]
-            self.client.transact_write_items(
-                TransactItems=puts + ([lock.put(self.table.name, jobs[0].id)] if lock else [])
-            )
-        except ClientError as exc:
-            if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
-                raise InvalidRequest(ITEM_TOO_LARGE) from None
-            reasons = exc.response.get("CancellationReasons") or []
-            if lock is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        self.on_change([(job, None) for job in jobs])
-        return True
-
-    def create_retry(self, failed: Job, retry: Job) -> None:
-        """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""
-        self.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": _to_item(retry),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self.table.name,
-                        "Key": {"pk": _pk(failed.id), "sk": ITEM_SK},
-                        "UpdateExpression": "SET retried_by = :retry",
-                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(retried_by)"
-                        " AND #state = :state",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": {":retry": retry.id, ":state": failed.state.value},
-                    }
-                },
-            ]
-        )
-        self.on_change([(retry, None)])
 
     def mark_running(
         self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict, StartFailed
+from jobsys.errors import AlreadyOpen, StartFailed
 from jobsys.ids import new_job_id
-from jobsys.models import RETRIED_STATES, Job, JobSpec, JobState, Trigger, iso
+from jobsys.models import Job, JobSpec, JobState, Trigger, iso
 from jobsys.observability import record_closed, record_started
 from jobsys.schedules import sync_schedules
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart, StartRequest
-from jobsys.store import UniqueLock
-from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, execution_input
-
-LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that one's run is open now
+from jobsys.system.base import _whole_second_after, execution_arn, execution_input
+from jobsys.system.unique import UniqueRuns
 
 
 def _link_joins(spec: JobSpec, jobs: dict[str, Job]) -> None:
@@ -31,7 +29,7 @@ def _link_joins(spec: JobSpec, jobs: dict[str, Job]) -> None:
                 other.joins.append(job.id)
 
 
-class JobStarts(SystemBase):
+class JobStarts(UniqueRuns):
     """Records the jobs of a start at once, then starts their executions."""
 
     def start(self, request: StartRequest, started_by: str | None = None) -> Job:
@@ -76,41 +74,6 @@ class JobStarts(SystemBase):
             self.cancel_dependents(closed)
             raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
         return root
-
-    def _record(self, jobs: list[Job]) -> None:
-        """Records a start's jobs, the root first; a unique definition's only while no run of it is open."""
-        definition = self.config.definitions.get(jobs[0].definition or "")
-        if definition is None or not definition.unique:
-            self.store.create(jobs)
-            return
-        for _ in range(LOCK_ROUNDS):
-            holder = self.store.unique_holder(definition.key)
-            open_run = self._open_run(holder) if holder else None
-            if open_run is not None:
-                state = (
-                    open_run.state.value
-                    if open_run.state.is_open
-                    else f"{open_run.state}, its next attempt being planned"
-                )
-                raise AlreadyOpen(
-                    f"already running: job {open_run.id} of {definition.key} is {state};"
-                    " it runs one at a time (unique: true)",
-                    open_run,
-                )
-            if self.store.create(jobs, lock=UniqueLock(definition.key, holder)):
-                return
-        raise JobStateConflict(f"{definition.key}: other starts took its lock meanwhile; try again")
-
-    def _open_run(self, root_id: str) -> Job | None:
-        """The open attempt of a run, or its last attempt while its next may still be planned."""
-        try:
-            last = self.store.last_attempt(root_id)
-        except JobNotFound:  # deleted by the clean-up: long closed
-            return None
-        if last.state.is_open:
-            return last
-        may_retry = last.state in RETRIED_STATES and last.attempt < last.retries.max_attempts
-        return last if may_retry and last.ended_at is None else None
 
     def _plan(
         self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]
