@@ -104,7 +104,8 @@ ERRORS = {
     413: "The body is too large",
     415: "The body is not application/json",
     422: "The request fits the schema, but the configuration or the clock refuses it: a command not on the"
-    " allow-list, an unknown queue, a start time in the past, a cursor from another listing",
+    " allow-list, an unknown queue, a start time in the past, a cursor from another listing, an `after` that"
+    " names no job of the start or makes a cycle",
     429: "Too many requests: API Gateway's throttle",
     503: "The job was recorded but its execution could not be started; it is closed as incomplete",
 }

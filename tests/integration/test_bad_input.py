@@ -34,7 +34,7 @@ def _dependents_nested(depth: int) -> bytes:
             "/jobs",
             {"command": "demo:echo", "depending_jobs": [{"command": "demo:echo", "key": "b", "after": ["zz"]}]},
             None,
-            400,
+            422,
             "depending_jobs: b: after names 'zz', which is no job of this start",
         ),
         (
@@ -48,7 +48,7 @@ def _dependents_nested(depth: int) -> bytes:
                 ],
             },
             None,
-            400,
+            422,
             "depending_jobs: b: after makes a cycle: b waits for c waits for b",
         ),
         ("POST", "/jobs", {"command": "demo:echo", "params": "not a list"}, None, 400, "params"),

@@ -80,10 +80,8 @@ def test_a_failing_fargate_job_fails_with_its_exit_code_and_cancels_its_dependen
     )
     ended = api.wait(job["id"])
     assert ended["state"] == "failed" and ended["exit_code"] == 7
-    assert api.output(job["id"]) == [
-        "checking the remote system...",
-        "error: the remote system refused the connection (exit 7)",
-    ]
+    assert api.output(job["id"], stream="stdout") == ["checking the remote system..."]
+    assert api.output(job["id"], stream="stderr") == ["error: the remote system refused the connection (exit 7)"]
     assert api.wait(job["dependents"][0])["state"] == "canceled"
 
 

@@ -99,7 +99,7 @@ def test_attempts_back_off_and_each_is_its_own_job(api: Api):
     # Back-off 1 s, then 2 s: never sooner.
     assert (at(attempts[1]["started_at"]) - at(attempts[0]["closed_at"])).total_seconds() >= 1
     assert (at(attempts[2]["started_at"]) - at(attempts[1]["closed_at"])).total_seconds() >= 2
-    assert api.output(attempts[0]["id"])[0] == "attempt 1: calling the flaky remote system"
+    assert api.output(attempts[0]["id"], stream="stdout")[0] == "attempt 1: calling the flaky remote system"
     assert api.output(attempts[2]["id"])[-1] == "the remote system answered"
 
 

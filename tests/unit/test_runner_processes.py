@@ -1,6 +1,7 @@
 """The runner's hold on the processes it starts: real processes, no AWS."""
 
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -10,6 +11,7 @@ import pytest
 from jobsys import processes, runner
 from jobsys.config import Command
 from jobsys.models import Job
+from jobsys.processes import pump_lines
 
 STUBBORN = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
@@ -123,3 +125,32 @@ def test_a_catalogue_command_gets_the_bucket_and_role_it_declares_without_env():
     assert "AWS_LAMBDA_RUNTIME_API" not in env and "JOBS_TABLE" not in env
     echo = Command(name="demo:echo", argv=None, max_runtime=60, runner="lambda")
     assert "JOBS_BUCKET" not in runner.command_environment(echo, job, "/tmp/job-4", lambda_env)
+
+
+def _pumped(script: str) -> list[tuple[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    lines: queue.Queue = queue.Queue()
+    pump_lines({"stdout": process.stdout, "stderr": process.stderr}, lines)
+    process.wait()
+    return list(iter(lines.get, None))
+
+
+def test_lines_of_both_streams_keep_their_order_and_their_stream():
+    script = (
+        "import sys, time\n"
+        "for n in range(3):\n"
+        "    print(f'out {n}', flush=True); time.sleep(0.05)\n"
+        "    print(f'err {n}', file=sys.stderr, flush=True); time.sleep(0.05)\n"
+        "sys.stdout.write('no newline at the end')\n"
+    )
+    assert _pumped(script) == [
+        *[line for n in range(3) for line in (("stdout", f"out {n}"), ("stderr", f"err {n}"))],
+        ("stdout", "no newline at the end"),
+    ]
+
+
+def test_lines_written_to_both_within_one_moment_come_stdout_first():
+    script = "import sys\nprint('error follows', flush=True)\nprint('the error', file=sys.stderr, flush=True)"
+    assert _pumped(script) == [("stdout", "error follows"), ("stderr", "the error")]

@@ -8,6 +8,7 @@ import ctypes
 import logging
 import os
 import queue
+import selectors
 import signal
 import subprocess
 import sys
@@ -36,11 +37,43 @@ def keep_runner_private() -> None:
         log.warning("could not make the runner undumpable: errno %d", ctypes.get_errno())
 
 
-def pump_lines(pipe: IO[bytes], stream: Stream, lines: queue.Queue[tuple[Stream, str] | None]) -> None:
-    """Each line of one of the command's pipes, with the stream it came from; None at its end."""
-    for raw in pipe:
-        lines.put((stream, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
-    lines.put(None)
+READ_SIZE = 65536
+
+
+def pump_lines(pipes: dict[Stream, IO[bytes]], lines: queue.Queue[tuple[Stream, str] | None]) -> None:
+    """Each line of the command's pipes, with the stream it came from, in the order they are read;
+    None once both have ended.
+
+    One thread reads both, each as soon as it holds anything, so lines keep the order they were
+    written in, but for lines written to both within the same moment: no pipe says which came
+    first, and those of stdout are taken first (a command's output before the error it ends on)."""
+    selector = selectors.DefaultSelector()
+    partial: dict[Stream, bytes] = {}
+    for name, pipe in pipes.items():
+        selector.register(pipe, selectors.EVENT_READ, name)
+        partial[name] = b""
+    try:
+        while selector.get_map():
+            ready = sorted((key for key, _ in selector.select()), key=lambda key: key.data != "stdout")
+            for key in ready:
+                stream: Stream = key.data
+                chunk = os.read(key.fd, READ_SIZE)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    rest, partial[stream] = partial[stream], b""
+                    if rest:  # a last line without its newline
+                        lines.put((stream, _text(rest)))
+                    continue
+                *whole, partial[stream] = (partial[stream] + chunk).split(b"\n")
+                for raw in whole:
+                    lines.put((stream, _text(raw)))
+    finally:
+        selector.close()
+        lines.put(None)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
 class MemoryWatch:

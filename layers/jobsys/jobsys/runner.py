@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
@@ -164,9 +164,8 @@ class _Run:
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                # Two pipes, so that each line keeps its stream; lines of the two are kept in the
-                # order the runner reads them, which is the order they were written unless the
-                # command wrote to both within the same moment.
+                # Two pipes, so that each line keeps its stream; one reader keeps them in order
+                # (pump_lines).
                 stderr=subprocess.PIPE,
                 cwd=self.workdir,
                 env=env,
@@ -179,26 +178,22 @@ class _Run:
             return 127
         self.memory = MemoryWatch(process.pid)
         lines: queue.Queue[tuple[Stream, str] | None] = queue.Queue()
-        readers = [
-            threading.Thread(target=pump_lines, args=(pipe, stream, lines), daemon=True)
-            for pipe, stream in ((process.stdout, "stdout"), (process.stderr, "stderr"))
-        ]
-        for reader in readers:
-            reader.start()
+        assert process.stdout is not None and process.stderr is not None  # both are PIPE
+        pipes: dict[Stream, IO[bytes]] = {"stdout": process.stdout, "stderr": process.stderr}
+        reader = threading.Thread(target=pump_lines, args=(pipes, lines), daemon=True)
+        reader.start()
         try:
             return self._watch(process, lines, started)
         finally:
             if reap(process) is None:  # the runner itself is being stopped: take the command down too
                 kill_group(process)
-            for reader in readers:
-                reader.join(timeout=1)
+            reader.join(timeout=1)
             self.usage = getattr(process, "rusage", None)
 
     def _watch(
         self, process: subprocess.Popen[bytes], lines: queue.Queue[tuple[Stream, str] | None], started: float
     ) -> int:
         last_check = last_progress = last_beat = time.monotonic()
-        open_pipes = 2
         eof = False
         exit_wait = 0.001
         while not eof or reap(process) is None:
@@ -211,8 +206,7 @@ class _Run:
                 try:
                     line = lines.get(timeout=0.2)
                     if line is None:
-                        open_pipes -= 1
-                        eof = open_pipes == 0
+                        eof = True
                     elif not self.progress.take(line[1]):
                         self.sink.add(line[1], line[0])
                 except queue.Empty:

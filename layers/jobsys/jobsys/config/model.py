@@ -122,7 +122,8 @@ class JobsConfig:
         if spec.count() > MAX_JOBS_PER_START:
             raise Unprocessable(f"one start may create at most {MAX_JOBS_PER_START} jobs")
         if problem := joins_problem(spec):
-            raise InvalidRequest(f"depending_jobs: {problem}")
+            # It fits the schema, which cannot say what a key names: 422, as for an unknown queue.
+            raise Unprocessable(f"depending_jobs: {problem}")
         return spec
 
     def _spec_for(self, request: DependingJob) -> JobSpec:
