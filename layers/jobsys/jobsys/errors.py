@@ -28,6 +28,10 @@ class DefinitionNotFound(NotFound):
     pass
 
 
+class QueueNotFound(NotFound):
+    pass
+
+
 class CommandNotAllowed(JobSystemError):
     pass  # 422, as the allow-list is configuration
 

@@ -4,13 +4,9 @@ keep their place in its line."""
 from __future__ import annotations
 
 from jobsys.config import Queue
-from jobsys.errors import NotFound
+from jobsys.errors import QueueNotFound
 from jobsys.models import QueueState, iso
 from jobsys.system.admission import SERVE_BATCH, QueueAdmission
-
-
-class QueueNotFound(NotFound):
-    pass
 
 
 class QueuePauses(QueueAdmission):
