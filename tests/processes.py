@@ -1,5 +1,6 @@
 """The local processes of a job: what both test levels look for in /proc."""
 
+import time
 from pathlib import Path
 
 
@@ -21,3 +22,15 @@ def processes_with(variable: str, value: str) -> set[int]:
 def parent_of(pid: int) -> int:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def command_of(job_id: str, timeout: float = 15) -> int:
+    """The process of a running job's command, once its runner has started it (a moment after it
+    marked the job running)."""
+    deadline = time.monotonic() + timeout
+    while not (found := processes_with("JOB_ID", job_id)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no process of job {job_id} after {timeout} s")
+        time.sleep(0.1)
+    [pid] = found
+    return pid

@@ -9,7 +9,7 @@ import pytest
 from jobs_local.process import StackProcess
 from jobsys.models import parse_iso
 from tests.e2e.conftest import CONFIG, Http, template_copy
-from tests.processes import parent_of, processes_with
+from tests.processes import command_of, parent_of
 
 pytestmark = pytest.mark.e2e
 
@@ -81,8 +81,7 @@ def test_a_job_whose_runner_hangs_is_incomplete_within_two_minutes(local_stack: 
     within another minute: 120 s, and the few the check itself takes."""
     _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["150"]})
     http.wait(job["id"], until=lambda j: j["state"] == "running")
-    [command] = processes_with("JOB_ID", job["id"])
-    runner = parent_of(command)
+    runner = parent_of(command_of(job["id"]))
     os.kill(runner, signal.SIGSTOP)
     stopped_at = time.monotonic()
     try:

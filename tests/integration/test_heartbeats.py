@@ -13,7 +13,7 @@ from jobs_local.stack import LocalStack
 from jobsys.models import utc_now
 from jobsys.system import JobSystem
 from tests.integration.conftest import Api
-from tests.processes import parent_of, processes_with
+from tests.processes import command_of, parent_of, processes_with
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,7 @@ def test_a_stopped_runner_s_job_is_ended_incomplete_and_its_execution_stopped(
         "POST", "/jobs", {"command": "demo:sleep", "params": ["30"], "depending_jobs": [{"command": "demo:echo"}]}
     )
     api.wait(job["id"], until=lambda j: j["state"] == "running")
-    [command] = processes_with("JOB_ID", job["id"])
-    runner = parent_of(command)
+    runner = parent_of(command_of(job["id"]))
     os.kill(runner, signal.SIGSTOP)
     try:
         a_minute_on = dataclasses.replace(system, clock=lambda: utc_now() + timedelta(seconds=61))
