@@ -1,26 +1,33 @@
 """A runner that hangs: SIGSTOP stops it as a frozen machine would, and the heartbeat check (with
-its clock a minute on, instead of a minute's wait) ends the job's run."""
+its clock a minute on, instead of a minute's wait) ends the job's run. On a stack of its own: a
+minute on, every other running job's heartbeat is old too."""
 
 import dataclasses
 import os
 import signal
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from jobs_local.stack import LocalStack
 from jobsys.models import utc_now
-from jobsys.system import JobSystem
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, system_of
+from tests.jobs_api import CONFIG
 from tests.processes import command_of, parent_of, processes_with
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_stopped_runner_s_job_is_ended_incomplete_and_its_execution_stopped(
-    api: Api, stack: LocalStack, system: JobSystem
-):
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(config_path=CONFIG, stack_name="jobs-heartbeats") as local:
+        yield local
+
+
+def test_a_stopped_runner_s_job_is_ended_incomplete_and_its_execution_stopped(stack: LocalStack):
+    api, system = Api(stack), system_of(stack)
     _, job = api(
         "POST", "/jobs", {"command": "demo:sleep", "params": ["30"], "depending_jobs": [{"command": "demo:echo"}]}
     )
