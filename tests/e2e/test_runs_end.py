@@ -9,7 +9,7 @@ import pytest
 from jobs_local.process import StackProcess
 from jobsys.models import parse_iso
 from tests.e2e.conftest import CONFIG, Http, template_copy
-from tests.processes import command_of, parent_of
+from tests.processes import command_of, parent_of, processes_with
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,9 @@ def test_a_job_whose_runner_hangs_is_incomplete_within_two_minutes(local_stack: 
     """SIGSTOP freezes the runner, as a frozen machine would; the minute's heartbeat check ends its job.
     At worst its last beat was at the stop, it is 60 s old a minute later, and the next check comes
     within another minute: 120 s, and the few the check itself takes."""
-    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["150"]})
+    _, job = http(
+        "POST", "/jobs", {"command": "demo:sleep", "params": ["150"], "depending_jobs": [{"command": "demo:echo"}]}
+    )
     http.wait(job["id"], until=lambda j: j["state"] == "running")
     runner = parent_of(command_of(job["id"]))
     os.kill(runner, signal.SIGSTOP)
@@ -88,7 +90,16 @@ def test_a_job_whose_runner_hangs_is_incomplete_within_two_minutes(local_stack: 
         ended = http.wait(job["id"], timeout=130)
         assert time.monotonic() - stopped_at < 125
         assert ended["state"] == "incomplete" and ended["reason"].startswith("no heartbeat since ")
+        child = http.job(job["dependents"][0])
+        assert child["state"] == "canceled" and "ended incomplete" in child["reason"]
+        execution = local_stack.aws_client("stepfunctions").describe_execution(executionArn=job["execution_arn"])
+        assert execution["status"] == "ABORTED"  # stopped: it must not end the run a second time
     finally:
         os.kill(runner, signal.SIGCONT)
+    # Woken, the runner sees its job closed and stops the command.
+    deadline = time.monotonic() + 20
+    while processes_with("JOB_ID", job["id"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not processes_with("JOB_ID", job["id"])
     _, after = http("POST", "/jobs", {"command": "demo:echo", "params": ["on"]})
     assert http.wait(after["id"])["state"] == "finished"  # the system goes on

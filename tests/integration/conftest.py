@@ -74,10 +74,6 @@ def api(stack: LocalStack) -> Api:
 def system(stack: LocalStack) -> JobSystem:
     """The job system in this process, on the stack's AWS as its administrator: for the tests that
     inject a clock (`now`) or a budget into what a function would run."""
-    return system_of(stack)
-
-
-def system_of(stack: LocalStack) -> JobSystem:
     return JobSystem(
         config=load_config(CONFIG),
         store=JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable"))),
