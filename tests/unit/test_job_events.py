@@ -4,7 +4,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from jobsys.events import JobEvents, detail, last_attempt
+from jobsys.events import JobEvents, PageUrl, detail, last_attempt
 from jobsys.models import Job, JobState
 from jobsys.spec.options import RetryPolicy
 
@@ -54,3 +54,29 @@ def test_changes_go_in_batches_of_ten_and_a_failed_put_is_logged_not_raised(capl
     JobEvents(_EventBridge(fail=True), "jobs.test", lambda: None).changed([(_job(JobState.FAILED), JobState.RUNNING)])
     assert "could not put job state change events" in caplog.text
     assert "EventBridge refused job state change events" in caplog.text
+
+
+class _Ssm:
+    class exceptions:
+        class ParameterNotFound(Exception): ...
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.reads = 0
+
+    def get_parameter(self, Name: str) -> dict:
+        self.reads += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {"Parameter": {"Value": answer}}
+
+
+def test_the_pages_url_is_read_once_and_a_failed_read_is_tried_again():
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": ""}}, "GetParameter")
+    ssm = _Ssm(throttled, "https://page.example/v1/")
+    url = PageUrl(ssm, "/stack/page-url")
+    assert (url(), url(), url(), ssm.reads) == (None, "https://page.example/v1/", "https://page.example/v1/", 2)
+    missing = _Ssm(_Ssm.exceptions.ParameterNotFound())
+    without = PageUrl(missing, "/stack/page-url")
+    assert (without(), without(), missing.reads) == (None, None, 1)

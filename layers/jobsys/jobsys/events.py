@@ -51,18 +51,23 @@ def detail(job: Job, previous: JobState | None, page_url: str | None) -> dict[st
 
 
 class PageUrl:
-    """The back-office page's URL, read from its SSM parameter once it is first needed; None if it
-    cannot be read (the events then go without their link, and the next change tries again)."""
+    """The back-office page's URL, read from its SSM parameter once it is first needed. Without
+    the parameter (a stack without the page) the events go without a link; if it cannot be read
+    now, the next change tries again."""
 
     def __init__(self, ssm: Any, parameter: str):
         self.ssm = ssm
         self.parameter = parameter
         self.url: str | None = None
+        self.known = not parameter  # read once: the parameter changes only with a deploy
 
     def __call__(self) -> str | None:
-        if self.url is None and self.parameter:
+        if not self.known:
             try:
                 self.url = str(self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"])
+                self.known = True
+            except self.ssm.exceptions.ParameterNotFound:
+                self.known = True
             except Exception:  # noqa: BLE001 - a link is not worth a job's change
                 logger.warning("could not read the page's URL for the events' links", exc_info=True)
         return self.url
