@@ -1,6 +1,7 @@
 """The seed's example and the failure paths, through the API function, the state machine and the runner."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
 
@@ -79,12 +80,17 @@ def test_max_runtime_terminates_the_job_and_kills_the_process(api: Api):
     assert "second 10/30" not in lines
 
 
-def test_siblings_run_in_parallel_after_their_parent(api: Api):
+def test_siblings_run_in_parallel_after_their_parent(api: Api, stack: LocalStack):
     _, job = api("POST", "/job-definitions/siblings/start")
     parent = api.wait(job["id"])
     left, right = (api.wait(child_id) for child_id in parent["dependents"])
     assert left["state"] == right["state"] == "finished"
-    # Each sleeps 2 s: run one after the other, the second would start after the first closed.
+    # Each sleeps 5 s: run one after the other, the second would start after the first closed. Their
+    # executions both start as the parent's run ends; where a runner started cold on a loaded
+    # machine (at nice 10), its command could still start after the other's had ended with 2 s.
+    sfn = stack.client("stepfunctions")
+    started = [sfn.describe_execution(executionArn=child["execution_arn"])["startDate"] for child in (left, right)]
+    assert max(started) < min(datetime.fromisoformat(child["closed_at"]) for child in (left, right))
     assert right["started_at"] < left["closed_at"] and left["started_at"] < right["closed_at"]
 
 
