@@ -32,11 +32,12 @@ def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
         raise Exception("Unauthorized")
     arn = event.parsed_arn
     policy = APIGatewayAuthorizerResponse(
-        principal_id=operator,
+        principal_id=operator.name,
         region=arn.region,
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
+        context={"role": operator.role.value},  # the API checks it against each route's role
     )
     policy.allow_all_routes()  # one decision for the whole API, so that API Gateway can cache it
     return policy.asdict()

@@ -3,7 +3,8 @@
 import pytest
 
 from jobs_local.stack import LocalStack
-from jobsys.tokens import SHARED_NAME, BackOfficeTokens, parse_tokens
+from jobsys.roles import Role
+from jobsys.tokens import SHARED_NAME, BackOfficeTokens, parse_operators, parse_tokens
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -70,13 +71,33 @@ def test_the_token_secret_names_one_operator_per_token(secret, operators):
     assert parse_tokens(secret) == operators
 
 
+@pytest.mark.parametrize(
+    ("secret", "roles"),
+    [
+        ("0123456789abcdef0123", {SHARED_NAME: Role.ADMIN}),  # a secret from before roles keeps its powers
+        ("vera:tok-vera-12345:viewer\notto:tok-otto-12345:operator\nada:tok-ada-123456", {
+            "vera": Role.VIEWER, "otto": Role.OPERATOR, "ada": Role.ADMIN,
+        }),
+        ('{"vera": {"token": "tok-vera-12345", "role": "viewer"}, "ada": "tok-ada-123456"}', {
+            "vera": Role.VIEWER, "ada": Role.ADMIN,
+        }),
+        ("eve:tok-with:colons:viewer", {"eve": Role.VIEWER}),  # the role is the last part, if it is one
+        ("eve:tok-with:colons", {"eve": Role.ADMIN}),
+        ('{"vera": {"token": "tok-vera-12345", "role": "boss"}, "ada": "tok-ada-123456"}', {"ada": Role.ADMIN}),
+    ],
+)  # fmt: skip
+def test_a_tokens_entry_may_give_its_role(secret, roles):
+    assert {name: operator.role for name, operator in parse_operators(secret).items()} == roles
+    assert parse_operators("eve:tok-with:colons:viewer")["eve"].token == "tok-with:colons"
+
+
 def test_each_operators_token_names_that_operator(stack: LocalStack):
     secrets = stack.client("secretsmanager")
     secret_id = secrets.create_secret(
         Name="audit-test-tokens", SecretString='{"alice": "tok-alice-1234", "bob": "tok-bob-12345"}'
     )["ARN"]
     tokens = BackOfficeTokens(secrets, secret_id)
-    assert tokens.operator("Bearer tok-alice-1234") == "alice"
-    assert tokens.operator("bearer tok-bob-12345") == "bob"
+    assert tokens.operator("Bearer tok-alice-1234").name == "alice"
+    assert tokens.operator("bearer tok-bob-12345").name == "bob"
     for refused in ("Bearer tok-carol-1234", "tok-alice-1234", "Basic tok-alice-1234", "Bearer ", None):
         assert tokens.operator(refused) is None

@@ -1,9 +1,11 @@
 """The back-office API's bearer tokens, kept in one Secrets Manager secret and checked in constant time.
 
 The secret holds one token per operator, and the operator's name becomes the request's principal:
-- a JSON object: {"alice": "<token>", "bob": "<token>"};
-- or `name:token` pairs, one per line (or separated by commas);
+- a JSON object: {"alice": "<token>", "bob": "<token>"}, or with roles:
+  {"vera": {"token": "<token>", "role": "viewer"}};
+- or `name:token` (or `name:token:role`) entries, one per line (or separated by commas);
 - or one bare token, as generated at deploy time: its operator is "back-office".
+An entry without a role is an admin's, so that a secret written before roles keeps its powers.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import hmac
 import json
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
+from jobsys.roles import Role
 
 CACHE_SECONDS = 300  # a rotated or added token is picked up within five minutes
 SHARED_NAME = "back-office"
@@ -24,53 +29,82 @@ _TOKEN = re.compile(r"[\x21-\x7e]{8,512}")  # printable, no spaces: it travels i
 logger = Logger(child=True)
 
 
-def parse_tokens(secret: str) -> dict[str, str]:
-    """Operator name → token. Malformed entries are left out (and logged without their token)."""
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    token: str
+    role: Role = Role.ADMIN
+
+
+def _line_entry(line: str) -> tuple[str, Any, Any]:
+    """`name:token` or `name:token:role`; a token may hold ':' itself, a role is one of the roles."""
+    name, _, rest = line.strip().partition(":")
+    token, colon, role = rest.rpartition(":")
+    return (name, token, role) if colon and role in set(Role) else (name, rest, None)
+
+
+def _json_entry(name: Any, value: Any) -> tuple[Any, Any, Any]:
+    if isinstance(value, dict):
+        return name, value.get("token"), value.get("role")
+    return name, value, None
+
+
+def parse_operators(secret: str) -> dict[str, Operator]:
+    """Operator name → its token and role. Malformed entries are left out (and logged without their token)."""
     text = secret.strip()
+    entries: list[tuple[Any, Any, Any]]
     if text.startswith("{"):
         try:
-            pairs = list(json.loads(text).items())
+            entries = [_json_entry(name, value) for name, value in json.loads(text).items()]
         except (ValueError, AttributeError):
             logger.error("the back-office token secret is not a JSON object of name: token")
             return {}
     elif ":" not in text and "," not in text and "\n" not in text:
-        pairs = [(SHARED_NAME, text)]
+        entries = [(SHARED_NAME, text, None)]
     else:
-        pairs = [tuple(part.strip().partition(":")[::2]) for part in re.split(r"[\n,]", text) if part.strip()]
-    tokens: dict[str, str] = {}
-    for name, token in pairs:
+        entries = [_line_entry(part) for part in re.split(r"[\n,]", text) if part.strip()]
+    operators: dict[str, Operator] = {}
+    for name, token, role in entries:
         token = token.strip() if isinstance(token, str) else ""
         if not isinstance(name, str) or not _NAME.fullmatch(name) or not _TOKEN.fullmatch(token):
             logger.error("a back-office token entry is left out: a name of letters, digits, _.@+- and a token of"
                          " 8 to 512 printable characters are needed", extra={"operator": str(name)[:64]})  # fmt: skip
-        elif name in tokens or token in tokens.values():
+        elif role is not None and role not in set(Role):
+            logger.error("a back-office token entry is left out: its role is not viewer, operator or admin",
+                         extra={"operator": name})  # fmt: skip
+        elif name in operators or token in {known.token for known in operators.values()}:
             logger.error("a back-office token entry is left out: its name or token is taken", extra={"operator": name})
         else:
-            tokens[name] = token
-    return tokens
+            operators[name] = Operator(name, token, Role(role) if role else Role.ADMIN)
+    return operators
+
+
+def parse_tokens(secret: str) -> dict[str, str]:
+    """Operator name → token."""
+    return {name: operator.token for name, operator in parse_operators(secret).items()}
 
 
 class BackOfficeTokens:
     def __init__(self, secrets: Any, secret_id: str):
         self.secrets = secrets
         self.secret_id = secret_id
-        self._tokens: dict[str, str] | None = None
+        self._operators: dict[str, Operator] | None = None
         self._loaded = 0.0
 
-    def _current(self) -> dict[str, str]:
-        if self._tokens is None or time.monotonic() - self._loaded > CACHE_SECONDS:
-            self._tokens = parse_tokens(self.secrets.get_secret_value(SecretId=self.secret_id)["SecretString"])
+    def _current(self) -> dict[str, Operator]:
+        if self._operators is None or time.monotonic() - self._loaded > CACHE_SECONDS:
+            self._operators = parse_operators(self.secrets.get_secret_value(SecretId=self.secret_id)["SecretString"])
             self._loaded = time.monotonic()
-        return self._tokens
+        return self._operators
 
-    def operator(self, authorization: str | None) -> str | None:
-        """The name whose token `Bearer <token>` carries; None for any other header."""
+    def operator(self, authorization: str | None) -> Operator | None:
+        """The operator whose token `Bearer <token>` carries; None for any other header."""
         scheme, _, given = (authorization or "").partition(" ")
         given = given.strip()
         if scheme.lower() != "bearer" or not given:
             return None
         found = None
-        for name, token in self._current().items():  # every token compared, so the time tells nothing
-            if hmac.compare_digest(given.encode(), token.encode()):
-                found = name
+        for operator in self._current().values():  # every token compared, so the time tells nothing
+            if hmac.compare_digest(given.encode(), operator.token.encode()):
+                found = operator
         return found

@@ -49,6 +49,7 @@ def proxy_event(
     request_id: str | None = None,
     principal: str | None = None,
     user_arn: str | None = None,
+    authorizer_context: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """`principal`: the authorizer's principalId (back-office API); `user_arn`: the IAM caller (SigV4 API)."""
     query = parse_qs(query_string, keep_blank_values=True)
@@ -84,7 +85,8 @@ def proxy_event(
                 "userAgent": headers.get("User-Agent", headers.get("user-agent")),
                 "userArn": user_arn,
             },
-            "authorizer": {"principalId": principal} if principal else None,
+            # A token authorizer's `context`, beside its principal, as API Gateway passes them on.
+            "authorizer": {"principalId": principal, **(authorizer_context or {})} if principal else None,
             "protocol": "HTTP/1.1",
             "accountId": "123456789012",
             "apiId": "local",

@@ -133,7 +133,7 @@ class Gateway:
         # threads, so that calls that timed out and run on do not hold up new ones.
         self.integrations = ThreadPoolExecutor(max_workers=2 * threads, thread_name_prefix="integration")
         self.access_log = access_log
-        self.decisions: dict[tuple[str, str], tuple[bool, str, float]] = {}
+        self.decisions: dict[tuple[str, str], tuple[bool, str, float, dict[str, str]]] = {}
         self.log = log or (lambda line: None)
         # It warns whenever a request waits for a thread: that is the bound doing its work.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -187,13 +187,13 @@ class Gateway:
 
     def authorize(
         self, route: Route, method: str, path: str, header: str | None
-    ) -> tuple[HTTPStatus | None, str | None]:
+    ) -> tuple[HTTPStatus | None, str | None, dict[str, str]]:
         """Asks the route's token authorizer, as API Gateway does: the refusal (None when the request
-        may pass) and the principal that the authorizer named."""
+        may pass), and the principal and the context that the authorizer gave."""
         if route.authorizer is None:
-            return None, None
+            return None, None, {}
         if not header:  # API Gateway refuses without calling the authorizer
-            return HTTPStatus.UNAUTHORIZED, None
+            return HTTPStatus.UNAUTHORIZED, None, {}
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{method}{path}"
         key = (route.authorizer, header)
         cached = self.decisions.get(key)
@@ -203,10 +203,16 @@ class Gateway:
                     route.authorizer, {"type": "TOKEN", "authorizationToken": header, "methodArn": method_arn}
                 )
             except RuntimeError:  # the authorizer said Unauthorized (or failed): a 401, never cached
-                return HTTPStatus.UNAUTHORIZED, None
-            cached = (_allows(policy, method_arn), policy.get("principalId"), time.monotonic() + AUTHORIZER_TTL)
+                return HTTPStatus.UNAUTHORIZED, None, {}
+            context = {str(k): str(v) for k, v in (policy.get("context") or {}).items()}  # strings, as API Gateway's
+            cached = (
+                _allows(policy, method_arn),
+                policy.get("principalId"),
+                time.monotonic() + AUTHORIZER_TTL,
+                context,
+            )
             self.decisions[key] = cached
-        return (None if cached[0] else HTTPStatus.FORBIDDEN), cached[1]
+        return (None if cached[0] else HTTPStatus.FORBIDDEN), cached[1], cached[3]
 
     # --- one request --------------------------------------------------------------------------
 
@@ -260,7 +266,7 @@ class Gateway:
             return refuse(HTTPStatus.NOT_FOUND, f"no route {method} {path}")
         route, params = found
         context["resourcePath"] = route.path
-        refused, principal = self.authorize(route, method, path, headers.get("Authorization"))
+        refused, principal, authorizer_context = self.authorize(route, method, path, headers.get("Authorization"))
         context["authorizer.principalId"] = principal
         if refused is not None:
             return refuse(refused, "missing or wrong token: send Authorization: Bearer <token>")
@@ -276,6 +282,7 @@ class Gateway:
             environ.get("REMOTE_ADDR") or "127.0.0.1",
             request_id=context["requestId"],
             principal=principal,
+            authorizer_context=authorizer_context,
         )
         try:
             response = self._integrate(route.target, event)
