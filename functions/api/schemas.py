@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsys.config import JobDefinition, Queue
 from jobsys.models import Job, QueueState
+from jobsys.roles import Role
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
 from jobsys.spec.types import Duration, WholeNumber
 
@@ -52,6 +53,11 @@ class QueueOut(BaseModel):
             paused_by=item.paused_by,
             paused_at=item.paused_at,
         )
+
+
+class MeOut(BaseModel):
+    name: str = Field(description="The operator that the token names, or the ARN of the IAM principal")
+    role: Role | None = Field(description="viewer, operator or admin; null for a SigV4 caller, whom IAM governs")
 
 
 class QueueList(BaseModel):

@@ -35,6 +35,7 @@ class Api(JobApi):
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
         principal: str | None = OPERATOR,
+        role: str | None = "admin",
         user_arn: str | None = None,
         with_headers: bool = False,
         parse: bool = True,
@@ -45,7 +46,16 @@ class Api(JobApi):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         headers = {"Content-Type": "application/json", **(headers or {})}
         event = proxy_event(
-            method, path, route.path, params, query, headers, data, principal=principal, user_arn=user_arn
+            method,
+            path,
+            route.path,
+            params,
+            query,
+            headers,
+            data,
+            principal=principal,
+            user_arn=user_arn,
+            authorizer_context={"role": role} if role else None,
         )
         response = self.stack.client("lambda").invoke(FunctionName=route.target, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())

@@ -4,9 +4,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from access import needs
 from idempotency import start_once
 from jobsys.errors import Unprocessable
 from jobsys.models import Job
+from jobsys.roles import Role
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart
 from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats
@@ -34,6 +36,7 @@ def list_definitions() -> DefinitionList:
     summary="Start a configured job, now or later",
     tags=["definitions"],
     responses=answers(202, Job, STARTED, 404, 409, 422, 503),
+    middlewares=needs(Role.OPERATOR, "start jobs"),
 )
 def start_definition(
     key: str,
@@ -87,6 +90,7 @@ def list_queues() -> QueueList:
     summary="Pause a queue: none of its jobs starts until it is resumed; running jobs go on",
     tags=["definitions"],
     responses=answers(200, QueueOut, "The queue, paused (by whoever paused it first)", 404),
+    middlewares=needs(Role.ADMIN, "pause queues"),
 )
 def pause_queue(name: str) -> QueueOut:
     return QueueOut.of(*job_system().pause_queue(name, caller()))
@@ -97,6 +101,7 @@ def pause_queue(name: str) -> QueueOut:
     summary="Resume a queue: its waiting jobs start in its order",
     tags=["definitions"],
     responses=answers(200, QueueOut, "The queue, resumed", 404),
+    middlewares=needs(Role.ADMIN, "resume queues"),
 )
 def resume_queue(name: str) -> QueueOut:
     return QueueOut.of(*job_system().resume_queue(name))

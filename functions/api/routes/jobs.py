@@ -4,16 +4,18 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from access import caller_of, needs
 from idempotency import start_once
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
+from jobsys.roles import Role
 from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
 from jobsys.spec.requests import CommandStart
 from jobsys.streams import Stream
 from jobsys.system import job_system
-from schemas import CleanUpOut, CleanUpRequest, JobList, OutputPageOut, answers
+from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, answers
 
 router = APIGatewayRouter()
 API_CLEAN_UP_SECONDS = 15.0
@@ -31,8 +33,7 @@ STARTED = "Accepted: the job (and its dependents) are recorded and its execution
 def caller() -> str:
     """Who sends this request: the operator that the back-office token names, or the IAM principal
     that signed it. API Gateway sets both; a request without either never gets this far."""
-    context = router.current_event.request_context
-    return context.authorizer.principal_id or context.identity.user_arn or "unknown"
+    return caller_of(router.current_event)[0]
 
 
 def _checked_id(job_id: str) -> str:
@@ -51,11 +52,23 @@ IdempotencyKey = Annotated[
 ]
 
 
+@router.get(
+    "/me",
+    summary="Who calls: the operator's name and role, or the IAM principal that signed the request",
+    tags=["jobs"],
+    responses=answers(200, MeOut, "The caller"),
+)
+def whoami() -> MeOut:
+    name, role = caller_of(router.current_event)
+    return MeOut(name=name, role=role)
+
+
 @router.post(
     "/jobs",
     summary="Start a command from the allow-list",
     tags=["jobs"],
     responses=answers(202, Job, STARTED, 409, 422, 503),
+    middlewares=needs(Role.OPERATOR, "start jobs"),
 )
 def start_job(
     request: Annotated[CommandStart, Body()], idempotency_key: IdempotencyKey = None
@@ -126,6 +139,7 @@ def get_output(
     summary="Cancel a pending or running job (for an attempt that failed: its next attempt)",
     tags=["jobs"],
     responses=answers(202, Job, "Accepted: the job is canceled, or its command is being stopped", 404, 409),
+    middlewares=needs(Role.OPERATOR, "cancel jobs"),
 )
 def cancel_job(job_id: str) -> Response[dict[str, Any]]:
     return job_response(job_system().cancel_job(_checked_id(job_id), canceled_by=caller()), status_code=202)
@@ -136,6 +150,7 @@ def cancel_job(job_id: str) -> Response[dict[str, Any]]:
     summary="Delete old closed jobs now, as the schedule does",
     tags=["jobs"],
     responses=answers(200, CleanUpOut, "What the clean-up did", 409),
+    middlewares=needs(Role.ADMIN, "clean up"),
 )
 def run_clean_up(request: Annotated[CleanUpRequest, Body()]) -> CleanUpOut:
     policy = CleanUpPolicy.parse(request.per_call, request.max_retention, request.max_retention_succeeded)
