@@ -62,3 +62,18 @@ def test_every_request_body_is_an_object():
                 continue
             resolved = schemas[choice["$ref"].rsplit("/", 1)[-1]]
             assert resolved["type"] == "object", choice
+
+
+def test_every_route_that_changes_something_declares_the_role_it_needs():
+    openapi_document()  # puts functions/api on the import path, as the function has it
+    from api_handler import app
+
+    routes = app._static_routes + app._dynamic_routes
+    changing = [route for route in routes if route.method not in ("GET", "HEAD", "OPTIONS")]
+    assert changing
+    undeclared = [
+        f"{route.method} {route.rule}"
+        for route in changing
+        if not any(hasattr(middleware, "needed") for middleware in route.middlewares)
+    ]
+    assert undeclared == []
