@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -21,7 +22,34 @@ from tools.hostile_bodies import send_hostile_bodies
 ROOT = Path(__file__).resolve().parents[1]
 MIN_CASES = 1000
 MAX_EXAMPLES = 150  # per operation and phase: 1,700 to 2,300 cases in 45 to 60 s on 2 cores
+VIEWER_EXAMPLES = 20  # per operation and phase, with a viewer's token: most answers are its 403s
 HOSTILE_PER_KIND = 10  # per operation: 330 bodies that no schema describes (tools.hostile_bodies)
+
+
+def _schemathesis(url: str, token: str, seed: int, max_examples: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "st"),
+            "run",
+            str(ROOT / "docs" / "openapi.json"),
+            f"--url={url}",
+            f"--header=Authorization: Bearer {token}",
+            f"--max-examples={max_examples}",
+            "--checks=all",
+            f"--seed={seed}",
+            "--no-color",
+            # Two at once: one at a time the CPUs idled while each answer came (56 s against 42 s).
+            "--workers=2",
+            # API Gateway's own limit, not schemathesis' 10 s, both to wait for an answer and to
+            # fail a slow one: beside the other suites (make test) the fuzz runs at a lower CPU
+            # priority, and an answer may wait for a CPU. Speed is measured in bench/, not here.
+            f"--request-timeout={INTEGRATION_TIMEOUT:g}",
+            f"--max-response-time={INTEGRATION_TIMEOUT:g}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,42 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     started = time.monotonic()
-    with StackProcess(reset=True) as stack:
-        run = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "st"),
-                "run",
-                str(ROOT / "docs" / "openapi.json"),
-                f"--url={stack.url}",
-                f"--header=Authorization: Bearer {stack.token}",
-                f"--max-examples={args.max_examples}",
-                "--checks=all",
-                f"--seed={seed}",
-                "--no-color",
-                # Two at once: one at a time the CPUs idled while each answer came (56 s against 42 s).
-                "--workers=2",
-                # API Gateway's own limit, not schemathesis' 10 s, both to wait for an answer and to
-                # fail a slow one: beside the other suites (make test) the fuzz runs at a lower CPU
-                # priority, and an answer may wait for a CPU. Speed is measured in bench/, not here.
-                f"--request-timeout={INTEGRATION_TIMEOUT:g}",
-                f"--max-response-time={INTEGRATION_TIMEOUT:g}",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        hostile, refused_badly = send_hostile_bodies(stack.url, stack.token, seed, HOSTILE_PER_KIND)
-    report = run.stdout + run.stderr
-    generated = re.search(r"(\d+) generated", report)
-    cases = int(generated.group(1)) if generated else 0
+    # An admin (no role given) and a viewer: every answer to either, a 403 included, is documented.
+    admin, viewer = secrets.token_hex(20), secrets.token_hex(20)
+    with StackProcess(reset=True, token=f"fuzz:{admin},fuzz-viewer:{viewer}:viewer") as stack:
+        runs = [_schemathesis(stack.url, admin, seed, args.max_examples)]
+        runs.append(_schemathesis(stack.url, viewer, seed, VIEWER_EXAMPLES))
+        hostile, refused_badly = send_hostile_bodies(stack.url, admin, seed, HOSTILE_PER_KIND)
+    report = "\n".join(run.stdout + run.stderr for run in runs)
+    cases = sum(int(found) for found in re.findall(r"(\d+) generated", report))
     took = time.monotonic() - started
-    if run.returncode != 0 or cases < MIN_CASES or refused_badly:
+    failed = any(run.returncode != 0 for run in runs)
+    if failed or cases < MIN_CASES or refused_badly:
         print(report)
         for failure in refused_badly:
             print(f"hostile body: {failure}")
-        why = (
-            "failures above" if run.returncode != 0 or refused_badly else f"only {cases} cases, fewer than {MIN_CASES}"
-        )
+        why = "failures above" if failed or refused_badly else f"only {cases} cases, fewer than {MIN_CASES}"
         print(f"make fuzz: FAILED ({why}) in {took:.0f} s; repeat it with: make fuzz SEED={seed}", file=sys.stderr)
         return 1
     print(

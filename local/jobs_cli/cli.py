@@ -211,6 +211,14 @@ class Commands:
             _note(f"{job['id']} {_state(job['state'])}")
         return EXIT_OK
 
+    def whoami(self, args: argparse.Namespace) -> int:
+        me = self.client.request("GET", "/me")
+        if self.as_json:
+            self._print_json(me)
+        else:
+            print(f"{me['name']} ({me['role']})" if me.get("role") else f"{me['name']} (IAM decides)")
+        return EXIT_OK
+
     def queue(self, args: argparse.Namespace) -> int:
         return QueueCommands(self.client, self.as_json)(args)
 
@@ -334,6 +342,7 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
     sub.add_parser("definitions", help="list the configured jobs")
+    sub.add_parser("whoami", help="whom the token names, and the role it has")
     start = sub.add_parser("start", help="start a configured job")
     start.add_argument("key")
     start.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")

@@ -44,13 +44,16 @@ def template_copy(folder: Path, resource: str, line: str, replacement: str) -> P
     return copy
 
 
-# Two operators, each with a token of their own: requests go as the first, anna.
-OPERATORS = {"anna": secrets.token_hex(16), "ben": secrets.token_hex(16)}
+# Each with a token of their own: requests go as the first, anna. Anna and ben have no role in the
+# secret, so they are admins; vera is a viewer and otto an operator.
+OPERATORS = {name: secrets.token_hex(16) for name in ("anna", "ben", "vera", "otto")}
+ROLES = {"vera": "viewer", "otto": "operator"}
 
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[StackProcess]:
-    with StackProcess(config=CONFIG, token=",".join(f"{name}:{token}" for name, token in OPERATORS.items())) as stack:
+    entries = [f"{name}:{token}" + (f":{ROLES[name]}" if name in ROLES else "") for name, token in OPERATORS.items()]
+    with StackProcess(config=CONFIG, token=",".join(entries)) as stack:
         yield stack
 
 

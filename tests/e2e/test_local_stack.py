@@ -291,6 +291,15 @@ def test_the_cli_keeps_a_commands_stderr_apart(local_stack: StackProcess, http: 
     assert only.returncode == 0 and only.stdout.splitlines() == [f"err {n}" for n in range(1, 5)]
 
 
+def test_the_cli_says_who_the_token_names_and_a_viewer_may_not_start(local_stack: StackProcess):
+    env = {**os.environ, "JOBS_URL": local_stack.url, "JOBS_TOKEN": OPERATORS["vera"]}
+    cli = [sys.executable, "-m", "jobs_cli.cli"]
+    me = subprocess.run([*cli, "whoami"], env=env, capture_output=True, text=True, timeout=60)
+    assert (me.returncode, me.stdout) == (0, "vera (viewer)\n")
+    refused = subprocess.run([*cli, "start", "import_solr"], env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "viewer vera may not start jobs (operator needed)" in refused.stderr
+
+
 def _cli_on_a_terminal(stack: StackProcess, *args: str) -> bytes:
     """What the CLI writes when its stdout and stderr are a terminal (a pseudo-terminal here)."""
     env = {**os.environ, "JOBS_URL": stack.url, "JOBS_TOKEN": stack.token}

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from jobs_local.process import StackProcess
-from tests.e2e.conftest import OPERATORS, Http
+from tests.e2e.conftest import OPERATORS, ROLES, Http
 
 pytestmark = pytest.mark.e2e
 
@@ -535,3 +535,21 @@ def test_a_join_is_drawn_under_its_parent_naming_the_jobs_it_waits_for(page: Pag
     root = job_row(page, "Rebuild the catalogue")
     expect(join).to_have_attribute("data-parent", root.get_attribute("data-id"))
     expect(join.locator(".badge")).to_have_text("finished", timeout=60_000)
+
+
+@pytest.mark.parametrize("name", ["vera", "otto"])
+def test_a_viewer_is_offered_no_start_and_an_operator_starts_a_job(browser: Browser, local_stack: StackProcess, name):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{local_stack.url}/?refresh=1#token={OPERATORS[name]}")
+    expect(page.locator("#me")).to_have_text(f"{name} ({ROLES[name]})")
+    start = definition(page, "import_solr").get_by_role("button", name="Start", exact=True)
+    if ROLES[name] == "viewer":
+        expect(definition(page, "import_solr").locator(".label")).to_be_visible()
+        expect(start).to_be_hidden()
+        expect(page.locator('li.queue[data-queue="maintenance"] button')).to_be_hidden()
+    else:
+        start.click()
+        row = page.locator("tr.job-row", has=page.locator(".job-facts", has_text="started by otto")).first
+        expect(row.locator(".badge")).to_have_text("finished", timeout=30_000)
+    context.close()

@@ -1,7 +1,7 @@
 // eCommerce jobs: the back-office page. This module starts it; the others are its parts (state,
 // token, api, format, definitions, stats, job-list, job-detail), as ES modules with no build step.
 
-import { showError } from "./api.js";
+import { api, showError } from "./api.js";
 import { loadDefinitions, openJob } from "./definitions.js";
 import { refresh } from "./job-list.js";
 import { loadQueues } from "./queues.js";
@@ -50,6 +50,13 @@ for (const id of ["filter-state", "filter-command", "filter-queue"]) {
 }
 $("filters").addEventListener("submit", (event) => event.preventDefault());
 
+// "vera (viewer)"; the page hides what the role may not do (the API refuses it anyway).
+async function showWhoIsSignedIn() {
+  const me = await api("GET", "me");
+  $("me").textContent = me.role ? `${me.name} (${me.role})` : me.name;
+  document.body.dataset.role = me.role || "admin";
+}
+
 // A link to a job (#job-ID, as a Job State Change event gives it) opens that job.
 function openLinkedJob() {
   const linked = /^#job-([0-9A-Z]{26})$/.exec(location.hash);
@@ -63,6 +70,7 @@ export async function start() {
     return;
   }
   try {
+    await showWhoIsSignedIn();
     await loadDefinitions();
     await loadQueues();
   } catch (error) {
