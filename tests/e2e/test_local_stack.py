@@ -66,9 +66,12 @@ def test_a_fargate_job_runs_and_one_is_canceled_leaving_no_process(http: Http, l
     before = local_stack.descendants()
     _, long = http("POST", "/jobs", {"command": "demo:sleep", "params": ["60"], "runner": "fargate"})
     http.wait(long["id"], until=lambda j: j["state"] == "running")
-    # The job's own processes: a Lambda worker that the stack starts meanwhile is not the job's.
-    started = {pid for pid in local_stack.descendants() - before if _belongs_to(pid, long["id"])}
-    assert len(started) >= 2, "the ECS task's process and its command"
+    # The job's own processes: a Lambda worker that the stack starts meanwhile is not the job's. The
+    # runner marks the job running (and puts its event) a moment before it starts the command.
+    deadline = time.monotonic() + 15
+    while len(started := {p for p in local_stack.descendants() - before if _belongs_to(p, long["id"])}) < 2:
+        assert time.monotonic() < deadline, "the ECS task's process and its command"
+        time.sleep(0.1)
     assert http("POST", f"/jobs/{long['id']}/cancel")[0] == 202
     assert http.output(long["id"])[-1] == "[job system] stopping the command: the job was canceled"
     assert wait_gone(started) == set()
