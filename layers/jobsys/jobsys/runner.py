@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import IO, Any
 
 from jobsys.config import Command
@@ -30,6 +31,7 @@ from jobsys.models import Job, JobState, utc_now
 from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
 from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
+from jobsys.secret_refs import SecretRef, SecretUnavailable, SecretValues
 from jobsys.spec.limits import HEARTBEAT_EVERY, RUNNER_SAFETY_MARGIN
 from jobsys.streams import Stream
 from jobsys.system import JobSystem
@@ -65,8 +67,27 @@ def command_argv(command: Command, params: list[str]) -> list[str]:
 PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
 
 
-def command_environment(command: Command, job: Job, workdir: str, runner_env: Mapping[str, str]) -> dict[str, str]:
-    """The documented, minimal environment of a command (docs/security.md, "What a command can reach")."""
+def _no_secrets(name: str, ref: SecretRef) -> str:
+    raise SecretUnavailable(f"env {name}: {ref.describe()} cannot be read here")
+
+
+@cache
+def secret_values() -> SecretValues:
+    """The secrets that commands' `env:` names, read with the runner's role, kept five minutes in this process."""
+    import boto3
+
+    return SecretValues(boto3.client("secretsmanager"), boto3.client("ssm"))
+
+
+def command_environment(
+    command: Command,
+    job: Job,
+    workdir: str,
+    runner_env: Mapping[str, str],
+    secret: Callable[[str, SecretRef], str] = _no_secrets,
+) -> dict[str, str]:
+    """The documented, minimal environment of a command (docs/security.md, "What a command can reach").
+    `secret` reads what a reference names; SecretUnavailable if it cannot."""
     env = {name: runner_env[name] for name in PASSED_ON if name in runner_env}
     env.setdefault("PATH", os.defpath)
     env.setdefault("LANG", "C.UTF-8")
@@ -75,7 +96,9 @@ def command_environment(command: Command, job: Job, workdir: str, runner_env: Ma
         env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
         env |= {name: runner_env[name] for name in CONSOLE_COMMANDS[command.name].needs if name in runner_env}
     for name, value in command.env:
-        if value is not None:
+        if isinstance(value, SecretRef):
+            env[name] = secret(name, value)
+        elif value is not None:
             env[name] = value
         elif name in runner_env:  # a name the runner does not have is left out
             env[name] = runner_env[name]
@@ -157,7 +180,13 @@ class _Run:
         return RunResult(closed.id, closed.state, exit_code)
 
     def _supervise(self, started: float) -> int | None:
-        env = command_environment(self.command, self.job, self.workdir, os.environ)
+        try:
+            env = command_environment(self.command, self.job, self.workdir, os.environ, secret_values().value)
+        except SecretUnavailable as exc:  # the reason names the reference, never a value
+            message = f"cannot start the command: {exc}"
+            self.sink.add(message, "stderr")
+            self.reason = message
+            return 1
         keep_runner_private()
         try:
             process = subprocess.Popen(

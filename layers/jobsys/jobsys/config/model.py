@@ -11,6 +11,7 @@ from jobsys.errors import CommandNotAllowed, DefinitionNotFound, InvalidRequest,
 from jobsys.joins import joins_problem
 from jobsys.models import DEFAULT_QUEUE, JobSpec
 from jobsys.schedules import Schedule
+from jobsys.secret_refs import SecretRef
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
 from jobsys.spec.options import RetryPolicy
 from jobsys.spec.requests import DependingJob
@@ -33,8 +34,9 @@ class Command:
     queue: str = DEFAULT_QUEUE
     priority: int = 0
     retries: RetryPolicy = field(default_factory=RetryPolicy)
-    # jobs.yaml's `env:`, in its order: (name, value), where None passes the runner's own value on.
-    env: tuple[tuple[str, str | None], ...] = ()
+    # jobs.yaml's `env:`, in its order: (name, value), where None passes the runner's own value on,
+    # and a SecretRef names where the runner reads it.
+    env: tuple[tuple[str, str | SecretRef | None], ...] = ()
 
 
 ScheduleOut = Annotated[

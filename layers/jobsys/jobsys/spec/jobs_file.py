@@ -7,10 +7,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
 
 from jobsys.errors import InvalidRequest
 from jobsys.schedules import Schedule, parse_schedule
+from jobsys.secret_refs import SecretRef
 from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, MAX_ENV, MAX_JOBS_PER_START
 from jobsys.spec.messages import at_key
 from jobsys.spec.options import JobOptions, RetryPolicy
@@ -43,9 +53,10 @@ def _names_to_mapping(value: Any) -> Any:
 _ENV_NAME = re.compile(ENV_NAME_PATTERN)
 
 
-def _env(raw: Any) -> tuple[tuple[str, str | None], ...]:
+def _env(raw: Any) -> tuple[tuple[str, str | SecretRef | None], ...]:
     """`env:` as docker compose writes it: a list of `NAME=value` (set) and `NAME` (passed on from
-    the runner's environment), or a mapping of NAME to a value, or to nothing to pass it on."""
+    the runner's environment), or a mapping of NAME to a value, to nothing to pass it on, or to a
+    reference (`{secret: NAME, key: FIELD}`, `{parameter: /path}`) that the runner reads."""
     if raw is None:
         return ()
     entries: list[tuple[Any, Any]]
@@ -62,7 +73,7 @@ def _env(raw: Any) -> tuple[tuple[str, str | None], ...]:
         raise ValueError("expected a list of NAME or NAME=value, or a mapping of NAME to a value")
     if len(entries) > MAX_ENV:
         raise ValueError(f"{MAX_ENV} variables at most")
-    env: dict[str, str | None] = {}
+    env: dict[str, str | SecretRef | None] = {}
     for name, value in entries:
         if not isinstance(name, str) or not _ENV_NAME.match(name):
             raise ValueError(f"{name!r} is not a variable name (letters, digits and '_', not first a digit)")
@@ -70,6 +81,15 @@ def _env(raw: Any) -> tuple[tuple[str, str | None], ...]:
             raise at_key(name, "the runner sets it for every job")
         if name in env:
             raise at_key(name, "named twice")
+        if isinstance(value, dict):
+            try:
+                env[name] = SecretRef.model_validate(value)
+            except ValidationError as exc:
+                problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                raise at_key(
+                    name, f"a reference is {{secret: NAME, key: FIELD}} or {{parameter: NAME}}: {problem}"
+                ) from None
+            continue
         if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
             raise at_key(name, "expected a string, a number or nothing (to pass it on)")
         if value is not None and "\0" in str(value):
@@ -91,13 +111,31 @@ _ENV_SCHEMA = {
             "type": "object",
             "maxProperties": MAX_ENV,
             "propertyNames": {"pattern": ENV_NAME_PATTERN, "not": {"enum": list(RUNNER_SETS)}},
-            "additionalProperties": {"type": ["string", "number", "null"]},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": ["string", "number", "null"]},
+                    {
+                        "type": "object",
+                        "properties": {"secret": {"type": "string", "minLength": 1}, "key": {"type": "string"}},
+                        "required": ["secret"],
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "properties": {"parameter": {"type": "string", "minLength": 1}},
+                        "required": ["parameter"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
         },
         {"type": "null"},
     ],
 }
 Env = Annotated[
-    tuple[tuple[str, str | None], ...], BeforeValidator(_env), WithJsonSchema(_ENV_SCHEMA, mode="validation")
+    tuple[tuple[str, str | SecretRef | None], ...],
+    BeforeValidator(_env),
+    WithJsonSchema(_ENV_SCHEMA, mode="validation"),
 ]
 
 
