@@ -69,3 +69,18 @@ def test_a_reference_that_cannot_be_read_names_itself_and_no_value():
     with pytest.raises(SecretUnavailable) as no_key:
         values.value("PW", SecretRef(secret="jobs/plain", key="password"))
     assert "s3cret-value" not in str(no_key.value) and "secret 'jobs/plain' (key 'password')" in str(no_key.value)
+
+
+class _Ssm:
+    def __init__(self):
+        self.asked: list[tuple[str, bool]] = []
+
+    def get_parameter(self, Name: str, WithDecryption: bool) -> dict:
+        self.asked.append((Name, WithDecryption))
+        return {"Parameter": {"Value": "api-key-value"}}
+
+
+def test_a_parameter_is_read_decrypted():
+    ssm = _Ssm()
+    assert SecretValues(None, ssm).value("API_KEY", SecretRef(parameter="/jobs/api-key")) == "api-key-value"
+    assert ssm.asked == [("/jobs/api-key", True)]
