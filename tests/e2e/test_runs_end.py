@@ -90,7 +90,8 @@ def test_a_job_whose_runner_hangs_is_incomplete_within_two_minutes(local_stack: 
         ended = http.wait(job["id"], timeout=130)
         assert time.monotonic() - stopped_at < 125
         assert ended["state"] == "incomplete" and ended["reason"].startswith("no heartbeat since ")
-        child = http.job(job["dependents"][0])
+        # The check closes the job first and ends its run after: the child is canceled a moment later.
+        child = http.wait(job["dependents"][0], timeout=15)
         assert child["state"] == "canceled" and "ended incomplete" in child["reason"]
         execution = local_stack.aws_client("stepfunctions").describe_execution(executionArn=job["execution_arn"])
         assert execution["status"] == "ABORTED"  # stopped: it must not end the run a second time
