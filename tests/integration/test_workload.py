@@ -189,9 +189,8 @@ def test_a_killed_runner_gives_its_slot_back_and_its_output_ends_complete(api: A
     api.wait(victim["id"], until=lambda j: j["state"] == "running" and bool(processes_with("JOB_ID", j["id"])))
     api.wait(victim["id"], until=lambda _: len(api("GET", f"/jobs/{victim['id']}/output")[1]["lines"]) >= 2)
     waiting = start(api, {"command": "demo:echo", "params": ["next"], "queue": "killed"})
-    # It joins the line ("waiting for a slot"), then finds the queue full and says so.
-    api.wait(waiting["id"], until=lambda j: not (j["waiting"] or "waiting for a slot").startswith("waiting for a slot"))
-    assert api.job(waiting["id"])["waiting"] == "queue killed is full (1 running)"
+    # It joins the line ("waiting for its turn in queue killed"), then finds the queue full and says so.
+    api.wait(waiting["id"], until=lambda j: j["waiting"] == "queue killed is full (1 running)")
     # The runner's task (`python -m jobsys.runner ID`) and its command, as an out-of-memory kill would.
     runner = {pid for pid in _all_pids() if b"jobsys.runner\x00" + victim["id"].encode() in _cmdline(pid)}
     assert runner
