@@ -12,6 +12,9 @@ from jobsys.system import job_system
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = run_job(job_system(), event["job_id"], lambda: context.get_remaining_time_in_millis() / 1000)
+    # The state machine passes the job's queue: the runner checks that it is not paused.
+    result = run_job(
+        job_system(), event["job_id"], lambda: context.get_remaining_time_in_millis() / 1000, event.get("queue")
+    )
     logger.info("job ended", extra=result.as_dict())
     return result.as_dict()

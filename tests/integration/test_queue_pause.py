@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from jobs_local.stack import LocalStack
 from tests.integration.conftest import OPERATOR, Api
 
 pytestmark = pytest.mark.integration
@@ -50,17 +49,3 @@ def test_a_paused_queue_holds_new_jobs_until_it_is_resumed(api: Api, queue: str)
 def test_pausing_an_unknown_queue_is_a_404_naming_the_queues(api: Api):
     status, body = api("POST", "/queues/nope/pause")
     assert status == 404 and body["message"].startswith("no queue 'nope' (the queues are: ")
-
-
-def _states_entered(stack: LocalStack, job: dict) -> list[str]:
-    history = stack.client("stepfunctions").get_execution_history(executionArn=job["execution_arn"])["events"]
-    assert not [event for event in history if event["type"].endswith("Failed")], history
-    return [event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event]
-
-
-def test_a_job_of_a_queue_that_is_not_paused_reads_the_queue_and_runs_without_waiting_in_line(
-    api: Api, stack: LocalStack
-):
-    done = api.wait(_start(api, "maintenance", "free")["id"])
-    assert done["state"] == "finished"
-    assert _states_entered(stack, done)[:4] == ["IsItDelayed", "ReadQueue", "DoesItQueue", "ChooseRunner"]

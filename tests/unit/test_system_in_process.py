@@ -16,8 +16,9 @@ from jobs_local.cloudformation.deploy import load_template
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.config import parse_config
 from jobsys.errors import AlreadyOpen, NotFound
-from jobsys.models import Job, JobState, iso
+from jobsys.models import Job, JobState, QueueState, iso
 from jobsys.output import OutputStore
+from jobsys.runner import run_job
 from jobsys.settings import Settings
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import CommandStart, DefinitionStart
@@ -306,6 +307,17 @@ def test_a_queue_without_a_limit_holds_its_jobs_only_while_paused(system):
     assert system.store.wait_token(held.id) is None
     with pytest.raises(NotFound):
         system.pause_queue("nope", by="ops")
+
+
+def test_a_lambda_runner_leaves_a_job_of_a_paused_queue_pending_unless_it_holds_a_slot(system):
+    system.pause_queue("default", by="ops")
+    job = system.start(CommandStart(command="demo:echo"))
+    held = run_job(system, job.id, queue="default")
+    assert (held.state, system.get_job(job.id).started_at) == (JobState.PENDING, None)
+    _, state = system.store.job_and_queue(job.id, "default")
+    assert state.holds_back_job(job.id, "default").startswith("queue default is paused (by ops at ")
+    holding = QueueState(holders=frozenset({job.id}), paused_by="ops", paused_at=state.paused_at)
+    assert holding.holds_back_job(job.id, "serial") is None  # admitted before the pause: it runs
 
 
 def test_a_running_job_whose_runner_stops_beating_is_ended_incomplete_and_retried(system, clock):

@@ -58,6 +58,11 @@ class QueueState:
         at = parse_iso(self.paused_at).strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"queue {name} is paused (by {self.paused_by} at {at})"
 
+    def holds_back_job(self, job_id: str, name: str) -> str | None:
+        """Why a job of the queue may not start now: the queue is paused, and the job holds none of
+        its slots (one that does was admitted before the pause, and runs)."""
+        return None if job_id in self.holders else self.held_back(name)
+
 
 class JobOutputLocation(BaseModel):
     log_group: str

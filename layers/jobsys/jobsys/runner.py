@@ -105,8 +105,18 @@ def command_environment(
     return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
 
 
-def run_job(system: JobSystem, job_id: str, time_left: Callable[[], float] | None = None) -> RunResult:
-    job = system.store.get(job_id)
+def run_job(
+    system: JobSystem, job_id: str, time_left: Callable[[], float] | None = None, queue: str | None = None
+) -> RunResult:
+    """Runs a pending job's command. With its `queue` (the Lambda runner's case), a job whose queue
+    is paused is left pending, and its execution puts it in the queue's line."""
+    if queue is None:
+        job = system.store.get(job_id)
+    else:
+        job, queue_state = system.store.job_and_queue(job_id, queue)
+        if job.state == JobState.PENDING and (held_back := queue_state.holds_back_job(job.id, queue)):
+            log.info("job %s not started: %s", job.id, held_back)
+            return RunResult(job.id, job.state)
     if job.state != JobState.PENDING:  # canceled before it started, or a duplicate delivery
         return RunResult(job.id, job.state, job.exit_code)
     try:

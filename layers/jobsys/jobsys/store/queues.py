@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 
+from jobsys.errors import JobNotFound
 from jobsys.models import Job, JobState, QueueState
 from jobsys.store.items import (
     INDEX_BY_WAITING,
@@ -118,13 +119,23 @@ class QueueSlots(TableAccess):
         return item.running, set(item.holders)
 
     def queue_item(self, queue: str) -> QueueState:
-        item = self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {}
-        return QueueState(
-            running=int(item.get("running", 0)),
-            holders=frozenset(item.get("holders") or ()),
-            paused_by=item.get("paused_by"),
-            paused_at=item.get("paused_at"),
-        )
+        return _queue_state(self.table.get_item(Key=_queue_key(queue), ConsistentRead=True).get("Item") or {})
+
+    def job_and_queue(self, job_id: str, queue: str) -> tuple[Job, QueueState]:
+        """A job and its queue in one read: a Lambda runner needs both before it starts the command
+        (the state machine leaves the paused queue's check to it, and saves a state transition)."""
+        request = {
+            self.table.name: {"Keys": [{"pk": _pk(job_id), "sk": ITEM_SK}, _queue_key(queue)], "ConsistentRead": True}
+        }
+        items: list[dict[str, Any]] = []
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            items += response["Responses"].get(self.table.name, [])
+            request = response.get("UnprocessedKeys") or {}
+        job = next((item for item in items if item["sk"] == ITEM_SK), None)
+        if job is None:
+            raise JobNotFound(f"no job '{job_id}'")
+        return _from_item(job), _queue_state(next((item for item in items if item["sk"] != ITEM_SK), {}))
 
     def pause(self, queue: str, by: str, at: str) -> bool:
         """False when it is paused already: the first pause, and who made it, stand."""
@@ -167,3 +178,12 @@ class QueueSlots(TableAccess):
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+
+def _queue_state(item: dict[str, Any]) -> QueueState:
+    return QueueState(
+        running=int(item.get("running", 0)),
+        holders=frozenset(item.get("holders") or ()),
+        paused_by=item.get("paused_by"),
+        paused_at=item.get("paused_at"),
+    )
