@@ -22,7 +22,7 @@ from jobsys.errors import (
     StartFailed,
     Unprocessable,
 )
-from jobsys.observability import logger, tracer
+from jobsys.observability import logger, traced
 from jobsys.spec.messages import messages
 from routes import definitions, jobs, page
 
@@ -161,7 +161,7 @@ def handle_not_found(_: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@traced
 @json_bodies_only
 @head_as_get
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

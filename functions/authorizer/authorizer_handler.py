@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobsys.observability import logger, tracer
+from jobsys.observability import logger, traced
 from jobsys.tokens import BackOfficeTokens
 
 
@@ -23,7 +23,7 @@ def back_office_tokens() -> BackOfficeTokens:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
     operator = back_office_tokens().operator(event.authorization_token)

@@ -6,12 +6,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.cleanup import CleanUpPolicy, CleanUpRunning, clean_up
-from jobsys.observability import logger, metrics, tracer
+from jobsys.observability import logger, metrics, traced
 from jobsys.system import job_system
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = job_system()

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobsys.models import JobState
-from jobsys.observability import logger, tracer
+from jobsys.observability import logger, traced
 from jobsys.system import job_system
 
 
@@ -26,7 +26,7 @@ def _ended(run: dict[str, Any]) -> tuple[JobState, str | None]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = job_system()
     action = event.get("action")

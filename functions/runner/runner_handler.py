@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobsys.observability import logger, tracer
+from jobsys.observability import logger, traced
 from jobsys.runner import run_job
 from jobsys.system import job_system
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The state machine passes the job's queue: the runner checks that it is not paused.
     result = run_job(

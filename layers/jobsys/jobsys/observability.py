@@ -1,17 +1,37 @@
-"""Powertools Logger, Tracer and Metrics, shared by every function (service name from the environment).
+"""Powertools Logger and Metrics, shared by every function (service name from the environment), and
+the tracing of AWS calls, on request.
 
 The job metrics are published one by one (EMF lines in the function's log), each with its
 command as a dimension, so a handler never flushes an empty set.
 """
 
 import os
+from collections.abc import Callable
+from typing import Any, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
+
+# Lambda's active tracing (template.yaml: `Tracing: Active`) traces every invocation, and the
+# request across API Gateway, Step Functions and the functions, at no cost to a cold start.
+# Powertools' Tracer adds a subsegment per AWS call, but its X-Ray SDK takes about 450 ms to import,
+# more than boto3 itself, before the first request of every cold function: it is on only when the
+# stack's TraceAwsCalls parameter says so (docs/performance.md, "Cold starts").
+TRACE_AWS_CALLS = os.environ.get("JOBS_TRACE_AWS_CALLS", "false").lower() == "true"
+
+
+def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
+    """A Lambda handler, with Powertools' Tracer around it if the AWS calls are traced."""
+    if not TRACE_AWS_CALLS:
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return cast(Handler, Tracer().capture_lambda_handler(handler))
+
+
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "JobSystem")
 
 
