@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jobs_local import moto_server
 from jobs_local.cloudformation import custom_resources
-from jobs_local.dynamodb import atomic, responses, transaction_rollback
+from jobs_local.dynamodb import atomic, index_partitions, responses, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import targets as eventbridge_targets
 from jobs_local.iam import enforcement, managed_policies
@@ -41,6 +41,7 @@ PATCHES: list[Patch] = [
     tasks.PATCH,
     # Speed: the same answers, sooner.
     responses.PATCH,
+    index_partitions.PATCH,
     moto_server.PATCH,
     asl_programs.PATCH,
     asl_clients.PATCH,
