@@ -1,0 +1,100 @@
+"""What a cold Lambda pays before its handler runs: the import of each handler's module, against
+`import boto3`, each in fresh interpreters, side by side in one run.
+
+Each round imports `boto3` alone and then each handler, one fresh interpreter each, in turn, so
+that the machine's noise falls on all of them alike; the figure is the median of the rounds. The
+interpreter sees what Lambda gives it: the function's code and the layer on its path, Lambda's
+environment variables (with them, Powertools' Tracer is on, as it is on AWS), and bytecode compiled
+beforehand (Lambda cannot write it).
+
+    .venv/bin/python bench/cold_imports.py [--rounds 10] [--write docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from report import heading, publish
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS = {
+    "ApiFunction": ("api", "api_handler"),
+    "AuthorizerFunction": ("authorizer", "authorizer_handler"),
+    "RunnerFunction": ("runner", "runner_handler"),
+    "JobStateFunction": ("job_state", "job_state_handler"),
+    "CleanupFunction": ("cleanup", "cleanup_handler"),
+    "ScheduleSyncFunction": ("schedule_sync", "schedule_sync_handler"),
+}
+# What Lambda and the template's Globals set; the values only need to look right.
+LAMBDA_ENV = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0",
+    "JOBS_TABLE": "jobs",
+    "JOBS_BUCKET": "jobs-output",
+    "JOBS_LOG_GROUP": "/jobs/output",
+    "JOBS_CONFIG": str(ROOT / "config" / "jobs.yaml"),
+    "JOB_TTL_DAYS": "30",
+    "JOBS_EVENT_SOURCE": "jobs.bench",
+    "JOBS_PAGE_URL_PARAMETER": "/bench/page-url",
+    "POWERTOOLS_SERVICE_NAME": "jobs",
+    "POWERTOOLS_METRICS_NAMESPACE": "JobSystem",
+    "BACK_OFFICE_TOKEN_SECRET": "bench",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench",
+}
+TIMED = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+
+
+def import_time(module: str, path: list[Path]) -> float:
+    env = {"PATH": os.environ["PATH"], **LAMBDA_ENV, "PYTHONPATH": os.pathsep.join(map(str, path))}
+    done = subprocess.run(
+        [sys.executable, "-c", TIMED.format(module=module)], env=env, capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1]) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args()
+    code = Path(tempfile.mkdtemp(prefix="cold-imports-"))
+    # Copies, compiled: as a deployment package holds them, and without touching the working tree.
+    layer = shutil.copytree(ROOT / "layers" / "jobsys", code / "layer")
+    functions = {
+        name: shutil.copytree(ROOT / "functions" / folder, code / folder) for name, (folder, _) in HANDLERS.items()
+    }
+    compileall.compile_dir(code, quiet=1)
+    times: dict[str, list[float]] = {"import boto3": [], **{name: [] for name in HANDLERS}}
+    for _ in range(args.rounds):
+        times["import boto3"].append(import_time("boto3", []))
+        for name, (_, module) in HANDLERS.items():
+            times[name].append(import_time(module, [functions[name], layer]))
+    shutil.rmtree(code)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    boto3 = medians["import boto3"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    lines = [
+        heading(platform.node(), commit.stdout.strip(), f"{args.rounds} fresh interpreters each"),
+        "",
+        "| import | median | × `import boto3` |",
+        "|---|---|---|",
+        *[f"| {name} | {ms:.0f} ms | {ms / boto3:.2f} |" for name, ms in medians.items()],
+    ]
+    publish(lines, args.write, "Cold starts: each handler's import (`bench/cold_imports.py`)", __doc__ or "")
+
+
+if __name__ == "__main__":
+    main()
