@@ -7,7 +7,10 @@ interpreter sees what Lambda gives it: the function's code and the layer on its 
 environment variables (with them, Powertools' Tracer is on, as it is on AWS), and bytecode compiled
 beforehand (Lambda cannot write it).
 
-    .venv/bin/python bench/cold_imports.py [--rounds 10] [--write docs/performance.md]
+    .venv/bin/python bench/cold_imports.py [--rounds 10] [--before CHECKOUT] [--write docs/performance.md]
+
+`--before` names another checkout (a `git worktree` of an earlier commit): its handlers are
+imported in the same rounds, so that the two are compared side by side.
 """
 
 from __future__ import annotations
@@ -65,29 +68,42 @@ def import_time(module: str, path: list[Path]) -> float:
     return float(done.stdout.strip().splitlines()[-1]) * 1000
 
 
+def compiled_copy(root: Path, into: Path) -> tuple[Path, dict[str, Path]]:
+    """The layer and each function's code, copied and compiled: as a deployment package holds
+    them, and without touching the working tree."""
+    layer = shutil.copytree(root / "layers" / "jobsys", into / "layer")
+    functions = {
+        name: shutil.copytree(root / "functions" / folder, into / folder) for name, (folder, _) in HANDLERS.items()
+    }
+    compileall.compile_dir(into, quiet=1)
+    return layer, functions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--before", type=Path, help="another checkout, measured in the same rounds")
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     code = Path(tempfile.mkdtemp(prefix="cold-imports-"))
-    # Copies, compiled: as a deployment package holds them, and without touching the working tree.
-    layer = shutil.copytree(ROOT / "layers" / "jobsys", code / "layer")
-    functions = {
-        name: shutil.copytree(ROOT / "functions" / folder, code / folder) for name, (folder, _) in HANDLERS.items()
-    }
-    compileall.compile_dir(code, quiet=1)
-    times: dict[str, list[float]] = {"import boto3": [], **{name: [] for name in HANDLERS}}
+    checkouts = {"": ROOT} | ({"before: ": args.before.resolve()} if args.before else {})
+    copies = {label: compiled_copy(root, code / str(n)) for n, (label, root) in enumerate(checkouts.items())}
+    times: dict[str, list[float]] = {"import boto3": []}
     for _ in range(args.rounds):
         times["import boto3"].append(import_time("boto3", []))
-        for name, (_, module) in HANDLERS.items():
-            times[name].append(import_time(module, [functions[name], layer]))
+        for label, (layer, functions) in copies.items():
+            for name, (_, module) in HANDLERS.items():
+                times.setdefault(label + name, []).append(import_time(module, [functions[name], layer]))
     shutil.rmtree(code)
     medians = {name: statistics.median(values) for name, values in times.items()}
     boto3 = medians["import boto3"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    before = ""
+    if args.before:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=args.before)
+        before = f"before: {rev.stdout.strip()}"
     lines = [
-        heading(platform.node(), commit.stdout.strip(), f"{args.rounds} fresh interpreters each"),
+        heading(platform.node(), commit.stdout.strip(), before, f"{args.rounds} fresh interpreters each"),
         "",
         "| import | median | × `import boto3` |",
         "|---|---|---|",
