@@ -88,14 +88,20 @@ def _write_at_random(client, chance: random.Random, writes: int) -> None:
                 assert doomed
 
 
-def _query(client, index: str, name: str, value: str, page: int) -> list[dict]:
+def _query(client, index: str, name: str, value: str, page: int, forward: bool) -> list[dict]:
     found, start = [], None
     while True:
         asked = {"ExclusiveStartKey": start} if start else {}
         response = client.query(
-            TableName=TABLE, IndexName=index, Limit=page, KeyConditionExpression="#key = :value",
-            ExpressionAttributeNames={"#key": name}, ExpressionAttributeValues={":value": {"S": value}}, **asked,
-        )  # fmt: skip
+            TableName=TABLE,
+            IndexName=index,
+            Limit=page,
+            ScanIndexForward=forward,
+            KeyConditionExpression="#key = :value",
+            ExpressionAttributeNames={"#key": name},
+            ExpressionAttributeValues={":value": {"S": value}},
+            **asked,
+        )
         found += response["Items"]
         if not (start := response.get("LastEvaluatedKey")):
             return found
@@ -111,4 +117,5 @@ def test_each_index_partition_answers_what_a_scan_of_the_table_finds(client, see
             found = (item for item in every if item.get(name) == {"S": value} and order in item)
             expected = sorted(found, key=lambda item: (item[order]["S"], item["pk"]["S"]))
             for page in (1, 7, 100):
-                assert _query(client, index, name, value, page) == expected, (index, value, page)
+                assert _query(client, index, name, value, page, forward=True) == expected, (index, value, page)
+                assert _query(client, index, name, value, page, forward=False) == expected[::-1], (index, value, page)
