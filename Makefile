@@ -140,7 +140,9 @@ $(VENV)/.bench: pyproject.toml | $(VENV)/.installed
 
 # About 11 min; each benchmark appends its figures to docs/performance.md.
 bench: venv $(REDIS) $(VENV)/.bench
-	cd bench && $(BIN)/python vs_rq.py --write ../docs/performance.md
+	cd bench && $(BIN)/python vs_rq.py --jobs 100 500 --history 10000 --write ../docs/performance.md
+	cd bench && $(BIN)/python transitions.py --write ../docs/performance.md
+	cd bench && $(BIN)/python cold_imports.py --write ../docs/performance.md
 	cd bench && $(BIN)/python latency.py --write ../docs/performance.md
 	cd bench && $(BIN)/python calls.py --write ../docs/performance.md
 	cd bench && $(BIN)/python cpu_per_job.py --write ../docs/performance.md
