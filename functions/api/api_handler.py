@@ -1,30 +1,33 @@
 """The HTTP API. Routes live in routes/; domain errors become HTTP statuses here, in one place."""
 
-import json
-from http import HTTPStatus
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    import json
+    from http import HTTPStatus
+    from typing import Any
 
-from jobsys.errors import (
-    CommandNotAllowed,
-    InvalidRequest,
-    JobStateConflict,
-    JobSystemError,
-    NotFound,
-    StartFailed,
-    Unprocessable,
-)
-from jobsys.observability import logger, traced
-from jobsys.spec.messages import messages
-from routes import definitions, jobs, page
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+    from aws_lambda_powertools.event_handler.openapi.exceptions import (
+        RequestUnsupportedContentType,
+        RequestValidationError,
+    )
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.errors import (
+        CommandNotAllowed,
+        InvalidRequest,
+        JobStateConflict,
+        JobSystemError,
+        NotFound,
+        StartFailed,
+        Unprocessable,
+    )
+    from jobsys.observability import logger, traced
+    from jobsys.spec.messages import messages
+    from routes import definitions, jobs, page
 
 
 def _error(status: HTTPStatus, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:

@@ -1,20 +1,23 @@
 """API Gateway token authorizer of the back-office API: each operator's calls carry their bearer token,
 and the operator's name becomes the principal that the API records as `started_by`/`canceled_by`."""
 
-import os
-from functools import cache
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-import boto3
-from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerResponse,
-    APIGatewayAuthorizerTokenEvent,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    import os
+    from functools import cache
+    from typing import Any
 
-from jobsys.observability import logger, traced
-from jobsys.tokens import BackOfficeTokens
+    import boto3
+    from aws_lambda_powertools.utilities.data_classes import event_source
+    from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+        APIGatewayAuthorizerResponse,
+        APIGatewayAuthorizerTokenEvent,
+    )
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.observability import logger, traced
+    from jobsys.tokens import BackOfficeTokens
 
 
 @cache

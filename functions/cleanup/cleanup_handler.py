@@ -1,13 +1,16 @@
 """The scheduled clean-up (the seed's `jms-job-queue:clean-up`). An event may override the policy."""
 
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from typing import Any
 
-from jobsys.cleanup import CleanUpPolicy, CleanUpRunning, clean_up
-from jobsys.observability import logger, metrics, traced
-from jobsys.system import job_system
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.cleanup import CleanUpPolicy, CleanUpRunning, clean_up
+    from jobsys.observability import logger, metrics, traced
+    from jobsys.system import job_system
 
 
 @logger.inject_lambda_context

@@ -6,13 +6,16 @@
 - `check_heartbeats`: every minute, running jobs whose runner stopped beating are ended incomplete.
 """
 
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from typing import Any
 
-from jobsys.models import JobState
-from jobsys.observability import logger, traced
-from jobsys.system import job_system
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.models import JobState
+    from jobsys.observability import logger, traced
+    from jobsys.system import job_system
 
 
 def _ended(run: dict[str, Any]) -> tuple[JobState, str | None]:

@@ -1,12 +1,15 @@
 """The Lambda runner: runs one job's command and reports the state it ended in."""
 
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from typing import Any
 
-from jobsys.observability import logger, traced
-from jobsys.runner import run_job
-from jobsys.system import job_system
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.observability import logger, traced
+    from jobsys.runner import run_job
+    from jobsys.system import job_system
 
 
 @logger.inject_lambda_context

@@ -4,16 +4,19 @@ jobs.yaml (one per definition with a `schedule`), so that nobody creates them by
 The resource's properties carry the config layer's version, so a changed jobs.yaml syncs again.
 """
 
-import json
-import urllib.request
-from typing import Any
+from jobsys.cold_start import collector_paused
 
-import boto3
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    import json
+    import urllib.request
+    from typing import Any
 
-from jobsys.observability import logger
-from jobsys.schedules import delete_schedule_group
-from jobsys.system import job_system
+    import boto3
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobsys.observability import logger
+    from jobsys.schedules import delete_schedule_group
+    from jobsys.system import job_system
 
 
 def _respond(event: dict[str, Any], status: str, reason: str, data: dict[str, Any]) -> None:
