@@ -45,13 +45,5 @@ class ScheduleFires(TableAccess):
         )
 
     def last_fires(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), 100):
-            request_keys = [{"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK} for key in keys[start : start + 100]]
-            request = {self.table.name: {"Keys": request_keys}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self.table.name, []):
-                    found[item["pk"].removeprefix("SCHEDULE#")] = item
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        items = self._get_items([{"pk": f"SCHEDULE#{key}", "sk": SCHEDULE_SK} for key in keys], consistent=False)
+        return {item["pk"].removeprefix("SCHEDULE#"): item for item in items}

@@ -187,6 +187,18 @@ class TableAccess:
         self.client = table.meta.client
         self.on_change: OnChange = on_change or (lambda changes: None)
 
+    def _get_items(self, keys: list[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
+        """The items of these keys that exist, in any order: BatchGetItem, 100 keys a call, with
+        what it left unprocessed asked again."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request = {self.table.name: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                items += response["Responses"].get(self.table.name, [])
+                request = response.get("UnprocessedKeys") or {}
+        return items
+
     def _update_if(self, **update: Any) -> bool:
         """One conditional UpdateItem: False, and nothing written, when its condition does not hold."""
         try:

@@ -124,14 +124,7 @@ class QueueSlots(TableAccess):
     def job_and_queue(self, job_id: str, queue: str) -> tuple[Job, QueueState]:
         """A job and its queue in one read: a Lambda runner needs both before it starts the command
         (the state machine leaves the paused queue's check to it, and saves a state transition)."""
-        request = {
-            self.table.name: {"Keys": [{"pk": _pk(job_id), "sk": ITEM_SK}, _queue_key(queue)], "ConsistentRead": True}
-        }
-        items: list[dict[str, Any]] = []
-        while request:
-            response = self.client.batch_get_item(RequestItems=request)
-            items += response["Responses"].get(self.table.name, [])
-            request = response.get("UnprocessedKeys") or {}
+        items = self._get_items([{"pk": _pk(job_id), "sk": ITEM_SK}, _queue_key(queue)])
         job = next((item for item in items if item["sk"] == ITEM_SK), None)
         if job is None:
             raise JobNotFound(f"no job '{job_id}'")

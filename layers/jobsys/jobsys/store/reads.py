@@ -44,17 +44,8 @@ class JobReads(TableAccess):
         return _from_item(item)
 
     def get_many(self, job_ids: list[str]) -> dict[str, Job]:
-        found: dict[str, Job] = {}
-        for start in range(0, len(job_ids), 100):
-            keys = [{"pk": _pk(i), "sk": ITEM_SK} for i in job_ids[start : start + 100]]
-            request = {self.table.name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self.table.name, []):
-                    job = _from_item(item)
-                    found[job.id] = job
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        jobs = (_from_item(item) for item in self._get_items([{"pk": _pk(i), "sk": ITEM_SK} for i in job_ids]))
+        return {job.id: job for job in jobs}
 
     def page(
         self,
