@@ -7,6 +7,7 @@ with collector_paused():
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from jobsys.costs import RunMeter
     from jobsys.observability import logger, traced
     from jobsys.runner import run_job
     from jobsys.system import job_system
@@ -15,9 +16,14 @@ with collector_paused():
 @logger.inject_lambda_context
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    meter = RunMeter("lambda", int(context.memory_limit_in_mb))  # billed from here, the invocation's start
     # The state machine passes the job's queue: the runner checks that it is not paused.
     result = run_job(
-        job_system(), event["job_id"], lambda: context.get_remaining_time_in_millis() / 1000, event.get("queue")
+        job_system(),
+        event["job_id"],
+        lambda: context.get_remaining_time_in_millis() / 1000,
+        event.get("queue"),
+        meter,
     )
     logger.info("job ended", extra=result.as_dict())
     return result.as_dict()

@@ -122,3 +122,23 @@ def test_stats_of_a_command_cover_its_last_n_runs(api: Api):
 def test_bad_stats_requests_are_refused(api: Api, query, status):
     got, error = api("GET", "/stats", query=query)
     assert got == status and error["message"], error
+
+
+@pytest.mark.parametrize(
+    ("runner", "size"), [("lambda", {"memory_mb": 1024}), ("fargate", {"memory_mb": 2048, "cpu_units": 1024})]
+)
+def test_a_run_records_what_it_is_billed_for_and_its_command_s_stats_price_it(api: Api, runner, size):
+    command = "demo:alloc"
+    _, before = api("GET", "/stats", query=f"command={command}")
+    _, job = api("POST", "/jobs", {"command": command, "params": ["0", "0.2"], "runner": runner})
+    done = api.wait(job["id"], timeout=120)
+    usage = done["usage"]
+    assert {key: usage[key] for key in size} == size and usage["runner"] == runner
+    # Lambda bills the invocation, which holds the run; Fargate the task by the second, a minute at least.
+    assert usage["billed_ms"] >= (60_000 if runner == "fargate" else done["runtime"] * 1000)
+    assert usage["transitions"] == (4 if runner == "lambda" else 6)
+    _, after = api("GET", "/stats", query=f"command={command}")
+    cost = after["cost"]
+    assert cost["runs"] == before["cost"]["runs"] + 1 and cost["days"] >= 1
+    assert (cost["region"], cost["prices_as_of"]) == ("us-east-1", "2026-11-29")
+    assert 0 < cost["per_run"] < 0.01 and cost["in_30_days"] >= cost["per_run"]

@@ -15,12 +15,14 @@ from moto import mock_aws
 from jobs_local.cloudformation.deploy import load_template
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.config import parse_config
+from jobsys.costs import RunMeter, UsageTotals
 from jobsys.errors import AlreadyOpen, NotFound
 from jobsys.models import Job, JobState, QueueState, iso
 from jobsys.output import OutputStore
 from jobsys.runner import run_job
 from jobsys.settings import Settings
 from jobsys.spec.options import StartOptions
+from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
@@ -436,3 +438,28 @@ def test_two_jobs_a_join_waits_for_finishing_at_once_start_it_once(system):
     system.store = _ArrivingTogether(plain.table, lambda: system.start_dependents(plain.get(fr.id), []))
     system.start_dependents(plain.get(de.id), [])
     assert system.sfn.starts[index.id] == 1
+
+
+def test_a_metered_run_records_its_usage_and_the_statistics_price_its_days(system, clock):
+    ticks = iter(range(1000, 10_000, 1)).__next__  # each look at the meter's clock: a second later
+    runs = []
+    for _ in range(3):  # 11-29, 11-30, 12-01
+        job = system.start(DefinitionStart(definition="tree"))  # demo:echo, with two dependents below it
+        run_job(system, job.id, meter=RunMeter("lambda", 1024, clock=lambda: float(ticks())))
+        runs.append(system.get_job(job.id))
+        clock.advance(days=1)
+    clock.advance(days=-1)
+    usage = runs[0].usage
+    assert (usage.runner, usage.memory_mb, usage.billed_ms) == ("lambda", 1024, 1000)
+    assert usage.transitions == 5  # Route, RunOnLambda, AfterRun, EndRun (its dependents), Done
+    bucket, key = runs[0].output.s3_uri.removeprefix("s3://").split("/", 1)
+    assert usage.output_bytes == boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"]
+    stats = system.definition_stats("tree", 10)
+    cost = UsageTotals.of(usage).cost(Prices())
+    assert (stats.cost.runs, stats.cost.days) == (3, 3)
+    assert stats.cost.per_run == pytest.approx(float(cost))
+    assert stats.cost.in_30_days == pytest.approx(float(cost) * 3 * 30 / 3)
+    assert system.command_stats("demo:echo", 10).cost.runs == 3  # a command counts its definitions' runs
+    assert system.command_stats("demo:fail", 10).cost.runs == 0
+    clock.advance(days=28)  # 12-29: the window starts on 11-30, and the first day has left it
+    assert system.definition_stats("tree", 10).cost.runs == 2

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from jobsys.costs import RunUsage
 from jobsys.spec.options import RetryPolicy
 from jobsys.spec.types import Runner
 
@@ -105,6 +106,7 @@ class Job(BaseModel):
         default=None, description="progress: from its PROGRESS lines; history: the median of its last finished runs"
     )
     cpu_seconds: float | None = Field(default=None, description="CPU time the command used (user + system)")
+    usage: RunUsage | None = Field(default=None, description="What its run is billed for, as its runner measured it")
     reason: str | None = Field(default=None, description="Why a job was canceled, terminated or incomplete")
     execution_arn: str | None = None
     output: JobOutputLocation | None = None

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
+from jobsys.costs import RunMeter, RunUsage, UsageTotals
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.models import Job, JobState, utc_now
 from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
@@ -106,10 +107,15 @@ def command_environment(
 
 
 def run_job(
-    system: JobSystem, job_id: str, time_left: Callable[[], float] | None = None, queue: str | None = None
+    system: JobSystem,
+    job_id: str,
+    time_left: Callable[[], float] | None = None,
+    queue: str | None = None,
+    meter: RunMeter | None = None,
 ) -> RunResult:
     """Runs a pending job's command. With its `queue` (the Lambda runner's case), a job whose queue
-    is paused is left pending, and its execution puts it in the queue's line."""
+    is paused is left pending, and its execution puts it in the queue's line. With a `meter`, the
+    job records what its run is billed for."""
     if queue is None:
         job = system.store.get(job_id)
     else:
@@ -134,7 +140,7 @@ def run_job(
     except JobStateConflict:
         current = system.store.get(job.id)
         return RunResult(current.id, current.state, current.exit_code)
-    return _Run(system, job, command, argv, time_left).run()
+    return _Run(system, job, command, argv, time_left, meter).run()
 
 
 class _Run:
@@ -143,9 +149,16 @@ class _Run:
     OutputSink, its PROGRESS lines to a ProgressReporter."""
 
     def __init__(
-        self, system: JobSystem, job: Job, command: Command, argv: list[str], time_left: Callable[[], float] | None
+        self,
+        system: JobSystem,
+        job: Job,
+        command: Command,
+        argv: list[str],
+        time_left: Callable[[], float] | None,
+        meter: RunMeter | None = None,
     ):
         self.system = system
+        self.meter = meter
         self.command = command
         self.job = job
         self.argv = argv
@@ -167,10 +180,12 @@ class _Run:
             self.progress.write(runtime)
             self.sink.send_the_rest()
             output_error = self.sink.save()
+            output_bytes = os.path.getsize(self.sink.transcript_path)
         finally:
             self.sink.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
+        usage = self.meter.usage(self.system.transitions_of(self.job, state), output_bytes) if self.meter else None
         try:
             closed = self.system.store.close(
                 self.job,
@@ -184,10 +199,20 @@ class _Run:
                 output_error=output_error,
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
+                usage=usage,
             )
         except JobStateConflict:  # canceled meanwhile: the cancel's state stands
             closed = self.system.store.get(self.job.id)
+        if usage is not None:  # a run that was canceled used what it used all the same
+            self._count(usage)
         return RunResult(closed.id, closed.state, exit_code)
+
+    def _count(self, usage: RunUsage) -> None:
+        """Adds the run to its day's usage, which the statistics price; never fails the job."""
+        try:
+            self.system.store.add_usage(self.job, self.system.clock().date(), UsageTotals.of(usage))
+        except Exception:  # botocore has retried already: the cost shown misses one run
+            log.warning("could not count the usage of job %s", self.job.id, exc_info=True)
 
     def _supervise(self, started: float) -> int | None:
         try:
@@ -302,13 +327,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the Fargate runner task."""
     from jobsys.system import job_system
 
+    began = time.monotonic()  # Fargate bills from before the process started: at most a second more
     args = sys.argv[1:] if argv is None else argv
     # ECS stops a task with SIGTERM: unwinding stops the command's process group too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(args) != 1:
         print("usage: python -m jobsys.runner JOB_ID", file=sys.stderr)
         return 2
-    result = run_job(job_system(), args[0])
+    system = job_system()
+    size = system.settings
+    meter = None
+    if size.task_cpu_units and size.task_memory_mb:
+        meter = RunMeter("fargate", size.task_memory_mb, size.task_cpu_units, began=began)
+    result = run_job(system, args[0], meter=meter)
     print(result.as_dict())
     return 0
 

@@ -23,6 +23,11 @@ class Settings(BaseModel):
     # Empty: no Job State Change events (a test's or a tool's own system).
     event_source: str = Field(default="", alias="JOBS_EVENT_SOURCE")
     page_url_parameter: str = Field(default="", alias="JOBS_PAGE_URL_PARAMETER")
+    # The template's Prices parameter: a JSON object that overrides jobsys/spec/prices.py's table.
+    prices: str = Field(default="", alias="JOBS_PRICES")
+    # What a Fargate run is billed for: the task's size (a Lambda runner's context says its memory).
+    task_cpu_units: int | None = Field(default=None, alias="JOBS_TASK_CPU")
+    task_memory_mb: int | None = Field(default=None, alias="JOBS_TASK_MEMORY")
 
 
 @cache

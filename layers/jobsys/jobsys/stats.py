@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from jobsys.costs import CostEstimate
 from jobsys.models import JobState
 
 DEFAULT_RUNS = 50
@@ -59,6 +60,9 @@ class RunStats(BaseModel):
     last_success_at: str | None
     last_failure_at: str | None
     series: list[RunPoint] = Field(description="The runs, oldest first, for a chart")
+    cost: CostEstimate | None = Field(
+        default=None, description="What its runs of the last 30 days cost on AWS, at jobsys/spec/prices.py's prices"
+    )
 
 
 def percentile(values: list[float], share: float) -> float | None:

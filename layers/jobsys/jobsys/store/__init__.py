@@ -9,7 +9,8 @@ It is made of one part per concern (the table's layout is in items.py):
 - reads.py: every read (transitions read a job back when a condition fails);
 - unique.py: the locks of unique definitions;
 - joins.py: the jobs that a join still waits for;
-- clean_up.py: the clean-up's cursors and lock.
+- clean_up.py: the clean-up's cursors and lock;
+- usage.py: each day's usage of a definition's and a command's runs.
 """
 
 from jobsys.store.clean_up import CleanUpNotes
@@ -26,9 +27,12 @@ from jobsys.store.joins import JoinArrivals
 from jobsys.store.queues import QueueSlots
 from jobsys.store.transitions import JobTransitions
 from jobsys.store.unique import UniqueLock, UniqueLocks
+from jobsys.store.usage import UsageDays
 
 
-class JobStore(JobCreation, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals):
+class JobStore(
+    JobCreation, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals, UsageDays
+):
     """The whole store: what JobSystem, the handlers and the runner use."""
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from jobsys.costs import RunUsage
 from jobsys.errors import JobStateConflict
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
 from jobsys.store.items import (
@@ -80,6 +81,7 @@ class JobTransitions(JobReads):
         from_states: Iterable[JobState] = OPEN_STATES,
         ttl: timedelta | None = None,
         last_heartbeat: str | None = None,
+        usage: RunUsage | None = None,
     ) -> Job:
         """`last_heartbeat`: close it only if its runner has not beaten since (it is running)."""
         if state not in CLOSED_STATES:
@@ -99,6 +101,8 @@ class JobTransitions(JobReads):
             updates["cpu_seconds"] = Decimal(f"{cpu_seconds:.3f}")
         if reason:
             updates["reason"] = reason
+        if usage is not None:
+            updates["usage"] = usage.model_dump(exclude_none=True)
         if ttl is not None:
             # A backstop only: the clean-up deletes jobs and their output long before this.
             updates["expires_at"] = int((closed_at + ttl).timestamp())

@@ -46,6 +46,26 @@ def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str]
     return data
 
 
+def run_transitions(job: Job, limited: bool, state: JobState) -> int:
+    """The state transitions (each billed) of the execution of a job that ran and ended in `state`,
+    along statemachines/job.asl.json; tests/integration/test_state_machine_paths.py checks each
+    path against an execution's history. A wait in a paused queue's line adds its own."""
+    transitions = 2  # Route, and RunOnLambda or RunOnFargate
+    if job.run_at:
+        transitions += 2  # WaitUntilDue, RouteWhenDue
+    if limited:
+        transitions += 2  # WaitForSlot, WasItAdmitted
+    elif job.runner == "fargate":
+        transitions += 2  # ReadQueue, IsItPaused
+    if job.runner == "fargate":
+        transitions += 1  # EndRun: a task's end does not say how its job ended
+    else:
+        transitions += 1  # AfterRun
+        if state != JobState.FINISHED or limited or job.dependents or job.joins:
+            transitions += 1  # EndRun
+    return transitions + 1  # Done
+
+
 def _whole_second_after(moment: datetime) -> datetime:
     """Step Functions waits to the second: rounding up means a job never starts before its time."""
     return moment.replace(microsecond=0) + timedelta(seconds=1) if moment.microsecond else moment
@@ -66,6 +86,9 @@ class SystemBase:
 
     def is_limited(self, queue: str) -> bool:
         return self.config.limited_queue(queue) is not None
+
+    def transitions_of(self, job: Job, state: JobState) -> int:
+        return run_transitions(job, self.is_limited(job.queue), state)
 
     # The parts call each other: declared here, so that each part is checked on its own. JobSystem's
     # bases come first in its MRO, so these are never the ones called.

@@ -4,8 +4,10 @@ and the queues' slots."""
 from __future__ import annotations
 
 from jobsys.config import Queue
+from jobsys.costs import CostEstimate, cost_estimate
 from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
+from jobsys.spec.prices import Prices
 from jobsys.stats import RunStats, run_stats
 from jobsys.streams import Stream
 from jobsys.system.base import SystemBase
@@ -41,10 +43,17 @@ class JobReads(SystemBase):
 
     def definition_stats(self, key: str, runs: int) -> RunStats:
         self.config.definition(key)  # a key jobs.yaml does not have is not found, not "no runs"
-        return run_stats(self.store.recent_runs(definition=key, limit=runs), definition=key)
+        stats = run_stats(self.store.recent_runs(definition=key, limit=runs), definition=key)
+        return stats.model_copy(update={"cost": self._cost(f"definition#{key}")})
 
     def command_stats(self, command: str, runs: int) -> RunStats:
-        return run_stats(self.store.recent_runs(command=command, limit=runs), command=command)
+        stats = run_stats(self.store.recent_runs(command=command, limit=runs), command=command)
+        return stats.model_copy(update={"cost": self._cost(f"command#{command}")})
+
+    def _cost(self, subject: str) -> CostEstimate:
+        """The last 30 days' runs, priced now: a change of prices changes past runs' figures too."""
+        today = self.clock().date()
+        return cost_estimate(self.store.usage_days(subject, today), today, Prices.overridden(self.settings.prices))
 
     def queue_usage(self) -> list[tuple[Queue, QueueState]]:
         """Each queue of jobs.yaml, with the slots its jobs hold now and whether it is paused."""

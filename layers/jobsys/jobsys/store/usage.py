@@ -1,0 +1,56 @@
+"""Each day's usage of a definition's and of a command's runs, for the statistics' cost: one item
+per subject and day, added to with `ADD` (DynamoDB applies each update whole, so no run is lost to
+another's), read back with one Query on the table's own key."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from boto3.dynamodb.conditions import Key
+
+from jobsys.costs import COST_DAYS, UsageTotals, cost_window
+from jobsys.models import Job
+from jobsys.store.items import TableAccess
+
+DAY_SK = "DAY#"
+# A day's item outlives the window that reads it by a little, then DynamoDB's TTL deletes it.
+KEEP_DAYS = COST_DAYS + 10
+
+
+def usage_subjects(job: Job) -> list[str]:
+    """The partitions a run counts in: its command's, and its definition's if it has one."""
+    subjects = [f"USAGE#command#{job.command}"]
+    if job.definition:
+        subjects.append(f"USAGE#definition#{job.definition}")
+    return subjects
+
+
+class UsageDays(TableAccess):
+    def add_usage(self, job: Job, day: date, totals: UsageTotals) -> None:
+        names = {f"#{name}": name for name in UsageTotals.model_fields}
+        values = {f":{name}": value for name, value in totals.model_dump().items()}
+        expires = datetime.combine(day + timedelta(days=KEEP_DAYS), time(), UTC)
+        for subject in usage_subjects(job):
+            self.table.update_item(
+                Key={"pk": subject, "sk": f"{DAY_SK}{day.isoformat()}"},
+                UpdateExpression="ADD "
+                + ", ".join(f"#{name} :{name}" for name in UsageTotals.model_fields)
+                + " SET expires_at = :expires",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**values, ":expires": int(expires.timestamp())},
+            )
+
+    def usage_days(self, subject: str, today: date) -> dict[str, UsageTotals]:
+        """Each day's totals of `subject` ("definition#KEY" or "command#NAME") in the cost window."""
+        first, last = cost_window(today)
+        response = self.table.query(
+            KeyConditionExpression=Key("pk").eq(f"USAGE#{subject}")
+            & Key("sk").between(f"{DAY_SK}{first}", f"{DAY_SK}{last}"),
+        )
+        # At most COST_DAYS small items: one page.
+        return {
+            item["sk"].removeprefix(DAY_SK): UsageTotals.model_validate(
+                {name: int(item[name]) for name in UsageTotals.model_fields if name in item}
+            )
+            for item in response.get("Items", [])
+        }
