@@ -1,6 +1,7 @@
 """The back-office page in a real browser: headless Chromium from Debian, driven by Playwright."""
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -410,13 +411,19 @@ def test_a_job_started_on_the_page_shows_who_started_and_who_canceled_it(
     expect(row.locator(".job-facts")).to_contain_text("canceled by ben", timeout=5_000)
 
 
+def dollars(value: float) -> str:
+    """As the page writes them: cents from a cent up, else two significant digits."""
+    return f"${value:.2f}" if value >= 0.01 else f"${value:.{1 - math.floor(math.log10(value))}f}"
+
+
 def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_stack: StackProcess, http: Http):
     # History for the estimate: two runs of a command that prints no PROGRESS lines.
     for _ in range(2):
         _, done = http("POST", "/jobs", {"command": "demo:alloc", "params": ["50", "2"]})
         http.wait(done["id"])
     _, imported = http("POST", "/job-definitions/import_solr/start")
-    http.wait(imported["id"])
+    for job_id in [imported["id"], *imported["dependents"]]:  # all of the definition's runs counted
+        http.wait(job_id)
     _, estimated = http("POST", "/jobs", {"command": "demo:alloc", "params": ["50", "20"]})
     _, sleeper = http("POST", "/job-definitions/sleeper/start")
     http.wait(sleeper["id"], until=lambda j: (j["progress"] or {}).get("done", 0) >= 2)
@@ -440,6 +447,10 @@ def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_sta
     line = re.compile(r"\d+ runs? · \d+ % succeed · p50 .* · peak \d+ MB")
     expect(stats.locator(".stats-line")).to_contain_text(line)
     expect(stats.locator(".stats-line")).to_have_attribute("title", line)  # the whole line, if it is cut
+    cost = http("GET", "/stats", query="definition=import_solr")[1]["cost"]
+    expect(stats.locator(".cost-line")).to_have_text(
+        f"≈ {dollars(cost['per_run'])} a run · {dollars(cost['in_30_days'])} in 30 days"
+    )
     bar = stats.locator(f'rect.bar[data-job="{imported["id"]}"]')
     expect(bar).to_have_class(re.compile("finished"))
     SCREENSHOT.parent.mkdir(exist_ok=True)

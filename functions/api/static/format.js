@@ -29,6 +29,13 @@ export function duration(job) {
   return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
 }
 
+// US dollars: cents from a cent up, else two significant digits (a run costs a fraction of a cent).
+export function dollars(value) {
+  if (value >= 0.01) return `$${value.toFixed(2)}`;
+  if (value < 0.000001) return "< $0.000001";
+  return `$${value.toFixed(1 - Math.floor(Math.log10(value)))}`;
+}
+
 // How far a running job is: from its PROGRESS lines, or else from the runtimes of its last runs.
 export function progressBar(job) {
   if (job.state !== "running" || !(job.progress || job.expected_end_at)) return null;

@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { openJob } from "./definitions.js";
-import { duration, megabytes, when } from "./format.js";
+import { dollars, duration, megabytes, when } from "./format.js";
 import { $, el } from "./state.js";
 
 export const STATS_RUNS = 30;
@@ -58,18 +58,29 @@ export function runChart(stats) {
 }
 
 export function statsPlaceholder() {
-  return [el("span", { class: "stats-line", text: "statistics loading…" }), runChart({ series: [] })];
+  return [el("span", { class: "stats-line", text: "statistics loading…" }), costLine(null), runChart({ series: [] })];
+}
+
+// What its runs of the last 30 days cost on AWS, and 30 days at their rate. Always there, empty
+// without runs: the box keeps its height.
+export function costLine(cost) {
+  if (!cost || !cost.runs) return el("span", { class: "cost-line", text: "" });
+  const line = `≈ ${dollars(cost.per_run)} a run · ${dollars(cost.in_30_days)} in 30 days`;
+  const runs = cost.runs === 1 ? "1 run" : `${cost.runs} runs`;
+  const days = cost.days === 1 ? "today" : `the last ${cost.days} days`;
+  const title = `${line}: ${runs} of ${days} on AWS, at ${cost.region}'s prices of ${cost.prices_as_of}`;
+  return el("span", { class: "cost-line", text: line, title });
 }
 
 export function statsView(stats) {
-  if (!stats.runs) return [el("span", { class: "stats-line", text: "no runs yet" }), runChart(stats)];
+  if (!stats.runs) return [el("span", { class: "stats-line", text: "no runs yet" }), costLine(stats.cost), runChart(stats)];
   const facts = [stats.runs === 1 ? "1 run" : `${stats.runs} runs`];
   if (stats.success_rate !== null) facts.push(`${Math.round(stats.success_rate * 100)} % succeed`);
   if (stats.runtime.p50 !== null) facts.push(`p50 ${seconds(stats.runtime.p50)}`, `p95 ${seconds(stats.runtime.p95)}`);
   if (stats.peak_memory_mb.max !== null) facts.push(`peak ${megabytes(stats.peak_memory_mb.max)}`);
   // The line keeps to one line (its box has a fixed height); the whole of it is its title.
   const line = facts.join(" · ");
-  return [el("span", { class: "stats-line", text: line, title: line }), runChart(stats)];
+  return [el("span", { class: "stats-line", text: line, title: line }), costLine(stats.cost), runChart(stats)];
 }
 
 export async function loadStats() {
