@@ -3,7 +3,7 @@ names the moto behaviour it replaces (`python -m jobs_local.patches` lists them)
 
 from __future__ import annotations
 
-from jobs_local import moto_server
+from jobs_local import moto_server, people_first
 from jobs_local.cloudformation import custom_resources
 from jobs_local.dynamodb import atomic, index_partitions, responses, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
@@ -39,6 +39,8 @@ PATCHES: list[Patch] = [
     # What moto runs nowhere: functions and tasks, as local processes.
     runtime.PATCH,
     tasks.PATCH,
+    # Each service's own capacity, which one process does not have: people's requests first.
+    people_first.PATCH,
     # Speed: the same answers, sooner.
     responses.PATCH,
     index_partitions.PATCH,

@@ -27,6 +27,7 @@ from jobs_local.iam.credentials import ACCOUNT, Keys, RoleSessions, create_admin
 from jobs_local.iam.trust import trusted_services
 from jobs_local.lambda_.runtime import LambdaRuntime
 from jobs_local.patches import install_all
+from jobs_local.people_first import PEOPLE_FIRST
 from jobs_local.persistence import SavedState
 from jobs_local.scheduler.schedules import Scheduler
 from jobs_local.stepfunctions import asl_clients
@@ -108,6 +109,7 @@ class LocalStack:
         install_all()  # before the first use of a backend: IAM's loads AWS's managed policies then
         # IAM from the first call on: only the deployment and the operator sign as the administrator.
         self.administrator = create_administrator(ACCOUNT)
+        PEOPLE_FIRST.people_keys.add(self.administrator.access_key_id)  # the operator's own tools
         enforcement.enforce_in(ACCOUNT, REGION)
         asl_clients.sign_as(self.roles)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)

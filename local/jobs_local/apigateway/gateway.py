@@ -32,6 +32,7 @@ from waitress.task import ErrorTask
 
 from jobs_local.apigateway.access_logs import AccessLog
 from jobs_local.apigateway.events import STAGE, Route, match_route, proxy_event
+from jobs_local.people_first import PEOPLE_FIRST
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
 AUTHORIZER_TTL = 300  # seconds, the template's ReauthorizeEvery
@@ -237,7 +238,8 @@ class Gateway:
         }
         length = int(environ.get("CONTENT_LENGTH") or 0)  # waitress has checked it, or counted a chunked body
         body = environ["wsgi.input"].read(length) if length else None
-        status, response_headers, data = self._answer(method, path, url.query, headers, body, environ, context)
+        with PEOPLE_FIRST.person():  # a person waits on it: background work waits for it
+            status, response_headers, data = self._answer(method, path, url.query, headers, body, environ, context)
         context["responseLength"] = len(data)
         start_response(f"{status} {_phrase(status)}", [*response_headers, ("Content-Length", str(len(data)))])
         took = (time.monotonic() - started) * 1000

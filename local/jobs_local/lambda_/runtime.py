@@ -25,6 +25,7 @@ from moto.awslambda.models import LambdaFunction
 
 from jobs_local.iam.credentials import RoleNotTrusted, RoleSessions
 from jobs_local.patching import Patch
+from jobs_local.people_first import PEOPLE_FIRST
 
 LOCAL_PATH = Path(__file__).resolve().parents[2]
 
@@ -140,6 +141,8 @@ class LambdaRuntime:
             return _error("Runtime.NotFound", f"no local code for {function.function_name}"), True, ""
         try:  # as Lambda does for each execution environment: the function's role, for the function
             keys = self.roles.keys(function.role, "lambda.amazonaws.com", function.function_name, function.function_arn)
+            if function.function_name in self.interactive:
+                PEOPLE_FIRST.people_keys.add(keys.access_key_id)
         except RoleNotTrusted as exc:
             return (
                 _error(
