@@ -2,7 +2,6 @@
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
 
 import pytest
 
@@ -86,25 +85,15 @@ def test_siblings_run_in_parallel_after_their_parent(api: Api, stack: LocalStack
     parent = api.wait(job["id"])
     left, right = (api.wait(child_id) for child_id in parent["dependents"])
     assert left["state"] == right["state"] == "finished"
-    # Each sleeps 5 s: run one after the other, the second's runner would be invoked after the
-    # first's returned. The commands' own start times are no proof either way: a runner that starts
-    # cold, at nice 10, on a machine loaded by the other suites took more than 5 s to start its
-    # command (a fresh-clone make test, 2026-12-06), as a cold start on AWS may.
+    # Each sleeps 12 s: run one after the other, the second would start after the first closed. Their
+    # executions both start as the parent's run ends; a runner that starts cold, at nice 10, on a
+    # machine loaded by the other suites took 6.6 s to start its command (a fresh-clone make test,
+    # 2026-12-06), and 2 s and 5 s of sleep were too little. moto's execution history cannot show
+    # the order instead: it gives a state's entry and exit the same timestamp.
     sfn = stack.client("stepfunctions")
-    runs = [_run_on_lambda(sfn, child["execution_arn"]) for child in (left, right)]
-    assert runs[1][0] < runs[0][1] and runs[0][0] < runs[1][1], runs
-
-
-def _run_on_lambda(sfn: Any, execution_arn: str) -> tuple[datetime, datetime]:
-    """When an execution entered its RunOnLambda state, and when it left it."""
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    moments = [
-        event["timestamp"]
-        for event in events
-        for details in (event.get("stateEnteredEventDetails"), event.get("stateExitedEventDetails"))
-        if details and details["name"] == "RunOnLambda"
-    ]
-    return moments[0], moments[-1]
+    started = [sfn.describe_execution(executionArn=child["execution_arn"])["startDate"] for child in (left, right)]
+    assert max(started) < min(datetime.fromisoformat(child["closed_at"]) for child in (left, right))
+    assert right["started_at"] < left["closed_at"] and left["started_at"] < right["closed_at"]
 
 
 def test_an_ad_hoc_command_with_params_and_depending_jobs(api: Api):
