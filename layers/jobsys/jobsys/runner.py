@@ -335,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m jobsys.runner JOB_ID", file=sys.stderr)
         return 2
     system = job_system()
-    size = system.settings
+    task = system.settings  # the task's size, as the template tells it
     meter = None
-    if size.task_cpu_units and size.task_memory_mb:
-        meter = RunMeter("fargate", size.task_memory_mb, size.task_cpu_units, began=began)
+    if task.task_cpu_units and task.task_memory_mb:
+        meter = RunMeter("fargate", task.task_memory_mb, task.task_cpu_units, began=began)
     result = run_job(system, args[0], meter=meter)
     print(result.as_dict())
     return 0

@@ -5,6 +5,7 @@ another's), read back with one Query on the table's own key."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
 from boto3.dynamodb.conditions import Key
 
@@ -17,11 +18,18 @@ DAY_SK = "DAY#"
 KEEP_DAYS = COST_DAYS + 10
 
 
+UsageOf = Literal["command", "definition"]
+
+
+def usage_pk(of: UsageOf, name: str) -> str:
+    return f"USAGE#{of}#{name}"
+
+
 def usage_subjects(job: Job) -> list[str]:
     """The partitions a run counts in: its command's, and its definition's if it has one."""
-    subjects = [f"USAGE#command#{job.command}"]
+    subjects = [usage_pk("command", job.command)]
     if job.definition:
-        subjects.append(f"USAGE#definition#{job.definition}")
+        subjects.append(usage_pk("definition", job.definition))
     return subjects
 
 
@@ -40,11 +48,11 @@ class UsageDays(TableAccess):
                 ExpressionAttributeValues={**values, ":expires": int(expires.timestamp())},
             )
 
-    def usage_days(self, subject: str, today: date) -> dict[str, UsageTotals]:
-        """Each day's totals of `subject` ("definition#KEY" or "command#NAME") in the cost window."""
+    def usage_days(self, of: UsageOf, name: str, today: date) -> dict[str, UsageTotals]:
+        """Each day's totals of a command's or a definition's runs in the cost window."""
         first, last = cost_window(today)
         response = self.table.query(
-            KeyConditionExpression=Key("pk").eq(f"USAGE#{subject}")
+            KeyConditionExpression=Key("pk").eq(usage_pk(of, name))
             & Key("sk").between(f"{DAY_SK}{first}", f"{DAY_SK}{last}"),
         )
         # At most COST_DAYS small items: one page.

@@ -9,6 +9,7 @@ from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
 from jobsys.spec.prices import Prices
 from jobsys.stats import RunStats, run_stats
+from jobsys.store.usage import UsageOf
 from jobsys.streams import Stream
 from jobsys.system.base import SystemBase
 
@@ -44,16 +45,17 @@ class JobReads(SystemBase):
     def definition_stats(self, key: str, runs: int) -> RunStats:
         self.config.definition(key)  # a key jobs.yaml does not have is not found, not "no runs"
         stats = run_stats(self.store.recent_runs(definition=key, limit=runs), definition=key)
-        return stats.model_copy(update={"cost": self._cost(f"definition#{key}")})
+        return stats.model_copy(update={"cost": self._cost("definition", key)})
 
     def command_stats(self, command: str, runs: int) -> RunStats:
         stats = run_stats(self.store.recent_runs(command=command, limit=runs), command=command)
-        return stats.model_copy(update={"cost": self._cost(f"command#{command}")})
+        return stats.model_copy(update={"cost": self._cost("command", command)})
 
-    def _cost(self, subject: str) -> CostEstimate:
+    def _cost(self, of: UsageOf, name: str) -> CostEstimate:
         """The last 30 days' runs, priced now: a change of prices changes past runs' figures too."""
         today = self.clock().date()
-        return cost_estimate(self.store.usage_days(subject, today), today, Prices.overridden(self.settings.prices))
+        days = self.store.usage_days(of, name, today)
+        return cost_estimate(days, today, Prices.overridden(self.settings.prices))
 
     def queue_usage(self) -> list[tuple[Queue, QueueState]]:
         """Each queue of jobs.yaml, with the slots its jobs hold now and whether it is paused."""
