@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, NonNegativeInt
 
-from jobsys.spec.prices import JOB_OVERHEAD, JobOverhead, Prices
 from jobsys.spec.types import Runner
+
+if TYPE_CHECKING:  # imported where prices are applied: a model of Decimals costs every cold start 20 ms
+    from jobsys.spec.prices import JobOverhead, Prices
 
 COST_DAYS = 30  # the window that the statistics price, and project the next 30 days from
 FARGATE_MINIMUM_MS = 60_000  # Fargate bills by the second, one minute at least
@@ -71,8 +74,12 @@ class UsageTotals(BaseModel):
                 summed[name] += getattr(total, name)
         return cls(**summed)
 
-    def cost(self, prices: Prices, overhead: JobOverhead = JOB_OVERHEAD) -> Decimal:
-        """US dollars, unrounded."""
+    def cost(self, prices: Prices, overhead: JobOverhead | None = None) -> Decimal:
+        """US dollars, unrounded; `overhead`: JOB_OVERHEAD's counts unless given."""
+        if overhead is None:
+            from jobsys.spec.prices import JOB_OVERHEAD
+
+            overhead = JOB_OVERHEAD
         gb_seconds = Decimal(self.lambda_mb_ms + self.runs * overhead.api_function_mb * overhead.api_function_ms) / (
             _MB_PER_GB * 1000
         )

@@ -7,7 +7,6 @@ from jobsys.config import Queue
 from jobsys.costs import CostEstimate, cost_estimate
 from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
-from jobsys.spec.prices import Prices
 from jobsys.stats import RunStats, run_stats
 from jobsys.store.usage import UsageOf
 from jobsys.streams import Stream
@@ -53,6 +52,8 @@ class JobReads(SystemBase):
 
     def _cost(self, of: UsageOf, name: str) -> CostEstimate:
         """The last 30 days' runs, priced now: a change of prices changes past runs' figures too."""
+        from jobsys.spec.prices import Prices  # only here: its Decimals cost every cold start 20 ms
+
         today = self.clock().date()
         days = self.store.usage_days(of, name, today)
         return cost_estimate(days, today, Prices.overridden(self.settings.prices))
