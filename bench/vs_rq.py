@@ -140,8 +140,12 @@ def on_rq(jobs: int, parallel: int) -> float:
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait(10)
-        server.terminate()
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:  # a worker still starting up may not heed SIGTERM
+                worker.kill()
+                worker.wait()
+        server.terminate()  # always: a failed stop once left redis-servers running
         server.wait(10)
         shutil.rmtree(data, ignore_errors=True)
 
