@@ -19,6 +19,7 @@ from typing import Any
 
 from jobs_cli.client import ApiClient, ApiError
 from jobs_cli.queues import QueueCommands
+from jobs_cli.stats import StatsCommand
 from jobs_cli.tables import table
 from jobsys.config import load_config
 from jobsys.errors import ConfigError
@@ -222,6 +223,9 @@ class Commands:
     def queue(self, args: argparse.Namespace) -> int:
         return QueueCommands(self.client, self.as_json)(args)
 
+    def stats(self, args: argparse.Namespace) -> int:
+        return StatsCommand(self.client, self.as_json)(args)
+
     def clean_up(self, args: argparse.Namespace) -> int:
         body = {"per_call": args.per_call, "max_retention": args.max_retention}
         if args.max_retention_succeeded:
@@ -376,6 +380,7 @@ def parser() -> argparse.ArgumentParser:
     clean.add_argument("--max-retention", default=CLEAN_UP_MAX_RETENTION)
     clean.add_argument("--max-retention-succeeded")
     QueueCommands.add_parser(sub)
+    StatsCommand.add_parser(sub)
     config = sub.add_parser("config", help="check a jobs.yaml before it is deployed (needs no stack)")
     config_sub = config.add_subparsers(dest="config_action", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="exit 0 if PATH is a valid jobs.yaml; else 2, with every error")

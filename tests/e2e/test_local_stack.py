@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from jobs_cli.stats import dollars
 from jobs_local.process import StackProcess, wait_gone
 from tests.e2e.conftest import CONFIG, OPERATORS, Http
 
@@ -278,6 +280,21 @@ def test_the_cli_pauses_lists_and_resumes_a_queue(local_stack: StackProcess, htt
     assert resumed.returncode == 0 and "queue maintained runs" in resumed.stderr
     assert http.wait(job["id"])["state"] == "finished"
     assert _cli(local_stack, "queue", "pause", "nope").returncode == 2
+
+
+def test_the_cli_shows_a_definitions_last_runs_and_their_cost(local_stack: StackProcess, http: Http):
+    _, job = http("POST", "/job-definitions/import_solr/start")
+    for job_id in [job["id"], *job["dependents"]]:
+        http.wait(job_id)
+    shown = _cli(local_stack, "stats", "import_solr")
+    assert shown.returncode == 0, shown.stderr
+    facts, cost = shown.stdout.splitlines()
+    assert re.match(r"^import_solr: \d+ runs · \d+ % succeed · p50 [\d.]+ s · p95 [\d.]+ s", facts), facts
+    stats = http("GET", "/stats", query="definition=import_solr")[1]["cost"]
+    assert cost.startswith(f"≈ {dollars(stats['per_run'])} a run · {dollars(stats['in_30_days'])} in 30 days (")
+    assert cost.endswith("on AWS, at us-east-1's prices of 2026-11-29)")
+    assert json.loads(_cli(local_stack, "--json", "stats", "--command", "demo:echo").stdout)["command"] == "demo:echo"
+    assert _cli(local_stack, "stats", "nope").returncode == 2
 
 
 def test_the_cli_keeps_a_commands_stderr_apart(local_stack: StackProcess, http: Http):

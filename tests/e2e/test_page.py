@@ -1,7 +1,6 @@
 """The back-office page in a real browser: headless Chromium from Debian, driven by Playwright."""
 
 import json
-import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from jobs_cli.stats import dollars
 from jobs_local.process import StackProcess
 from tests.e2e.conftest import OPERATORS, ROLES, Http
 
@@ -409,11 +409,6 @@ def test_a_job_started_on_the_page_shows_who_started_and_who_canceled_it(
     expect(detail.locator('dd[data-field="canceled_by"]')).to_have_text("ben", timeout=10_000)
     context.close()
     expect(row.locator(".job-facts")).to_contain_text("canceled by ben", timeout=5_000)
-
-
-def dollars(value: float) -> str:
-    """As the page writes them: cents from a cent up, else two significant digits."""
-    return f"${value:.2f}" if value >= 0.01 else f"${value:.{1 - math.floor(math.log10(value))}f}"
 
 
 def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_stack: StackProcess, http: Http):

@@ -3,6 +3,7 @@ import pytest
 from jobs_cli import cli
 from jobs_cli.cli import parse, parser
 from jobs_cli.client import ApiClient
+from jobs_cli.stats import dollars
 
 
 def test_the_local_stack_gets_the_token_and_a_deployed_api_gets_sigv4(monkeypatch):
@@ -49,3 +50,12 @@ def test_config_check_names_every_error_with_its_file_and_key_path(tmp_path, cap
     errors = capsys.readouterr().err.splitlines()
     assert [line.split(": ", 2)[1] for line in errors] == ["commands.x.argv", "jobs.a", "jobs.b.retries.max_attempts"]
     assert all(line.startswith(f"{bad}: ") for line in errors)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [(0.000136, "$0.00014"), (0.0042, "$0.0042"), (0.0000999, "$0.00010"), (0.42, "$0.42"), (12.345, "$12.35"),
+     (0.0000004, "< $0.000001")],
+)  # fmt: skip
+def test_dollars_are_cents_from_a_cent_up_and_two_significant_digits_below(value, written):
+    assert dollars(value) == written

@@ -29,11 +29,13 @@ export function duration(job) {
   return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
 }
 
-// US dollars: cents from a cent up, else two significant digits (a run costs a fraction of a cent).
+// US dollars: cents from a cent up, else two significant digits (a run costs a fraction of a cent);
+// jobs_cli/stats.py writes them the same way.
 export function dollars(value) {
   if (value >= 0.01) return `$${value.toFixed(2)}`;
   if (value < 0.000001) return "< $0.000001";
-  return `$${value.toFixed(1 - Math.floor(Math.log10(value)))}`;
+  const rounded = Number(value.toPrecision(2)); // first: 0.0000999 is $0.00010, not $0.000100
+  return `$${rounded.toFixed(1 - Math.floor(Math.log10(rounded)))}`;
 }
 
 // How far a running job is: from its PROGRESS lines, or else from the runtimes of its last runs.
