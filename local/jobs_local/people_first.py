@@ -11,12 +11,12 @@ Replaces:
   an execution enters its next state once no person's request is in flight.
 
 A person's request is one that the gateway serves, or one signed by the keys of a function behind
-it, or by the administrator (the operator's own tools). While people's requests are in flight,
-background steps go on one at a time, `TRICKLE` seconds apart, so that a stream of people's
-requests slows background work and never stops it (a timeout per step instead let every waiting
-step go at once, and each such wave held the people's requests up for a second). Nothing is
-refused, and nothing is answered differently: only the order changes, as the functions' workers'
-nice 10 changes it for the CPU (`lambda_.runtime`).
+it, or by the administrator (the operator's own tools). While more than `PILE_UP` of them are in
+flight, background steps go on one at a time, `TRICKLE` seconds apart, so that a stream of
+people's requests slows background work and never stops it (a timeout per step instead let every
+waiting step go at once, and each such wave held the people's requests up for a second). Nothing
+is refused, and nothing is answered differently: only the order changes, as the functions'
+workers' nice 10 changes it for the CPU (`lambda_.runtime`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
 from jobs_local.patching import Patch, Wrap
 
-TRICKLE = 0.05  # seconds between two background steps while people's requests are in flight
+TRICKLE = 0.05  # seconds between two background steps while people's requests pile up
+# People's requests in flight beyond which background work yields. A few are answered at once
+# anyway, and holding background work for them cost a steady stream of two clients' starts a
+# quarter of its throughput (bench/vs_rq.py, 3 pairs of runs); a pile of 32 is what waited.
+PILE_UP = 4
 
 
 class PeopleFirst:
@@ -51,12 +55,12 @@ class PeopleFirst:
         finally:
             with self.idle:
                 self.in_flight -= 1
-                if not self.in_flight:
+                if self.in_flight <= PILE_UP:
                     self.idle.notify_all()
 
     def wait_for_people(self) -> None:
         with self.idle:
-            while self.in_flight:
+            while self.in_flight > PILE_UP:
                 now = time.monotonic()
                 if now >= self.next_step:
                     self.next_step = now + TRICKLE

@@ -1,8 +1,9 @@
-"""People's requests first: background work waits while a person's request is in flight, and goes
-on one step at a time, TRICKLE apart, while people keep coming."""
+"""People's requests first: background work waits while people's requests pile up (more than
+PILE_UP in flight), and goes on one step at a time, TRICKLE apart, while they keep coming."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -31,6 +32,7 @@ def test_background_work_waits_for_the_people_in_flight_and_goes_on_when_they_ar
     monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setattr(people_first, "TRICKLE", 60)  # one step now, the next a minute later
+    monkeypatch.setattr(people_first, "PILE_UP", 1)
     gate = PeopleFirst()
     passed = threading.Semaphore(0)
 
@@ -43,7 +45,7 @@ def test_background_work_waits_for_the_people_in_flight_and_goes_on_when_they_ar
         for worker in workers:
             worker.start()
         assert passed.acquire(timeout=5)  # the first step goes on
-        assert not passed.acquire(timeout=0.3)  # the second waits: two people in flight
+        assert not passed.acquire(timeout=0.3)  # the second waits: two people in flight, more than 1
     assert passed.acquire(timeout=5)  # both answered: it goes on at once
     for worker in workers:
         worker.join()
@@ -51,6 +53,7 @@ def test_background_work_waits_for_the_people_in_flight_and_goes_on_when_they_ar
 
 def test_while_people_keep_coming_background_work_goes_on_one_step_at_a_time(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(people_first, "TRICKLE", 0.1)
+    monkeypatch.setattr(people_first, "PILE_UP", 0)
     gate = PeopleFirst()
     passed: list[float] = []
 
@@ -69,9 +72,13 @@ def test_while_people_keep_coming_background_work_goes_on_one_step_at_a_time(mon
     assert min(gaps) >= 0.09, gaps  # one at a time: never a wave
 
 
-def test_without_people_background_work_never_waits():
+def test_a_few_people_in_flight_hold_nothing_back(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(people_first, "TRICKLE", 60)
     gate = PeopleFirst()
-    began = time.monotonic()
-    for _ in range(1000):
-        gate.wait_for_people()
-    assert time.monotonic() - began < 1
+    with contextlib.ExitStack() as people:
+        for _ in range(people_first.PILE_UP):
+            people.enter_context(gate.person())
+        began = time.monotonic()
+        for _ in range(1000):
+            gate.wait_for_people()
+        assert time.monotonic() - began < 5  # a minute apart, had any step been held
