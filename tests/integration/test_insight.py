@@ -139,6 +139,8 @@ def test_a_run_records_what_it_is_billed_for_and_its_command_s_stats_price_it(ap
     assert usage["transitions"] == (4 if runner == "lambda" else 6)
     _, after = api("GET", "/stats", query=f"command={command}")
     cost = after["cost"]
-    assert cost["runs"] == before["cost"]["runs"] + 1 and cost["days"] >= 1
+    # Other tests' runs of the command may end meanwhile (a canceled one counts too): at least this one.
+    # tests/unit/test_system_in_process.py counts exactly, with no one else about.
+    assert cost["runs"] > before["cost"]["runs"] and cost["days"] >= 1
     assert (cost["region"], cost["prices_as_of"]) == ("us-east-1", "2026-11-29")
     assert 0 < cost["per_run"] < 0.01 and cost["in_30_days"] >= cost["per_run"]
