@@ -38,6 +38,12 @@ RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means 
 HEARTBEAT_EVERY = 20.0  # seconds between two heartbeats of a running job's runner
 HEARTBEAT_TIMEOUT = timedelta(seconds=60)  # a running job without one for this long is closed incomplete
 
+# --- queues --------------------------------------------------------------------------------------
+# Seconds that one call serves a queue's line (a resume, a freed slot): API Gateway gives up at 29 s,
+# and a line of 200 took longer on a loaded machine. The jobs left ask again when their wait times
+# out (WaitForSlot's 300 s), as after a wake-up lost to the index.
+SERVE_AT_MOST = 10
+
 # --- reading -------------------------------------------------------------------------------------
 MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store
 DEFAULT_PAGE = 50

@@ -4,12 +4,14 @@ frees or the queue is resumed."""
 from __future__ import annotations
 
 import json
+import time
 
 from botocore.exceptions import ClientError
 
 from jobsys.config import Queue
 from jobsys.models import Job, JobState
 from jobsys.observability import logger
+from jobsys.spec.limits import SERVE_AT_MOST
 from jobsys.store import wait_order
 from jobsys.system.base import SystemBase
 
@@ -53,8 +55,9 @@ class QueueAdmission(SystemBase):
         return f"waiting for its turn in queue {queue.name}"  # resumed; it is served next
 
     def serve_queue(self, queue: Queue, also: tuple[tuple[Job, str], ...] = ()) -> list[str]:
-        """Starts the next jobs in line while the queue has free slots, unless it is paused;
-        returns the ids started."""
+        """Starts the next jobs in line while the queue has free slots, unless it is paused, for at
+        most SERVE_AT_MOST seconds; returns the ids started."""
+        deadline = time.monotonic() + SERVE_AT_MOST
         started: list[str] = []
         item = self.store.queue_item(queue.name)  # read once: a job this call claims leaves the line with its slot
         if item.held_back(queue.name):
@@ -82,6 +85,8 @@ class QueueAdmission(SystemBase):
                     # times out; it is then served first.
                     self._answer(token, admitted=True)
                     started.append(job.id)
+                    if time.monotonic() >= deadline:  # the rest ask again when their waits time out
+                        return started
                 elif taken == "new" and not self.store.is_claimed(job.id):  # canceled, or back in line anew
                     # Not when another waker claimed it: that waker found the slot just taken here
                     # already held, and started the job in it. Given back, a third job of a queue
