@@ -30,10 +30,10 @@ def cost_line(cost: dict[str, Any]) -> str:
     if not cost["runs"]:
         return "cost: no runs in the last 30 days"
     runs = "1 run" if cost["runs"] == 1 else f"{cost['runs']} runs"
-    days = "today" if cost["days"] == 1 else f"the last {cost['days']} days"
+    days = "today" if cost["days"] == 1 else f"in the last {cost['days']} days"
     return (
         f"≈ {dollars(cost['per_run'])} a run · {dollars(cost['in_30_days'])} in 30 days"
-        f" ({runs} of {days} on AWS, at {cost['region']}'s prices of {cost['prices_as_of']})"
+        f" ({runs} {days}, at {cost['region']}'s AWS prices of {cost['prices_as_of']})"
     )
 
 
@@ -48,7 +48,7 @@ class StatsCommand:
         if self.as_json:
             print(json.dumps(stats, indent=2))
             return 0
-        facts = [f"{stats['runs']} runs"]
+        facts = ["1 run" if stats["runs"] == 1 else f"{stats['runs']} runs"]
         if stats["success_rate"] is not None:
             facts.append(f"{round(stats['success_rate'] * 100)} % succeed")
         if stats["runtime"]["p50"] is not None:

@@ -67,8 +67,8 @@ export function costLine(cost) {
   if (!cost || !cost.runs) return el("span", { class: "cost-line", text: "" });
   const line = `≈ ${dollars(cost.per_run)} a run · ${dollars(cost.in_30_days)} in 30 days`;
   const runs = cost.runs === 1 ? "1 run" : `${cost.runs} runs`;
-  const days = cost.days === 1 ? "today" : `the last ${cost.days} days`;
-  const title = `${line}: ${runs} of ${days} on AWS, at ${cost.region}'s prices of ${cost.prices_as_of}`;
+  const days = cost.days === 1 ? "today" : `in the last ${cost.days} days`;
+  const title = `${line} (${runs} ${days}, at ${cost.region}'s AWS prices of ${cost.prices_as_of})`;
   return el("span", { class: "cost-line", text: line, title });
 }
 
