@@ -6,9 +6,9 @@ starts waited behind the runs that it had started (p95 3.9 s for 320 starts from
 Replaces:
 - moto's server answering every request in the order its threads get the interpreter's lock
   (`DomainDispatcherApplication.__call__`): a request signed by a principal that no person waits
-  on (a runner, the state machine, the clean-up) now waits while a person's request is in flight;
+  on (a runner, the state machine, the clean-up) now waits while people's requests pile up;
 - moto's Step Functions interpreter entering each state at once (`CommonStateField._eval_body`):
-  an execution enters its next state once no person's request is in flight.
+  an execution enters its next state in its turn while people's requests pile up.
 
 A person's request is one that the gateway serves, or one signed by the keys of a function behind
 it, or by the administrator (the operator's own tools). While more than `PILE_UP` of them are in
