@@ -2,7 +2,10 @@
 
 moto funnels every invocation through `LambdaFunction._invoke_lambda`; `LambdaRuntime.install`
 replaces that one method. Each function gets warm worker processes that are reused across
-invocations, as Lambda reuses execution environments, up to a bounded concurrency.
+invocations, as Lambda reuses execution environments, up to a bounded concurrency. Each worker's
+lines go to its function's log group (`function_logs.py`), as Lambda sends an execution
+environment's output to CloudWatch Logs; an idle worker whose code was edited since it started is
+replaced (`code_changes.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
-from jobs_local.iam.credentials import RoleNotTrusted, RoleSessions
+from jobs_local.iam.credentials import Keys, RoleNotTrusted, RoleSessions
+from jobs_local.lambda_.code_changes import CodeChanges
+from jobs_local.lambda_.function_logs import FunctionLogs, WorkerLog
 from jobs_local.patching import Patch
 from jobs_local.people_first import PEOPLE_FIRST
 
@@ -38,6 +43,7 @@ class FunctionCode:
     layer_dirs: tuple[Path, ...]
 
 
+TAIL_WAIT = 1.0  # seconds for an invocation's REPORT line to be read, after its reply
 BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
 
@@ -88,6 +94,10 @@ class LambdaRuntime:
         self.roles = roles
         self.concurrency = concurrency
         self.log = log or (lambda function, line: None)
+        self.function_logs = FunctionLogs(endpoint_url, region, self.log)
+        self.streams: dict[subprocess.Popen[str], WorkerLog] = {}
+        self.code_changes = CodeChanges()
+        self.code_stamps: dict[subprocess.Popen[str], float] = {}  # each worker's code: its newest file's mtime
         self.code: dict[str, FunctionCode] = {}
         self.pools: dict[str, _Pool] = {}
         self.workers: set[subprocess.Popen[str]] = set()
@@ -130,10 +140,12 @@ class LambdaRuntime:
                 worker.terminate()
         for worker in workers:
             _stop(worker)
+        self.function_logs.stop()
 
     # --- invocations --------------------------------------------------------------------------
 
-    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+    def invoke(self, function: LambdaFunction, event: Any, tail: bool = True) -> tuple[str, bool, str]:
+        """The reply, whether it is an error, and (with `tail`) the invocation's last 4 KB of log lines."""
         if self.closed:
             return _error("Runtime.Shutdown", "the local stack is stopping"), True, ""
         code = self._code_of(function.function_name)
@@ -156,25 +168,30 @@ class LambdaRuntime:
         assert pool.slots is not None
         pool.slots.acquire()  # like reserved concurrency, but waiting instead of throttling
         try:
-            worker = self._take(function, code, pool, keys.environment())
+            worker = self._take(function, code, pool, keys)
+            stream = self.streams[worker]
             timeout = float(function.timeout or 3)
             request = {
                 "event": event if event is not None else {},
                 "request_id": str(uuid.uuid4()),
                 "deadline": time.time() + timeout,
             }
+            stream.begin(request["request_id"])
             try:
                 reply = self._call(worker, request, timeout)
             except (TimeoutError, OSError, ValueError) as exc:
+                if isinstance(exc, TimeoutError):
+                    stream.timed_out(request["request_id"], timeout, int(function.memory_size))
                 self._discard(worker)
                 kind = "Sandbox.Timedout" if isinstance(exc, TimeoutError) else "Runtime.ExitError"
-                return _error(kind, f"{function.function_name}: {exc}"), True, ""
+                return _error(kind, f"{function.function_name}: {exc}"), True, stream.tail(0) if tail else ""
             with self.lock:
                 if worker.poll() is None and not self.closed:
                     pool.idle.append(worker)
+            logs = stream.tail(TAIL_WAIT) if tail else ""
             if reply["ok"]:
-                return json.dumps(reply["result"]), False, ""
-            return json.dumps(reply["error"]), True, ""
+                return json.dumps(reply["result"]), False, logs
+            return json.dumps(reply["error"]), True, logs
         finally:
             pool.slots.release()
 
@@ -185,14 +202,18 @@ class LambdaRuntime:
                 pool = self.pools[name] = _Pool(slots=_Slots(self.concurrency))
             return pool
 
-    def _take(
-        self, function: LambdaFunction, code: FunctionCode, pool: _Pool, credentials: dict[str, str]
-    ) -> subprocess.Popen[str]:
+    def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys) -> subprocess.Popen[str]:
+        newest = self.code_changes.newest((code.code_dir, *code.layer_dirs))
+        stale = []
         with self.lock:
             while pool.idle:
                 worker = pool.idle.pop()
-                if worker.poll() is None:
+                if worker.poll() is None and self.code_stamps.get(worker, 0.0) >= newest:
                     return worker
+                stale.append(worker)
+        for worker in stale:  # its code was edited since it started (code_changes.py)
+            threading.Thread(target=self._discard, args=(worker,), daemon=True).start()
+        stream = self.function_logs.open(function.function_name, keys)
         worker = subprocess.Popen(
             [sys.executable, "-m", "jobs_local.lambda_.worker"],
             stdin=subprocess.PIPE,
@@ -200,15 +221,19 @@ class LambdaRuntime:
             stderr=subprocess.PIPE,
             text=True,
             cwd=code.code_dir,
-            env=self._environment(function, code) | credentials,
+            env=self._environment(function, code)
+            | keys.environment()
+            | {"AWS_LAMBDA_LOG_GROUP_NAME": stream.group, "AWS_LAMBDA_LOG_STREAM_NAME": stream.stream},
         )
         if function.function_name not in self.interactive:
             lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)  # than the stack's own
             with contextlib.suppress(ProcessLookupError):  # it may have failed to start already
                 os.setpriority(os.PRIO_PROCESS, worker.pid, lower)  # before its first command
-        threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
         with self.lock:
             self.workers.add(worker)
+            self.streams[worker] = stream
+            self.code_stamps[worker] = newest
+        threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
         return worker
 
     def _environment(self, function: LambdaFunction, code: FunctionCode) -> dict[str, str]:
@@ -266,8 +291,14 @@ class LambdaRuntime:
 
     def _forward_logs(self, name: str, worker: subprocess.Popen[str]) -> None:
         assert worker.stderr is not None
+        stream = self.streams[worker]
         for line in worker.stderr:
             self.log(name, line.rstrip("\n"))
+            stream.line(line.rstrip("\n"))
+        with self.lock:
+            self.streams.pop(worker, None)
+            self.code_stamps.pop(worker, None)
+        self.function_logs.close(stream)
 
 
 def _error(kind: str, message: str) -> str:
