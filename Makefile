@@ -17,10 +17,12 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock run test checks unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run invoke events test checks unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
+	@echo "make invoke     FUNCTION=RunnerFunction EVENT=events/X.json: sam remote invoke on the running local stack (sam local invoke without Docker)"
+	@echo "make events     write events/*.local.json: a pending job for the runner's and job_state's events, the authorizer's token (DEFINITION=key)"
 	@echo "make test       every check: lint, template validation, checkov, build, unit, integration, e2e tests, fuzz"
 	@echo "make lint       ruff check and format check, mypy (strict for layers/jobsys)"
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
@@ -62,6 +64,17 @@ venv: $(VENV)/.installed
 # RESET=1 starts with no jobs and no output; otherwise they are kept across restarts.
 run: venv
 	$(BIN)/python -m jobs_local $(if $(RESET),--reset)
+
+# The Docker-free stand-in for `sam local invoke`: the SAM CLI's `sam remote invoke` on the stack that
+# `make run` started, with its endpoint and keys (`jobs-local env`) and its stack name (samconfig's
+# `local` environment). The function runs as deployed there: the code of the checkout, in a new
+# worker for each change (README, "Develop a function").
+invoke: venv
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=RunnerFunction EVENT=events/runner.local.json" >&2; exit 2; }
+	$(BIN)/jobs-local exec sam remote invoke $(FUNCTION) --config-env local --event-file $(EVENT)
+
+events: venv
+	$(BIN)/jobs-local events $(if $(DEFINITION),--definition $(DEFINITION))
 
 # The fuzz runs beside every other check, at a lower CPU priority: the others leave the CPUs idle
 # about a third of the time (waiting for executions, timers, the browser), and the fuzz takes that

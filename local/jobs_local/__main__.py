@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         "aws_access_key_id": admin.access_key_id,
         "aws_secret_access_key": admin.secret_access_key,
         "aws_region": REGION,
+        "stack_name": stack.stack_name,
+        "config": str(config or ROOT / "config" / "jobs.yaml"),
         # Each role's credentials, as its service takes them, for `python -m jobs_local.iam.role NAME`.
         "roles": {name: keys.environment() for name, keys in stack.roles_by_hand().items()},
     }
@@ -111,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  CLI:           .venv/bin/jobs definitions   (finds this stack by itself)\n"
         f"  AWS:           {stack.endpoint_url}  (AWS_ACCESS_KEY_ID={admin.access_key_id} "
         f"AWS_SECRET_ACCESS_KEY={admin.secret_access_key}, the stack's administrator; region {REGION})\n"
-        f"  Function logs: {log_dir / 'functions.log'}\n"
+        '                 eval "$(.venv/bin/jobs-local env)" sets them in a shell, for aws and sam '
+        "(sam … --config-env local)\n"
+        "  Function logs: /aws/lambda/<function> (sam logs -n RunnerFunction --config-env local --tail), "
+        f"all in {log_dir / 'functions.log'}\n"
         f"  Access log:    {state_dir / ACCESS_LOG_FILE}  (who called what; never a token)\n"
         f"  State:         {state_dir}  (kept across restarts; make run RESET=1 starts empty)\n"
         "Press Ctrl-C to stop.\n",

@@ -28,13 +28,13 @@ def test_api_event_starts_a_job(stack: LocalStack, api: Api):
 
 
 def test_runner_event_on_an_unknown_job_is_an_error(stack: LocalStack):
-    event = json.loads((EVENTS / "runner.json").read_text())
+    event = json.loads((EVENTS / "runner_unknown_job.json").read_text())
     with pytest.raises(RuntimeError, match="JobNotFound"):
         stack.invoke("RunnerFunction", event)
 
 
 def test_job_state_event_needs_a_known_job(stack: LocalStack):
-    event = json.loads((EVENTS / "job_state.json").read_text())
+    event = json.loads((EVENTS / "job_state_unknown_job.json").read_text())
     with pytest.raises(RuntimeError, match="JobNotFound"):
         stack.invoke("JobStateFunction", event)
 
@@ -47,7 +47,7 @@ def test_cleanup_event_runs_the_clean_up(stack: LocalStack):
 
 
 def test_the_authorizer_refuses_a_wrong_token_and_allows_the_right_one(stack: LocalStack):
-    event = json.loads((EVENTS / "authorizer.json").read_text())
+    event = json.loads((EVENTS / "authorizer_refused.json").read_text())
     with pytest.raises(RuntimeError, match="Unauthorized"):
         stack.invoke("TokenAuthorizerFunction", event)
     secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.physical_id("BackOfficeToken"))

@@ -53,6 +53,28 @@ class JobStarts(UniqueRuns):
     ) -> Job:
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
         a start without one (a schedule's) is recorded as started by its trigger."""
+        root, jobs = self.record_start(spec, run_at, trigger, started_by)
+        try:
+            self._start_execution(execution_input(root, jobs, self.is_limited))
+            record_started(root.command)
+        except Exception as exc:
+            reason = f"could not start its execution: {exc}"
+            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
+            record_closed(closed.command, closed.state.value, None)
+            self.cancel_dependents(closed)
+            raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
+        return root
+
+    def record_start(
+        self,
+        spec: JobSpec,
+        run_at: datetime | None = None,
+        trigger: Trigger = "api",
+        started_by: str | None = None,
+    ) -> tuple[Job, dict[str, Job]]:
+        """Records the tree of jobs of a start, pending, and gives its root and all its jobs by id:
+        `start_job` without the execution. `jobs-local events` records a job so, for a developer to
+        play the state machine's part with `sam remote invoke`."""
         created_at = iso(self.clock())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
@@ -64,16 +86,7 @@ class JobStarts(UniqueRuns):
             root.run_at = iso(_whole_second_after(run_at))
             root.waiting = f"delayed until {root.run_at}"
         self._record(list(jobs.values()))
-        try:
-            self._start_execution(execution_input(root, jobs, self.is_limited))
-            record_started(root.command)
-        except Exception as exc:
-            reason = f"could not start its execution: {exc}"
-            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
-            record_closed(closed.command, closed.state.value, None)
-            self.cancel_dependents(closed)
-            raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
-        return root
+        return root, jobs
 
     def _plan(
         self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]

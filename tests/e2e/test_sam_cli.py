@@ -1,0 +1,155 @@
+"""The SAM and AWS CLIs on `make run`'s stack, as README's "Develop a function" uses them: every
+event in events/ through `make invoke` (`sam remote invoke`), `sam logs`, and the README's
+operator commands."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs_local.process import StackProcess
+from tests.e2e.conftest import OPERATORS, Http
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+BIN = ROOT / ".venv" / "bin"
+
+
+def _env(stack: StackProcess) -> dict[str, str]:
+    """A second terminal's: `jobs-local` finds the stack as `jobs` does."""
+    return {**os.environ, "XDG_STATE_HOME": stack.state_dir, "PATH": f"{BIN}:{os.environ['PATH']}"}
+
+
+def _invoke(stack: StackProcess, function: str, event: str) -> tuple[Any, str]:
+    """`make invoke`: the function's answer (stdout's last line), and the log lines it printed."""
+    done = subprocess.run(
+        ["make", "-s", "--no-print-directory", "invoke", f"FUNCTION={function}", f"EVENT=events/{event}"],
+        cwd=ROOT, env=_env(stack), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def _body(answer: dict[str, Any]) -> Any:
+    return json.loads(answer["body"])
+
+
+# Each committed event: its function, and what its answer must be (README, "Develop a function").
+ANSWERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "api_list_definitions.json": (
+        "ApiFunction",
+        lambda a: a["statusCode"] == 200 and "import_solr" in {d["key"] for d in _body(a)["items"]},
+    ),
+    "api_page.json": ("ApiFunction", lambda a: a["statusCode"] == 200 and '<base href="/v1/">' in a["body"]),
+    "api_start_job.json": ("ApiFunction", lambda a: a["statusCode"] == 202 and _body(a)["state"] == "pending"),
+    "cleanup.json": ("CleanUpFunction", lambda a: a["complete"] is True and "deleted" in a),
+    "authorizer_refused.json": ("TokenAuthorizerFunction", lambda a: a["errorMessage"] == "Unauthorized"),
+    "runner_unknown_job.json": ("RunnerFunction", lambda a: a["errorType"] == "JobNotFound"),
+    "job_state_unknown_job.json": ("JobStateFunction", lambda a: a["errorType"] == "JobNotFound"),
+}
+
+
+def test_every_committed_event_has_its_documented_answer():
+    assert {path.name for path in EVENTS.glob("*.json") if not path.name.endswith(".local.json")} == set(ANSWERS)
+
+
+@pytest.mark.parametrize("event", sorted(ANSWERS))
+def test_sam_remote_invoke_answers_each_event(local_stack: StackProcess, event: str):
+    function, expected = ANSWERS[event]
+    answer, logs = _invoke(local_stack, function, event)
+    assert expected(answer), answer
+    request_id = re.search(r"^START RequestId: ([0-9a-f-]{36}) Version: \$LATEST$", logs, re.M).group(1)
+    assert re.search(rf"^REPORT RequestId: {request_id}\tDuration: ", logs, re.M)
+
+
+def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local_stack: StackProcess, http: Http):
+    made = subprocess.run(
+        [str(BIN / "jobs-local"), "events"], cwd=ROOT, env=_env(local_stack), capture_output=True, text=True, timeout=60
+    )
+    assert made.returncode == 0, made.stderr
+    job_id = json.loads((EVENTS / "runner.local.json").read_text())["job_id"]
+    assert http("GET", f"/jobs/{job_id}")[1]["state"] == "pending"
+
+    ran, _ = _invoke(local_stack, "RunnerFunction", "runner.local.json")
+    assert (ran["job_id"], ran["state"], ran["exit_code"]) == (job_id, "finished", 0)
+    job = http("GET", f"/jobs/{job_id}")[1]
+    assert job["state"] == "finished"
+    ended, _ = _invoke(local_stack, "JobStateFunction", "job_state.local.json")
+    assert (ended["job_id"], ended["state"]) == (job_id, "finished")
+    assert http.wait(job["dependents"][0])["state"] == "finished"  # index_solr, in its own execution
+
+    allowed, _ = _invoke(local_stack, "TokenAuthorizerFunction", "authorizer.local.json")
+    assert allowed["principalId"] == next(iter(OPERATORS))
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert oct((EVENTS / "authorizer.local.json").stat().st_mode & 0o777) == "0o600"  # it holds a token
+
+
+def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProcess):
+    _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
+    request_id = re.search(r"^START RequestId: ([0-9a-f-]{36})", logs, re.M).group(1)
+    sam_logs = [str(BIN / "jobs-local"), "exec", "sam", "logs", "-n", "CleanUpFunction", "--config-env", "local"]
+    shown = ""
+    for _ in range(20):  # Lambda's lines reach the log group within a second
+        shown = subprocess.run(
+            sam_logs, cwd=ROOT, env=_env(local_stack), capture_output=True, text=True, timeout=60
+        ).stdout
+        if f"REPORT RequestId: {request_id}" in shown:
+            break
+        time.sleep(0.5)
+    for line in (f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}"):
+        assert line in shown
+    assert re.search(rf"REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration", shown)
+    assert re.search(r'"message": ?"clean-up done"', shown)  # sam logs indents JSON lines
+
+    tail = subprocess.Popen(
+        [*sam_logs, "--tail"], cwd=ROOT, env=_env(local_stack), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(3)  # sam logs --tail starts from now
+        _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
+        request_id = re.search(r"^START RequestId: ([0-9a-f-]{36})", logs, re.M).group(1)
+        assert tail.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in tail.stdout:
+            if f"REPORT RequestId: {request_id}" in line or time.monotonic() > deadline:
+                break
+        assert f"REPORT RequestId: {request_id}" in line
+    finally:
+        os.killpg(tail.pid, signal.SIGTERM)
+        tail.wait(10)
+
+
+def _readme_commands(marker: str) -> list[str]:
+    """The lines of README's shell block after `marker`, comments dropped."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(marker) :].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("   #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readmes_aws_cli_commands_show_the_table_the_output_and_an_execution(local_stack: StackProcess, http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["from the README"]})
+    assert http.wait(job["id"])["state"] == "finished"
+    setup = _readme_commands("<!-- the AWS CLI on the local stack -->")[0]
+    assert setup == 'eval "$(.venv/bin/jobs-local env)"'
+    answers = []
+    for command in _readme_commands("<!-- operator commands, run by tests/e2e/test_sam_cli.py -->"):
+        done = subprocess.run(
+            ["bash", "-c", f"set -euo pipefail; {setup}; {command}"], cwd=ROOT,
+            env=_env(local_stack) | {"JOB_ID": job["id"]}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, (command, done.stderr)
+        answers.append(done.stdout)
+    scan, listing, execution = answers
+    assert re.search(rf"^{job['id']}\tfinished\tdemo:echo$", scan, re.M)
+    assert f"{job['id']}.log" in listing
+    described = json.loads(execution)
+    assert (described["name"], described["status"]) == (job["id"], "SUCCEEDED")
