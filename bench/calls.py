@@ -24,6 +24,7 @@ from report import heading, publish
 from stack_http import session_with, wait_closed
 
 from jobs_local.apigateway.gateway import Gateway
+from jobs_local.lambda_.function_logs import USER_AGENT as LAMBDA_LOGS
 from jobs_local.stack import LocalStack
 from jobsys.models import parse_iso
 
@@ -31,8 +32,8 @@ INTRO = """
 Every request that reaches the local stack's moto server is an AWS API call that the deployed
 stack makes too. `bench/calls.py` counts them for one job of `demo:echo` with one dependent, from
 its `POST /jobs` to the dependent's close, and lays them out on a timeline next to the jobs' own
-timestamps. API Gateway's calls to the functions are not AWS API calls of ours and are not counted;
-Step Functions' calls to Lambda (`Invoke`) are.
+timestamps. API Gateway's calls to the functions are not AWS API calls of ours and are not counted,
+nor are Lambda's writes of the functions' log lines; Step Functions' calls to Lambda (`Invoke`) are.
 """
 
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
@@ -54,9 +55,11 @@ class CallLog:
             try:
                 return original(app, environ, start_response)
             finally:
-                service, action = _what(environ)
-                with log.lock:
-                    log.calls.append((at, time.time() - at, service, action))
+                # Lambda's own writes of the functions' log lines are not the stack's calls.
+                if LAMBDA_LOGS not in environ.get("HTTP_USER_AGENT", ""):
+                    service, action = _what(environ)
+                    with log.lock:
+                        log.calls.append((at, time.time() - at, service, action))
 
         DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
 

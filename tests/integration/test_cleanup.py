@@ -85,7 +85,10 @@ def test_retention_keeps_young_jobs(api: Api):
 
 
 def test_the_scheduled_function_closes_jobs_whose_execution_died(stack: LocalStack):
-    """A running job whose execution is gone can never report: the clean-up marks it incomplete."""
+    """A running job whose execution is gone can never report: the clean-up marks it incomplete.
+
+    Its runner beat a moment ago: else the stack's heartbeat check, every minute, could end it first
+    (it failed a fresh-clone run so, when the clean-up's worker started cold)."""
     store = JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable")))
     job_id = new_job_id()
     created = utc_now() - timedelta(minutes=10)
@@ -100,6 +103,7 @@ def test_the_scheduled_function_closes_jobs_whose_execution_died(stack: LocalSta
                 root_id=job_id,
                 created_at=iso(created),
                 started_at=iso(created),
+                heartbeat_at=iso(utc_now()),
                 execution_arn=stack.physical_id("JobStateMachine").replace(":stateMachine:", ":execution:")
                 + ":"
                 + job_id,
