@@ -4,7 +4,7 @@ names the moto behaviour it replaces (`python -m jobs_local.patches` lists them)
 from __future__ import annotations
 
 from jobs_local import moto_server, people_first
-from jobs_local.cloudformation import custom_resources
+from jobs_local.cloudformation import custom_resources, stack_resources
 from jobs_local.dynamodb import atomic, index_partitions, responses, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import targets as eventbridge_targets
@@ -24,6 +24,7 @@ PATCHES: list[Patch] = [
     group_arn.PATCH,
     task_definitions.PATCH,
     custom_resources.PATCH,
+    stack_resources.PATCH,
     topic_policies.PATCH,
     # AWS's limits and its promises.
     lambda_limits.PATCH,

@@ -108,6 +108,16 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
         assert line in shown
     assert re.search(rf"REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration", shown)
     assert re.search(r'"message": ?"clean-up done"', shown)  # sam logs indents JSON lines
+    # The AWS CLI reads the same group, named after the function's physical name.
+    name = "$(aws cloudformation describe-stack-resource --stack-name jobs-local --logical-resource-id CleanUpFunction"
+    name += " --query StackResourceDetail.PhysicalResourceId --output text)"
+    read = f"aws logs filter-log-events --log-group-name /aws/lambda/{name} --query 'events[].message' --output text"
+    read = subprocess.run(
+        ["bash", "-c", f'set -euo pipefail; eval "$(jobs-local env)"; {read}'], cwd=ROOT, env=_env(local_stack),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert f"END RequestId: {request_id}" in read.stdout
 
     tail = subprocess.Popen(
         [*sam_logs, "--tail"], cwd=ROOT, env=_env(local_stack), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

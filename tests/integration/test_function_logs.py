@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from jobs_local.lambda_.code_changes import LOOK_EVERY
+from jobs_local.lambda_.function_logs import FunctionLogs
 from jobs_local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -111,3 +112,22 @@ def test_an_edited_handler_runs_in_a_new_worker_from_the_next_invocation(stack: 
     time.sleep(LOOK_EVERY + 0.2)
     assert "Init Duration" in _report_of(stack, name), "the edited code in a new worker"
     assert "Init Duration" not in _report_of(stack, name), "which stays warm"
+
+
+def test_a_role_without_logs_permissions_loses_its_lines_as_on_aws_and_the_combined_log_says_why(stack: LocalStack):
+    iam = stack.client("iam")
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = iam.create_role(RoleName="jobs-it-no-logs", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    said: list[tuple[str, str]] = []
+    shipper = FunctionLogs(stack.endpoint_url, "us-east-1", lambda function, line: said.append((function, line)))
+    worker = shipper.open("jobs-it-no-logs", stack.roles.keys(role, "lambda.amazonaws.com", "jobs-it-no-logs"))
+    worker.line("START RequestId: r Version: $LATEST")
+    shipper.ship()
+    shipper.ship()  # said once
+    assert len(said) == 1
+    assert said[0][0] == "jobs-it-no-logs"
+    assert "could not write this function's logs to /aws/lambda/jobs-it-no-logs: AccessDeniedException" in said[0][1]
+    groups = stack.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/jobs-it-no-logs")["logGroups"]
+    assert groups == []
