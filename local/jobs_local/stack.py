@@ -331,7 +331,7 @@ class LocalStack:
         through Lambda's HTTP API (which would add a round trip through the moto server)."""
         assert self.runtime is not None and self.stack is not None
         function = lambda_backends[self.stack.account][REGION].get_function(name, None)
-        payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)), tail=False)
+        payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)))
         if failed:
             raise RuntimeError(f"{name} failed: {payload}")
         if len(payload.encode()) > LAMBDA_RESPONSE_LIMIT:  # Lambda refuses it: Function.ResponseSizeTooLarge

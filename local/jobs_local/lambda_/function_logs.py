@@ -28,7 +28,7 @@ from jobs_local.logs.limits import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_EVENT_BY
 
 # In the User-Agent of the Lambda service's own writes: benches that count the stack's calls leave them out.
 USER_AGENT = "jobs-local-lambda-logs"
-FLUSH_EVERY = 0.5  # seconds; Lambda ships a line within about a second
+FLUSH_EVERY = 1.0  # seconds; Lambda ships a line within a few. Each round costs a call per stream
 TAIL_BYTES = 4096  # `LogType=Tail`: the last 4 KB of an invocation's lines, as Lambda returns them
 
 
@@ -89,7 +89,7 @@ class WorkerLog:
 
 
 class FunctionLogs:
-    """Ships every worker's lines to its log group, every half second, in one thread."""
+    """Ships every worker's lines to its log group, every FLUSH_EVERY seconds, in one thread."""
 
     def __init__(self, endpoint_url: str, region: str, note: Callable[[str, str], None]):
         self.endpoint_url = endpoint_url
@@ -100,7 +100,7 @@ class FunctionLogs:
         self.refused: set[str] = set()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._ship_every_half_second, daemon=True)
+        self.thread = threading.Thread(target=self._ship_every_round, daemon=True)
 
     def open(self, function_name: str, keys: Keys) -> WorkerLog:
         worker = WorkerLog(f"/aws/lambda/{function_name}", keys)
@@ -132,7 +132,7 @@ class FunctionLogs:
             if events:
                 self._put(name.removeprefix("closed:"), worker, events)
 
-    def _ship_every_half_second(self) -> None:
+    def _ship_every_round(self) -> None:
         while not self.stopped.wait(FLUSH_EVERY):
             self.ship()
 

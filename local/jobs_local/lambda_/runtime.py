@@ -29,7 +29,7 @@ from moto.awslambda.models import LambdaFunction
 from jobs_local.iam.credentials import Keys, RoleNotTrusted, RoleSessions
 from jobs_local.lambda_.code_changes import CodeChanges
 from jobs_local.lambda_.function_logs import FunctionLogs, WorkerLog
-from jobs_local.patching import Patch
+from jobs_local.patching import Patch, Wrap
 from jobs_local.people_first import PEOPLE_FIRST
 
 LOCAL_PATH = Path(__file__).resolve().parents[2]
@@ -144,7 +144,7 @@ class LambdaRuntime:
 
     # --- invocations --------------------------------------------------------------------------
 
-    def invoke(self, function: LambdaFunction, event: Any, tail: bool = True) -> tuple[str, bool, str]:
+    def invoke(self, function: LambdaFunction, event: Any, tail: bool = False) -> tuple[str, bool, str]:
         """The reply, whether it is an error, and (with `tail`) the invocation's last 4 KB of log lines."""
         if self.closed:
             return _error("Runtime.Shutdown", "the local stack is stopping"), True, ""
@@ -317,13 +317,31 @@ def _stop(worker: subprocess.Popen[str]) -> None:
 
 
 _serving: list[LambdaRuntime] = []
+_asked = threading.local()  # whether the Invoke being served asked for the log tail (LogType=Tail)
 
 
 def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-    return _serving[-1].invoke(function, event)
+    return _serving[-1].invoke(function, event, tail=getattr(_asked, "tail", False))
+
+
+def _invoke_saying_if_tail_is_asked(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Only a caller that asks for the tail waits for the invocation's REPORT line to be read: the
+    state machine's invocations never do (on AWS, LogResult comes only with LogType=Tail)."""
+
+    def invoke(self: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> Any:
+        _asked.tail = request_headers.get("X-Amz-Log-Type") == "Tail"
+        try:
+            return original(self, body, request_headers, response_headers)
+        finally:
+            _asked.tail = False
+
+    return invoke
 
 
 PATCH = Patch(
     "moto's LambdaFunction._invoke_lambda, which runs the function in a Docker container",
-    [(LambdaFunction, "_invoke_lambda", _invoke_lambda)],
+    [
+        (LambdaFunction, "_invoke_lambda", _invoke_lambda),
+        (LambdaFunction, "invoke", Wrap(_invoke_saying_if_tail_is_asked)),
+    ],
 )
