@@ -5,7 +5,8 @@ import threading
 import time
 from pathlib import Path
 
-from jobs_local.lambda_.runtime import BACKGROUND_NICE, _Slots
+from jobs_local.lambda_.runtime import BACKGROUND_NICE
+from jobs_local.lambda_.slots import Slots
 
 
 def _nice(pid: int) -> int:
@@ -29,9 +30,15 @@ def test_a_running_command_yields_the_cpu_to_the_api(stack, api):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["3"]})
     api.wait(job["id"], until=lambda j: j["state"] == "running")
     runner, api_function = stack.physical_id("RunnerFunction"), stack.physical_id("ApiFunction")
-    workers = {name: [w.pid for w in pool.idle] for name, pool in stack.runtime.pools.items()}
-    busy_runners = [w.pid for w in stack.runtime.workers if w.pid not in workers.get(runner, []) and w.poll() is None]
-    commands = [child for pid in busy_runners for child in _children(pid)]
+    # The runner records the job running, then starts its command: look until the command is there.
+    deadline = time.monotonic() + 10
+    while True:
+        workers = {name: [w.pid for w in pool.idle] for name, pool in stack.runtime.pools.items()}
+        busy = [w.pid for w in stack.runtime.workers if w.pid not in workers.get(runner, []) and w.poll() is None]
+        commands = [child for pid in busy for child in _children(pid)]
+        if commands or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert commands, "the running command was not found under a runner's worker"
     assert {_nice(pid) for pid in commands} == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)}
     assert workers.get(api_function), "no idle API worker"
@@ -40,7 +47,7 @@ def test_a_running_command_yields_the_cpu_to_the_api(stack, api):
 
 
 def test_invocations_past_the_concurrency_are_served_in_their_order():
-    slots = _Slots(1)
+    slots = Slots(1)
     slots.acquire()
     served: list[int] = []
 

@@ -22,7 +22,7 @@ from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
 from jobs_local.apigateway.events import Route
-from jobs_local.lambda_.runtime import FunctionCode
+from jobs_local.lambda_.environment import FunctionCode
 
 ARTIFACT_BUCKET = "local-deploy-artifacts"
 

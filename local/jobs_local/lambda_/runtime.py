@@ -1,7 +1,7 @@
 """Runs Lambda functions as local Python processes, in place of moto's Docker containers.
 
-moto funnels every invocation through `LambdaFunction._invoke_lambda`; `LambdaRuntime.install`
-replaces that one method. Each function gets warm worker processes that are reused across
+moto funnels every invocation through `LambdaFunction._invoke_lambda`, which `PATCH` replaces (and
+wraps `invoke`, to learn whether the caller asked for the log tail). Each function gets warm worker processes that are reused across
 invocations, as Lambda reuses execution environments, up to a bounded concurrency. Each worker's
 lines go to its function's log group (`function_logs.py`), as Lambda sends an execution
 environment's output to CloudWatch Logs; an idle worker whose code was edited since it started is
@@ -10,7 +10,6 @@ replaced (`code_changes.py`).
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import os
@@ -21,63 +20,26 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
 from jobs_local.iam.credentials import Keys, RoleNotTrusted, RoleSessions
 from jobs_local.lambda_.code_changes import CodeChanges
+from jobs_local.lambda_.environment import FunctionCode, environment_of
 from jobs_local.lambda_.function_logs import FunctionLogs, WorkerLog
+from jobs_local.lambda_.slots import Slots
 from jobs_local.patching import Patch, Wrap
 from jobs_local.people_first import PEOPLE_FIRST
-
-LOCAL_PATH = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class FunctionCode:
-    """Where a deployed function's code lives on this machine."""
-
-    code_dir: Path
-    layer_dirs: tuple[Path, ...]
-
 
 TAIL_WAIT = 1.0  # seconds for an invocation's REPORT line to be read, after its reply
 BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
 
-class _Slots:
-    """A function's concurrency: invocations beyond it wait their turn, first come, first served
-    (a semaphore lets a newcomer take a freed slot before those that waited: seconds of tail under a
-    burst). A freed slot is handed to the first in line, whom alone it wakes."""
-
-    def __init__(self, count: int):
-        self.free = count
-        self.line: collections.deque[threading.Event] = collections.deque()
-        self.lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self.lock:
-            if self.free > 0 and not self.line:
-                self.free -= 1
-                return
-            turn = threading.Event()
-            self.line.append(turn)
-        turn.wait()
-
-    def release(self) -> None:
-        with self.lock:
-            if self.line:
-                self.line.popleft().set()
-            else:
-                self.free += 1
-
-
 @dataclass
 class _Pool:
     idle: list[subprocess.Popen[str]] = field(default_factory=list)
-    slots: _Slots | None = None
+    slots: Slots | None = None
 
 
 class LambdaRuntime:
@@ -199,7 +161,7 @@ class LambdaRuntime:
         with self.lock:
             pool = self.pools.get(name)
             if pool is None:
-                pool = self.pools[name] = _Pool(slots=_Slots(self.concurrency))
+                pool = self.pools[name] = _Pool(slots=Slots(self.concurrency))
             return pool
 
     def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys) -> subprocess.Popen[str]:
@@ -221,7 +183,7 @@ class LambdaRuntime:
             stderr=subprocess.PIPE,
             text=True,
             cwd=code.code_dir,
-            env=self._environment(function, code)
+            env=environment_of(function, code, self.region, self.endpoint_url)
             | keys.environment()
             | {"AWS_LAMBDA_LOG_GROUP_NAME": stream.group, "AWS_LAMBDA_LOG_STREAM_NAME": stream.stream},
         )
@@ -235,40 +197,6 @@ class LambdaRuntime:
             self.code_stamps[worker] = newest
         threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
         return worker
-
-    def _environment(self, function: LambdaFunction, code: FunctionCode) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")}
-        env = {
-            **inherited,
-            "_HANDLER": function.handler,
-            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "LAMBDA_TASK_ROOT": str(code.code_dir),
-            "LOCAL_ACCOUNT_ID": function.account_id,
-            # No X-Ray daemon runs here.
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            # Lambda puts the function's code, then its layers (/opt/python), on the import path.
-            "PYTHONPATH": os.pathsep.join([str(code.code_dir), *map(str, code.layer_dirs), str(LOCAL_PATH)]),
-            "PYTHONUNBUFFERED": "1",
-        }
-        for name, value in (function.environment_vars or {}).items():
-            env[name] = self._opt_path(str(value), code)
-        return env
-
-    @staticmethod
-    def _opt_path(value: str, code: FunctionCode) -> str:
-        """Layers are unpacked under /opt in Lambda; here a path there resolves to the layer's folder."""
-        if not value.startswith("/opt/"):
-            return value
-        relative = value.removeprefix("/opt/")
-        for layer in code.layer_dirs:
-            if (layer / relative).exists():
-                return str(layer / relative)
-        return value
 
     def _call(self, worker: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
         assert worker.stdin is not None and worker.stdout is not None
