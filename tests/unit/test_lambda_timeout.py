@@ -2,12 +2,14 @@
 gets `Sandbox.Timedout`, and the worker that ran it is gone (its next invocation starts afresh)."""
 
 import json
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 from jobs_local.iam.credentials import Keys
-from jobs_local.lambda_.runtime import FunctionCode, LambdaRuntime
+from jobs_local.lambda_.environment import FunctionCode
+from jobs_local.lambda_.runtime import LambdaRuntime
 
 
 class _Roles:
@@ -28,10 +30,13 @@ def test_an_invocation_past_its_functions_timeout_is_ended(tmp_path: Path):
     runtime.register("slow", FunctionCode(code_dir=tmp_path, layer_dirs=()))
     try:
         started = time.monotonic()
-        payload, failed, _ = runtime.invoke(function, {})
+        payload, failed, logs = runtime.invoke(function, {}, tail=True)
         took = time.monotonic() - started
         assert failed and json.loads(payload)["errorType"] == "Sandbox.Timedout"
         assert 1 <= took < 10
+        # Lambda's own lines for it, as the worker could not write its END and REPORT.
+        assert "Task timed out after 1.00 seconds" in logs
+        assert re.search(r"^REPORT RequestId: \S+\tDuration: 1000.00 ms\t.*\tStatus: timeout$", logs, re.M)
         assert not any(worker.poll() is None for worker in runtime.workers)
     finally:
         runtime.close()

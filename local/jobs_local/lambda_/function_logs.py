@@ -139,7 +139,8 @@ class FunctionLogs:
     def _client(self, keys: Keys) -> Any:
         client = self.clients.get(keys.access_key_id)
         if client is None:
-            config = Config(user_agent_extra=USER_AGENT)
+            # Few and short tries: a stack that stops must not wait on lines it can no longer ship.
+            config = Config(user_agent_extra=USER_AGENT, retries={"max_attempts": 2}, connect_timeout=2)
             client = self.clients[keys.access_key_id] = keys.client("logs", self.region, self.endpoint_url, config)
         return client
 
