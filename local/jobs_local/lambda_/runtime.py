@@ -1,11 +1,11 @@
 """Runs Lambda functions as local Python processes, in place of moto's Docker containers.
 
 moto funnels every invocation through `LambdaFunction._invoke_lambda`, which `PATCH` replaces (and
-wraps `invoke`, to learn whether the caller asked for the log tail). Each function gets warm worker processes that are reused across
-invocations, as Lambda reuses execution environments, up to a bounded concurrency. Each worker's
-lines go to its function's log group (`function_logs.py`), as Lambda sends an execution
-environment's output to CloudWatch Logs; an idle worker whose code was edited since it started is
-replaced (`code_changes.py`).
+wraps `invoke`, to learn whether the caller asked for the log tail). Each function gets warm worker
+processes that are reused across invocations, as Lambda reuses execution environments, up to a
+bounded concurrency. Each worker's lines go to its function's log group (`function_logs.py`), as
+Lambda sends an execution environment's output to CloudWatch Logs; an idle worker whose code was
+edited since it started is replaced (`code_changes.py`).
 """
 
 from __future__ import annotations
