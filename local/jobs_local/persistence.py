@@ -5,8 +5,9 @@ The items of the stack's DynamoDB tables, the objects of its S3 buckets and the 
 streams are written under a folder (`.local-stack/state/` for `make run`), by the resources'
 logical ids, when the stack stops and every minute while it runs (an object or a stream only when
 it changed since the last save); the next start loads them into the new deployment before it
-serves a request. Jobs that were open when the stack stopped can never report: they are closed as
-the state machine closes a job whose runner died (`LocalStack.close_interrupted_jobs`).
+serves a request, without the log events past their group's retention. Jobs that were open when
+the stack stopped can never report: they are closed as the state machine closes a job whose runner
+died (`LocalStack.close_interrupted_jobs`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,14 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
         for line in file:
             if line.strip():
                 yield json.loads(line)
+
+
+def _retention_start(logs: Any, group: str) -> int:
+    """The oldest event time (ms) that a log group keeps: CloudWatch Logs deletes the events older
+    than its retention, which moto never does; without a retention, every event is kept."""
+    found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    days = next((g.get("retentionInDays") for g in found if g["logGroupName"] == group), None)
+    return int((time.time() - days * 86_400) * 1000) if days else 0
 
 
 class SavedState:
@@ -92,11 +102,14 @@ class SavedState:
 
     def _load_logs(self, folder: Path, group: str) -> int:
         logs = self.session.client("logs")
+        kept_since = _retention_start(logs, group)
         streams = 0
         for path in sorted(folder.glob("*.jsonl")):
             stream = unquote(path.stem)
+            events = [event for event in _lines(path) if event["timestamp"] >= kept_since]
+            if not events:  # every event expired: no stream is left to load
+                continue
             logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            events = list(_lines(path))
             for start in range(0, len(events), 5000):
                 logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[start : start + 5000])
             streams += 1
