@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 
 from jobs_cli.connection import local_stack
+from jobsys.errors import JobSystemError
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except StackUnreachable as exc:
         print(f"jobs-local: {exc}", file=sys.stderr)
         return 3
-    except (KeyError, LookupError) as exc:
+    except (LookupError, JobSystemError) as exc:  # an unknown definition, one on Fargate, a unique one running
         print(f"jobs-local: {exc}", file=sys.stderr)
         return 2
 

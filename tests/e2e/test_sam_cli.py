@@ -91,6 +91,14 @@ def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert oct((EVENTS / "authorizer.local.json").stat().st_mode & 0o777) == "0o600"  # it holds a token
 
+    for definition, said in (("nope", "nope"), ("on_fargate", "runs on fargate")):
+        refused = subprocess.run(
+            [str(BIN / "jobs-local"), "events", "--definition", definition], cwd=ROOT, env=_env(local_stack),
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert (refused.returncode, refused.stdout) == (2, ""), refused.stderr
+        assert said in refused.stderr and "Traceback" not in refused.stderr
+
 
 def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProcess):
     _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
