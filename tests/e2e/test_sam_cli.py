@@ -132,15 +132,18 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
         text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        time.sleep(3)  # sam logs --tail starts from now
-        _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
-        request_id = re.search(r"^START RequestId: ([0-9a-f-]{36})", logs, re.M).group(1)
         assert tail.stdout is not None
-        deadline = time.monotonic() + 60
+        # It starts 10 minutes back (sam's default), so it shows the invocation above first: from then
+        # on it is following, and the next invocation's lines must come after.
         for line in tail.stdout:
-            if f"REPORT RequestId: {request_id}" in line or time.monotonic() > deadline:
+            if f"REPORT RequestId: {request_id}" in line:
                 break
-        assert f"REPORT RequestId: {request_id}" in line
+        _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
+        following = re.search(r"^START RequestId: ([0-9a-f-]{36})", logs, re.M).group(1)
+        for line in tail.stdout:
+            if f"REPORT RequestId: {following}" in line:
+                break
+        assert f"REPORT RequestId: {following}" in line
     finally:
         os.killpg(tail.pid, signal.SIGTERM)
         tail.wait(10)

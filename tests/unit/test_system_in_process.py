@@ -465,6 +465,22 @@ def test_a_metered_run_records_its_usage_and_the_statistics_price_its_days(syste
     assert system.definition_stats("tree", 10).cost.runs == 2
 
 
+def test_a_run_is_counted_in_its_commands_cost_before_its_job_shows_closed(system, monkeypatch):
+    """Whoever sees the job finished and then asks for its statistics finds the run in them."""
+    job = system.start(DefinitionStart(definition="tree"))
+    counted_when_closed = []
+    close = system.store.close
+
+    def close_and_look(*args, **kwargs):
+        counted_when_closed.append(system.command_stats("demo:echo", 10).cost.runs)
+        return close(*args, **kwargs)
+
+    monkeypatch.setattr(system.store, "close", close_and_look)
+    run_job(system, job.id, meter=RunMeter("lambda", 1024))
+    assert counted_when_closed == [1]
+    assert system.get_job(job.id).state.value == "finished"
+
+
 def test_a_resume_serves_its_line_for_a_bounded_time_and_the_rest_ask_again(system, monkeypatch):
     # A resume answers within API Gateway's 29 s, whatever the line: on a loaded machine, 200 jobs
     # served in one request took longer (a 504 in the fuzz). The rest ask again when their wait

@@ -186,6 +186,10 @@ class _Run:
             shutil.rmtree(self.workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
         usage = self.meter.usage(self.system.transitions_of(self.job, state), output_bytes) if self.meter else None
+        # Counted first, so that whoever sees the job closed finds the run in its statistics; a run
+        # that is canceled meanwhile used what it used all the same.
+        if usage is not None:
+            self._count(usage)
         try:
             closed = self.system.store.close(
                 self.job,
@@ -203,8 +207,6 @@ class _Run:
             )
         except JobStateConflict:  # canceled meanwhile: the cancel's state stands
             closed = self.system.store.get(self.job.id)
-        if usage is not None:  # a run that was canceled used what it used all the same
-            self._count(usage)
         return RunResult(closed.id, closed.state, exit_code)
 
     def _count(self, usage: RunUsage) -> None:
