@@ -95,7 +95,8 @@ class FunctionLogs:
         self.endpoint_url = endpoint_url
         self.region = region
         self.note = note  # (function, line): where a failure to ship is said
-        self.workers: dict[WorkerLog, str] = {}
+        self.workers: dict[WorkerLog, str] = {}  # each worker's stream, and its function's name
+        self.gone: set[WorkerLog] = set()  # workers that exited: dropped once their last lines ship
         self.clients: dict[str, Any] = {}
         self.refused: set[str] = set()
         self.lock = threading.Lock()
@@ -113,7 +114,7 @@ class FunctionLogs:
     def close(self, worker: WorkerLog) -> None:
         """The worker is gone: its last lines go with the next round."""
         with self.lock:
-            self.workers[worker] = f"closed:{self.workers.get(worker, '')}"
+            self.gone.add(worker)
 
     def stop(self) -> None:
         self.stopped.set()
@@ -124,13 +125,13 @@ class FunctionLogs:
     def ship(self) -> None:
         with self.lock:
             workers = list(self.workers.items())
-            for worker, name in workers:
-                if name.startswith("closed:"):
-                    del self.workers[worker]
+            for worker in self.gone:
+                self.workers.pop(worker, None)
+            self.gone.clear()
         for worker, name in workers:
             events = worker.take()
             if events:
-                self._put(name.removeprefix("closed:"), worker, events)
+                self._put(name, worker, events)
 
     def _ship_every_round(self) -> None:
         while not self.stopped.wait(FLUSH_EVERY):
