@@ -11,15 +11,15 @@ KEYS = Keys("AKIA", "secret")
 
 
 def test_a_stream_is_named_as_lambda_names_it():
-    log = WorkerLog("/aws/lambda/f", KEYS)
+    log = WorkerLog("f", KEYS)
     assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", log.stream)
-    assert log.stream != WorkerLog("/aws/lambda/f", KEYS).stream
+    assert log.stream != WorkerLog("f", KEYS).stream
 
 
 def test_the_tail_is_the_invocations_last_4_kb_once_its_report_is_read():
-    log = WorkerLog("/aws/lambda/f", KEYS)
+    log = WorkerLog("f", KEYS)
     log.line("a line of the invocation before")
-    log.begin("r1")
+    log.begin("r1", keep_tail=True)
     log.line("START RequestId: r1 Version: $LATEST")
     for n in range(500):
         log.line(f"line {n:04}")
@@ -32,8 +32,8 @@ def test_the_tail_is_the_invocations_last_4_kb_once_its_report_is_read():
 
 
 def test_a_timed_out_invocation_gets_lambdas_lines():
-    log = WorkerLog("/aws/lambda/f", KEYS)
-    log.begin("r2")
+    log = WorkerLog("f", KEYS)
+    log.begin("r2", keep_tail=True)
     log.timed_out("r2", 3.0, 512)
     lines = [event["message"] for event in log.take()]
     assert re.fullmatch(r"\S+Z r2 Task timed out after 3.00 seconds", lines[0])
@@ -45,7 +45,7 @@ def test_a_timed_out_invocation_gets_lambdas_lines():
 
 
 def test_a_line_over_cloudwatchs_limit_is_cut_and_batches_keep_within_put_log_events_limits():
-    log = WorkerLog("/aws/lambda/f", KEYS)
+    log = WorkerLog("f", KEYS)
     log.line("é" * MAX_EVENT_BYTES)
     (event,) = log.take()
     assert len(event["message"].encode()) <= MAX_EVENT_BYTES - EVENT_OVERHEAD

@@ -39,20 +39,22 @@ def stream_name() -> str:
 class WorkerLog:
     """One execution environment's stream: its lines to ship, and the current invocation's tail."""
 
-    def __init__(self, group: str, keys: Keys):
-        self.group = group
+    def __init__(self, function_name: str, keys: Keys):
+        self.function_name = function_name
+        self.group = f"/aws/lambda/{function_name}"
         self.stream = stream_name()
         self.keys = keys
         self.created = False
         self.pending: list[dict[str, Any]] = []
-        self.current: list[str] = []
+        self.current: list[str] = []  # the invocation's lines, kept only for a caller that asked for them
+        self.keep_tail = False
         self.request_id = ""
         self.reported = threading.Event()
         self.lock = threading.Lock()
 
-    def begin(self, request_id: str) -> None:
+    def begin(self, request_id: str, keep_tail: bool) -> None:
         with self.lock:
-            self.request_id, self.current = request_id, []
+            self.request_id, self.current, self.keep_tail = request_id, [], keep_tail
             self.reported.clear()
 
     def line(self, text: str) -> None:
@@ -60,9 +62,10 @@ class WorkerLog:
         text = text.encode()[: MAX_EVENT_BYTES - EVENT_OVERHEAD].decode(errors="ignore")
         with self.lock:
             self.pending.append({"timestamp": int(time.time() * 1000), "message": text})
-            self.current.append(text)
-            if self.request_id and text.startswith(f"REPORT RequestId: {self.request_id}"):
-                self.reported.set()
+            if self.keep_tail:
+                self.current.append(text)
+                if text.startswith(f"REPORT RequestId: {self.request_id}"):
+                    self.reported.set()
 
     def timed_out(self, request_id: str, seconds: float, memory_mb: int) -> None:
         """What Lambda writes for an invocation it stopped: the worker could not write its END."""
@@ -95,7 +98,7 @@ class FunctionLogs:
         self.endpoint_url = endpoint_url
         self.region = region
         self.note = note  # (function, line): where a failure to ship is said
-        self.workers: dict[WorkerLog, str] = {}  # each worker's stream, and its function's name
+        self.workers: set[WorkerLog] = set()
         self.gone: set[WorkerLog] = set()  # workers that exited: dropped once their last lines ship
         self.clients: dict[str, Any] = {}
         self.refused: set[str] = set()
@@ -104,9 +107,9 @@ class FunctionLogs:
         self.thread = threading.Thread(target=self._ship_every_round, daemon=True)
 
     def open(self, function_name: str, keys: Keys) -> WorkerLog:
-        worker = WorkerLog(f"/aws/lambda/{function_name}", keys)
+        worker = WorkerLog(function_name, keys)
         with self.lock:
-            self.workers[worker] = function_name
+            self.workers.add(worker)
             if not self.thread.is_alive() and not self.stopped.is_set():
                 self.thread.start()
         return worker
@@ -124,14 +127,13 @@ class FunctionLogs:
 
     def ship(self) -> None:
         with self.lock:
-            workers = list(self.workers.items())
-            for worker in self.gone:
-                self.workers.pop(worker, None)
+            workers = list(self.workers)
+            self.workers -= self.gone
             self.gone.clear()
-        for worker, name in workers:
+        for worker in workers:
             events = worker.take()
             if events:
-                self._put(name, worker, events)
+                self._put(worker, events)
 
     def _ship_every_round(self) -> None:
         while not self.stopped.wait(FLUSH_EVERY):
@@ -145,7 +147,7 @@ class FunctionLogs:
             client = self.clients[keys.access_key_id] = keys.client("logs", self.region, self.endpoint_url, config)
         return client
 
-    def _put(self, function_name: str, worker: WorkerLog, events: list[dict[str, Any]]) -> None:
+    def _put(self, worker: WorkerLog, events: list[dict[str, Any]]) -> None:
         logs = self._client(worker.keys)
         try:
             if not worker.created:
@@ -155,12 +157,12 @@ class FunctionLogs:
         except ClientError as exc:
             # As on AWS, the lines are lost; said once per function, in the combined log.
             error = exc.response["Error"]
-            if function_name not in self.refused:
-                self.refused.add(function_name)
-                self.note(function_name, f"[local stack] Lambda could not write this function's logs to "
+            if worker.function_name not in self.refused:
+                self.refused.add(worker.function_name)
+                self.note(worker.function_name, f"[local stack] Lambda could not write this function's logs to "
                           f"{worker.group}: {error.get('Code')}: {error.get('Message')}")  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - the stack stopping mid-call; never the thread's end
-            self.note(function_name, f"[local stack] could not ship this function's logs: {exc}")
+            self.note(worker.function_name, f"[local stack] could not ship this function's logs: {exc}")
 
     @staticmethod
     def _create_stream(logs: Any, worker: WorkerLog) -> None:

@@ -36,6 +36,14 @@ TAIL_WAIT = 1.0  # seconds for an invocation's REPORT line to be read, after its
 BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
 
+@dataclass(frozen=True)
+class _Environment:
+    """What a worker process started with."""
+
+    stream: WorkerLog  # its way to the function's log group
+    code_stamp: float  # the newest mtime of its code's files then: an edit since means new workers
+
+
 @dataclass
 class _Pool:
     idle: list[subprocess.Popen[str]] = field(default_factory=list)
@@ -57,12 +65,10 @@ class LambdaRuntime:
         self.concurrency = concurrency
         self.log = log or (lambda function, line: None)
         self.function_logs = FunctionLogs(endpoint_url, region, self.log)
-        self.streams: dict[subprocess.Popen[str], WorkerLog] = {}
         self.code_changes = CodeChanges()
-        self.code_stamps: dict[subprocess.Popen[str], float] = {}  # each worker's code: its newest file's mtime
         self.code: dict[str, FunctionCode] = {}
         self.pools: dict[str, _Pool] = {}
-        self.workers: set[subprocess.Popen[str]] = set()
+        self.workers: dict[subprocess.Popen[str], _Environment] = {}
         self.lock = threading.Lock()
         self.closed = False
         self.registered = threading.Condition()
@@ -130,15 +136,14 @@ class LambdaRuntime:
         assert pool.slots is not None
         pool.slots.acquire()  # like reserved concurrency, but waiting instead of throttling
         try:
-            worker = self._take(function, code, pool, keys)
-            stream = self.streams[worker]
+            worker, stream = self._take(function, code, pool, keys)
             timeout = float(function.timeout or 3)
             request = {
                 "event": event if event is not None else {},
                 "request_id": str(uuid.uuid4()),
                 "deadline": time.time() + timeout,
             }
-            stream.begin(request["request_id"])
+            stream.begin(request["request_id"], keep_tail=tail)
             try:
                 reply = self._call(worker, request, timeout)
             except (TimeoutError, OSError, ValueError) as exc:
@@ -164,16 +169,19 @@ class LambdaRuntime:
                 pool = self.pools[name] = _Pool(slots=Slots(self.concurrency))
             return pool
 
-    def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys) -> subprocess.Popen[str]:
+    def _take(
+        self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys
+    ) -> tuple[subprocess.Popen[str], WorkerLog]:
         newest = self.code_changes.newest((code.code_dir, *code.layer_dirs))
         stale = []
         with self.lock:
             while pool.idle:
                 worker = pool.idle.pop()
-                if worker.poll() is None and self.code_stamps.get(worker, 0.0) >= newest:
-                    return worker
+                started = self.workers.get(worker)
+                if worker.poll() is None and started is not None and started.code_stamp >= newest:
+                    return worker, started.stream
                 stale.append(worker)
-        for worker in stale:  # its code was edited since it started (code_changes.py)
+        for worker in stale:  # exited, or its code was edited since it started (code_changes.py)
             threading.Thread(target=self._discard, args=(worker,), daemon=True).start()
         stream = self.function_logs.open(function.function_name, keys)
         worker = subprocess.Popen(
@@ -192,11 +200,9 @@ class LambdaRuntime:
             with contextlib.suppress(ProcessLookupError):  # it may have failed to start already
                 os.setpriority(os.PRIO_PROCESS, worker.pid, lower)  # before its first command
         with self.lock:
-            self.workers.add(worker)
-            self.streams[worker] = stream
-            self.code_stamps[worker] = newest
-        threading.Thread(target=self._forward_logs, args=(function.function_name, worker), daemon=True).start()
-        return worker
+            self.workers[worker] = _Environment(stream, newest)
+        threading.Thread(target=self._forward_logs, args=(function.function_name, worker, stream), daemon=True).start()
+        return worker, stream
 
     def _call(self, worker: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
         assert worker.stdin is not None and worker.stdout is not None
@@ -214,18 +220,14 @@ class LambdaRuntime:
 
     def _discard(self, worker: subprocess.Popen[str]) -> None:
         with self.lock:
-            self.workers.discard(worker)
+            self.workers.pop(worker, None)
         _stop(worker)
 
-    def _forward_logs(self, name: str, worker: subprocess.Popen[str]) -> None:
+    def _forward_logs(self, name: str, worker: subprocess.Popen[str], stream: WorkerLog) -> None:
         assert worker.stderr is not None
-        stream = self.streams[worker]
         for line in worker.stderr:
             self.log(name, line.rstrip("\n"))
             stream.line(line.rstrip("\n"))
-        with self.lock:
-            self.streams.pop(worker, None)
-            self.code_stamps.pop(worker, None)
         self.function_logs.close(stream)
 
 
