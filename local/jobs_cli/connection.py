@@ -22,7 +22,7 @@ def _state_file() -> Path:
     return base / "jobs" / "local-stack.json"
 
 
-def _write_secret(path: Path, text: str) -> None:
+def write_secret(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # tokens and keys are secrets
     with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -38,13 +38,13 @@ def saved_token(state_dir: Path) -> str | None:
 
 
 def save_token(state_dir: Path, secret: str) -> None:
-    _write_secret(state_dir / TOKEN_FILE, secret)
+    write_secret(state_dir / TOKEN_FILE, secret)
 
 
 def remember_local_stack(url: str, state_dir: Path, aws: dict[str, Any] | None = None) -> None:
     """`aws`: the stack's AWS endpoint (`aws_endpoint`), its administrator's keys and its region."""
     found = {"url": url, "state_dir": str(state_dir), "pid": os.getpid(), **(aws or {})}
-    _write_secret(_state_file(), json.dumps(found))
+    write_secret(_state_file(), json.dumps(found))
 
 
 def forget_local_stack(url: str) -> None:

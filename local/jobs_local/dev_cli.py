@@ -22,6 +22,7 @@ import boto3
 
 from jobs_cli.connection import local_stack
 from jobsys.errors import JobSystemError
+from jobsys.system.base import executions_of
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -56,6 +57,9 @@ class RunningStack:
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
 
+    def resource(self, service: str) -> Any:
+        return self.session.resource(service, endpoint_url=self.endpoint_url)
+
     def physical_ids(self) -> dict[str, str]:
         pages = self.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
         return {
@@ -73,7 +77,7 @@ class RunningStack:
             "JOBS_STACK": self.stack_name,
             **{variable: physical[logical] for variable, logical in RESOURCES.items()},
             # A job's execution is named after it: "$JOBS_EXECUTIONS:<job id>" is its ARN.
-            "JOBS_EXECUTIONS": physical["JobStateMachine"].replace(":stateMachine:", ":execution:", 1),
+            "JOBS_EXECUTIONS": executions_of(physical["JobStateMachine"]),
         }
 
 

@@ -13,17 +13,12 @@ authorizer's allowing event needs the stack's token. These are written as events
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs_local.cloudformation.deploy import secret_name
-from jobsys.config import load_config
-from jobsys.output import OutputStore
+from jobs_cli.connection import write_secret
 from jobsys.settings import Settings
-from jobsys.store import JobStore
-from jobsys.system import JobSystem, execution_input
-from jobsys.tokens import parse_tokens
+from jobsys.system import execution_input, system_for
 
 if TYPE_CHECKING:
     from jobs_local.dev_cli import RunningStack
@@ -35,29 +30,17 @@ class SampleEvents:
     def __init__(self, stack: RunningStack, folder: Path):
         self.stack = stack
         self.folder = folder
-        self.physical = stack.physical_ids()
-        config_path = stack.found.get("config") or folder.parent / "config" / "jobs.yaml"
-        self.system = JobSystem(
-            config=load_config(config_path),
-            store=JobStore(
-                stack.session.resource("dynamodb", endpoint_url=stack.endpoint_url).Table(self.physical["JobsTable"])
-            ),
-            output=OutputStore(
-                stack.client("logs"),
-                stack.client("s3"),
-                self.physical["JobOutputLogGroup"],
-                self.physical["OutputBucket"],
-            ),
-            sfn=stack.client("stepfunctions"),
-            settings=Settings.model_validate(
-                {
-                    "JOBS_TABLE": self.physical["JobsTable"],
-                    "JOBS_BUCKET": self.physical["OutputBucket"],
-                    "JOBS_LOG_GROUP": self.physical["JobOutputLogGroup"],
-                    "STATE_MACHINE_ARN": self.physical["JobStateMachine"],
-                }
-            ),
+        physical = stack.physical_ids()
+        settings = Settings.model_validate(
+            {
+                "JOBS_TABLE": physical["JobsTable"],
+                "JOBS_BUCKET": physical["OutputBucket"],
+                "JOBS_LOG_GROUP": physical["JobOutputLogGroup"],
+                "STATE_MACHINE_ARN": physical["JobStateMachine"],
+                "JOBS_CONFIG": stack.found.get("config") or str(folder.parent / "config" / "jobs.yaml"),
+            }
         )
+        self.system = system_for(settings, stack)
 
     def write(self, definition: str | None = None) -> list[tuple[Path, str]]:
         """Records one job of `definition` (by default the first that runs on Lambda) and writes the
@@ -85,15 +68,14 @@ class SampleEvents:
         ]
 
     def _allowed_authorizer_event(self) -> dict[str, Any]:
+        """The refused event with the token that `make run` keeps with the stack (as `jobs` finds it)."""
+        token = self.stack.found.get("token")
+        if not token:
+            raise LookupError("the local stack's state folder holds no token")
         refused = json.loads((self.folder / "authorizer_refused.json").read_text(encoding="utf-8"))
-        secret_id = secret_name(self.stack.stack_name, "BackOfficeToken")  # not a stack resource in moto
-        secret = self.stack.client("secretsmanager").get_secret_value(SecretId=secret_id)
-        token = next(iter(parse_tokens(secret["SecretString"]).values()))
         return {**refused, "authorizationToken": f"Bearer {token}"}
 
     def _write(self, name: str, event: dict[str, Any], what: str) -> tuple[Path, str]:
         path = self.folder / f"{name}.local.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the authorizer's holds a token
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(json.dumps(event, indent=2) + "\n")
+        write_secret(path, json.dumps(event, indent=2) + "\n")  # the authorizer's holds a token
         return path, what

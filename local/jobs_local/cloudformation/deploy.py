@@ -188,11 +188,6 @@ def api_routes(sam: dict[str, Any], api: str) -> list[Route]:
     return routes
 
 
-def secret_name(stack_name: str, logical_id: str) -> str:
-    """The name of a secret of the stack, which the deploy creates apart from the stack (below)."""
-    return f"{stack_name}-{logical_id}"
-
-
 def _create_secrets(session: Any, stack_name: str, template: dict[str, Any]) -> dict[str, str]:
     """moto's CloudFormation has no AWS::SecretsManager::Secret: each is created through the Secrets
     Manager API (a generated value as GenerateSecretString asks), and Refs to it become its ARN."""
@@ -209,7 +204,7 @@ def _create_secrets(session: Any, stack_name: str, template: dict[str, Any]) -> 
                 PasswordLength=int(spec.get("PasswordLength", 32)),
                 ExcludePunctuation=bool(spec.get("ExcludePunctuation", False)),
             )["RandomPassword"]
-        arn = secrets.create_secret(Name=secret_name(stack_name, logical_id), SecretString=value)["ARN"]
+        arn = secrets.create_secret(Name=f"{stack_name}-{logical_id}", SecretString=value)["ARN"]
         created[logical_id] = arn
         del template["Resources"][logical_id]
     if created:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from jobsys.config import load_config
 from jobsys.events import JobEvents, PageUrl
 from jobsys.output import OutputStore
-from jobsys.settings import settings
+from jobsys.settings import Settings, settings
 from jobsys.store import JobStore
 from jobsys.system.admission import QueueAdmission
-from jobsys.system.base import execution_arn, execution_input, input_of
+from jobsys.system.base import execution_arn, execution_input, executions_of, input_of
 from jobsys.system.ending import RunEnds
 from jobsys.system.heartbeats import HeartbeatChecks
 from jobsys.system.pausing import QueuePauses
@@ -36,18 +37,23 @@ def job_system() -> JobSystem:
     """The job system of this Lambda environment, built once and reused across invocations."""
     import boto3
 
-    env = settings()
+    return system_for(settings(), boto3)
+
+
+def system_for(env: Settings, aws: Any) -> JobSystem:
+    """The job system that `env` names, on the AWS that `aws` reaches: the boto3 module (a function's
+    own credentials), or a session-like object with `client(service)` and `resource(service)`."""
     events = None
     if env.event_source:
-        page_url = PageUrl(boto3.client("ssm"), env.page_url_parameter)
-        events = JobEvents(boto3.client("events"), env.event_source, page_url).changed
+        page_url = PageUrl(aws.client("ssm"), env.page_url_parameter)
+        events = JobEvents(aws.client("events"), env.event_source, page_url).changed
     return JobSystem(
         config=load_config(env.jobs_config),
-        store=JobStore(boto3.resource("dynamodb").Table(env.jobs_table), on_change=events),
-        output=OutputStore(boto3.client("logs"), boto3.client("s3"), env.jobs_log_group, env.jobs_bucket),
-        sfn=boto3.client("stepfunctions"),
+        store=JobStore(aws.resource("dynamodb").Table(env.jobs_table), on_change=events),
+        output=OutputStore(aws.client("logs"), aws.client("s3"), env.jobs_log_group, env.jobs_bucket),
+        sfn=aws.client("stepfunctions"),
         settings=env,
     )
 
 
-__all__ = ["JobSystem", "execution_arn", "execution_input", "input_of", "job_system"]
+__all__ = ["JobSystem", "execution_arn", "execution_input", "executions_of", "input_of", "job_system", "system_for"]

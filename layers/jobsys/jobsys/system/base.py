@@ -17,9 +17,14 @@ from jobsys.spec.limits import FARGATE_MARGIN
 from jobsys.store import JobStore
 
 
+def executions_of(state_machine_arn: str) -> str:
+    """What every execution's ARN of the state machine starts with, before `:<name>`."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+
+
 def execution_arn(state_machine_arn: str, job_id: str) -> str:
     """Executions are named after their job, so the ARN is known before the execution starts."""
-    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + job_id
+    return f"{executions_of(state_machine_arn)}:{job_id}"
 
 
 def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
