@@ -31,11 +31,14 @@ def test_import_solr_runs_then_index_solr_runs_after_it(api: Api):
 
     import_lines = api.output(job["id"])
     assert "warning: skipped SKU-0008: invalid price 'n/a'" in import_lines
-    assert import_lines[-1].startswith("import finished: 59 imported, 1 skipped")
     # The warning went to stderr: the saved copy keeps it apart from the progress lines.
     assert api.output(job["id"], stream="stderr") == ["warning: skipped SKU-0008: invalid price 'n/a'"]
     progress = api.output(job["id"], stream="stdout")
     assert progress[0] == "importing 60 products from sample-erp into area 'tmp'"
+    # The import's own last line. Not the merged output's last: a runner that the machine starves
+    # (nice 10 locally) finds both pipes full at once, and no pipe says which line came first
+    # (jobsys.processes.pump_lines); a fresh-clone run under load once read the warning last.
+    assert progress[-1].startswith("import finished: 59 imported, 1 skipped")
     assert progress == [line for line in import_lines if not line.startswith("warning:")]
     index_lines = api.output(index["id"])
     assert index_lines[-1].startswith("index built: 59 documents")
