@@ -24,6 +24,7 @@ MIN_CASES = 1000
 MAX_EXAMPLES = 150  # per operation and phase: 1,700 to 2,300 cases in 45 to 60 s on 2 cores
 VIEWER_EXAMPLES = 20  # per operation and phase, with a viewer's token: most answers are its 403s
 HOSTILE_PER_KIND = 10  # per operation: 330 bodies that no schema describes (tools.hostile_bodies)
+STACK_START_TIMEOUT = 600  # seconds; the stack prints its banner when it is up
 
 
 def _schemathesis(url: str, token: str, seed: int, max_examples: int) -> subprocess.CompletedProcess[str]:
@@ -61,10 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # An admin (no role given) and a viewer: every answer to either, a 403 included, is documented.
     admin, viewer = secrets.token_hex(20), secrets.token_hex(20)
-    with StackProcess(reset=True, token=f"fuzz:{admin},fuzz-viewer:{viewer}:viewer") as stack:
+    stack = StackProcess(reset=True, token=f"fuzz:{admin},fuzz-viewer:{viewer}:viewer")
+    # Under make test the fuzz runs at a lower priority beside the integration tests, and its stack
+    # gets the CPU only when they leave it: a start that takes 5 s alone may take minutes there.
+    stack.start(timeout=STACK_START_TIMEOUT)
+    try:
         runs = [_schemathesis(stack.url, admin, seed, args.max_examples)]
         runs.append(_schemathesis(stack.url, viewer, seed, VIEWER_EXAMPLES))
         hostile, refused_badly = send_hostile_bodies(stack.url, admin, seed, HOSTILE_PER_KIND)
+    finally:
+        stack.stop()
     report = "\n".join(run.stdout + run.stderr for run in runs)
     cases = sum(int(found) for found in re.findall(r"(\d+) generated", report))
     took = time.monotonic() - started
