@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from jobs_local.running_stack import RunningStack
 from jobs_local.stack import ROOT, free_port
 from jobsys.tokens import parse_tokens
 
@@ -97,10 +96,7 @@ class StackProcess:
     def aws_client(self, service: str) -> Any:
         """A client of the stack's AWS as its administrator: what `make run` prints and saves."""
         saved = json.loads((Path(self.state_dir) / "jobs" / "local-stack.json").read_text())
-        session = boto3.Session(
-            saved["aws_access_key_id"], saved["aws_secret_access_key"], region_name=saved["aws_region"]
-        )
-        return session.client(service, endpoint_url=saved["aws_endpoint"])
+        return RunningStack(saved).client(service)
 
     def descendants(self) -> set[int]:
         """Every process below the stack: Lambda workers and the commands they run."""

@@ -21,7 +21,7 @@ from jobsys.settings import Settings
 from jobsys.system import execution_input, system_for
 
 if TYPE_CHECKING:
-    from jobs_local.dev_cli import RunningStack
+    from jobs_local.running_stack import RunningStack
 
 STARTED_BY = "jobs-local events"
 
