@@ -28,12 +28,16 @@ def _env(stack: StackProcess) -> dict[str, str]:
     return {**os.environ, "XDG_STATE_HOME": stack.state_dir, "PATH": f"{BIN}:{os.environ['PATH']}"}
 
 
+def _run(stack: StackProcess, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """A command in that second terminal, in the checkout."""
+    return subprocess.run(argv, cwd=ROOT, env=_env(stack) | env, capture_output=True, text=True, timeout=120)
+
+
 def _invoke(stack: StackProcess, function: str, event: str) -> tuple[Any, str]:
     """`make invoke`: the function's answer (stdout's last line), and the log lines it printed."""
-    done = subprocess.run(
-        ["make", "-s", "--no-print-directory", "invoke", f"FUNCTION={function}", f"EVENT=events/{event}"],
-        cwd=ROOT, env=_env(stack), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = _run(
+        stack, ["make", "-s", "--no-print-directory", "invoke", f"FUNCTION={function}", f"EVENT=events/{event}"]
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
@@ -71,9 +75,7 @@ def test_sam_remote_invoke_answers_each_event(local_stack: StackProcess, event: 
 
 
 def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local_stack: StackProcess, http: Http):
-    made = subprocess.run(
-        [str(BIN / "jobs-local"), "events"], cwd=ROOT, env=_env(local_stack), capture_output=True, text=True, timeout=60
-    )
+    made = _run(local_stack, [str(BIN / "jobs-local"), "events"])
     assert made.returncode == 0, made.stderr
     job_id = json.loads((EVENTS / "runner.local.json").read_text())["job_id"]
     assert http("GET", f"/jobs/{job_id}")[1]["state"] == "pending"
@@ -92,10 +94,7 @@ def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local
     assert oct((EVENTS / "authorizer.local.json").stat().st_mode & 0o777) == "0o600"  # it holds a token
 
     for definition, said in (("nope", "nope"), ("on_fargate", "runs on fargate")):
-        refused = subprocess.run(
-            [str(BIN / "jobs-local"), "events", "--definition", definition], cwd=ROOT, env=_env(local_stack),
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        refused = _run(local_stack, [str(BIN / "jobs-local"), "events", "--definition", definition])
         assert (refused.returncode, refused.stdout) == (2, ""), refused.stderr
         assert said in refused.stderr and "Traceback" not in refused.stderr
 
@@ -106,9 +105,7 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
     sam_logs = [str(BIN / "jobs-local"), "exec", "sam", "logs", "-n", "CleanUpFunction", "--config-env", "local"]
     shown = ""
     for _ in range(20):  # Lambda's lines reach the log group within a second
-        shown = subprocess.run(
-            sam_logs, cwd=ROOT, env=_env(local_stack), capture_output=True, text=True, timeout=60
-        ).stdout
+        shown = _run(local_stack, sam_logs).stdout
         if f"REPORT RequestId: {request_id}" in shown:
             break
         time.sleep(0.5)
@@ -120,10 +117,7 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
     name = "$(aws cloudformation describe-stack-resource --stack-name jobs-local --logical-resource-id CleanUpFunction"
     name += " --query StackResourceDetail.PhysicalResourceId --output text)"
     read = f"aws logs filter-log-events --log-group-name /aws/lambda/{name} --query 'events[].message' --output text"
-    read = subprocess.run(
-        ["bash", "-c", f'set -euo pipefail; eval "$(jobs-local env)"; {read}'], cwd=ROOT, env=_env(local_stack),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    read = _run(local_stack, ["bash", "-c", f'set -euo pipefail; eval "$(jobs-local env)"; {read}'])
     assert read.returncode == 0, read.stderr
     assert f"END RequestId: {request_id}" in read.stdout
 
@@ -163,10 +157,7 @@ def test_the_readmes_aws_cli_commands_show_the_table_the_output_and_an_execution
     assert setup == 'eval "$(.venv/bin/jobs-local env)"'
     answers = []
     for command in _readme_commands("<!-- operator commands, run by tests/e2e/test_sam_cli.py -->"):
-        done = subprocess.run(
-            ["bash", "-c", f"set -euo pipefail; {setup}; {command}"], cwd=ROOT,
-            env=_env(local_stack) | {"JOB_ID": job["id"]}, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        done = _run(local_stack, ["bash", "-c", f"set -euo pipefail; {setup}; {command}"], JOB_ID=job["id"])
         assert done.returncode == 0, (command, done.stderr)
         answers.append(done.stdout)
     scan, listing, execution = answers
