@@ -44,12 +44,19 @@ def _between(events: list[dict[str, Any]], event: dict[str, Any], request_id: st
     return bool(starts and ends) and starts[0] < stream.index(event) < ends[0]
 
 
+def _invoke_with_tail(stack: LocalStack, name: str, event: dict[str, Any]) -> tuple[Any, str]:
+    """The function's answer, and its last 4 KB of log lines (`LogType=Tail`)."""
+    response = stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
+    answer = json.loads(response["Payload"].read())
+    assert not response.get("FunctionError"), answer
+    return answer, base64.b64decode(response["LogResult"]).decode()
+
+
 def test_an_invocation_writes_start_its_own_lines_end_and_report_to_its_log_group(stack: LocalStack):
     name = stack.physical_id("CleanUpFunction")
     event = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
-    response = stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
-    assert "deleted" in json.loads(response["Payload"].read())
-    tail = base64.b64decode(response["LogResult"]).decode()
+    answer, tail = _invoke_with_tail(stack, name, event)
+    assert "deleted" in answer
     request_id = re.search(r"START RequestId: ([0-9a-f-]{36}) Version: \$LATEST", tail).group(1)
     assert re.search(rf"^END RequestId: {request_id}$", tail, re.M)
     lines = _lines(stack, f"/aws/lambda/{name}", request_id)
@@ -76,9 +83,7 @@ def test_a_warm_worker_keeps_its_stream_and_its_init_duration_is_reported_once(s
     name = stack.physical_id("CleanUpFunction")
     streams, inits = set(), []
     for _ in range(2):
-        response = stack.client("lambda").invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
-        assert not response.get("FunctionError"), response["Payload"].read()
-        tail = base64.b64decode(response["LogResult"]).decode()
+        _, tail = _invoke_with_tail(stack, name, {})
         request_id = re.search(r"START RequestId: ([0-9a-f-]{36})", tail).group(1)
         lines = _lines(stack, f"/aws/lambda/{name}", request_id)
         streams |= {line["logStreamName"] for line in lines}
@@ -95,11 +100,8 @@ def test_the_log_groups_retention_from_the_template_applies(stack: LocalStack):
 
 
 def _report_of(stack: LocalStack, name: str) -> str:
-    response = stack.client("lambda").invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
-    assert not response.get("FunctionError"), response["Payload"].read()
-    return next(
-        line for line in base64.b64decode(response["LogResult"]).decode().splitlines() if line.startswith("REPORT")
-    )
+    _, tail = _invoke_with_tail(stack, name, {})
+    return next(line for line in tail.splitlines() if line.startswith("REPORT"))
 
 
 def test_an_edited_handler_runs_in_a_new_worker_from_the_next_invocation(stack: LocalStack):
