@@ -1,7 +1,8 @@
 """`jobs-local`: what a developer runs beside `make run`, to use the SAM and AWS CLIs on the stack.
 
 - `jobs-local env`: shell `export` lines: the stack's AWS endpoint, its administrator's keys, its
-  region, and the names of its table, bucket and state machine (and its executions' ARN prefix).
+  region, the names of its table, bucket and state machine (and its executions' ARN prefix), and
+  .venv/bin first on PATH, for its `sam` and `aws`.
   `eval "$(jobs-local env)"` makes `aws` and `sam` talk to the local stack.
 - `jobs-local events [--definition KEY]`: the sample events that need the stack's own data, as
   `events/<function>.local.json`: a job recorded pending without its execution (`runner`, then
@@ -24,9 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
 
+# Where `sam` and `aws` were installed with jobs-local (.venv/bin): a shell that has not activated
+# the virtualenv finds them, and the versions the tests ran, before any other on its PATH.
+TOOLS = str(Path(sys.executable).parent)
+
+
 def _env(stack: RunningStack) -> int:
     for name, value in stack.environment().items():
         print(f"export {name}={shlex.quote(value)}")
+    print(f'export PATH={shlex.quote(TOOLS)}:"$PATH"')
     return 0
 
 
@@ -34,7 +41,8 @@ def _exec(stack: RunningStack, argv: list[str]) -> int:
     if not argv:
         print("jobs-local exec: name a command to run", file=sys.stderr)
         return 2
-    os.execvpe(argv[0], argv, os.environ | stack.environment())
+    path = os.pathsep.join([TOOLS, os.environ.get("PATH", os.defpath)])
+    os.execvpe(argv[0], argv, os.environ | stack.environment() | {"PATH": path})
     return 127  # not reached
 
 

@@ -21,11 +21,14 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 BIN = ROOT / ".venv" / "bin"
+SETUP = 'eval "$(.venv/bin/jobs-local env)"'  # README's, for the AWS and SAM CLIs
 
 
 def _env(stack: StackProcess) -> dict[str, str]:
-    """A second terminal's: `jobs-local` finds the stack as `jobs` does."""
-    return {**os.environ, "XDG_STATE_HOME": stack.state_dir, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    """A second terminal's: `jobs-local` finds the stack as `jobs` does, and .venv/bin is not on its
+    PATH (make's own commands put it there)."""
+    path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep) if Path(folder) != BIN)
+    return {**os.environ, "XDG_STATE_HOME": stack.state_dir, "PATH": path}
 
 
 def _run(stack: StackProcess, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -102,7 +105,8 @@ def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local
 def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProcess):
     _, logs = _invoke(local_stack, "CleanUpFunction", "cleanup.json")
     request_id = re.search(r"^START RequestId: ([0-9a-f-]{36})", logs, re.M).group(1)
-    sam_logs = [str(BIN / "jobs-local"), "exec", "sam", "logs", "-n", "CleanUpFunction", "--config-env", "local"]
+    # As README's "Develop a function" says: in a shell that ran its `eval`.
+    sam_logs = ["bash", "-c", f'{SETUP}; exec sam logs -n CleanUpFunction --config-env local "$@"', "sam logs"]
     shown = ""
     for _ in range(20):  # Lambda's lines reach the log group within a second
         shown = _run(local_stack, sam_logs).stdout
@@ -117,7 +121,7 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
     name = "$(aws cloudformation describe-stack-resource --stack-name jobs-local --logical-resource-id CleanUpFunction"
     name += " --query StackResourceDetail.PhysicalResourceId --output text)"
     read = f"aws logs filter-log-events --log-group-name /aws/lambda/{name} --query 'events[].message' --output text"
-    read = _run(local_stack, ["bash", "-c", f'set -euo pipefail; eval "$(jobs-local env)"; {read}'])
+    read = _run(local_stack, ["bash", "-c", f"set -euo pipefail; {SETUP}; {read}"])
     assert read.returncode == 0, read.stderr
     assert f"END RequestId: {request_id}" in read.stdout
 
@@ -154,7 +158,7 @@ def test_the_readmes_aws_cli_commands_show_the_table_the_output_and_an_execution
     _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["from the README"]})
     assert http.wait(job["id"])["state"] == "finished"
     setup = _readme_commands("<!-- the AWS CLI on the local stack -->")[0]
-    assert setup == 'eval "$(.venv/bin/jobs-local env)"'
+    assert setup == SETUP
     answers = []
     for command in _readme_commands("<!-- operator commands, run by tests/e2e/test_sam_cli.py -->"):
         done = _run(local_stack, ["bash", "-c", f"set -euo pipefail; {setup}; {command}"], JOB_ID=job["id"])
