@@ -13,7 +13,7 @@ from jobsys.models import iso, utc_now
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
 from tests.integration.conftest import Api
-from tests.processes import processes_with
+from tests.processes import command_of, processes_with
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,8 @@ def age(stack: LocalStack, job_id: str, minutes: int) -> None:
 def test_a_job_that_the_clean_up_closes_stops_its_command(stack: LocalStack, api: Api):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["60"]})
     running = api.wait(job["id"], until=lambda j: j["state"] == "running")
-    assert processes_with("JOB_ID", job["id"])
+    # The runner writes `running` before it starts the command: wait for the process itself.
+    command_of(job["id"])
     stack.client("stepfunctions").stop_execution(executionArn=running["execution_arn"], cause="behind its back")
     age(stack, job["id"], minutes=10)
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
