@@ -4,28 +4,23 @@ without sleeping. The test plays the state machine's part: it calls what each st
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from jobs_local.cloudformation.deploy import load_template
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
-from jobsys.config import parse_config
 from jobsys.costs import RunMeter, UsageTotals
 from jobsys.errors import AlreadyOpen, NotFound
-from jobsys.models import Job, JobState, QueueState, iso
-from jobsys.output import OutputStore
+from jobsys.models import JobState, QueueState, iso
 from jobsys.runner import run_job
-from jobsys.settings import Settings
 from jobsys.spec.options import StartOptions
 from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart
 from jobsys.store import JobStore
-from jobsys.system import JobSystem, admission
+from jobsys.system import admission
+from tests.unit.in_process import Clock, run_and_close, system_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {
@@ -70,29 +65,6 @@ CONFIG = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def _create_table(name: str) -> None:
-    """The table as template.yaml declares it: its keys and every index the code queries."""
-    table = load_template(ROOT / "template.yaml")["Resources"]["JobsTable"]["Properties"]
-    boto3.client("dynamodb").create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=table["AttributeDefinitions"],
-        KeySchema=table["KeySchema"],
-        GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-    )
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -101,35 +73,11 @@ def clock() -> Clock:
 @pytest.fixture
 def system(clock: Clock, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        _create_table("jobs")
-        boto3.client("s3").create_bucket(Bucket="output")
-        boto3.client("logs").create_log_group(logGroupName="/jobs")
-        sfn = boto3.client("stepfunctions")
-        machine = sfn.create_state_machine(
-            name="job",
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-            roleArn="arn:aws:iam::123456789012:role/job",
-        )["stateMachineArn"]
-        settings = Settings.model_validate(
-            {"JOBS_TABLE": "jobs", "JOBS_BUCKET": "output", "JOBS_LOG_GROUP": "/jobs", "STATE_MACHINE_ARN": machine}
-        )
-        yield JobSystem(
-            config=parse_config(CONFIG),
-            store=JobStore(boto3.resource("dynamodb").Table("jobs")),
-            output=OutputStore(boto3.client("logs"), boto3.client("s3"), "/jobs", "output"),
-            sfn=sfn,
-            settings=settings,
-            clock=clock,
-        )
+    with system_for(CONFIG, clock) as system:
+        yield system
 
 
-def _run_and_close(system: JobSystem, job: Job, state: JobState) -> Job:
-    """What the runner does: marks the job running, then closes it."""
-    running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
-    system.store.close(running, state, system.clock(), exit_code=0 if state == JobState.FINISHED else 1)
-    system.end_run(job.id)
-    return system.get_job(job.id)
+_run_and_close = run_and_close
 
 
 def test_a_failed_attempt_plans_the_next_after_its_back_off_and_the_last_cancels_the_dependents(system, clock):

@@ -1,0 +1,82 @@
+"""JobSystem in-process, against moto's mock_aws, with a clock the test moves: what the domain's
+unit tests and the lifecycle simulation share. The test plays the state machine's part."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from jobs_local.cloudformation.deploy import load_template
+from jobsys.config import parse_config
+from jobsys.models import Job, JobState
+from jobsys.output import OutputStore
+from jobsys.settings import Settings
+from jobsys.store import JobStore
+from jobsys.system import JobSystem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def create_table(name: str) -> None:
+    """The table as template.yaml declares it: its keys and every index the code queries."""
+    table = load_template(ROOT / "template.yaml")["Resources"]["JobsTable"]["Properties"]
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+    )
+
+
+@contextmanager
+def system_for(config: dict[str, Any], clock: Clock) -> Iterator[JobSystem]:
+    """A JobSystem over a fresh mock_aws: its executions are recorded RUNNING and never run, so
+    that the caller plays the state machine (AWS_DEFAULT_REGION must be set)."""
+    with mock_aws():
+        create_table("jobs")
+        boto3.client("s3").create_bucket(Bucket="output")
+        boto3.client("logs").create_log_group(logGroupName="/jobs")
+        sfn = boto3.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="job",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/job",
+        )["stateMachineArn"]
+        settings = Settings.model_validate(
+            {"JOBS_TABLE": "jobs", "JOBS_BUCKET": "output", "JOBS_LOG_GROUP": "/jobs", "STATE_MACHINE_ARN": machine}
+        )
+        yield JobSystem(
+            config=parse_config(config),
+            store=JobStore(boto3.resource("dynamodb").Table("jobs")),
+            output=OutputStore(boto3.client("logs"), boto3.client("s3"), "/jobs", "output"),
+            sfn=sfn,
+            settings=settings,
+            clock=clock,
+        )
+
+
+def run_and_close(system: JobSystem, job: Job, state: JobState) -> Job:
+    """What the runner does: marks the job running, then closes it; then the run's end."""
+    running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
+    system.store.close(running, state, system.clock(), exit_code=0 if state == JobState.FINISHED else 1)
+    system.end_run(job.id)
+    return system.get_job(job.id)
