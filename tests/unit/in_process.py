@@ -75,8 +75,9 @@ def system_for(config: dict[str, Any], clock: Clock) -> Iterator[JobSystem]:
 
 
 def run_and_close(system: JobSystem, job: Job, state: JobState) -> Job:
-    """What the runner does: marks the job running, then closes it; then the run's end."""
-    running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
+    """What the runner does: marks the job running (unless it runs), then closes it; then the run's end."""
+    running = job if job.state == JobState.RUNNING else None
+    running = running or system.store.mark_running(job, system.clock(), system.output.location(job.id))
     system.store.close(running, state, system.clock(), exit_code=0 if state == JobState.FINISHED else 1)
     system.end_run(job.id)
     return system.get_job(job.id)

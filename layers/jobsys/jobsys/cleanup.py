@@ -135,7 +135,9 @@ def _delete_old_jobs(
             break
         if clock.spent():
             return False
-        if job.dependents and any(child.state.is_open for child in system.store.get_many(job.dependents).values()):
+        # Its run goes on below it (a dependent, theirs, or its next attempt): an open job of the
+        # run needs it, as its parent, its first attempt, or its unique definition's lock holder.
+        if (job.dependents or job.retried_by or job.next_attempt_due) and system.store.open_in_run(job):
             report.kept_for_open_dependents.append(job.id)
             continue
         system.output.delete(job.id)
@@ -205,8 +207,8 @@ def _close_if_orphaned(system: JobSystem, job: Job, now: datetime, report: Clean
     status = _execution_status(system, job)
     if status == "RUNNING":
         return
-    if status is None and job.parent_id and not _parent_gave_up(system, job, now):
-        return  # a dependent waits for its parent's execution to start it
+    if status is None and _still_awaited(system, job, now):
+        return  # a dependent, or a join, waits for the end of a job before it to start it
     reason = f"its execution {'never started' if status is None else 'ended ' + status} without reporting"
     closed = system.end_run(job.id, JobState.INCOMPLETE, reason)
     if closed.state == JobState.INCOMPLETE:
@@ -261,14 +263,19 @@ def interrupted_runs(store: JobStore) -> Iterator[str]:
         yield job_id
 
 
-def _parent_gave_up(system: JobSystem, job: Job, now: datetime) -> bool:
-    """A parent closed for a while has started its dependents or never will; a parent retried
-    hands them on to its last attempt."""
-    try:
-        parent = system.store.last_attempt(job.parent_id or "")
-    except JobNotFound:
-        return True
-    return parent.closed_at is not None and now - parse_iso(parent.closed_at) > ORPHAN_GRACE
+def _still_awaited(system: JobSystem, job: Job, now: datetime) -> bool:
+    """A job without an execution is started by the end of the last job it waits for: its parent,
+    and a join's `after` too. It waits while any of them (its last attempt) moves on, or ended a
+    moment ago; once all are over for a while, they started it or never will."""
+    for awaited_id in dict.fromkeys(filter(None, [job.parent_id, *job.after])):
+        try:
+            awaited = system.store.last_attempt(awaited_id)
+        except JobNotFound:
+            continue
+        over_at = max(filter(None, [awaited.closed_at, awaited.ended_at]), default=None)
+        if awaited.moves_on or over_at is None or now - parse_iso(over_at) <= ORPHAN_GRACE:
+            return True
+    return False
 
 
 def _execution_status(system: JobSystem, job: Job) -> str | None:

@@ -141,6 +141,21 @@ class Job(BaseModel):
         """The id that stands for this job and each of its attempts: its first attempt's."""
         return self.attempt_of or self.id
 
+    @property
+    def next_attempt_due(self) -> bool:
+        """Closed, with an attempt left, and its run's end not handled yet: that end plans the next."""
+        return (
+            self.state in RETRIED_STATES
+            and self.attempt < self.retries.max_attempts
+            and self.ended_at is None
+            and self.retried_by is None
+        )
+
+    @property
+    def moves_on(self) -> bool:
+        """Open, or closed with its next attempt still to be planned: its run is not over."""
+        return self.state.is_open or self.next_attempt_due
+
 
 class JobSpec(BaseModel):
     """A job to create, before it has an id: one node of the tree that one start creates."""

@@ -5,7 +5,7 @@ open is refused with that run."""
 from __future__ import annotations
 
 from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict
-from jobsys.models import RETRIED_STATES, Job
+from jobsys.models import Job
 from jobsys.store import UniqueLock
 from jobsys.system.base import SystemBase
 
@@ -30,8 +30,9 @@ class UniqueRuns(SystemBase):
                     if open_run.state.is_open
                     else f"{open_run.state}, its next attempt being planned"
                 )
+                part = "" if open_run.origin == holder else f" ({open_run.label}, a job of its last run)"
                 raise AlreadyOpen(
-                    f"already running: job {open_run.id} of {definition.key} is {state};"
+                    f"already running: job {open_run.id} of {definition.key}{part} is {state};"
                     " it runs one at a time (unique: true)",
                     open_run,
                 )
@@ -40,12 +41,11 @@ class UniqueRuns(SystemBase):
         raise JobStateConflict(f"{definition.key}: other starts took its lock meanwhile; try again")
 
     def _open_run(self, root_id: str) -> Job | None:
-        """The open attempt of a run, or its last attempt while its next may still be planned."""
+        """A job of the run that is not over: an open attempt of its root or of any job below it,
+        or a last attempt whose next may still be planned. The clean-up keeps a run's root while
+        anything of its run is open (cleanup.py)."""
         try:
-            last = self.store.last_attempt(root_id)
-        except JobNotFound:  # deleted by the clean-up: long closed
+            root = self.store.get(root_id)
+        except JobNotFound:  # deleted by the clean-up: its whole run long over
             return None
-        if last.state.is_open:
-            return last
-        may_retry = last.state in RETRIED_STATES and last.attempt < last.retries.max_attempts
-        return last if may_retry and last.ended_at is None else None
+        return self.store.open_in_run(root)

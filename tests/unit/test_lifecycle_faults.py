@@ -1,0 +1,179 @@
+"""Issue 33's faults where features meet, each in-process with a clock the test moves: fan-in and
+the clean-up, unique and a failed start, retention and retries, unique and a run's dependents."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobsys.cleanup import CleanUpPolicy, clean_up
+from jobsys.errors import AlreadyOpen, StartFailed
+from jobsys.models import JobState, iso
+from jobsys.spec.requests import DefinitionStart
+from tests.unit.in_process import Clock, run_and_close, system_for
+
+CONFIG = {
+    "commands": ["demo:echo", "demo:fail"],
+    "jobs": {
+        "rebuild": {
+            "label": "Rebuild",
+            "command": "demo:echo",
+            "depending_jobs": {
+                "import_de": {"label": "Import DE", "command": "demo:echo"},
+                "import_fr": {"label": "Import FR", "command": "demo:echo"},
+                "build_index": {"label": "Build index", "command": "demo:echo", "after": ["import_de", "import_fr"]},
+            },
+        },
+        "import": {
+            "label": "Import",
+            "command": "demo:fail",
+            "unique": True,
+            "retries": {"max_attempts": 2, "backoff": "6 hours"},
+            "schedule": {"rate": "1 hour"},
+        },
+        "import_and_index": {
+            "label": "Import and index",
+            "command": "demo:echo",
+            "unique": True,
+            "depending_jobs": {"index": {"label": "Index", "command": "demo:echo"}},
+        },
+    },
+}
+KEEP_AN_HOUR = CleanUpPolicy.parse(100, "1 hour")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def system(clock: Clock, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with system_for(CONFIG, clock) as system:
+        yield system
+
+
+class _FailingStarts:
+    """Step Functions whose StartExecution fails while `failing` is set (throttled, or down)."""
+
+    def __init__(self, sfn) -> None:
+        self.sfn = sfn
+        self.exceptions = sfn.exceptions
+        self.failing = True
+
+    def start_execution(self, **request):
+        if self.failing:
+            raise RuntimeError("ThrottlingException: Rate exceeded")
+        return self.sfn.start_execution(**request)
+
+    def __getattr__(self, name):
+        return getattr(self.sfn, name)
+
+
+def test_the_clean_up_leaves_a_fan_in_job_waiting_for_a_parent_that_still_runs(system, clock):
+    """Fault 1: import_de is done and import_fr runs for 30 min; build_index, which waits for both,
+    has no execution yet and must not be taken for an orphan."""
+    root = system.start(DefinitionStart(definition="rebuild"))
+    de, fr, index = (system.get_job(job_id) for job_id in root.dependents)
+    run_and_close(system, root, JobState.FINISHED)
+    run_and_close(system, de, JobState.FINISHED)
+    system.store.mark_running(fr, clock(), system.output.location(fr.id))
+    for _ in range(30):
+        clock.advance(minutes=1)
+        system.store.beat(fr.id, clock())
+        report = clean_up(system, KEEP_AN_HOUR)
+        assert index.id not in report.marked_incomplete
+    assert system.get_job(index.id).state == JobState.PENDING
+    run_and_close(system, system.get_job(fr.id), JobState.FINISHED)
+    assert system.sfn.describe_execution(executionArn=index.execution_arn)["status"] == "RUNNING"
+
+
+def test_a_fan_in_job_whose_parents_all_ended_without_starting_it_is_closed(system, clock):
+    """The other side of fault 1: once every job it waits for has ended and its own execution never
+    started, nothing will move it: the clean-up closes it."""
+    root = system.start(DefinitionStart(definition="rebuild"))
+    de, fr, index = (system.get_job(job_id) for job_id in root.dependents)
+    run_and_close(system, root, JobState.FINISHED)
+    for job in (de, fr):  # both finish, but the arrival at the join is lost (a crash in between)
+        running = system.store.mark_running(job, clock(), system.output.location(job.id))
+        system.store.close(running, JobState.FINISHED, clock(), exit_code=0)
+        system.store.mark_ended(system.get_job(job.id), clock())
+    clock.advance(minutes=10)
+    assert index.id in clean_up(system, KEEP_AN_HOUR).marked_incomplete
+
+
+def test_a_failed_start_of_a_unique_definition_ends_its_run_and_plans_the_next_attempt(system, clock):
+    """Fault 2: the root was closed but its run never ended, so the lock held for the job's TTL."""
+    plain, system.sfn = system.sfn, _FailingStarts(system.sfn)
+    with pytest.raises(StartFailed):
+        system.start(DefinitionStart(definition="import"))
+    system.sfn.failing = False
+    assert plain.list_executions(stateMachineArn=system.settings.state_machine_arn)["executions"] == []
+    failed = system.get_job(min(run.id for run in system.store.recent_runs(definition="import")))  # ids sort by time
+    assert (failed.state, failed.ended_at is not None) == (JobState.INCOMPLETE, True)
+    assert failed.retried_by is not None, "its next attempt is planned, as for any run that ended incomplete"
+    retry = system.get_job(failed.retried_by)
+    assert (retry.state, retry.attempt) == (JobState.PENDING, 2)
+    # The lock is held by the open attempt, and by nothing once it ends.
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"))
+    assert refused.value.open_job.id == retry.id
+    run_and_close(system, retry, JobState.FAILED)
+    assert system.start(DefinitionStart(definition="import")).state == JobState.PENDING
+
+
+def test_a_failed_start_on_the_last_attempt_frees_the_lock_at_once(system, clock):
+    plain = system.sfn
+    system.config.definitions["import"].retries.max_attempts = 1
+    system.sfn = _FailingStarts(plain)
+    with pytest.raises(StartFailed):
+        system.start(DefinitionStart(definition="import"))
+    system.sfn = plain
+    assert system.start(DefinitionStart(definition="import")).state == JobState.PENDING
+
+
+def test_a_scheduled_fire_whose_start_failed_is_recorded_with_its_job_not_as_skipped(system, clock):
+    """Fault 2, by a schedule: Scheduler's retry of the fire found the lock and recorded it skipped."""
+    system.sfn = _FailingStarts(system.sfn)
+    fired_at = iso(clock.now)
+    try:
+        first = system.start_scheduled("import", fired_at)
+    except StartFailed:
+        first = None
+    system.sfn.failing = False
+    again = system.start_scheduled("import", fired_at)  # Scheduler delivers the fire again
+    job = first or again
+    assert job is not None and job.state != JobState.SKIPPED
+    assert system.get_job(job.id).retried_by is not None
+
+
+def test_the_clean_up_keeps_a_retried_job_s_attempts_while_its_next_attempt_is_open(system, clock):
+    """Fault 4: with a 6-hour back-off, the first attempt was past a 1-hour retention; deleting it
+    made the unique check read "no open run" and accept a second run."""
+    first = system.start(DefinitionStart(definition="import"))
+    run_and_close(system, first, JobState.FAILED)
+    retry_id = system.get_job(first.id).retried_by
+    clock.advance(hours=3)
+    report = clean_up(system, KEEP_AN_HOUR)
+    assert first.id not in report.deleted
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import"))
+    assert refused.value.open_job.id == retry_id
+    clock.advance(hours=3)
+    run_and_close(system, system.get_job(retry_id), JobState.FAILED)
+    clock.advance(hours=2)
+    assert {first.id, retry_id} <= set(clean_up(system, KEEP_AN_HOUR).deleted)
+
+
+def test_a_unique_definition_refuses_a_start_while_its_last_run_s_dependents_are_open(system, clock):
+    """Fault 9: the lock looked only at the root, so a second run started while the first one's
+    index job still ran."""
+    first = system.start(DefinitionStart(definition="import_and_index"))
+    run_and_close(system, first, JobState.FINISHED)
+    [index_id] = first.dependents
+    system.store.mark_running(system.get_job(index_id), clock(), system.output.location(index_id))
+    with pytest.raises(AlreadyOpen) as refused:
+        system.start(DefinitionStart(definition="import_and_index"))
+    assert refused.value.open_job.id == index_id
+    run_and_close(system, system.get_job(index_id), JobState.FINISHED)
+    assert system.start(DefinitionStart(definition="import_and_index")).state == JobState.PENDING
