@@ -64,4 +64,8 @@ class ConfigError(JobSystemError):
 
 
 class StartFailed(JobSystemError):
-    """The job was recorded but its execution could not be started."""
+    """The job was recorded but its execution could not be started: `job`, its run ended."""
+
+    def __init__(self, message: str, job: Job):
+        super().__init__(message)
+        self.job = job

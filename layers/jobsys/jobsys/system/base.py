@@ -100,6 +100,15 @@ class SystemBase:
     def close_job(self, job_id: str, state: JobState, reason: str | None = None) -> Job:  # ending.py
         raise NotImplementedError
 
+    def end_run(
+        self,
+        job_id: str,
+        state: JobState = JobState.INCOMPLETE,
+        reason: str | None = None,
+        dependents: list[dict[str, Any]] | None = None,
+    ) -> Job:  # ending.py
+        raise NotImplementedError
+
     def cancel_dependents(self, job: Job, canceled_by: str | None = None) -> list[Job]:  # ending.py
         raise NotImplementedError
 

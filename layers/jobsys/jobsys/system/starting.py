@@ -8,7 +8,7 @@ from typing import Any
 from jobsys.errors import AlreadyOpen, StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso
-from jobsys.observability import record_closed, record_started
+from jobsys.observability import logger, record_closed, record_started
 from jobsys.schedules import sync_schedules
 from jobsys.spec.options import StartOptions
 from jobsys.spec.requests import DefinitionStart, StartRequest
@@ -54,16 +54,30 @@ class JobStarts(UniqueRuns):
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
         a start without one (a schedule's) is recorded as started by its trigger."""
         root, jobs = self.record_start(spec, run_at, trigger, started_by)
+        execution = execution_input(root, jobs, self.is_limited)
         try:
-            self._start_execution(execution_input(root, jobs, self.is_limited))
+            self._start_execution(execution)
             record_started(root.command)
         except Exception as exc:
             reason = f"could not start its execution: {exc}"
-            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
-            record_closed(closed.command, closed.state.value, None)
-            self.cancel_dependents(closed)
-            raise StartFailed(f"job {root.id} was recorded but {reason}") from exc
+            ended = self._end_unstarted_run(root, reason, execution["dependents"])
+            next_attempt = f"; its attempt {ended.attempt + 1} is job {ended.retried_by}" if ended.retried_by else ""
+            raise StartFailed(f"job {root.id} was recorded but {reason}{next_attempt}", ended) from exc
         return root
+
+    def _end_unstarted_run(self, root: Job, reason: str, dependents: list[dict[str, Any]]) -> Job:
+        """A run whose execution never started ends as any run does (its next attempt planned, or its
+        dependents canceled, and `ended_at` written), so that a unique definition's lock is never
+        left to a run that nothing will end. Its next attempt's own start may fail too: then the
+        job is at least closed and its end recorded, and the clean-up closes that attempt, which
+        never started, as an orphan."""
+        try:
+            return self.end_run(root.id, JobState.INCOMPLETE, reason, dependents)
+        except Exception:  # noqa: BLE001 - the caller learns of the first failure; this one is logged
+            logger.exception("could not end the run of a job whose execution did not start", extra={"job_id": root.id})
+            closed = self.close_job(root.id, JobState.INCOMPLETE, reason)
+            self.store.mark_ended(closed, self.clock())
+            return self.store.get(root.id)
 
     def record_start(
         self,
@@ -139,6 +153,8 @@ class JobStarts(UniqueRuns):
                     job = self.start_job(definition.to_spec(), trigger="schedule")
                 except AlreadyOpen as refused:  # unique: true, whatever its overlap says
                     job = self._record_skipped(definition.to_spec(), refused.open_job)
+                except StartFailed as failed:  # the fire made its job, whose run ended: a repeat must not make another
+                    job = failed.job
         except Exception:
             self.store.forget_fire(key, scheduled_at)  # so that Scheduler's retry of this fire starts it
             raise
