@@ -17,13 +17,14 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock run invoke events test checks unit integration e2e fuzz lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run invoke events test checks unit integration e2e fuzz simulate lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
 	@echo "make invoke     FUNCTION=RunnerFunction EVENT=events/X.json: sam remote invoke on the running local stack (sam local invoke without Docker)"
 	@echo "make events     write events/*.local.json: a pending job for the runner's and job_state's events, the authorizer's token (DEFINITION=key)"
 	@echo "make test       every check: lint, template validation, checkov, build, unit, integration, e2e tests, fuzz"
+	@echo "make simulate   the job lifecycle's simulation, longer than make test's (SEED=n STEPS=n; 20,000 steps by default)"
 	@echo "make lint       ruff check and format check, mypy (strict for layers/jobsys)"
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
 	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
@@ -92,6 +93,11 @@ checks: venv
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
+
+# The lifecycle simulation (tests/unit/lifecycle_simulation.py) from another seed and for longer
+# than make test's 300 steps: about 20 min for 20,000 steps. A failure names its seed and steps.
+simulate: venv
+	SIMULATION_SEED=$(or $(SEED),1) SIMULATION_STEPS=$(or $(STEPS),20000) $(BIN)/pytest -q -p no:logging -p no:cacheprovider tests/unit/test_lifecycle_simulation.py
 
 # Each worker has a stack of its own, and the tests are independent. Four workers on 2 cores: the
 # tests mostly wait (for executions, timers, processes), and with two workers the CPUs were busy

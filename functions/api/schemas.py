@@ -82,10 +82,15 @@ class CleanUpRequest(BaseModel):
 class CleanUpOut(BaseModel):
     complete: bool = Field(description="False if it stopped at its time limit: the next run goes on from there")
     deleted: list[str]
-    kept_for_open_dependents: list[str]
+    kept_for_open_dependents: list[str] = Field(
+        description="Closed jobs past their retention, kept while their run goes on (a job below, or a next attempt)"
+    )
     marked_incomplete: list[str]
     slots_given_back: list[str]
     ends_handled: list[str] = Field(description="Closed jobs whose run's end was lost, ended now")
+    errors: list[str] = Field(
+        default_factory=list, description="Jobs it could not handle this time (each logged); the next run tries again"
+    )
 
 
 class ErrorOut(BaseModel):

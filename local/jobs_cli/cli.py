@@ -239,7 +239,12 @@ class Commands:
             + (": " + " ".join(report["deleted"]) if report["deleted"] else "")
         )
         if report["kept_for_open_dependents"]:
-            print(f"kept {len(report['kept_for_open_dependents'])} job(s) whose run goes on (a dependent or a next attempt open)")
+            print(
+                f"kept {len(report['kept_for_open_dependents'])} job(s) whose run goes on"
+                " (a dependent or a next attempt open)"
+            )
+        if report.get("errors"):
+            print(f"could not handle {len(report['errors'])} job(s) this time (see the function's log)")
         if report["marked_incomplete"]:
             print(f"marked {len(report['marked_incomplete'])} job(s) incomplete: their execution had died")
         return EXIT_OK

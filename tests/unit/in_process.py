@@ -78,6 +78,7 @@ def run_and_close(system: JobSystem, job: Job, state: JobState) -> Job:
     """What the runner does: marks the job running (unless it runs), then closes it; then the run's end."""
     running = job if job.state == JobState.RUNNING else None
     running = running or system.store.mark_running(job, system.clock(), system.output.location(job.id))
-    system.store.close(running, state, system.clock(), exit_code=0 if state == JobState.FINISHED else 1)
+    exit_code = 0 if state == JobState.FINISHED else 1
+    system.store.close(running, state, system.clock(), exit_code=exit_code, from_states=[JobState.RUNNING])
     system.end_run(job.id)
     return system.get_job(job.id)

@@ -3,17 +3,23 @@ the clean-up, unique and a failed start, retention and retries, unique and a run
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import AlreadyOpen, StartFailed
 from jobsys.models import JobState, iso
+from jobsys.runner import run_job
 from jobsys.spec.requests import DefinitionStart
 from tests.unit.in_process import Clock, run_and_close, system_for
 
 CONFIG = {
+    "queues": {"serial": {"concurrency": 1}},
     "commands": ["demo:echo", "demo:fail"],
     "jobs": {
+        "plain": {"label": "Plain", "command": "demo:echo"},
+        "serial": {"label": "Serial", "command": "demo:echo", "queue": "serial"},
         "rebuild": {
             "label": "Rebuild",
             "command": "demo:echo",
@@ -96,7 +102,7 @@ def test_a_fan_in_job_whose_parents_all_ended_without_starting_it_is_closed(syst
     run_and_close(system, root, JobState.FINISHED)
     for job in (de, fr):  # both finish, but the arrival at the join is lost (a crash in between)
         running = system.store.mark_running(job, clock(), system.output.location(job.id))
-        system.store.close(running, JobState.FINISHED, clock(), exit_code=0)
+        system.store.close(running, JobState.FINISHED, clock(), exit_code=0, from_states=[JobState.RUNNING])
         system.store.mark_ended(system.get_job(job.id), clock())
     clock.advance(minutes=10)
     assert index.id in clean_up(system, KEEP_AN_HOUR).marked_incomplete
@@ -177,3 +183,34 @@ def test_a_unique_definition_refuses_a_start_while_its_last_run_s_dependents_are
     assert refused.value.open_job.id == index_id
     run_and_close(system, system.get_job(index_id), JobState.FINISHED)
     assert system.start(DefinitionStart(definition="import_and_index")).state == JobState.PENDING
+
+
+def test_a_plain_finished_job_is_counted_closed_and_its_run_ended_by_its_runner(system, capsys):
+    """The state machine skips EndRun for a finished job with nothing to start and no slot
+    (AfterRun): JobsClosed, JobRuntime and JobPeakMemory were never sent for it, and its run's end
+    was never written."""
+    job = system.start(DefinitionStart(definition="plain"))
+    capsys.readouterr()
+    assert run_job(system, job.id).state == JobState.FINISHED
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    closed = [m for m in metrics if "JobsClosed" in m]
+    assert [(m["command"], m["state"]) for m in closed] == [("demo:echo", "finished")]
+    assert any("JobRuntime" in m for m in metrics)
+    assert system.get_job(job.id).ended_at is not None
+
+
+def test_the_clean_up_keeps_a_closed_job_whose_execution_is_yet_to_end_its_run(system, clock):
+    """Its runner closed it, and EndRun, which gives its slot back, is yet to come (slow, retried):
+    deleted, its slot was held until a later pass found the holder gone, and EndRun failed."""
+    job = system.start(DefinitionStart(definition="serial"))
+    system.admit(job.id, f"token-{job.id}")
+    assert system.store.queue_counter("serial") == (1, {job.id})
+    running = system.store.mark_running(system.get_job(job.id), clock(), system.output.location(job.id))
+    system.store.close(running, JobState.FINISHED, clock(), exit_code=0, from_states=[JobState.RUNNING])
+    clock.advance(hours=2)
+    report = clean_up(system, KEEP_AN_HOUR)
+    assert job.id not in report.deleted and job.id in report.kept_for_open_dependents
+    system.end_run(job.id)
+    assert system.store.queue_counter("serial") == (0, set())
+    system.sfn.stop_execution(executionArn=job.execution_arn)  # its execution ends
+    assert job.id in clean_up(system, KEEP_AN_HOUR).deleted

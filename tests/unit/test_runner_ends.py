@@ -68,6 +68,9 @@ class _System:
         self.output = output
         self.ttl = None
 
+    def is_limited(self, queue: str) -> bool:
+        return False
+
 
 def _run(store: _Store, code: str, output: _Output | None = None) -> tuple[runner.RunResult, float]:
     command = Command(name="t", argv=(sys.executable, "-c", code), max_runtime=60, runner="lambda")

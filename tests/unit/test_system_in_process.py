@@ -193,6 +193,7 @@ def test_a_unique_definition_refuses_a_start_while_a_run_or_its_retry_is_open(sy
 def test_a_unique_definition_whose_last_run_was_deleted_starts(system, clock):
     first = system.start(DefinitionStart(definition="import"))
     system.cancel_job(first.id)
+    system.sfn.stop_execution(executionArn=first.execution_arn)  # its runner found it canceled: it ended
     clock.advance(days=60)
     assert first.id in clean_up(system, CleanUpPolicy.parse(100, "1 hour")).deleted
     assert system.start(DefinitionStart(definition="import")).state == JobState.PENDING
@@ -382,7 +383,7 @@ def test_two_jobs_a_join_waits_for_finishing_at_once_start_it_once(system):
     _run_and_close(system, root, JobState.FINISHED)
     for job in (de, fr):
         running = system.store.mark_running(job, system.clock(), system.output.location(job.id))
-        system.store.close(running, JobState.FINISHED, system.clock(), exit_code=0)
+        system.store.close(running, JobState.FINISHED, system.clock(), exit_code=0, from_states=[JobState.RUNNING])
     plain = system.store
     system.store = _ArrivingTogether(plain.table, lambda: system.start_dependents(plain.get(fr.id), []))
     system.start_dependents(plain.get(de.id), [])

@@ -66,6 +66,8 @@ class CleanUpReport:
     marked_incomplete: list[str] = field(default_factory=list)
     slots_given_back: list[str] = field(default_factory=list)
     ends_handled: list[str] = field(default_factory=list)
+    # Jobs that a step could not handle (each logged with its trace); the next run tries again.
+    errors: list[str] = field(default_factory=list)
     complete: bool = True  # false when the run stopped at its time budget; the next one goes on
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +78,7 @@ class CleanUpReport:
             "marked_incomplete": self.marked_incomplete,
             "slots_given_back": self.slots_given_back,
             "ends_handled": self.ends_handled,
+            "errors": self.errors,
         }
 
 
@@ -140,6 +143,11 @@ def _delete_old_jobs(
         if (job.dependents or job.retried_by or job.next_attempt_due) and system.store.open_in_run(job):
             report.kept_for_open_dependents.append(job.id)
             continue
+        # Closed, and its execution is yet to end its run (EndRun gives back its slot, starts its
+        # dependents): it needs the job. A run whose end was written needs nothing more.
+        if job.ended_at is None and _execution_status(system, job) == "RUNNING":
+            report.kept_for_open_dependents.append(job.id)
+            continue
         system.output.delete(job.id)
         if system.store.delete(job):
             report.deleted.append(job.id)
@@ -162,6 +170,7 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
                     system.end_run(job.id)
                 except Exception:  # noqa: BLE001 - one run that cannot end must not stop the clean-up of the rest
                     logger.exception("could not end a run whose end was lost", extra={"job_id": job.id})
+                    report.errors.append(job.id)
                     continue
                 report.ends_handled.append(job.id)
 
@@ -196,7 +205,11 @@ def close_orphans(system: JobSystem, now: datetime, report: CleanUpReport, clock
                 if now - parse_iso(job.created_at) < ORPHAN_GRACE or not job.execution_arn:
                     continue
                 checks += 1
-                _close_if_orphaned(system, job, now, report)
+                try:
+                    _close_if_orphaned(system, job, now, report)
+                except Exception:  # noqa: BLE001 - one job that cannot be handled must not stop the clean-up of the rest
+                    logger.exception("could not close an orphaned job", extra={"job_id": job.id})
+                    report.errors.append(job.id)
             if cursor is None or checks >= MAX_ORPHAN_CHECKS or clock.spent():
                 break
         if cursor != left_at:  # most runs read every page and start and end with no cursor
@@ -265,15 +278,20 @@ def interrupted_runs(store: JobStore) -> Iterator[str]:
 
 def _still_awaited(system: JobSystem, job: Job, now: datetime) -> bool:
     """A job without an execution is started by the end of the last job it waits for: its parent,
-    and a join's `after` too. It waits while any of them (its last attempt) moves on, or ended a
-    moment ago; once all are over for a while, they started it or never will."""
+    and a join's `after` too. It waits while any of them (its last attempt) moves on, is closed
+    with its execution still to end its run, or ended a moment ago; once all are over for a while,
+    they started it or never will."""
     for awaited_id in dict.fromkeys(filter(None, [job.parent_id, *job.after])):
         try:
             awaited = system.store.last_attempt(awaited_id)
         except JobNotFound:
             continue
+        if awaited.moves_on:
+            return True
+        if awaited.ended_at is None and _execution_status(system, awaited) == "RUNNING":
+            return True  # closed, and its execution is yet to end its run (EndRun, slow or retried)
         over_at = max(filter(None, [awaited.closed_at, awaited.ended_at]), default=None)
-        if awaited.moves_on or over_at is None or now - parse_iso(over_at) <= ORPHAN_GRACE:
+        if over_at is None or now - parse_iso(over_at) <= ORPHAN_GRACE:
             return True
     return False
 

@@ -29,6 +29,7 @@ from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.costs import RunMeter, RunUsage, UsageTotals
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.models import Job, JobState, utc_now
+from jobsys.observability import record_closed
 from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
 from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
@@ -190,6 +191,13 @@ class _Run:
         # that is canceled meanwhile used what it used all the same.
         if usage is not None:
             self._count(usage)
+        # A finished Lambda run with no dependent, join or slot ends here: AfterRun skips EndRun for
+        # it, so its runner writes its run's end with its close, and counts it closed.
+        ends_run = (
+            state == JobState.FINISHED
+            and self.job.runner == "lambda"
+            and not (self.job.dependents or self.job.joins or self.system.is_limited(self.job.queue))
+        )
         try:
             closed = self.system.store.close(
                 self.job,
@@ -204,7 +212,10 @@ class _Run:
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
                 usage=usage,
+                ends_run=ends_run,
             )
+            if ends_run:
+                record_closed(closed.command, closed.state.value, closed.runtime, closed.peak_memory_mb)
         except JobStateConflict:  # canceled meanwhile: the cancel's state stands
             closed = self.system.store.get(self.job.id)
         return RunResult(closed.id, closed.state, exit_code)

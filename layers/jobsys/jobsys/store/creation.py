@@ -7,6 +7,7 @@ from datetime import timedelta
 from botocore.exceptions import ClientError
 
 from jobsys.errors import InvalidRequest
+from jobsys.lifecycle import ABSENT, job_transition
 from jobsys.models import Job, parse_iso
 from jobsys.store.items import ITEM_SK, ITEM_TOO_LARGE, TableAccess, _item_too_large, _pk, _to_item
 from jobsys.store.unique import UniqueLock
@@ -21,6 +22,7 @@ class JobCreation(TableAccess):
         when another start took it first."""
         items = []
         for job in jobs:
+            job_transition([ABSENT], job.state)
             item = _to_item(job)
             if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
                 item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
@@ -49,6 +51,7 @@ class JobCreation(TableAccess):
 
     def create_retry(self, failed: Job, retry: Job) -> None:
         """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""
+        job_transition([ABSENT], retry.state)
         self.client.transact_write_items(
             TransactItems=[
                 {

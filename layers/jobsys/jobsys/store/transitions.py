@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from jobsys.costs import RunUsage
 from jobsys.errors import JobStateConflict
+from jobsys.lifecycle import ABSENT, ENDED, job_transition
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
 from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
@@ -82,8 +83,10 @@ class JobTransitions(JobReads):
         ttl: timedelta | None = None,
         last_heartbeat: str | None = None,
         usage: RunUsage | None = None,
+        ends_run: bool = False,
     ) -> Job:
-        """`last_heartbeat`: close it only if its runner has not beaten since (it is running)."""
+        """`last_heartbeat`: close it only if its runner has not beaten since (it is running).
+        `ends_run`: this write ends its run too (`ended_at`), for a run with nothing left for EndRun."""
         if state not in CLOSED_STATES:
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
@@ -103,6 +106,8 @@ class JobTransitions(JobReads):
             updates["reason"] = reason
         if usage is not None:
             updates["usage"] = usage.model_dump(exclude_none=True)
+        if ends_run:
+            updates["ended_at"] = iso(closed_at)
         if ttl is not None:
             # A backstop only: the clean-up deletes jobs and their output long before this.
             updates["expires_at"] = int((closed_at + ttl).timestamp())
@@ -122,6 +127,7 @@ class JobTransitions(JobReads):
 
         `job` may be stale: only its id and command, which never change, are used.
         """
+        job_transition(from_states, to_state)  # a write that the lifecycle table has no row for never happens
         names = {"#state": "state"}
         values: dict[str, Any] = {":to": to_state.value}
         # An update reads the item as it was: previous_state gets the state this write leaves.
@@ -162,6 +168,7 @@ class JobTransitions(JobReads):
     def mark_ended(self, job: Job, at: datetime) -> None:
         """Records, once, that the end of a closed job's run was handled: its slot given back, its
         dependents started or its next attempt planned. The clean-up ends the runs without it."""
+        job_transition([job.state], ENDED)
         try:
             self.table.update_item(
                 Key={"pk": _pk(job.id), "sk": ITEM_SK},
@@ -175,6 +182,7 @@ class JobTransitions(JobReads):
 
     def delete(self, job: Job) -> bool:
         """Deletes a closed job; False when it changed state or vanished meanwhile."""
+        job_transition([job.state], ABSENT)
         try:
             self.table.delete_item(
                 Key={"pk": _pk(job.id), "sk": ITEM_SK},

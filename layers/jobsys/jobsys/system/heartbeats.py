@@ -29,7 +29,12 @@ class HeartbeatChecks(RunEnds):
             for job in jobs:
                 last = job.heartbeat_at or job.started_at
                 if last is not None and now - parse_iso(last) > HEARTBEAT_TIMEOUT:
-                    lost = self._end_silent_run(job, last, now)
+                    try:
+                        lost = self._end_silent_run(job, last, now)
+                    except Exception:  # noqa: BLE001 - the others are checked all the same
+                        # Closed and its execution stopped, its end not handled: the clean-up's lost ends.
+                        logger.exception("could not end the run of a silent runner", extra={"job_id": job.id})
+                        continue
                     if lost is not None:
                         ended.append(lost)
             if not after:
