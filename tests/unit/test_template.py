@@ -68,3 +68,20 @@ def test_a_job_waits_for_a_full_lambda_runner_as_long_as_its_execution_may_live(
     average_wait = sum(growing) / 2 + (capped * cap / 2 if capped else 0)
     assert average_wait >= 365 * 86400, f"a job gives up after about {average_wait:.0f} s of a full runner"
     assert cap <= 60, "room is noticed within a minute"
+
+
+def test_a_fargate_task_that_cannot_start_for_now_is_tried_again_a_bounded_number_of_times():
+    """Fault 12: RunTask refused for capacity or throttling (ECS.AmazonECSException: the task never
+    started, so trying again is safe) closed the job incomplete at once. Tried again, with a bound,
+    so that a Fargate outage still ends the run within about 20 minutes."""
+    asl = json.loads((Path(__file__).resolve().parents[2] / "statemachines" / "job.asl.json").read_text())
+    [retrier] = [
+        r for r in asl["States"]["RunOnFargate"].get("Retry", []) if "ECS.AmazonECSException" in r["ErrorEquals"]
+    ]
+    assert "States.ALL" not in retrier["ErrorEquals"] and "States.TaskFailed" not in retrier["ErrorEquals"]
+    waits = [
+        min(retrier["IntervalSeconds"] * retrier.get("BackoffRate", 2) ** n, retrier.get("MaxDelaySeconds", 1e9))
+        for n in range(retrier["MaxAttempts"])
+    ]
+    assert 3 <= retrier["MaxAttempts"] <= 10 and 60 <= sum(waits) <= 1200, waits
+    assert retrier.get("JitterStrategy") == "FULL"
