@@ -7,6 +7,7 @@ from jobs_local import moto_server, people_first
 from jobs_local.cloudformation import custom_resources, stack_resources
 from jobs_local.dynamodb import atomic, index_partitions, responses, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
+from jobs_local.eventbridge import limits as eventbridge_limits
 from jobs_local.eventbridge import targets as eventbridge_targets
 from jobs_local.iam import enforcement, managed_policies
 from jobs_local.lambda_ import limits as lambda_limits
@@ -30,6 +31,7 @@ PATCHES: list[Patch] = [
     lambda_limits.PATCH,
     logs_limits.PATCH,
     stepfunctions_limits.PATCH,
+    eventbridge_limits.PATCH,
     enforcement.PATCH,
     atomic.PATCH,
     transaction_rollback.PATCH,

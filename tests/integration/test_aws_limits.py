@@ -43,6 +43,17 @@ def test_a_start_whose_job_would_exceed_an_item_is_a_400_that_names_the_limit(ap
     assert count_items(table) == before
 
 
+# --- EventBridge: a PutEvents request at most 256 KB --------------------------------------------
+
+
+def test_put_events_refuses_a_request_over_256_kb_whole(stack: LocalStack):
+    events = stack.client("events")
+    entry = {"Source": "jobs.test", "DetailType": "Job State Change", "Detail": json.dumps({"x": "y" * 30_000})}
+    error = error_of(events.put_events, Entries=[entry] * 10)  # 300 KB
+    assert error["Error"]["Code"] == "ValidationException" and "over the limit" in error["Error"]["Message"]
+    assert events.put_events(Entries=[entry] * 8)["FailedEntryCount"] == 0  # 240 KB
+
+
 # --- Step Functions: an execution's input and a state's output at most 256 KiB ----------------------
 
 

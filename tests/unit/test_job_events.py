@@ -49,11 +49,55 @@ class _EventBridge:
 def test_changes_go_in_batches_of_ten_and_a_failed_put_is_logged_not_raised(caplog):
     bridge = _EventBridge(fail=False)
     JobEvents(bridge, "jobs.test", lambda: None).changed([(_job(JobState.PENDING), None)] * 23)
-    assert [len(batch) for batch in bridge.batches] == [10, 10, 3]
+    assert [len(batch) for batch in bridge.batches[:3]] == [10, 10, 3]
     assert {entry["Source"] for batch in bridge.batches for entry in batch} == {"jobs.test"}
     JobEvents(_EventBridge(fail=True), "jobs.test", lambda: None).changed([(_job(JobState.FAILED), JobState.RUNNING)])
     assert "could not put job state change events" in caplog.text
-    assert "EventBridge refused job state change events" in caplog.text
+    assert "lost job state change events" in caplog.text
+
+
+class _SizedEventBridge:
+    """EventBridge's own limits: 10 entries and 256 KB a request (each entry's source, detail type
+    and detail counted in UTF-8 bytes); a larger request is refused whole. The first try of each
+    entry fails with InternalFailure when `flaky`."""
+
+    def __init__(self, flaky: bool = False):
+        self.flaky = flaky
+        self.tried: set[str] = set()
+        self.put: list[dict] = []
+        self.requests = 0
+
+    def put_events(self, Entries: list[dict]) -> dict:
+        self.requests += 1
+        size = sum(len((e["Source"] + e["DetailType"] + e["Detail"]).encode()) for e in Entries)
+        if len(Entries) > 10 or size > 256 * 1024:
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "over the limit"}}, "PutEvents")
+        answers = []
+        for entry in Entries:
+            if self.flaky and entry["Detail"] not in self.tried:
+                self.tried.add(entry["Detail"])
+                answers.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
+            else:
+                self.put.append(entry)
+                answers.append({"EventId": str(len(self.put))})
+        return {"FailedEntryCount": sum("ErrorCode" in a for a in answers), "Entries": answers}
+
+
+def test_large_events_go_in_batches_within_256_kb_and_none_is_lost():
+    """Fault 10: batched by count alone, ten 30 KB events made a 300 KB request, refused whole: a
+    tree's `created` events were all lost, and only logged."""
+    jobs = [(_job(JobState.PENDING, params=[f"{n}" + "x" * 30_000]), None) for n in range(10)]
+    bridge = _SizedEventBridge()
+    JobEvents(bridge, "jobs.test", lambda: None).changed(jobs)
+    assert len(bridge.put) == 10
+
+
+def test_entries_that_eventbridge_refused_are_tried_again(caplog):
+    bridge = _SizedEventBridge(flaky=True)
+    JobEvents(bridge, "jobs.test", lambda: None).changed(
+        [(_job(JobState.PENDING, params=[str(n)]), None) for n in range(3)]
+    )
+    assert len(bridge.put) == 3 and "lost" not in caplog.text
 
 
 class _Ssm:

@@ -1,6 +1,7 @@
 """`Job State Change` events on EventBridge's default bus, one per change of a job's state, as AWS
 Batch puts `Batch Job State Change`. Each is put after the conditional write that made the change,
-never instead of it: a failed put is logged, and the job goes on as if it had been sent."""
+never instead of it: entries go in requests within PutEvents' limits (10 entries, 256 KB), those
+refused are tried again, and those lost in the end are logged as an error and counted."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from jobsys.models import RETRIED_STATES, Job, JobState
-from jobsys.observability import logger
+from jobsys.observability import logger, record_events_lost
 
 DETAIL_TYPE = "Job State Change"
 PUT_BATCH = 10  # PutEvents takes 10 entries at most
+PUT_BYTES = 256 * 1024  # and 256 KB a request, all its entries together (AWS's limit)
+PUT_TRIES = 3  # entries refused (throttled, InternalFailure) are tried again, twice
 MAX_DETAIL_BYTES = 200_000  # an entry is 256 KB at most, with its source and type
 
 Change = tuple[Job, JobState | None]  # the job after the change, and its state before (None: created)
@@ -74,7 +77,8 @@ class PageUrl:
 
 
 class JobEvents:
-    """Puts the events of state changes; what fails is logged, never raised."""
+    """Puts the events of state changes; what fails is tried again, and what is lost in the end is
+    logged as an error and counted (JobEventsLost), never raised."""
 
     def __init__(self, events: Any, source: str, page_url: Callable[[], str | None]):
         self.events = events  # a boto3 EventBridge client
@@ -83,25 +87,57 @@ class JobEvents:
 
     def changed(self, changes: list[Change]) -> None:
         page_url = self.page_url()
-        entries = [
-            {"Source": self.source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail(job, before, page_url))}
-            for job, before in changes
+        pending = [
+            (
+                change,
+                {"Source": self.source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail(*change, page_url))},
+            )
+            for change in changes
         ]
-        for start in range(0, len(entries), PUT_BATCH):
-            batch = changes[start : start + PUT_BATCH]
-            try:
-                response = self.events.put_events(Entries=entries[start : start + PUT_BATCH])
-            except Exception:  # noqa: BLE001 - botocore retried already; the change itself is written
-                logger.warning("could not put job state change events", extra=_ids(batch), exc_info=True)
-                continue
-            if response.get("FailedEntryCount"):
-                failed = [
-                    f"{job.id}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
-                    for (job, _), entry in zip(batch, response.get("Entries", []), strict=False)
-                    if entry.get("ErrorCode")
-                ]
-                logger.warning("EventBridge refused job state change events", extra={"failed": failed})
+        for _ in range(PUT_TRIES):
+            pending = [unsent for batch in _batches(pending) for unsent in self._put(batch)]
+            if not pending:
+                return
+        logger.error("lost job state change events", extra=_ids([change for change, _ in pending]))
+        record_events_lost(len(pending))
+
+    def _put(self, batch: list[tuple[Change, dict[str, Any]]]) -> list[tuple[Change, dict[str, Any]]]:
+        """Puts one request's entries; returns those not put."""
+        try:
+            response = self.events.put_events(Entries=[entry for _, entry in batch])
+        except Exception:  # noqa: BLE001 - botocore retried already; the change itself is written
+            logger.warning("could not put job state change events", extra=_ids([c for c, _ in batch]), exc_info=True)
+            return batch
+        if not response.get("FailedEntryCount"):
+            return []
+        answers = response.get("Entries", [])
+        refused = [(sent, answer) for sent, answer in zip(batch, answers, strict=False) if answer.get("ErrorCode")]
+        logger.warning(
+            "EventBridge refused job state change events",
+            extra={"failed": [f"{c[0].id}: {a.get('ErrorCode')} {a.get('ErrorMessage')}" for (c, _), a in refused]},
+        )
+        return [sent for sent, _ in refused]
 
 
-def _ids(batch: list[Change]) -> dict[str, Any]:
-    return {"job_ids": [job.id for job, _ in batch], "states": [job.state.value for job, _ in batch]}
+def entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as PutEvents counts it against its 256 KB: the UTF-8 bytes of its source,
+    detail type and detail (and of its resources and time, which these entries do not have)."""
+    return sum(len(entry[key].encode()) for key in ("Source", "DetailType", "Detail"))
+
+
+def _batches(pending: list[tuple[Change, dict[str, Any]]]) -> list[list[tuple[Change, dict[str, Any]]]]:
+    """Requests of at most PUT_BATCH entries and PUT_BYTES bytes, in order."""
+    batches: list[list[tuple[Change, dict[str, Any]]]] = []
+    size = 0
+    for item in pending:
+        item_size = entry_size(item[1])
+        if not batches or len(batches[-1]) >= PUT_BATCH or size + item_size > PUT_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += item_size
+    return batches
+
+
+def _ids(changes: list[Change]) -> dict[str, Any]:
+    return {"job_ids": [job.id for job, _ in changes], "states": [job.state.value for job, _ in changes]}
