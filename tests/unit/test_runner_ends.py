@@ -140,3 +140,33 @@ def test_the_stop_note_follows_every_line_the_command_printed_before_it(monkeypa
     assert result.state == JobState.CANCELED
     assert output.lines == expected
     assert output.copy == expected
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("detach", ["same group", "own session"])
+def test_nothing_a_command_started_outlives_its_job(tmp_path, detach):
+    """Fault 6: `sh -c 'worker >/dev/null &'` left `worker` alive in the warm sandbox, where it could
+    read later commands' environments, secrets included. The runner ended the group only if the
+    main process still ran; and a child in a session of its own was never in the group."""
+    pids = tmp_path / "pids"
+    code = (
+        "import subprocess, sys; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+        " stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,"
+        f" start_new_session={detach == 'own session'}); "
+        f"open({str(pids)!r}, 'w').write(str(child.pid)); print('started')"
+    )
+    result, _ = _run(_Store(_job(), []), code)
+    assert result.state == JobState.FINISHED
+    worker = int(pids.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(worker):
+        assert time.monotonic() < deadline, f"the command's worker ({detach}) outlived its job"
+        time.sleep(0.1)

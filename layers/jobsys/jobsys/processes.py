@@ -140,11 +140,72 @@ def reap(process: subprocess.Popen[bytes], block: bool = False) -> int | None:
 
 
 def group_alive(group: int) -> bool:
+    """A process of the group still runs: a zombie does not count (an orphan the runner adopted
+    stays one until `end_strays` reaps it)."""
     try:
         os.killpg(group, 0)
     except ProcessLookupError:
         return False
-    return True
+    for pid in _pids():
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(group) and fields[0] != "Z":
+            return True
+    return False
+
+
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+
+
+def adopt_orphans() -> None:
+    """What a command leaves behind when its parent exits (a child in a session of its own, out of
+    the command's group) becomes the runner's child rather than init's, so that `end_strays` finds
+    it: nothing of one job may live on into the next invocation of a warm sandbox."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        log.warning("could not make the runner a subreaper: errno %d", ctypes.get_errno())
+
+
+def children() -> set[int]:
+    """The processes whose parent is the runner's process, zombies included."""
+    me = os.getpid()
+    found = set()
+    for pid in _pids():
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                if int(stat.read().rsplit(")", 1)[1].split()[1]) == me:
+                    found.add(pid)
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def end_strays(known: set[int]) -> None:
+    """Kills and reaps the runner's children that `known` (its children before the command started)
+    does not hold: what the command left, however it detached."""
+    for pid in children() - known:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def end_group(group: int) -> None:
+    """SIGTERM to what is left of a command's group after its main process ended, then SIGKILL."""
+    try:
+        os.killpg(group, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + KILL_GRACE
+    while time.monotonic() < deadline and group_alive(group):
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -30,7 +30,17 @@ from jobsys.costs import RunMeter, RunUsage, UsageTotals
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.models import Job, JobState, utc_now
 from jobsys.observability import record_closed
-from jobsys.processes import MemoryWatch, keep_runner_private, kill_group, pump_lines, reap
+from jobsys.processes import (
+    MemoryWatch,
+    adopt_orphans,
+    children,
+    end_group,
+    end_strays,
+    keep_runner_private,
+    kill_group,
+    pump_lines,
+    reap,
+)
 from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
 from jobsys.secret_refs import SecretRef, SecretUnavailable, SecretValues
@@ -236,6 +246,8 @@ class _Run:
             self.reason = message
             return 1
         keep_runner_private()
+        adopt_orphans()
+        known = children()
         try:
             process = subprocess.Popen(
                 self.argv,
@@ -264,6 +276,10 @@ class _Run:
         finally:
             if reap(process) is None:  # the runner itself is being stopped: take the command down too
                 kill_group(process)
+            # Whatever the command started ends with it: the rest of its group, and what left the
+            # group (a session of its own), which the runner adopted as the subreaper.
+            end_group(process.pid)
+            end_strays(known)
             reader.join(timeout=1)
             self.usage = getattr(process, "rusage", None)
 
