@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
@@ -28,6 +29,7 @@ from moto.stepfunctions.models import stepfunctions_backends
 
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict, StartFailed
+from jobsys.ids import _encode
 from jobsys.lifecycle import ABSENT, ENDED, TRANSITIONS
 from jobsys.models import Job, JobState, iso, parse_iso
 from jobsys.spec.requests import DefinitionStart
@@ -74,6 +76,7 @@ UNIQUE = "import"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's, where tests/unit/in_process.py creates all
 RETENTION = CleanUpPolicy.parse(100, "1 hour")
 SLOT_WAIT = timedelta(seconds=300)  # WaitForSlot's TimeoutSeconds: the execution asks again
+RUN_ON_LAMBDA_TIMEOUT = timedelta(seconds=900)  # RunOnLambda's TimeoutSeconds
 RUNNER_ENDS = ("finished", "failed", "terminated", "crash", "hang")
 # Past this, nothing should still be open once every execution ran to its end (the drain).
 DRAIN_ROUNDS = 40
@@ -87,7 +90,7 @@ class Execution:
     arn: str
     input: dict[str, Any]
     phase: str = "route"  # route, admit, waiting, run, running, hung, end
-    waiting_since: Any = None
+    since: Any = None  # when it began to wait for a slot, or its runner hung
     admitted: bool | None = None
 
 
@@ -213,8 +216,11 @@ class LifecycleSimulation:
         self.clock.advance(seconds=seconds)
         for execution in self.sfn.executions.values():
             # A live runner beats every 20 s; one whose job was closed (canceled, or ended by the
-            # heartbeat check or the clean-up) sees it, stops the command and ends.
-            if execution.phase == "running" and not self.system.store.beat(execution.job_id, self.clock()):
+            # heartbeat check or the clean-up) sees it, stops the command and ends. A runner that
+            # hangs is cut off at RunOnLambda's TimeoutSeconds, whose Catch goes to EndRun.
+            closed = execution.phase == "running" and not self.system.store.beat(execution.job_id, self.clock())
+            cut_off = execution.phase == "hung" and self.clock() - execution.since >= RUN_ON_LAMBDA_TIMEOUT
+            if closed or cut_off:
                 execution.phase = "end"
 
     def heartbeat_check(self) -> None:
@@ -228,9 +234,6 @@ class LifecycleSimulation:
             assert job_id not in live, f"the clean-up closed job {job_id}, whose execution still moves it on"
             awaited = self._awaited_live(before[job_id], before, live)
             assert not awaited, f"the clean-up closed job {job_id} while job {awaited} would still start it"
-        for execution in list(self.sfn.executions.values()):  # stopped by nobody, ended by moto's status
-            if execution.job_id in report.marked_incomplete and execution.phase == "hung":
-                self.sfn.executions.pop(execution.job_id)
 
     # --- the invariants --------------------------------------------------------------------------
 
@@ -309,10 +312,10 @@ class LifecycleSimulation:
                 return  # WaitUntilDue
             execution.phase = "admit" if execution.input.get("limited") else "run"
         elif execution.phase == "admit":
-            execution.phase, execution.waiting_since, execution.admitted = "waiting", self.clock(), None
+            execution.phase, execution.since, execution.admitted = "waiting", self.clock(), None
             self.system.admit(job.id, f"token-{job.id}")
         elif execution.phase == "waiting":
-            if execution.admitted is None and self.clock() - execution.waiting_since >= SLOT_WAIT:
+            if execution.admitted is None and self.clock() - execution.since >= SLOT_WAIT:
                 execution.phase = "admit"  # its wait timed out: it asks again
             elif execution.admitted is not None:
                 execution.phase = "run" if execution.admitted else "end"
@@ -347,7 +350,8 @@ class LifecycleSimulation:
 
     def _runner_ends(self, execution: Execution, how: str) -> None:
         if how == "hang":
-            execution.phase = "hung"  # no beat, no end: the heartbeat check must find it
+            # No beat, no end: the heartbeat check must find it, or the state's timeout end it.
+            execution.phase, execution.since = "hung", self.clock()
             return
         if how != "crash":  # a crash is the runner's invocation failing: EndRun closes the job
             state = {"finished": JobState.FINISHED, "failed": JobState.FAILED}.get(how, JobState.TERMINATED)
@@ -451,6 +455,26 @@ def walk(seed: int, steps: int, runs: int = 1) -> LifecycleSimulation:
     invariant checked; each walk ends with the drain. A failure names the seed, the walk and its
     steps, so that it replays. Returns the last walk's simulation."""
     rng = random.Random(seed)
+    with contextlib.ExitStack() as patches:
+        ids = _SimulatedIds()
+        for module in ("jobsys.system.starting", "jobsys.system.ending", "jobsys.cleanup"):
+            patches.enter_context(mock.patch(f"{module}.new_job_id", ids))
+        return _walk(rng, seed, steps, runs)
+
+
+class _SimulatedIds:
+    """Job ids from the simulation's clock and a counter: a walk replays from its seed alone (real
+    ULIDs take the real time and randomness, and ids decide the order of lines and pages)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1  # in the order of creation, as ULIDs sort
+        return _encode(int(Clock().now.timestamp() * 1000) + self.count, 10) + _encode(self.count, 16)
+
+
+def _walk(rng: random.Random, seed: int, steps: int, runs: int) -> LifecycleSimulation:
     names, weights = [step[0] for step in STEPS], [step[1] for step in STEPS]
     draws = {step[0]: step[2] for step in STEPS}
     for run in range(runs):
