@@ -23,6 +23,7 @@ from jobs_local.cloudformation.deploy import load_template
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.store import JobStore
+from jobsys.store.items import _to_item
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -55,17 +56,13 @@ def jobs_table(dynamodb):
 
 
 def fill(store: JobStore, count: int) -> None:
+    """A history of jobs in every state, written as items: the store records new jobs only pending."""
     states = [JobState.FINISHED, JobState.FAILED, JobState.RUNNING, JobState.PENDING]
-    batch = []
-    for i in range(count):
-        job_id = new_job_id()
-        batch.append(Job(id=job_id, command="demo:echo", params=[str(i)], state=states[i % 4], label="bench",
-                         root_id=job_id, created_at=iso(utc_now()), max_runtime=60))  # fmt: skip
-        if len(batch) == 100:
-            store.create(batch)
-            batch = []
-    if batch:
-        store.create(batch)
+    with store.table.batch_writer() as writer:
+        for i in range(count):
+            job_id = new_job_id()
+            writer.put_item(Item=_to_item(Job(id=job_id, command="demo:echo", params=[str(i)], state=states[i % 4],
+                            label="bench", root_id=job_id, created_at=iso(utc_now()), max_runtime=60)))  # fmt: skip
 
 
 def measure(sizes: list[int]) -> list[dict]:

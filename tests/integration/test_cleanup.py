@@ -14,6 +14,7 @@ from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
 from tests.integration.conftest import Api
+from tests.planting import plant
 
 pytestmark = pytest.mark.integration
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -92,7 +93,8 @@ def test_the_scheduled_function_closes_jobs_whose_execution_died(stack: LocalSta
     store = JobStore(stack.session().resource("dynamodb").Table(stack.physical_id("JobsTable")))
     job_id = new_job_id()
     created = utc_now() - timedelta(minutes=10)
-    store.create(
+    plant(
+        store,
         [
             Job(
                 id=job_id,
@@ -109,7 +111,7 @@ def test_the_scheduled_function_closes_jobs_whose_execution_died(stack: LocalSta
                 + job_id,
                 max_runtime=60,
             )
-        ]
+        ],
     )
     event = json.loads((EVENTS / "cleanup.json").read_text())
     report = stack.invoke("CleanUpFunction", event)
@@ -145,11 +147,12 @@ def test_a_dependent_whose_finished_parent_never_started_it_is_closed(stack: Loc
         return Job(id=job_id, command="demo:echo", params=[], label=job_id, root_id=parent_id, created_at=long_ago,
                    execution_arn=execution, max_runtime=60, **fields)  # fmt: skip
 
-    store.create(
+    plant(
+        store,
         [
             job(parent_id, state=JobState.FINISHED, dependents=[child_id], started_at=long_ago, closed_at=long_ago),
             job(child_id, state=JobState.PENDING, parent_id=parent_id),
-        ]
+        ],
     )
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert child_id in report["marked_incomplete"]

@@ -14,6 +14,7 @@ from jobsys.errors import JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobState, iso, utc_now
 from jobsys.store import JobStore
+from tests.planting import plant
 
 pytestmark = pytest.mark.integration
 CLOSED = [JobState.FINISHED, JobState.FAILED, JobState.CANCELED, JobState.TERMINATED, JobState.INCOMPLETE]
@@ -45,7 +46,7 @@ def _race(writers: int, write: Callable[[int], object]) -> list[object]:
 def _reopen(store: JobStore, job: Job) -> None:
     """Resets the race (test only): the job as it was, so that every index sees it running again."""
     store.table.delete_item(Key={"pk": f"JOB#{job.id}", "sk": "JOB"})
-    store.create([job])
+    plant(store, [job])
 
 
 def _closer(stores: list[JobStore], job: Job, states: list[JobState]) -> Callable[[int], JobState | None]:
@@ -62,7 +63,7 @@ def test_two_writers_can_never_both_close_a_job(stack: LocalStack):
     """Every transition is a conditional write: of two racing closes, exactly one wins."""
     stores = [_store(stack), _store(stack)]
     job = _job()
-    stores[0].create([job])
+    plant(stores[0], [job])
     close = _closer(stores, job, [JobState.FINISHED, JobState.CANCELED])
     for _ in range(3):
         winners = [r for r in _race(2, close) if r is not None]
@@ -76,7 +77,7 @@ def test_two_writers_can_never_both_close_a_job(stack: LocalStack):
 def test_eight_writers_racing_for_one_job_over_fifty_rounds_have_one_winner_each_round(stack: LocalStack):
     stores = [_store(stack) for _ in range(8)]
     job = _job()
-    stores[0].create([job])
+    plant(stores[0], [job])
     close = _closer(stores, job, [CLOSED[i % len(CLOSED)] for i in range(8)])
     for round_ in range(50):
         results = _race(8, close)
@@ -113,7 +114,7 @@ def test_racing_starts_of_one_job_id_write_it_once(stack: LocalStack, tree: int,
 def test_a_failed_transaction_never_undoes_what_others_wrote_meanwhile(stack: LocalStack):
     """moto restores a whole-table copy when a transaction fails; no write of another request may be lost."""
     store = _store(stack)
-    taken = _job()
+    taken = _job(JobState.PENDING)
     store.create([taken])
     counter = {"pk": f"RACE#{new_job_id()}", "sk": "COUNTER"}
     store.table.put_item(Item={**counter, "n": 0})
@@ -123,7 +124,7 @@ def test_a_failed_transaction_never_undoes_what_others_wrote_meanwhile(stack: Lo
         failing = _store(stack)
         while not stop.is_set():
             with contextlib.suppress(ClientError):
-                failing.create([taken, _job()])  # one transaction, always refused: the first job exists
+                failing.create([taken, _job(JobState.PENDING)])  # one transaction, always refused: the first job exists
 
     adder = _store(stack)
     spoiler = threading.Thread(target=fail_transactions)

@@ -434,6 +434,7 @@ def transitions_of_the_table() -> set[str]:
 # Each step of the world, how often it comes, and its arguments drawn from the walk's random.
 STEPS: tuple[tuple[str, int, Callable[[random.Random], tuple[Any, ...]]], ...] = (
     ("start", 6, lambda rng: (rng.choice(sorted(CONFIG["jobs"])),)),
+    ("start", 2, lambda rng: (UNIQUE,)),  # a unique definition's starts meet its runs more often
     ("schedule_fires", 2, lambda rng: (rng.choice(sorted(CONFIG["jobs"])), rng.random() < 0.2)),
     ("command_taken_out_of_jobs_yaml", 1, lambda rng: (rng.randrange(10_000),)),
     ("start_execution_fails", 1, lambda rng: (rng.randint(1, 3),)),
@@ -475,14 +476,13 @@ class _SimulatedIds:
 
 
 def _walk(rng: random.Random, seed: int, steps: int, runs: int) -> LifecycleSimulation:
-    names, weights = [step[0] for step in STEPS], [step[1] for step in STEPS]
-    draws = {step[0]: step[2] for step in STEPS}
+    weights = [step[1] for step in STEPS]
     for run in range(runs):
         simulation, taken = LifecycleSimulation(), []
         try:
             for _ in range(steps):
-                name = rng.choices(names, weights)[0]
-                args = draws[name](rng)
+                name, _, draw = rng.choices(STEPS, weights)[0]
+                args = draw(rng)
                 taken.append(f"{name}{args}")
                 getattr(simulation, name)(*args)
                 jobs = simulation.jobs()
