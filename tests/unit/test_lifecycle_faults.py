@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from jobsys.cleanup import CleanUpPolicy, clean_up
-from jobsys.errors import AlreadyOpen, StartFailed
+from jobsys.costs import RunUsage
+from jobsys.errors import AlreadyOpen, InvalidRequest, StartFailed
 from jobsys.models import JobState, iso
 from jobsys.runner import run_job
-from jobsys.spec.requests import DefinitionStart
+from jobsys.spec.requests import CommandStart, DefinitionStart
+from jobsys.store import JobStore
 from tests.unit.in_process import Clock, run_and_close, system_for
 
 CONFIG = {
@@ -214,3 +217,52 @@ def test_the_clean_up_keeps_a_closed_job_whose_execution_is_yet_to_end_its_run(s
     assert system.store.queue_counter("serial") == (0, set())
     system.sfn.stop_execution(executionArn=job.execution_arn)  # its execution ends
     assert job.id in clean_up(system, KEEP_AN_HOUR).deleted
+
+
+@pytest.mark.parametrize("param_bytes", range(403_700, 404_700, 100))
+def test_a_job_recorded_near_the_item_limit_can_still_run_and_close(system, clock, param_bytes):
+    """Fault 5: only creation was checked against DynamoDB's 400 KB; running and closing add about
+    0.5 KB, so a job just under it was accepted and then could never run nor close, and stopped
+    every clean-up at itself. A start is refused unless the job has room for its whole life."""
+    length = param_bytes // 3  # in '€', 3 bytes each: with the rest of the item, just under 400 KB
+    params = ["€" * 4096] * (length // 4096) + ["€" * (length % 4096)]
+    try:
+        job = system.start(CommandStart(command="demo:echo", params=params))
+    except InvalidRequest as refused:
+        assert "400 KB" in str(refused)
+        return
+    running = system.store.mark_running(job, clock(), system.output.location(job.id))
+    usage = RunUsage(runner="lambda", memory_mb=1024, billed_ms=1234, transitions=5, output_bytes=10)
+    reason = "ran longer than its max runtime of 600 s"
+    system.store.close(running, JobState.TERMINATED, clock(), exit_code=-15, runtime=600.0, reason=reason,
+                       peak_memory_mb=12.5, cpu_seconds=3.2, from_states=[JobState.RUNNING], usage=usage)  # fmt: skip
+    system.end_run(job.id)
+    assert system.get_job(job.id).ended_at is not None
+
+
+class _OneBadItem(JobStore):
+    """DynamoDB refuses every write to one job (as it refused an item over 400 KB)."""
+
+    def __init__(self, table, bad: str) -> None:
+        super().__init__(table)
+        self.bad = bad
+
+    def close(self, job, *args, **kwargs):
+        if job.id == self.bad:
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "Item size"}}, "UpdateItem")
+        return super().close(job, *args, **kwargs)
+
+
+def test_one_job_the_clean_up_cannot_handle_never_stops_the_pass(system, clock):
+    """Fault 5's other half: close_orphans had no guard, so every clean-up raised at that job and
+    deleted nothing, for good. It is logged, counted in `errors`, and the pass goes on."""
+    bad, good = (system.start(CommandStart(command="demo:echo", params=[name])) for name in ("bad", "good"))
+    done = run_and_close(system, system.start(CommandStart(command="demo:echo")), JobState.FINISHED)
+    for job in (bad, good):
+        system.sfn.stop_execution(executionArn=job.execution_arn)  # both orphans
+    clock.advance(hours=2)
+    system.sfn.stop_execution(executionArn=done.execution_arn)
+    system.store = _OneBadItem(system.store.table, bad.id)
+    report = clean_up(system, KEEP_AN_HOUR)
+    assert report.errors == [bad.id]
+    assert good.id in report.marked_incomplete and done.id in report.deleted

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from jobsys.errors import InvalidRequest
 from jobsys.lifecycle import ABSENT, job_transition
 from jobsys.models import Job, parse_iso
+from jobsys.store.item_size import has_room_to_live
 from jobsys.store.items import ITEM_SK, ITEM_TOO_LARGE, TableAccess, _item_too_large, _pk, _to_item
 from jobsys.store.unique import UniqueLock
 
@@ -24,6 +25,8 @@ class JobCreation(TableAccess):
         for job in jobs:
             job_transition([ABSENT], job.state)
             item = _to_item(job)
+            if not has_room_to_live(item):  # the caller's params: nothing is written
+                raise InvalidRequest(ITEM_TOO_LARGE)
             if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
                 item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
             items.append(item)

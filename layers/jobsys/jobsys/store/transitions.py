@@ -15,6 +15,7 @@ from jobsys.costs import RunUsage
 from jobsys.errors import JobStateConflict
 from jobsys.lifecycle import ABSENT, ENDED, job_transition
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
+from jobsys.store.item_size import REASON_LIMIT
 from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
     ITEM_SK,
@@ -91,7 +92,7 @@ class JobTransitions(JobReads):
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
         if output_error:
-            updates["output_error"] = output_error
+            updates["output_error"] = output_error[:REASON_LIMIT]
         if canceled_by:
             updates["canceled_by"] = canceled_by
         if exit_code is not None:
@@ -102,8 +103,8 @@ class JobTransitions(JobReads):
             updates["peak_memory_mb"] = Decimal(f"{peak_memory_mb:.1f}")
         if cpu_seconds is not None:
             updates["cpu_seconds"] = Decimal(f"{cpu_seconds:.3f}")
-        if reason:
-            updates["reason"] = reason
+        if reason:  # within the room its creation kept for it
+            updates["reason"] = reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
         if usage is not None:
             updates["usage"] = usage.model_dump(exclude_none=True)
         if ends_run:
