@@ -24,6 +24,7 @@ class _Store:
         self.states = states
         self.closed_as: JobState | None = None
         self.output_error: str | None = None
+        self.beats: list[float] = []
 
     def get(self, job_id: str) -> Job:
         answer = self.states.pop(0) if self.states else self.job.state.value
@@ -40,6 +41,10 @@ class _Store:
 
     def set_progress(self, *_: object) -> None:
         pass
+
+    def beat(self, job_id: str, at) -> bool:
+        self.beats.append(time.monotonic())
+        return self.job.state == JobState.RUNNING
 
 
 class _Output:
@@ -170,3 +175,31 @@ def test_nothing_a_command_started_outlives_its_job(tmp_path, detach):
     while _alive(worker):
         assert time.monotonic() < deadline, f"the command's worker ({detach}) outlived its job"
         time.sleep(0.1)
+
+
+class _SlowOutput(_Output):
+    """The output's copy in S3 takes a while (a large output, a slow network): `saving` is when."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.saving: tuple[float, float] | None = None
+
+    def save(self, job_id: str, path: str) -> None:
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        super().save(job_id, path)
+        self.saving = (started, time.monotonic())
+
+
+def test_the_runner_keeps_beating_while_it_saves_the_output(monkeypatch):
+    """Fault 3: beats happened only while the command ran. A save of over a minute got the finished
+    job closed incomplete by the heartbeat check, its Fargate task stopped mid-upload, and a retry
+    planned: a finished import ran twice."""
+    monkeypatch.setattr(runner, "HEARTBEAT_EVERY", 0.1)
+    store, output = _Store(_job(), []), _SlowOutput(seconds=1.0)
+    result, _ = _run(store, "print('done')", output)
+    assert result.state == JobState.FINISHED and output.saving is not None
+    started, ended = output.saving
+    during = [beat for beat in store.beats if started <= beat <= ended]
+    assert len(during) >= 5, f"{len(during)} beats in a save of {ended - started:.1f} s"

@@ -28,6 +28,7 @@ from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.costs import RunMeter, RunUsage, UsageTotals
 from jobsys.errors import CommandNotAllowed, JobStateConflict
+from jobsys.heartbeat import Heartbeat
 from jobsys.models import Job, JobState, utc_now
 from jobsys.observability import record_closed
 from jobsys.processes import (
@@ -186,11 +187,14 @@ class _Run:
         started = time.monotonic()
         try:
             exit_code = self._supervise(started)
-            self.sink.close()
             runtime = time.monotonic() - started
             self.progress.write(runtime)
-            self.sink.send_the_rest()
-            output_error = self.sink.save()
+            # The command has ended; saving its output may take minutes, and the job must not look
+            # abandoned meanwhile. Only the heartbeat's thread writes to the table until then.
+            with Heartbeat(self._beat, HEARTBEAT_EVERY):
+                self.sink.close()
+                self.sink.send_the_rest()
+                output_error = self.sink.save()
             output_bytes = os.path.getsize(self.sink.transcript_path)
         finally:
             self.sink.close()
