@@ -53,3 +53,18 @@ def test_no_limit_is_written_twice_in_the_domain_or_the_functions():
             continue
         defined = set(re.findall(r"^([A-Z][A-Z0-9_]+)\s*[:=]", path.read_text(), flags=re.MULTILINE))
         assert not defined & names, f"{path.relative_to(ROOT)} defines {sorted(defined & names)} again"
+
+
+def test_a_revoked_token_stops_working_within_the_five_minutes_the_docs_promise():
+    """API Gateway keeps an authorizer's answer for ReauthorizeEvery, and the authorizer keeps the
+    tokens' secret for its own cache: a revoked token worked up to 10 minutes (300 s + 300 s)."""
+    authorizer = load_template(ROOT / "template.yaml")["Resources"]["BackOfficeApi"]["Properties"]["Auth"]
+    identity = authorizer["Authorizers"]["BackOfficeTokenAuthorizer"]["Identity"]
+    assert identity["ReauthorizeEvery"] == limits.AUTHORIZER_CACHE
+    assert limits.AUTHORIZER_CACHE + limits.TOKEN_CACHE <= limits.TOKEN_TAKES_EFFECT == 300
+    from jobs_local.apigateway import gateway
+    from jobsys import tokens
+
+    assert (gateway.AUTHORIZER_TTL, tokens.TOKEN_CACHE) == (limits.AUTHORIZER_CACHE, limits.TOKEN_CACHE)
+    for doc in ("README.md", "docs/security.md", "docs/operations.md"):
+        assert "within five minutes" in (ROOT / doc).read_text(), doc

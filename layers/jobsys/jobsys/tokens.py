@@ -20,8 +20,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from jobsys.roles import Role
+from jobsys.spec.limits import TOKEN_CACHE
 
-CACHE_SECONDS = 300  # a rotated or added token is picked up within five minutes
 SHARED_NAME = "back-office"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}")
 _TOKEN = re.compile(r"[\x21-\x7e]{8,512}")  # printable, no spaces: it travels in a header
@@ -92,7 +92,7 @@ class BackOfficeTokens:
         self._loaded = 0.0
 
     def _current(self) -> dict[str, Operator]:
-        if self._operators is None or time.monotonic() - self._loaded > CACHE_SECONDS:
+        if self._operators is None or time.monotonic() - self._loaded > TOKEN_CACHE:
             self._operators = parse_operators(self.secrets.get_secret_value(SecretId=self.secret_id)["SecretString"])
             self._loaded = time.monotonic()
         return self._operators

@@ -33,9 +33,10 @@ from waitress.task import ErrorTask
 from jobs_local.apigateway.access_logs import AccessLog
 from jobs_local.apigateway.events import STAGE, Route, match_route, proxy_event
 from jobs_local.people_first import PEOPLE_FIRST
+from jobsys.spec.limits import AUTHORIZER_CACHE
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
-AUTHORIZER_TTL = 300  # seconds, the template's ReauthorizeEvery
+AUTHORIZER_TTL = AUTHORIZER_CACHE  # seconds, the template's ReauthorizeEvery
 REGION, ACCOUNT = "us-east-1", "123456789012"
 IDLE_TIMEOUT = 30  # seconds a connection may stay open with no request in it
 THREADS = 16  # requests served at once; more wait their turn, read but not yet answered

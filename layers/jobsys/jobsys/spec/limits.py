@@ -34,6 +34,18 @@ MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year
 MAX_DELAY = timedelta(days=364)  # a Standard workflow's execution lasts a year at most
 RUN_AT_SKEW = timedelta(minutes=5)  # a run_at this far in the past still means "now"
 
+# --- a job's item: DynamoDB's 400 KB, with room kept for its whole life ----------------------------
+ITEM_LIMIT = 400 * 1024  # AWS's, for an item with its attribute names
+# What a job's later writes add at most (times, output location, progress, usage, a reason within
+# REASON_LIMIT, ended_at, retried_by), with room to spare: a job is recorded only with this left.
+LIFE_HEADROOM = 8 * 1024
+REASON_LIMIT = 2000  # characters of a reason or an output error written on a job
+
+# --- back-office tokens: a revoked or rotated token stops working within five minutes ----------
+TOKEN_TAKES_EFFECT = 300  # what README and docs/security.md promise
+AUTHORIZER_CACHE = 150  # API Gateway's ReauthorizeEvery (template.yaml): it keeps an answer this long
+TOKEN_CACHE = 150  # the authorizer keeps the tokens' secret this long
+
 # --- heartbeats: a runner that hangs is found within two minutes --------------------------------
 HEARTBEAT_EVERY = 20.0  # seconds between two heartbeats of a running job's runner
 HEARTBEAT_TIMEOUT = timedelta(seconds=60)  # a running job without one for this long is closed incomplete

@@ -10,12 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-ITEM_LIMIT = 400 * 1024  # DynamoDB's, for an item with its attribute names
-# What a job's later writes add at most: started_at, heartbeat_at, output, expected_end_at, progress,
-# closed_at, exit_code, runtime, peak memory, CPU, usage, output_error, ended_at, retried_by and
-# a reason (each write keeps it within REASON_LIMIT), with room to spare.
-LIFE_HEADROOM = 8 * 1024
-REASON_LIMIT = 2000  # characters of a reason written on a job
+from jobsys.spec.limits import ITEM_LIMIT, LIFE_HEADROOM
 
 
 def item_size(item: dict[str, Any]) -> int:

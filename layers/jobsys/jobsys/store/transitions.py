@@ -15,7 +15,7 @@ from jobsys.costs import RunUsage
 from jobsys.errors import JobStateConflict
 from jobsys.lifecycle import ABSENT, ENDED, job_transition
 from jobsys.models import CLOSED_STATES, OPEN_STATES, Job, JobOutputLocation, JobState, iso
-from jobsys.store.item_size import REASON_LIMIT
+from jobsys.spec.limits import REASON_LIMIT
 from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
     ITEM_SK,
