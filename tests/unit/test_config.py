@@ -235,3 +235,19 @@ def test_an_unknown_key_that_is_empty_still_gets_its_line():
     with pytest.raises(ValidationError) as error:
         StartOptions.model_validate({"": None})
     assert messages(error.value.errors()) == [": unknown key"]
+
+
+def _wide(count: int, unique: bool) -> dict:
+    dependents = {f"part_{n}": {"label": f"Part {n}", "command": "demo:echo"} for n in range(count - 1)}
+    job = {"label": "Wide", "command": "demo:echo", "unique": unique, "depending_jobs": dependents}
+    return {"commands": ["demo:echo"], "jobs": {"wide": job}}
+
+
+def test_a_unique_definition_leaves_room_in_its_start_s_transaction_for_its_lock():
+    """A start writes its jobs and, for a unique definition, its lock in one transaction of at most
+    100 items: a unique definition of 100 jobs made every start a 500."""
+    assert parse_config(_wide(100, unique=False)).definition("wide").to_spec().count() == 100
+    assert parse_config(_wide(99, unique=True)).definition("wide").unique
+    with pytest.raises(ConfigError) as error:
+        parse_config(_wide(100, unique=True), "jobs.yaml")
+    assert "jobs.yaml: jobs.wide: creates 100 jobs per start; a unique definition at most 99" in str(error.value)

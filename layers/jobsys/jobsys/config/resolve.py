@@ -63,8 +63,14 @@ class ConfigResolver:
             except _Refused as error:
                 self.errors.append(str(error))
                 continue
-            if definition.to_spec().count() > MAX_JOBS_PER_START:
+            count = definition.to_spec().count()
+            if count > MAX_JOBS_PER_START:
                 self.errors.append(f"{self.source}: jobs.{key}: creates more than {MAX_JOBS_PER_START} jobs per start")
+            elif definition.unique and count > MAX_JOBS_PER_START - 1:  # its lock is one more item of the transaction
+                self.errors.append(
+                    f"{self.source}: jobs.{key}: creates {count} jobs per start; a unique definition at most"
+                    f" {MAX_JOBS_PER_START - 1}, as its lock is written in the same transaction"
+                )
             if problem := joins_problem(definition.to_spec()):
                 self.errors.append(f"{self.source}: jobs.{key}: {problem}")
             definitions[key] = definition
