@@ -4,6 +4,7 @@ the clean-up, unique and a failed start, retention and retries, unique and a run
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -15,6 +16,7 @@ from jobsys.models import JobState, iso
 from jobsys.runner import run_job
 from jobsys.spec.requests import CommandStart, DefinitionStart
 from jobsys.store import JobStore
+from jobsys.system import pausing
 from tests.unit.in_process import Clock, run_and_close, system_for
 
 CONFIG = {
@@ -266,3 +268,30 @@ def test_one_job_the_clean_up_cannot_handle_never_stops_the_pass(system, clock):
     report = clean_up(system, KEEP_AN_HOUR)
     assert report.errors == [bad.id]
     assert good.id in report.marked_incomplete and done.id in report.deleted
+
+
+class _SlowLine(JobStore):
+    """Each write of why a job waits takes a while (DynamoDB under load): `said` counts them."""
+
+    said = 0
+
+    def mark_waiting(self, job, token, reason, still=False):
+        time.sleep(0.02)
+        _SlowLine.said += 1
+        return super().mark_waiting(job, token, reason, still)
+
+
+def test_a_pause_says_why_to_its_line_for_a_bounded_time_and_answers_in_time(system, clock, monkeypatch):
+    """Fault 8: after serving, a pause or a resume wrote one UpdateItem per waiting job, without a
+    bound: 2,000-3,000 waiting jobs gave the caller a 504 though the change took effect. The rest of
+    the line says why when its wait times out and it asks again."""
+    jobs = [system.start(CommandStart(command="demo:echo", params=[str(n)], queue="serial")) for n in range(40)]
+    system.pause_queue("serial", by="ops")
+    for job in jobs:
+        system.admit(job.id, f"token-{job.id}")
+    monkeypatch.setattr(pausing, "SAY_WHY_AT_MOST", 0.2)
+    system.store = _SlowLine(system.store.table)
+    _SlowLine.said = 0
+    started = time.monotonic()
+    system.pause_queue("serial", by="someone else")
+    assert time.monotonic() - started < 1.0 and 0 < _SlowLine.said < 20

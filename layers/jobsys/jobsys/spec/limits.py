@@ -55,6 +55,10 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=60)  # a running job without one for this 
 # and a line of 200 took longer on a loaded machine. The jobs left ask again when their wait times
 # out (WaitForSlot's 300 s), as after a wake-up lost to the index.
 SERVE_AT_MOST = 10
+# Then a pause or a resume tells the jobs in line why they wait, for at most this long: with the
+# serving before it, an answer within API Gateway's 29 s however long the line. The rest say why
+# when their wait times out and they ask again.
+SAY_WHY_AT_MOST = 10
 
 # --- reading -------------------------------------------------------------------------------------
 MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store

@@ -3,9 +3,12 @@ keep their place in its line."""
 
 from __future__ import annotations
 
+import time
+
 from jobsys.config import Queue
 from jobsys.errors import QueueNotFound
 from jobsys.models import QueueState, iso
+from jobsys.spec.limits import SAY_WHY_AT_MOST
 from jobsys.system.admission import SERVE_BATCH, QueueAdmission
 
 
@@ -27,10 +30,13 @@ class QueuePauses(QueueAdmission):
         return queue, self.store.queue_item(queue.name)
 
     def _say_why_waiting(self, queue: Queue, also_started: tuple[str, ...]) -> None:
-        """Each job in the line says why it waits now; a job started meanwhile is left alone (the
-        write's condition on its token)."""
+        """The jobs in the line, first in line first, say why they wait now, for SAY_WHY_AT_MOST
+        seconds; a job started meanwhile is left alone (the write's condition on its token)."""
+        deadline = time.monotonic() + SAY_WHY_AT_MOST
         reason = self.why_waiting(queue)
         for job, token in self.store.line(queue.name, SERVE_BATCH):
+            if time.monotonic() >= deadline:  # the rest say so when they ask again
+                return
             if job.id not in also_started:
                 self.store.mark_waiting(job, token, reason, still=True)
 
