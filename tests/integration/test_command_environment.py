@@ -34,3 +34,17 @@ def test_a_command_sees_its_minimal_environment_and_what_its_env_names(api: Api,
     fargate = {"ECS_CONTAINER_METADATA_URI_V4"} if runner == "fargate" else set()
     assert set(env) - MINIMAL - fargate == {"EXPORT_FORMAT", "JOBS_BUCKET"}
     assert fargate <= set(env)
+
+
+@pytest.mark.parametrize("runner", ["lambda", "fargate"])
+def test_a_command_acts_with_the_command_role_and_cannot_touch_the_jobs_table(api: Api, stack: LocalStack, runner):
+    """Fault 11: a command that asks for AWS credentials got the runner's, with full DynamoDB and S3
+    CRUD. It now gets a session of the command role, which the local stack's IAM enforces."""
+    _, job = api("POST", "/jobs", {"command": "aws-probe", "runner": runner})
+    ended = api.wait(job["id"])
+    lines = api.output(job["id"])
+    assert ended["state"] == "finished", lines[-5:]
+    role = stack.client("iam").get_role(RoleName=stack.physical_id("CommandRole"))["Role"]["RoleName"]
+    assert lines[0].startswith("as: arn:aws:sts::") and f":assumed-role/{role}/job-{job['id']}" in lines[0]
+    assert lines[1:] == ["jobs table: AccessDeniedException", "catalogue: ok", "output: AccessDenied"]
+    assert api.job(job["id"])["state"] == "finished"  # its item is still there

@@ -120,9 +120,12 @@ def test_a_catalogue_command_gets_the_bucket_and_role_it_declares_without_env():
         "AWS_ACCESS_KEY_ID": "ASIA…", "AWS_SECRET_ACCESS_KEY": "…", "AWS_SESSION_TOKEN": "…",
         "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "JOBS_TABLE": "jobs",
     }  # fmt: skip
-    env = runner.command_environment(command, job, "/tmp/job-3", lambda_env)
-    assert env["JOBS_BUCKET"] == "shop-output" and env["AWS_SESSION_TOKEN"] == "…"
+    own = {"AWS_ACCESS_KEY_ID": "ASIACOMMAND", "AWS_SECRET_ACCESS_KEY": "c", "AWS_SESSION_TOKEN": "command"}
+    env = runner.command_environment(command, job, "/tmp/job-3", lambda_env, credentials=lambda _: own)
+    assert env["JOBS_BUCKET"] == "shop-output" and env["AWS_REGION"] == "eu-central-1"
     assert "AWS_LAMBDA_RUNTIME_API" not in env and "JOBS_TABLE" not in env
+    # Fault 11: the command role's session, never the runner's keys.
+    assert {name: env[name] for name in own} == own
     echo = Command(name="demo:echo", argv=None, max_runtime=60, runner="lambda")
     assert "JOBS_BUCKET" not in runner.command_environment(echo, job, "/tmp/job-4", lambda_env)
 
@@ -154,3 +157,28 @@ def test_lines_of_both_streams_keep_their_order_and_their_stream():
 def test_lines_written_to_both_within_one_moment_come_stdout_first():
     script = "import sys\nprint('error follows', flush=True)\nprint('the error', file=sys.stderr, flush=True)"
     assert _pumped(script) == [("stdout", "error follows"), ("stderr", "the error")]
+
+
+def test_a_command_never_gets_the_runner_s_credentials_only_the_command_role_s():
+    """Fault 11: commands got the runner's AWS keys, and with them full DynamoDB and S3 CRUD: a
+    command could delete or forge any job, lock or slot. One that asks for credentials (in env:,
+    or a catalogue command) gets a session of the command role; one that does not gets none."""
+    job = Job.model_construct(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", attempt=1, max_runtime=60)
+    runner_env = {
+        "PATH": "/usr/bin", "AWS_ACCESS_KEY_ID": "ASIARUNNER", "AWS_SECRET_ACCESS_KEY": "r",
+        "AWS_SESSION_TOKEN": "runner", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x",
+    }  # fmt: skip
+    sessions = []
+
+    def session(asked_for: Job) -> dict[str, str]:
+        sessions.append(asked_for.id)
+        return {"AWS_ACCESS_KEY_ID": "ASIACOMMAND", "AWS_SECRET_ACCESS_KEY": "c", "AWS_SESSION_TOKEN": "command"}
+
+    asks = Command(name="export", argv=("/bin/true",), max_runtime=60, runner="lambda",
+                   env=(("AWS_ACCESS_KEY_ID", None), ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None)))  # fmt: skip
+    env = runner.command_environment(asks, job, "/tmp/j", runner_env, credentials=session)
+    assert env["AWS_ACCESS_KEY_ID"] == "ASIACOMMAND" and "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" not in env
+    assert "runner" not in env.values() and sessions == [job.id]
+    plain = Command(name="plain", argv=("/bin/true",), max_runtime=60, runner="lambda")
+    env = runner.command_environment(plain, job, "/tmp/j", runner_env, credentials=session)
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"} & set(env) and sessions == [job.id]

@@ -24,6 +24,7 @@ from datetime import timedelta
 from functools import cache
 from typing import IO, Any
 
+from jobsys.command_role import CREDENTIAL_NAMES, CommandRole, with_command_credentials
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.costs import RunMeter, RunUsage, UsageTotals
@@ -92,15 +93,29 @@ def secret_values() -> SecretValues:
     return SecretValues(boto3.client("secretsmanager"), boto3.client("ssm"))
 
 
+@cache
+def command_role() -> CommandRole:
+    """The role whose sessions commands get for AWS (COMMAND_ROLE_ARN; none: no credentials)."""
+    import boto3
+
+    return CommandRole(boto3.client("sts"), os.environ.get("COMMAND_ROLE_ARN", ""))
+
+
+def _no_credentials(job: Job) -> dict[str, str]:
+    return {}
+
+
 def command_environment(
     command: Command,
     job: Job,
     workdir: str,
     runner_env: Mapping[str, str],
     secret: Callable[[str, SecretRef], str] = _no_secrets,
+    credentials: Callable[[Job], dict[str, str]] = _no_credentials,
 ) -> dict[str, str]:
     """The documented, minimal environment of a command (docs/security.md, "What a command can reach").
-    `secret` reads what a reference names; SecretUnavailable if it cannot."""
+    `secret` reads what a reference names; SecretUnavailable if it cannot. A command that asks for
+    AWS credentials gets `credentials(job)`, the command role's, never the runner's own."""
     env = {name: runner_env[name] for name in PASSED_ON if name in runner_env}
     env.setdefault("PATH", os.defpath)
     env.setdefault("LANG", "C.UTF-8")
@@ -115,6 +130,12 @@ def command_environment(
             env[name] = value
         elif name in runner_env:  # a name the runner does not have is left out
             env[name] = runner_env[name]
+    # Asked for by name, whether or not the runner holds credentials under that name itself.
+    declared = {name for name, _ in command.env}
+    if command.argv is None:
+        declared |= set(CONSOLE_COMMANDS[command.name].needs)
+    asked = bool(declared & set(CREDENTIAL_NAMES))
+    env = with_command_credentials(env, credentials(job) if asked else {})
     return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
 
 
@@ -243,7 +264,9 @@ class _Run:
 
     def _supervise(self, started: float) -> int | None:
         try:
-            env = command_environment(self.command, self.job, self.workdir, os.environ, secret_values().value)
+            env = command_environment(
+                self.command, self.job, self.workdir, os.environ, secret_values().value, self._command_credentials
+            )
         except SecretUnavailable as exc:  # the reason names the reference, never a value
             message = f"cannot start the command: {exc}"
             self.sink.add(message, "stderr")
@@ -335,6 +358,14 @@ class _Run:
             # Closed by anyone else: a cancel, EndRun after its execution ended, or the clean-up.
             # Its retry may already run, so this copy of the command must not go on.
             self._stop(process, state, None if state == JobState.CANCELED else f"the job was closed {state.value}")
+
+    def _command_credentials(self, job: Job) -> dict[str, str]:
+        try:
+            return command_role().credentials(job.id, job.max_runtime)
+        except Exception as exc:  # the command does not start without the credentials it asked for
+            raise SecretUnavailable(
+                f"its AWS credentials (a session of the command role) cannot be had: {exc}"
+            ) from exc
 
     def _beat(self) -> None:
         """Says that this runner runs the job: without a heartbeat for 60 s, the job is closed."""
