@@ -203,3 +203,20 @@ def test_the_runner_keeps_beating_while_it_saves_the_output(monkeypatch):
     started, ended = output.saving
     during = [beat for beat in store.beats if started <= beat <= ended]
     assert len(during) >= 5, f"{len(during)} beats in a save of {ended - started:.1f} s"
+
+
+def test_a_child_that_keeps_the_output_open_never_keeps_the_run_going(tmp_path):
+    """After its command exited (or was stopped on a cancel), the runner waited for the output's
+    pipes to close, without beating: a child in a session of its own holding stdout kept a
+    canceled Fargate task, and its slot, until max_runtime + 900 s."""
+    pids = tmp_path / "pids"
+    code = (
+        "import subprocess, sys; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True); "
+        f"open({str(pids)!r}, 'w').write(str(child.pid)); print('started', flush=True)"
+    )
+    started = time.monotonic()
+    result, _ = _run(_Store(_job(), []), code)
+    assert result.state == JobState.FINISHED
+    assert time.monotonic() - started < 30, "the run waited for the child's end of the pipe"
+    assert not _alive(int(pids.read_text()))

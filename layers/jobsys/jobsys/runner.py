@@ -81,6 +81,11 @@ def command_argv(command: Command, params: list[str]) -> list[str]:
 PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
 
 
+# How long the output may stay open after the command's main process ended: what is still in the
+# pipe is read, and a process that keeps it open longer does not keep the run going.
+PIPE_GRACE = 2.0
+
+
 def _no_secrets(name: str, ref: SecretRef) -> str:
     raise SecretUnavailable(f"env {name}: {ref.describe()} cannot be read here")
 
@@ -316,7 +321,14 @@ class _Run:
         last_check = last_progress = last_beat = time.monotonic()
         eof = False
         exit_wait = 0.001
+        exited_at: float | None = None
         while not eof or reap(process) is None:
+            if exited_at is None and reap(process) is not None:
+                exited_at = time.monotonic()
+            elif exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
+                # The command has ended, and something it left (a child in a session of its own)
+                # holds its output open: the run ends, and that is ended with it (end_strays).
+                break
             if eof:
                 # Its output has ended, and the command most often exits a moment later: look again
                 # soon, then less and less often.
