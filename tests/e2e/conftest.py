@@ -38,7 +38,10 @@ def template_copy(folder: Path, resource: str, line: str, replacement: str) -> P
     text = re.sub(
         r"((?:CodeUri|ContentUri|DefinitionUri): )([a-z][\w/.-]*)", lambda m: m.group(1) + str(ROOT / m.group(2)), text
     )
-    at = text.index(line, text.index(f"\n  {resource}:\n"))
+    start = text.index(f"\n  {resource}:\n")
+    at = text.index(line, start)
+    following = re.compile(r"\n  [A-Za-z]\w*:\n").search(text, start + 1)
+    assert following is None or at < following.start(), f"{resource} has no line {line!r}"
     copy = folder / "template.yaml"
     copy.write_text(text[:at] + replacement + text[at + len(line) :], encoding="utf-8")
     return copy

@@ -17,7 +17,7 @@ from jobsys.runner import run_job
 from jobsys.spec.requests import CommandStart, DefinitionStart
 from jobsys.store import JobStore
 from jobsys.system import pausing
-from tests.unit.in_process import Clock, run_and_close, system_for
+from tests.unit.in_process import run_and_close
 
 CONFIG = {
     "queues": {"serial": {"concurrency": 1}},
@@ -50,18 +50,6 @@ CONFIG = {
     },
 }
 KEEP_AN_HOUR = CleanUpPolicy.parse(100, "1 hour")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def system(clock: Clock, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with system_for(CONFIG, clock) as system:
-        yield system
 
 
 class _FailingStarts:

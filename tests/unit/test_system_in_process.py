@@ -20,7 +20,7 @@ from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart
 from jobsys.store import JobStore
 from jobsys.system import admission
-from tests.unit.in_process import Clock, run_and_close, system_for
+from tests.unit.in_process import run_and_close
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {
@@ -63,18 +63,6 @@ CONFIG = {
         },
     },
 }
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def system(clock: Clock, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with system_for(CONFIG, clock) as system:
-        yield system
 
 
 _run_and_close = run_and_close
