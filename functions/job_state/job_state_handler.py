@@ -1,6 +1,6 @@
 """The state machine's bookkeeping, and the schedules' starts.
 
-- `admit`: a job waits for a slot of its queue; its task token starts it.
+- `admit`: a job waits for a slot of its queue; its task token starts it (or a new execution, a week on).
 - `end_run`: the end of every run: close, give the slot back, then dependents or the next attempt.
 - `scheduled_start`: EventBridge Scheduler starts a definition (the input that jobs.yaml's schedule gave it).
 - `check_heartbeats`: every minute, running jobs whose runner stopped beating are ended incomplete.
@@ -13,7 +13,7 @@ with collector_paused():
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from jobsys.models import JobState
+    from jobsys.models import JobState, parse_iso
     from jobsys.observability import logger, traced
     from jobsys.system import job_system
 
@@ -34,7 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     system = job_system()
     action = event.get("action")
     if action == "admit":
-        system.admit(event["job_id"], event["task_token"])
+        started = event.get("execution_started")
+        system.admit(event["job_id"], event["task_token"], parse_iso(started) if started else None)
         return {"job_id": event["job_id"]}
     if action == "end_run":
         run = event.get("run") or {}

@@ -2,6 +2,7 @@
 a resume starts the waiting ones in its order."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,3 +50,30 @@ def test_a_paused_queue_holds_new_jobs_until_it_is_resumed(api: Api, queue: str)
 def test_pausing_an_unknown_queue_is_a_404_naming_the_queues(api: Api):
     status, body = api("POST", "/queues/nope/pause")
     assert status == 404 and body["message"].startswith("no queue 'nope' (the queues are: ")
+
+
+def test_a_job_a_week_in_line_goes_on_waiting_in_a_new_execution_and_then_runs(api: Api, stack, table):
+    """Fault 7, through the state machine: the admit of an execution a week old starts the job's
+    next execution and answers the waiting one `continued`, which ends (Done, not EndRun); the job
+    stays pending in its line, and runs from the new execution once the queue resumes."""
+    status, _ = api("POST", "/queues/maintained/pause")
+    assert status == 200
+    job = _start(api, "maintained", "patient")
+    api.wait(job["id"], until=lambda j: (j["waiting"] or "").startswith("queue maintained is paused"))
+    first_execution = api.job(job["id"])["execution_arn"]
+    item = table.get_item(Key={"pk": f"JOB#{job['id']}", "sk": "JOB"})["Item"]
+    week_ago = (datetime.now(UTC) - timedelta(days=7, minutes=1)).isoformat()
+    event = {"action": "admit", "job_id": job["id"], "task_token": item["wait_token"], "execution_started": week_ago}
+    stack.invoke("JobStateFunction", event)
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=first_execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the waiting execution did not end"
+        time.sleep(0.2)
+    assert sfn.describe_execution(executionArn=first_execution)["status"] == "SUCCEEDED"
+    moved = api.job(job["id"])
+    assert moved["state"] == "pending" and moved["execution_arn"] == f"{first_execution}-2"
+    status, _ = api("POST", "/queues/maintained/resume")
+    assert status == 200
+    assert api.wait(job["id"])["state"] == "finished"
+    assert sfn.describe_execution(executionArn=moved["execution_arn"])["status"] in ("RUNNING", "SUCCEEDED")

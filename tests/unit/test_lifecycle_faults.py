@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -283,3 +284,26 @@ def test_a_pause_says_why_to_its_line_for_a_bounded_time_and_answers_in_time(sys
     started = time.monotonic()
     system.pause_queue("serial", by="someone else")
     assert time.monotonic() - started < 1.0 and 0 < _SlowLine.said < 20
+
+
+def test_a_job_a_week_in_line_continues_in_a_new_execution_and_keeps_its_place(system, clock):
+    """Fault 7: WaitForSlot asks again every 300 s and adds about 6 events to the execution's
+    history each time: after about 15 days in a paused or busy queue the execution failed at AWS's
+    25,000 events, and the job's retry lost its place in line. After a week in line, the job goes
+    on waiting in a new execution, pending, in the same place."""
+    system.pause_queue("serial", by="ops")
+    first, second = (system.start(DefinitionStart(definition="serial")) for _ in range(2))
+    for job in (first, second):
+        system.admit(job.id, f"token-{job.id}")
+    clock.advance(days=7, seconds=1)
+    started = clock.now - timedelta(days=7, seconds=1)
+    system.admit(first.id, f"token-{first.id}-later", execution_started=started)
+    moved = system.get_job(first.id)
+    assert moved.state == JobState.PENDING and moved.execution_arn == f"{first.execution_arn}-2"
+    execution = system.sfn.describe_execution(executionArn=moved.execution_arn)
+    assert execution["status"] == "RUNNING" and json.loads(execution["input"])["job_id"] == first.id
+    system.admit(second.id, f"token-{second.id}-later", execution_started=clock.now - timedelta(days=1))
+    assert system.get_job(second.id).execution_arn == second.execution_arn  # a day: it just waits on
+    system.admit(first.id, f"token-{first.id}-new", execution_started=clock.now)  # the new execution asks
+    system.resume_queue("serial")
+    assert system.store.queue_counter("serial") == (1, {first.id})  # first in line, as it was

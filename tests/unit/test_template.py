@@ -53,21 +53,24 @@ def test_failed_jobs_raise_an_alarm_that_may_notify_a_topic_and_a_dashboard_show
     ]
 
 
-def test_a_job_waits_for_a_full_lambda_runner_as_long_as_its_execution_may_live():
+def test_a_job_waits_for_a_full_lambda_runner_and_its_history_stays_within_aws_s_limit():
     """Lambda throttles the runner past RunnerConcurrency. The state machine's Retry is then how a
-    job waits for room: it must not run out (8 tries, about 4 minutes, ended jobs incomplete)."""
+    job waits for room: it must not end the job (8 tries, about 4 minutes, ended jobs incomplete),
+    nor run the execution's history out (fault 7: 99,999,999 tries hit 25,000 events in about 1.5
+    days). So the tries are bounded, and then the job asks for its turn again (WaitForSlot), where a
+    week-old execution continues in a new one."""
     asl = json.loads((Path(__file__).resolve().parents[2] / "statemachines" / "job.asl.json").read_text())
-    retrier = next(
-        r for r in asl["States"]["RunOnLambda"]["Retry"] if r["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
-    )
+    state = asl["States"]["RunOnLambda"]
+    [retrier] = [r for r in state["Retry"] if r["ErrorEquals"] == ["Lambda.TooManyRequestsException"]]
     cap = retrier.get("MaxDelaySeconds", float("inf"))
-    # With full jitter a wait is, on average, half its cap; the waits grow up to MaxDelaySeconds.
-    growing = [retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n for n in range(64)]
-    growing = [wait for wait in growing if wait < cap][: retrier["MaxAttempts"]]
-    capped = retrier["MaxAttempts"] - len(growing)
-    average_wait = sum(growing) / 2 + (capped * cap / 2 if capped else 0)
-    assert average_wait >= 365 * 86400, f"a job gives up after about {average_wait:.0f} s of a full runner"
     assert cap <= 60, "room is noticed within a minute"
+    assert retrier["MaxAttempts"] * 3 <= 5_000, "its tries stay well within an execution's 25,000 events"
+    catch = state["Catch"][0]
+    assert catch["ErrorEquals"] == ["Lambda.TooManyRequestsException"] and catch["Next"] == "WaitForSlot"
+    admit = asl["States"]["WaitForSlot"]["Parameters"]["Payload"]
+    assert admit["execution_started.$"] == "$$.Execution.StartTime"
+    continued = asl["States"]["WasItAdmitted"]["Choices"][0]
+    assert continued == {"Variable": "$.slot.continued", "IsPresent": True, "Next": "Done"}
 
 
 def test_a_fargate_task_that_cannot_start_for_now_is_tried_again_a_bounded_number_of_times():

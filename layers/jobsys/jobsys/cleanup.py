@@ -25,6 +25,7 @@ from jobsys.observability import logger
 from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL, MAX_PAGE
 from jobsys.store import JobStore
 from jobsys.system import JobSystem
+from jobsys.system.base import job_of_execution
 
 # An execution needs a moment to appear after its job is recorded.
 ORPHAN_GRACE = timedelta(minutes=2)
@@ -160,12 +161,13 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
     slot, its dependents or its next attempt wait for an end that nothing else will run."""
     since = now - LOST_END_LOOKBACK
     for status in ("FAILED", "ABORTED", "TIMED_OUT"):
-        job_ids = _executions_ended(system, status, since)
-        for job in system.store.get_many(job_ids).values():
-            # An open one is an orphan (close_orphans); `ended_at` says its end was handled.
+        ended = _executions_ended(system, status, since)
+        for job in system.store.get_many(list(ended)).values():
+            # An open one is an orphan (close_orphans); `ended_at` says its end was handled. An
+            # execution that its job continued from (admission.py) is not the one that ends its run.
             if clock.spent():
                 return
-            if not job.state.is_open and job.ended_at is None:
+            if not job.state.is_open and job.ended_at is None and job.execution_arn in ended[job.id]:
                 try:
                     system.end_run(job.id)
                 except Exception:  # noqa: BLE001 - one run that cannot end must not stop the clean-up of the rest
@@ -175,9 +177,10 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
                 report.ends_handled.append(job.id)
 
 
-def _executions_ended(system: JobSystem, status: str, since: datetime) -> list[str]:
-    """The jobs (each execution is named after its job) whose execution ended with `status` since `since`."""
-    job_ids: list[str] = []
+def _executions_ended(system: JobSystem, status: str, since: datetime) -> dict[str, set[str]]:
+    """The jobs (each execution is named after its job) whose execution ended with `status` since
+    `since`, with those executions' ARNs."""
+    job_ids: dict[str, set[str]] = {}
     pages = system.sfn.get_paginator("list_executions").paginate(
         stateMachineArn=system.settings.state_machine_arn, statusFilter=status, PaginationConfig={"PageSize": 1000}
     )
@@ -185,7 +188,7 @@ def _executions_ended(system: JobSystem, status: str, since: datetime) -> list[s
         for execution in page["executions"]:  # newest first
             if execution.get("stopDate") and execution["stopDate"] < since:
                 return job_ids
-            job_ids.append(execution["name"])
+            job_ids.setdefault(job_of_execution(execution["name"]), set()).add(execution["executionArn"])
     return job_ids
 
 

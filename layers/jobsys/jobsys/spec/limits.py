@@ -46,6 +46,15 @@ TOKEN_TAKES_EFFECT = 300  # what README and docs/security.md promise
 AUTHORIZER_CACHE = 150  # API Gateway's ReauthorizeEvery (template.yaml): it keeps an answer this long
 TOKEN_CACHE = 150  # the authorizer keeps the tokens' secret this long
 
+# --- an execution's history: at most 25,000 events (AWS's) -----------------------------------------
+# Each wait in a queue's line adds about 6 (WaitForSlot asks again every 300 s), each throttled
+# start of the Lambda runner about 3. A job that has waited a week goes on waiting in a new
+# execution, pending and in its place (admission.py), before its history could run out.
+CONTINUE_AFTER = timedelta(days=7)
+# Throttled starts of the Lambda runner tried in a row (about 2 hours at 30 s at most, ~1,500
+# events); then the job asks for its turn again (WaitForSlot), and tries anew.
+RUNNER_THROTTLE_TRIES = 500
+
 # --- heartbeats: a runner that hangs is found within two minutes --------------------------------
 HEARTBEAT_EVERY = 20.0  # seconds between two heartbeats of a running job's runner
 HEARTBEAT_TIMEOUT = timedelta(seconds=60)  # a running job without one for this long is closed incomplete

@@ -66,6 +66,16 @@ class QueueSlots(TableAccess):
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def move_execution(self, job: Job, execution_arn: str) -> bool:
+        """Points a pending job at the execution it continues in; False once it is not pending."""
+        return self._update_if(
+            Key={"pk": _pk(job.id), "sk": ITEM_SK},
+            UpdateExpression="SET execution_arn = :new",
+            ConditionExpression="#state = :pending",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":new": execution_arn, ":pending": JobState.PENDING.value},
+        )
+
     def claim(self, job: Job, token: str) -> bool:
         """Takes a waiting job out of the line; only one waker wins, and never for a job closed meanwhile."""
         return self._update_if(

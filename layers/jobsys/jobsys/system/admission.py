@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
 from jobsys.config import Queue
 from jobsys.models import Job, JobState
 from jobsys.observability import logger
-from jobsys.spec.limits import SERVE_AT_MOST
+from jobsys.spec.limits import CONTINUE_AFTER, SERVE_AT_MOST
 from jobsys.store import wait_order
-from jobsys.system.base import SystemBase
+from jobsys.system.base import SystemBase, executions_of, input_of, next_execution_name
 
 SERVE_BATCH = 10  # jobs read from a queue's line at a time
 MAX_SERVE_ROUNDS = 20
@@ -22,14 +23,23 @@ MAX_SERVE_ROUNDS = 20
 class QueueAdmission(SystemBase):
     """Admits waiting jobs to their queue, in order: to its slots, and only while it is not paused."""
 
-    def admit(self, job_id: str, token: str) -> None:
+    def admit(self, job_id: str, token: str, execution_started: datetime | None = None) -> None:
         """Called by an execution whose job's queue is limited, or was paused when it looked; its
         task token starts it.
 
         The job joins the queue's line first and then the line is served, so that it never passes
-        a job of higher priority that waits already, nor misses a resume that came meanwhile.
+        a job of higher priority that waits already, nor misses a resume that came meanwhile. An
+        execution that started CONTINUE_AFTER ago hands its job on to a new one (its history).
         """
         job = self.store.get(job_id)
+        if (
+            job.state == JobState.PENDING
+            and execution_started is not None
+            and self.clock() - execution_started >= CONTINUE_AFTER
+            and self._continue_in_new_execution(job)
+        ):
+            self._answer(token, admitted=False, continued=True)
+            return
         # A queue taken out of jobs.yaml has no limit, as the default queue.
         queue = self.config.queues.get(job.queue) or Queue(job.queue, None)
         if job.state != JobState.PENDING:
@@ -96,9 +106,18 @@ class QueueAdmission(SystemBase):
                 break
         return started
 
-    def _answer(self, token: str, admitted: bool) -> None:
+    def _continue_in_new_execution(self, job: Job) -> bool:
+        """Starts the job's next execution (`<job id>-<n>`), which asks for its turn anew, and
+        points the job at it; False if the job was closed meanwhile (the new one then ends at once)."""
+        name = next_execution_name(job)
+        self._start_execution(input_of(job, self._dependents_input(job), self.is_limited), name=name)
+        logger.info("a job waits on in a new execution", extra={"job_id": job.id, "execution": name})
+        return self.store.move_execution(job, f"{executions_of(self.settings.state_machine_arn)}:{name}")
+
+    def _answer(self, token: str, admitted: bool, continued: bool = False) -> None:
+        answer = {"admitted": admitted} | ({"continued": True} if continued else {})
         try:
-            self.sfn.send_task_success(taskToken=token, output=json.dumps({"admitted": admitted}))
+            self.sfn.send_task_success(taskToken=token, output=json.dumps(answer))
         except (
             self.sfn.exceptions.TaskTimedOut,
             self.sfn.exceptions.TaskDoesNotExist,

@@ -27,6 +27,18 @@ def execution_arn(state_machine_arn: str, job_id: str) -> str:
     return f"{executions_of(state_machine_arn)}:{job_id}"
 
 
+def job_of_execution(name: str) -> str:
+    """The job an execution runs: its name, or the name before `-<n>` for a continued one."""
+    return name.split("-", 1)[0]
+
+
+def next_execution_name(job: Job) -> str:
+    """`<job id>-2` after `<job id>`, then `-3`...: the execution a job continues in."""
+    current = (job.execution_arn or job.id).rsplit(":", 1)[-1]
+    generation = int(current.split("-", 1)[1]) if "-" in current else 1
+    return f"{job.id}-{generation + 1}"
+
+
 def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
     """The tree below a job travels in the input, so each execution can start its dependents."""
     children = [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs]
@@ -115,15 +127,18 @@ class SystemBase:
     def release(self, job: Job) -> None:  # admission.py
         raise NotImplementedError
 
-    def _answer(self, token: str, admitted: bool) -> None:  # admission.py
+    def _answer(self, token: str, admitted: bool, continued: bool = False) -> None:  # admission.py
         raise NotImplementedError
 
     def _dependents_input(self, job: Job) -> list[dict[str, Any]]:  # starting.py
         raise NotImplementedError
 
-    def _start_execution(self, execution: dict[str, Any]) -> None:
-        """Executions are named after their job, so starting one twice starts it once."""
+    def _start_execution(self, execution: dict[str, Any], name: str | None = None) -> None:
+        """Executions are named after their job (`name`, for one it continues in), so starting one
+        twice starts it once."""
         with contextlib.suppress(self.sfn.exceptions.ExecutionAlreadyExists):
             self.sfn.start_execution(
-                stateMachineArn=self.settings.state_machine_arn, name=execution["job_id"], input=json.dumps(execution)
+                stateMachineArn=self.settings.state_machine_arn,
+                name=name or execution["job_id"],
+                input=json.dumps(execution),
             )
