@@ -13,29 +13,32 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
 from moto.dynamodb.models import dynamodb_backends
-from moto.stepfunctions.models import stepfunctions_backends
 
 from jobsys.cleanup import CleanUpPolicy, clean_up
-from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict, StartFailed
+from jobsys.errors import AlreadyOpen, StartFailed
 from jobsys.ids import _encode
 from jobsys.lifecycle import ABSENT, ENDED, TRANSITIONS
-from jobsys.models import Job, JobState, iso, parse_iso
+from jobsys.models import Job, JobState, iso
 from jobsys.spec.requests import DefinitionStart
 from jobsys.store.items import ITEM_SK, _from_item
 from jobsys.system import JobSystem
 from tests.unit.in_process import Clock, system_for
+from tests.unit.simulated_execution import (
+    ACCOUNT,
+    REGION,
+    RUN_ON_LAMBDA_TIMEOUT,
+    Faults,
+    SimulatedStepFunctions,
+    StateMachinePlayer,
+)
 
 CONFIG = {
     "queues": {"serial": {"concurrency": 1}},
@@ -73,70 +76,10 @@ CONFIG = {
     },
 }
 UNIQUE = "import"
-ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's, where tests/unit/in_process.py creates all
 RETENTION = CleanUpPolicy.parse(100, "1 hour")
-SLOT_WAIT = timedelta(seconds=300)  # WaitForSlot's TimeoutSeconds: the execution asks again
-RUN_ON_LAMBDA_TIMEOUT = timedelta(seconds=900)  # RunOnLambda's TimeoutSeconds
 RUNNER_ENDS = ("finished", "failed", "terminated", "crash", "hang")
 # Past this, nothing should still be open once every execution ran to its end (the drain).
 DRAIN_ROUNDS = 40
-
-
-@dataclass
-class Execution:
-    """One job's execution, as the state machine moves it: `phase` is where it stands."""
-
-    job_id: str
-    arn: str
-    input: dict[str, Any]
-    phase: str = "route"  # route, admit, waiting, run, running, hung, end
-    since: Any = None  # when it began to wait for a slot, or its runner hung
-    admitted: bool | None = None
-
-
-@dataclass
-class Faults:
-    failing_starts: int = 0
-    failing_end_runs: int = 0
-
-
-class SimulatedStepFunctions:
-    """moto's Step Functions, with each execution's progress played by the simulation: its starts are
-    recorded in moto and here; a task token answers the waiting execution; a fault fails starts."""
-
-    def __init__(self, sfn: Any, faults: Faults) -> None:
-        self.sfn = sfn
-        self.exceptions = sfn.exceptions
-        self.faults = faults
-        self.executions: dict[str, Execution] = {}
-        self.started: dict[str, int] = defaultdict(int)
-
-    def start_execution(self, **request: Any) -> dict[str, Any]:
-        if self.faults.failing_starts:
-            self.faults.failing_starts -= 1
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution")
-        response: dict[str, Any] = self.sfn.start_execution(**request)
-        self.started[request["name"]] += 1
-        self.executions[request["name"]] = Execution(
-            request["name"], response["executionArn"], json.loads(request["input"])
-        )
-        return response
-
-    def send_task_success(self, taskToken: str, output: str) -> None:
-        execution = self.executions.get(taskToken.removeprefix("token-"))
-        if execution is None or execution.phase != "waiting":
-            raise self.exceptions.TaskTimedOut(
-                {"Error": {"Code": "TaskTimedOut", "Message": "gone"}}, "SendTaskSuccess"
-            )
-        execution.admitted = json.loads(output)["admitted"]
-
-    def stop_execution(self, **request: Any) -> None:
-        self.sfn.stop_execution(**request)
-        name = request["executionArn"].rsplit(":", 1)[1]
-        self.executions.pop(name, None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sfn, name)
 
 
 class LifecycleSimulation:
@@ -151,9 +94,9 @@ class LifecycleSimulation:
         self.system: JobSystem = self._context.__enter__()
         self.sfn = SimulatedStepFunctions(self.system.sfn, self.faults)
         self.system.sfn = self.sfn
+        self.player = StateMachinePlayer(self.system, self.sfn, self.clock, self.faults)
         self.events: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         self.system.store.on_change = self._record_events
-        self.commands_run: dict[str, int] = defaultdict(int)
 
     # --- what the world does -------------------------------------------------------------------
 
@@ -187,12 +130,12 @@ class LifecycleSimulation:
     def execution_moves_on(self, pick: int) -> None:
         movable = [e for e in self.sfn.executions.values() if e.phase not in ("running", "hung")]
         if movable:
-            self._step(movable[pick % len(movable)])
+            self.player.step(movable[pick % len(movable)])
 
     def runner_ends(self, pick: int, how: str) -> None:
         running = [e for e in self.sfn.executions.values() if e.phase == "running"]
         if running:
-            self._runner_ends(running[pick % len(running)], how)
+            self.player.runner_ends(running[pick % len(running)], how)
 
     def cancel(self, pick: int, running: bool) -> None:
         wanted = (JobState.RUNNING,) if running else (JobState.PENDING, JobState.RUNNING)
@@ -204,7 +147,7 @@ class LifecycleSimulation:
         if self.sfn.executions:
             execution = sorted(self.sfn.executions.values(), key=lambda e: e.job_id)[pick % len(self.sfn.executions)]
             self.sfn.stop_execution(executionArn=execution.arn, cause="a redeploy")
-            self._stamp(execution.arn)
+            self.player.stamp(execution.arn)
 
     def pause_or_resume(self, paused: bool) -> None:
         if paused:
@@ -255,7 +198,7 @@ class LifecycleSimulation:
 
     def invariant_no_run_runs_twice(self, jobs: dict[str, Job]) -> None:
         assert all(count == 1 for count in self.sfn.started.values()), "an execution started twice"
-        assert all(count == 1 for count in self.commands_run.values()), "an attempt's command ran twice"
+        assert all(count == 1 for count in self.player.commands_run.values()), "an attempt's command ran twice"
 
     def invariant_a_queue_never_runs_more_than_its_limit_nor_keeps_a_slot_of_a_run_that_ended(
         self, jobs: dict[str, Job]
@@ -283,9 +226,9 @@ class LifecycleSimulation:
         for _ in range(DRAIN_ROUNDS):
             for execution in list(self.sfn.executions.values()):
                 if execution.phase == "running":
-                    self._runner_ends(execution, "finished")
+                    self.player.runner_ends(execution, "finished")
                 elif execution.phase != "hung":
-                    self._step(execution)
+                    self.player.step(execution)
             self.time_passes(600)
             self.heartbeat_check()
             self.clean_up_pass()
@@ -296,34 +239,6 @@ class LifecycleSimulation:
         assert self.system.store.queue_counter("serial") == (0, set()), "a slot held after every run ended"
         self.system.start(DefinitionStart(definition=UNIQUE))  # its lock is free
 
-    # --- the state machine's part, and the runner's -------------------------------------------
-
-    def _step(self, execution: Execution) -> None:
-        try:
-            job = self.system.store.get(execution.job_id)
-        except JobNotFound:
-            # Closed, and past its retention, before its execution got on: a canceled retry's back-off,
-            # or an EndRun that hours of simulated time kept from running. The runner's, admit's or
-            # end_run's JobNotFound fails the execution; its slot is the clean-up's to give back.
-            self._finish(execution, "FAILED")
-            return
-        if execution.phase == "route":
-            if execution.input.get("run_at") and parse_iso(execution.input["run_at"]) > self.clock():
-                return  # WaitUntilDue
-            execution.phase = "admit" if execution.input.get("limited") else "run"
-        elif execution.phase == "admit":
-            execution.phase, execution.since, execution.admitted = "waiting", self.clock(), None
-            self.system.admit(job.id, f"token-{job.id}")
-        elif execution.phase == "waiting":
-            if execution.admitted is None and self.clock() - execution.since >= SLOT_WAIT:
-                execution.phase = "admit"  # its wait timed out: it asks again
-            elif execution.admitted is not None:
-                execution.phase = "run" if execution.admitted else "end"
-        elif execution.phase == "run":
-            self._runner_starts(execution, job)
-        elif execution.phase == "end":
-            self._end(execution, job)
-
     def command_taken_out_of_jobs_yaml(self, pick: int) -> None:
         """A deploy took a job's command off the allow-list before its runner started it."""
         due = [e for e in self.sfn.executions.values() if e.phase == "run"]
@@ -331,64 +246,6 @@ class LifecycleSimulation:
             execution = due[pick % len(due)]
             self.system.close_job(execution.job_id, JobState.FAILED, reason="command not allowed")  # as the runner does
             execution.phase = "end"
-
-    def _runner_starts(self, execution: Execution, job: Job) -> None:
-        if job.state != JobState.PENDING:
-            execution.phase = "end"
-            return
-        _, queue = self.system.store.job_and_queue(job.id, job.queue)
-        if queue.holds_back_job(job.id, job.queue):  # AfterRun puts it in the queue's line
-            execution.phase = "admit"
-            return
-        try:
-            self.system.store.mark_running(job, self.clock(), self.system.output.location(job.id))
-        except JobStateConflict:
-            execution.phase = "end"
-            return
-        self.commands_run[job.id] += 1
-        execution.phase = "running"
-
-    def _runner_ends(self, execution: Execution, how: str) -> None:
-        if how == "hang":
-            # No beat, no end: the heartbeat check must find it, or the state's timeout end it.
-            execution.phase, execution.since = "hung", self.clock()
-            return
-        if how != "crash":  # a crash is the runner's invocation failing: EndRun closes the job
-            state = {"finished": JobState.FINISHED, "failed": JobState.FAILED}.get(how, JobState.TERMINATED)
-            job = self.system.store.get(execution.job_id)
-            with contextlib.suppress(JobStateConflict):  # canceled meanwhile: the cancel's state stands
-                self.system.store.close(job, state, self.clock(), exit_code=0, from_states=[JobState.RUNNING])
-        execution.phase = "end"
-
-    def _end(self, execution: Execution, job: Job) -> None:
-        plain = (
-            job.state == JobState.FINISHED
-            and not execution.input.get("limited")
-            and not execution.input["dependents"]
-            and not execution.input.get("joins")
-        )
-        status = "SUCCEEDED"
-        if not plain:  # AfterRun: EndRun
-            if self.faults.failing_end_runs:
-                self.faults.failing_end_runs -= 1
-                status = "FAILED"  # RunNotEnded: the clean-up finds its end lost
-            else:
-                try:
-                    self.system.end_run(job.id, dependents=execution.input["dependents"])
-                except ClientError:  # EndRun's retries spent (a start throttled): RunNotEnded
-                    status = "FAILED"
-        self._finish(execution, status)
-
-    def _finish(self, execution: Execution, status: str) -> None:
-        self.sfn.executions.pop(execution.job_id, None)
-        backend = stepfunctions_backends[ACCOUNT][REGION]
-        backend.describe_execution(execution.arn).status = status
-        self._stamp(execution.arn)
-
-    def _stamp(self, arn: str) -> None:
-        """An execution's end is dated by the simulation's clock, which the clean-up reads."""
-        backend = stepfunctions_backends[ACCOUNT][REGION]
-        backend.describe_execution(arn).stop_date = self.clock().replace(tzinfo=None)
 
     # --- what the invariants read ----------------------------------------------------------------
 

@@ -1,0 +1,178 @@
+"""Step Functions and the runner, played by the lifecycle simulation (lifecycle_simulation.py):
+each execution moves a step when the simulation says, along statemachines/job.asl.json's paths
+(Route, WaitUntilDue, WaitForSlot, RunOnLambda, AfterRun, EndRun), and the runner makes the
+store's writes a real runner makes. Faults are steps too: starts and EndRuns that fail, runners
+that crash or hang (cut off at RunOnLambda's timeout)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from moto.stepfunctions.models import stepfunctions_backends
+
+from jobsys.errors import JobNotFound, JobStateConflict
+from jobsys.models import Job, JobState, parse_iso
+from jobsys.system import JobSystem
+from tests.unit.in_process import Clock
+
+ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's, where tests/unit/in_process.py creates all
+SLOT_WAIT = timedelta(seconds=300)  # WaitForSlot's TimeoutSeconds: the execution asks again
+RUN_ON_LAMBDA_TIMEOUT = timedelta(seconds=900)  # RunOnLambda's TimeoutSeconds
+
+
+@dataclass
+class Execution:
+    """One job's execution, as the state machine moves it: `phase` is where it stands."""
+
+    job_id: str
+    arn: str
+    input: dict[str, Any]
+    phase: str = "route"  # route, admit, waiting, run, running, hung, end
+    since: Any = None  # when it began to wait for a slot, or its runner hung
+    admitted: bool | None = None
+
+
+@dataclass
+class Faults:
+    failing_starts: int = 0
+    failing_end_runs: int = 0
+
+
+class SimulatedStepFunctions:
+    """moto's Step Functions, with each execution's progress played by the simulation: its starts are
+    recorded in moto and here; a task token answers the waiting execution; a fault fails starts."""
+
+    def __init__(self, sfn: Any, faults: Faults) -> None:
+        self.sfn = sfn
+        self.exceptions = sfn.exceptions
+        self.faults = faults
+        self.executions: dict[str, Execution] = {}
+        self.started: dict[str, int] = defaultdict(int)
+
+    def start_execution(self, **request: Any) -> dict[str, Any]:
+        if self.faults.failing_starts:
+            self.faults.failing_starts -= 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution")
+        response: dict[str, Any] = self.sfn.start_execution(**request)
+        self.started[request["name"]] += 1
+        self.executions[request["name"]] = Execution(
+            request["name"], response["executionArn"], json.loads(request["input"])
+        )
+        return response
+
+    def send_task_success(self, taskToken: str, output: str) -> None:
+        execution = self.executions.get(taskToken.removeprefix("token-"))
+        if execution is None or execution.phase != "waiting":
+            raise self.exceptions.TaskTimedOut(
+                {"Error": {"Code": "TaskTimedOut", "Message": "gone"}}, "SendTaskSuccess"
+            )
+        execution.admitted = json.loads(output)["admitted"]
+
+    def stop_execution(self, **request: Any) -> None:
+        self.sfn.stop_execution(**request)
+        name = request["executionArn"].rsplit(":", 1)[1]
+        self.executions.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sfn, name)
+
+
+class StateMachinePlayer:
+    """Moves executions and plays their runners, on the simulation's clock."""
+
+    def __init__(self, system: JobSystem, sfn: SimulatedStepFunctions, clock: Clock, faults: Faults) -> None:
+        self.system = system
+        self.sfn = sfn
+        self.clock = clock
+        self.faults = faults
+        self.commands_run: dict[str, int] = defaultdict(int)  # each attempt's command, how often it ran
+
+    def step(self, execution: Execution) -> None:
+        try:
+            job = self.system.store.get(execution.job_id)
+        except JobNotFound:
+            # Closed, and past its retention, before its execution got on: a canceled retry's back-off,
+            # or an EndRun that hours of simulated time kept from running. The runner's, admit's or
+            # end_run's JobNotFound fails the execution; its slot is the clean-up's to give back.
+            self.finish(execution, "FAILED")
+            return
+        if execution.phase == "route":
+            if execution.input.get("run_at") and parse_iso(execution.input["run_at"]) > self.clock():
+                return  # WaitUntilDue
+            execution.phase = "admit" if execution.input.get("limited") else "run"
+        elif execution.phase == "admit":
+            execution.phase, execution.since, execution.admitted = "waiting", self.clock(), None
+            self.system.admit(job.id, f"token-{job.id}")
+        elif execution.phase == "waiting":
+            if execution.admitted is None and self.clock() - execution.since >= SLOT_WAIT:
+                execution.phase = "admit"  # its wait timed out: it asks again
+            elif execution.admitted is not None:
+                execution.phase = "run" if execution.admitted else "end"
+        elif execution.phase == "run":
+            self._runner_starts(execution, job)
+        elif execution.phase == "end":
+            self._end(execution, job)
+
+    def _runner_starts(self, execution: Execution, job: Job) -> None:
+        if job.state != JobState.PENDING:
+            execution.phase = "end"
+            return
+        _, queue = self.system.store.job_and_queue(job.id, job.queue)
+        if queue.holds_back_job(job.id, job.queue):  # AfterRun puts it in the queue's line
+            execution.phase = "admit"
+            return
+        try:
+            self.system.store.mark_running(job, self.clock(), self.system.output.location(job.id))
+        except JobStateConflict:
+            execution.phase = "end"
+            return
+        self.commands_run[job.id] += 1
+        execution.phase = "running"
+
+    def runner_ends(self, execution: Execution, how: str) -> None:
+        if how == "hang":
+            # No beat, no end: the heartbeat check must find it, or the state's timeout end it.
+            execution.phase, execution.since = "hung", self.clock()
+            return
+        if how != "crash":  # a crash is the runner's invocation failing: EndRun closes the job
+            state = {"finished": JobState.FINISHED, "failed": JobState.FAILED}.get(how, JobState.TERMINATED)
+            job = self.system.store.get(execution.job_id)
+            with contextlib.suppress(JobStateConflict):  # canceled meanwhile: the cancel's state stands
+                self.system.store.close(job, state, self.clock(), exit_code=0, from_states=[JobState.RUNNING])
+        execution.phase = "end"
+
+    def _end(self, execution: Execution, job: Job) -> None:
+        plain = (
+            job.state == JobState.FINISHED
+            and not execution.input.get("limited")
+            and not execution.input["dependents"]
+            and not execution.input.get("joins")
+        )
+        status = "SUCCEEDED"
+        if not plain:  # AfterRun: EndRun
+            if self.faults.failing_end_runs:
+                self.faults.failing_end_runs -= 1
+                status = "FAILED"  # RunNotEnded: the clean-up finds its end lost
+            else:
+                try:
+                    self.system.end_run(job.id, dependents=execution.input["dependents"])
+                except ClientError:  # EndRun's retries spent (a start throttled): RunNotEnded
+                    status = "FAILED"
+        self.finish(execution, status)
+
+    def finish(self, execution: Execution, status: str) -> None:
+        self.sfn.executions.pop(execution.job_id, None)
+        backend = stepfunctions_backends[ACCOUNT][REGION]
+        backend.describe_execution(execution.arn).status = status
+        self.stamp(execution.arn)
+
+    def stamp(self, arn: str) -> None:
+        """An execution's end is dated by the simulation's clock, which the clean-up reads."""
+        backend = stepfunctions_backends[ACCOUNT][REGION]
+        backend.describe_execution(arn).stop_date = self.clock().replace(tzinfo=None)
