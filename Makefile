@@ -95,7 +95,7 @@ unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
 
 # The lifecycle simulation (tests/unit/lifecycle_simulation.py) from another seed and for longer
-# than make test's 300 steps: about 17 min for 20,000 steps; no per-test timeout. A failure names its seed and steps.
+# than make test's 300 steps: about 20 min for 20,000 steps; no per-test timeout. A failure names its seed and steps.
 simulate: venv
 	SIMULATION_SEED=$(or $(SEED),1) SIMULATION_STEPS=$(or $(STEPS),20000) $(BIN)/pytest -q -p no:logging -p no:cacheprovider --timeout 0 tests/unit/test_lifecycle_simulation.py
 
