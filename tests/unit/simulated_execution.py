@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,11 +19,15 @@ from moto.stepfunctions.models import stepfunctions_backends
 
 from jobsys.errors import JobNotFound, JobStateConflict
 from jobsys.models import Job, JobState, parse_iso
+from jobsys.spec.limits import CONTINUE_AFTER
 from jobsys.system import JobSystem
+from jobsys.system.base import job_of_execution
 from tests.unit.in_process import Clock
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's, where tests/unit/in_process.py creates all
 SLOT_WAIT = timedelta(seconds=300)  # WaitForSlot's TimeoutSeconds: the execution asks again
+EVENTS_PER_ASK = 6  # history events of one WaitForSlot: entered, scheduled, started, ... timed out
+MAX_HISTORY = 25_000  # AWS's limit on an execution's history
 RUN_ON_LAMBDA_TIMEOUT = timedelta(seconds=900)  # RunOnLambda's TimeoutSeconds
 
 
@@ -30,12 +35,19 @@ RUN_ON_LAMBDA_TIMEOUT = timedelta(seconds=900)  # RunOnLambda's TimeoutSeconds
 class Execution:
     """One job's execution, as the state machine moves it: `phase` is where it stands."""
 
-    job_id: str
+    name: str  # its job's id, or `<job id>-<n>` for one its job continued in
     arn: str
     input: dict[str, Any]
+    started: datetime
     phase: str = "route"  # route, admit, waiting, run, running, hung, end
     since: Any = None  # when it began to wait for a slot, or its runner hung
     admitted: bool | None = None
+    continued: bool = False  # its job goes on in a new execution
+    history: int = 0  # the events of its waits in line, which AWS caps at 25,000
+
+    @property
+    def job_id(self) -> str:
+        return job_of_execution(self.name)
 
 
 @dataclass
@@ -48,10 +60,11 @@ class SimulatedStepFunctions:
     """moto's Step Functions, with each execution's progress played by the simulation: its starts are
     recorded in moto and here; a task token answers the waiting execution; a fault fails starts."""
 
-    def __init__(self, sfn: Any, faults: Faults) -> None:
+    def __init__(self, sfn: Any, faults: Faults, clock: Clock) -> None:
         self.sfn = sfn
         self.exceptions = sfn.exceptions
         self.faults = faults
+        self.clock = clock
         self.executions: dict[str, Execution] = {}
         self.started: dict[str, int] = defaultdict(int)
 
@@ -62,7 +75,7 @@ class SimulatedStepFunctions:
         response: dict[str, Any] = self.sfn.start_execution(**request)
         self.started[request["name"]] += 1
         self.executions[request["name"]] = Execution(
-            request["name"], response["executionArn"], json.loads(request["input"])
+            request["name"], response["executionArn"], json.loads(request["input"]), self.clock()
         )
         return response
 
@@ -72,7 +85,8 @@ class SimulatedStepFunctions:
             raise self.exceptions.TaskTimedOut(
                 {"Error": {"Code": "TaskTimedOut", "Message": "gone"}}, "SendTaskSuccess"
             )
-        execution.admitted = json.loads(output)["admitted"]
+        answer = json.loads(output)
+        execution.admitted, execution.continued = answer["admitted"], answer.get("continued", False)
 
     def stop_execution(self, **request: Any) -> None:
         self.sfn.stop_execution(**request)
@@ -86,12 +100,15 @@ class SimulatedStepFunctions:
 class StateMachinePlayer:
     """Moves executions and plays their runners, on the simulation's clock."""
 
-    def __init__(self, system: JobSystem, sfn: SimulatedStepFunctions, clock: Clock, faults: Faults) -> None:
+    def __init__(
+        self, system: JobSystem, sfn: SimulatedStepFunctions, clock: Clock, faults: Faults, taken: set[str]
+    ) -> None:
         self.system = system
         self.sfn = sfn
         self.clock = clock
         self.faults = faults
         self.commands_run: dict[str, int] = defaultdict(int)  # each attempt's command, how often it ran
+        self.taken = taken  # the lifecycle table's rows taken, as `from>to`
 
     def step(self, execution: Execution) -> None:
         try:
@@ -107,17 +124,45 @@ class StateMachinePlayer:
                 return  # WaitUntilDue
             execution.phase = "admit" if execution.input.get("limited") else "run"
         elif execution.phase == "admit":
-            execution.phase, execution.since, execution.admitted = "waiting", self.clock(), None
-            self.system.admit(job.id, f"token-{job.id}")
+            self._ask_for_a_slot(execution, job)
         elif execution.phase == "waiting":
             if execution.admitted is None and self.clock() - execution.since >= SLOT_WAIT:
-                execution.phase = "admit"  # its wait timed out: it asks again
+                self._ask_again(execution, job)
             elif execution.admitted is not None:
                 execution.phase = "run" if execution.admitted else "end"
         elif execution.phase == "run":
             self._runner_starts(execution, job)
         elif execution.phase == "end":
             self._end(execution, job)
+
+    def _ask_again(self, execution: Execution, job: Job) -> None:
+        """Its wait timed out every 300 s since it began, and it asked again each time. The asks
+        before it was a week old changed nothing (it waited on); from then on each is made at its
+        own moment, until one hands the job on, is answered, or it is now."""
+        now, since = self.clock.now, execution.since
+        asks = int((now - since) / SLOT_WAIT)
+        first = min(asks, max(1, math.ceil((execution.started + CONTINUE_AFTER - since) / SLOT_WAIT)))
+        try:
+            for ask in range(first, asks + 1):
+                self.clock.now = now if ask == asks else since + ask * SLOT_WAIT
+                self._ask_for_a_slot(execution, job, asks=first if ask == first else 1)
+                if execution.continued or execution.admitted is not None:
+                    return
+        finally:
+            self.clock.now = now
+
+    def _ask_for_a_slot(self, execution: Execution, job: Job, asks: int = 1) -> None:
+        """WaitForSlot, `asks` times (the last one now): the job's admit with its execution's start;
+        each ask adds its events to the history."""
+        execution.phase, execution.since, execution.admitted = "waiting", self.clock(), None
+        self.system.admit(job.id, f"token-{execution.name}", execution.started)
+        execution.history += EVENTS_PER_ASK * asks
+        assert execution.history <= MAX_HISTORY, (
+            f"execution {execution.name} ran out of history ({execution.history} events) waiting in line"
+        )
+        if execution.continued:  # WasItAdmitted: Done; the new execution asks for the job's turn
+            self.taken.add(f"{JobState.PENDING}>{JobState.PENDING}")  # the table's continue_execution
+            self.finish(execution, "SUCCEEDED")
 
     def _runner_starts(self, execution: Execution, job: Job) -> None:
         if job.state != JobState.PENDING:
@@ -167,7 +212,7 @@ class StateMachinePlayer:
         self.finish(execution, status)
 
     def finish(self, execution: Execution, status: str) -> None:
-        self.sfn.executions.pop(execution.job_id, None)
+        self.sfn.executions.pop(execution.name, None)
         backend = stepfunctions_backends[ACCOUNT][REGION]
         backend.describe_execution(execution.arn).status = status
         self.stamp(execution.arn)

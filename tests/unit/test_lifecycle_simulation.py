@@ -16,4 +16,4 @@ def test_the_lifecycle_keeps_its_invariants_whatever_happens_and_when(monkeypatc
     LifecycleSimulation.seen_transitions.clear()
     walk(seed, steps=min(steps, WALK), runs=max(1, steps // WALK))
     untaken = transitions_of_the_table() - LifecycleSimulation.seen_transitions
-    assert not untaken, f"rows of the lifecycle table that the simulation never took: {sorted(untaken)}"
+    assert not untaken, f"rows of the lifecycle table that the walk never took (walk longer): {sorted(untaken)}"

@@ -20,7 +20,7 @@ from typing import Any
 from jobsys.durations import parse_duration
 from jobsys.errors import InvalidRequest, JobNotFound, JobStateConflict
 from jobsys.ids import new_job_id
-from jobsys.models import CLOSED_STATES, Job, JobState, parse_iso
+from jobsys.models import CLOSED_STATES, Job, JobState, iso, parse_iso
 from jobsys.observability import logger
 from jobsys.spec.limits import MAX_CLEAN_UP_PER_CALL, MAX_PAGE
 from jobsys.store import JobStore
@@ -34,6 +34,8 @@ MAX_ORPHAN_CHECKS = 500
 # How far back the clean-up looks for executions that ended before their run's end was handled:
 # runs every few minutes, so a day covers a clean-up that was down for most of one.
 LOST_END_LOOKBACK = timedelta(days=1)
+# The next look begins this long before the last one did: an execution's stop is listed a moment late.
+LOST_END_MARGIN = timedelta(minutes=10)
 # How long the lock of a clean-up holds if its holder dies: longer than the function's 300 s.
 LOCK_HOLD = timedelta(minutes=6)
 # Longer means "keep them all"; capped so that now minus the retention is still a date.
@@ -141,7 +143,7 @@ def _delete_old_jobs(
             return False
         # Its run goes on below it (a dependent, theirs, or its next attempt): an open job of the
         # run needs it, as its parent, its first attempt, or its unique definition's lock holder.
-        if (job.dependents or job.retried_by or job.next_attempt_due) and system.store.open_in_run(job):
+        if (job.dependents or job.joins or job.retried_by or job.next_attempt_due) and system.store.open_in_run(job):
             report.kept_for_open_dependents.append(job.id)
             continue
         # Closed, and its execution is yet to end its run (EndRun gives back its slot, starts its
@@ -159,7 +161,10 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
     """Runs whose execution ended before EndRun did its work: EndRun failed (RunNotEnded), or the
     execution was stopped or timed out after the runner closed the job. Their job is closed, but its
     slot, its dependents or its next attempt wait for an end that nothing else will run."""
-    since = now - LOST_END_LOOKBACK
+    # Back to where the last complete look began, however long ago (a clean-up down for days must
+    # not leave a run waiting for good), and a day at least.
+    looked = system.store.clean_up_cursor("lost-ends")
+    since = min(now - LOST_END_LOOKBACK, parse_iso(looked["since"]) if looked else now)
     for status in ("FAILED", "ABORTED", "TIMED_OUT"):
         ended = _executions_ended(system, status, since)
         for job in system.store.get_many(list(ended)).values():
@@ -175,6 +180,7 @@ def end_lost_runs(system: JobSystem, now: datetime, report: CleanUpReport, clock
                     report.errors.append(job.id)
                     continue
                 report.ends_handled.append(job.id)
+    system.store.set_clean_up_cursor("lost-ends", {"since": iso(now - LOST_END_MARGIN)})
 
 
 def _executions_ended(system: JobSystem, status: str, since: datetime) -> dict[str, set[str]]:
@@ -185,9 +191,11 @@ def _executions_ended(system: JobSystem, status: str, since: datetime) -> dict[s
         stateMachineArn=system.settings.state_machine_arn, statusFilter=status, PaginationConfig={"PageSize": 1000}
     )
     for page in pages:
-        for execution in page["executions"]:  # newest first
+        # Listed newest start first: one that started earlier may have stopped later (a long
+        # Fargate run), so the list is read to its end, not to the first stop before `since`.
+        for execution in page["executions"]:
             if execution.get("stopDate") and execution["stopDate"] < since:
-                return job_ids
+                continue
             job_ids.setdefault(job_of_execution(execution["name"]), set()).add(execution["executionArn"])
     return job_ids
 

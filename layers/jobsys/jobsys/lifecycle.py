@@ -72,6 +72,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         "the end of a run that failed, was terminated or ended incomplete with an attempt left",
     ),
     Transition(
+        "continue_execution", "job", (JobState.PENDING,), JobState.PENDING, (_J,),
+        "state = pending; SET execution_arn = its next execution's",
+        "a week in its queue's line: it waits on in a new execution (<job id>-2, ...), in its place,"
+        " before the old one's history (25,000 events) runs out",
+    ),
+    Transition(
         "start_run", "job", (JobState.PENDING,), JobState.RUNNING, (_R,),
         "state = pending",
         "the runner starts the command; a second delivery of the same run finds it running",

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Key
 
 from jobsys.errors import JobNotFound
+from jobsys.lifecycle import job_transition
 from jobsys.models import Job, JobState, QueueState
 from jobsys.store.items import (
     INDEX_BY_WAITING,
@@ -68,6 +69,7 @@ class QueueSlots(TableAccess):
 
     def move_execution(self, job: Job, execution_arn: str) -> bool:
         """Points a pending job at the execution it continues in; False once it is not pending."""
+        job_transition([JobState.PENDING], JobState.PENDING)
         return self._update_if(
             Key={"pk": _pk(job.id), "sk": ITEM_SK},
             UpdateExpression="SET execution_arn = :new",

@@ -107,14 +107,19 @@ class JobReads(TableAccess):
 
     def open_in_run(self, job: Job) -> Job | None:
         """The first job of the run from `job` down that is not over (`Job.moves_on`): itself, its
-        next attempts, its dependents and theirs, all the way down. One BatchGetItem a level; a
-        start records at most a transaction's jobs, so the walk is short."""
+        next attempts, its dependents, the joins that wait for it, and theirs, all the way down.
+        One BatchGetItem a level; a start records at most a transaction's jobs, so the walk is short."""
         level, seen = [job], {job.id}
         while level:
             for member in level:
                 if member.moves_on:
                     return member
-            below = [i for member in level for i in (member.retried_by, *member.dependents) if i and i not in seen]
+            below = [
+                i
+                for member in level
+                for i in (member.retried_by, *member.dependents, *member.joins)
+                if i and i not in seen
+            ]
             seen.update(below)
             level = list(self.get_many(below).values())
         return None

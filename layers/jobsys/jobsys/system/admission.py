@@ -110,7 +110,11 @@ class QueueAdmission(SystemBase):
         """Starts the job's next execution (`<job id>-<n>`), which asks for its turn anew, and
         points the job at it; False if the job was closed meanwhile (the new one then ends at once)."""
         name = next_execution_name(job)
-        self._start_execution(input_of(job, self._dependents_input(job), self.is_limited), name=name)
+        try:
+            self._start_execution(input_of(job, self._dependents_input(job), self.is_limited), name=name)
+        except Exception:  # noqa: BLE001 - it waits on in this execution, and tries again at its next ask
+            logger.warning("could not continue a job in a new execution", extra={"job_id": job.id}, exc_info=True)
+            return False
         logger.info("a job waits on in a new execution", extra={"job_id": job.id, "execution": name})
         return self.store.move_execution(job, f"{executions_of(self.settings.state_machine_arn)}:{name}")
 
