@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jobs_local import moto_server, people_first
 from jobs_local.cloudformation import custom_resources, stack_resources
-from jobs_local.dynamodb import atomic, index_partitions, responses, transaction_rollback
+from jobs_local.dynamodb import atomic, index_partitions, responses, streams, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import limits as eventbridge_limits
 from jobs_local.eventbridge import targets as eventbridge_targets
@@ -35,6 +35,7 @@ PATCHES: list[Patch] = [
     enforcement.PATCH,
     atomic.PATCH,
     transaction_rollback.PATCH,
+    streams.PATCH,  # after transaction_rollback: what a failed transaction puts back is no write either
     execution_stop.PATCH,
     wait_state.PATCH,
     ecs_integration.PATCH,

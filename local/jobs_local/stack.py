@@ -16,16 +16,19 @@ from typing import Any
 import requests
 from botocore.config import Config
 from moto.awslambda.models import lambda_backends
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from jobs_local.apigateway.access_logs import AccessLog
 from jobs_local.apigateway.events import Route
 from jobs_local.cloudformation.deploy import DeployedStack, api_routes, deploy, load_template
+from jobs_local.dynamodb.streams import forget_what_is_there
 from jobs_local.ecs.tasks import LocalImage, LocalTasks
 from jobs_local.iam import enforcement
 from jobs_local.iam.credentials import ACCOUNT, Keys, RoleSessions, create_administrator
 from jobs_local.iam.trust import trusted_services
 from jobs_local.lambda_.runtime import LambdaRuntime
+from jobs_local.lambda_.stream_pollers import StreamPollers
 from jobs_local.patches import install_all
 from jobs_local.people_first import PEOPLE_FIRST
 from jobs_local.persistence import SavedState
@@ -90,6 +93,7 @@ class LocalStack:
         self.saved: SavedState | None = None
         self.schedule_speedup = schedule_speedup
         self.scheduler: Scheduler | None = None
+        self.stream_pollers: StreamPollers | None = None
         self.stack: DeployedStack | None = None
         self.routes: list[Route] = []
         self.access_log: AccessLog | None = None
@@ -156,6 +160,7 @@ class LocalStack:
             if self.reset:
                 saved.reset()
             saved.load()
+            forget_what_is_there(dynamodb_backends[self.stack.account][REGION], physical["JobsTable"])
             self.close_interrupted_jobs()
             self.saved = saved  # saved from now on: never a stack that failed to load what was there
             saved.save_every()
@@ -168,12 +173,29 @@ class LocalStack:
             self.schedule_speedup,
             log=(lambda line: log("scheduler", line)) if log else None,
         ).start()
+        self.stream_pollers = StreamPollers(
+            self.client("lambda"),
+            lambda role, service: self._client_as(role, "lambda.amazonaws.com", "", service),
+            self._invoke_from_lambda,
+            REGION,
+            log=(lambda line: log("streams", line)) if log else None,
+        ).start()
         return self
+
+    def _invoke_from_lambda(self, function_arn: str, event: dict[str, Any]) -> tuple[Any, bool]:
+        """An invocation that Lambda makes itself (an event source mapping's): no caller to authorize."""
+        assert self.runtime is not None and self.stack is not None
+        function = lambda_backends[self.stack.account][REGION].get_function(function_arn, None)
+        payload, failed, _ = self.runtime.invoke(function, event)
+        return json.loads(payload or "null"), failed
 
     def stop(self) -> None:
         try:
             if self.scheduler is not None:
                 self.scheduler.stop()
+            # Before the functions stop: the changes made so far still become events.
+            if self.stream_pollers is not None:
+                self.stream_pollers.stop()
             # Lambda first: a job cut short by the stop is left open, for the next start to close
             # with its reason, rather than closed on the way down by whatever noticed first.
             if self.runtime is not None:
@@ -315,7 +337,7 @@ class LocalStack:
         """The local gateway serves the back-office API at `url`. On AWS, the parameter that the
         functions read the page's URL from holds the API's execute-api URL; here the deploy leaves
         it out with the API (it names it), and it is put with the gateway's address instead."""
-        api = self.client("lambda").get_function_configuration(FunctionName=self.physical_id("ApiFunction"))
+        api = self.client("lambda").get_function_configuration(FunctionName=self.physical_id("JobEventsFunction"))
         name = api["Environment"]["Variables"]["JOBS_PAGE_URL_PARAMETER"]
         self.client("ssm").put_parameter(Name=name, Value=url, Type="String", Overwrite=True)
 

@@ -2,12 +2,17 @@
 EventBridge and SNS as the template wires them."""
 
 import json
+import os
+import signal
 import time
+from unittest import mock
 
 import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from jobs_local.stack import LocalStack
 from tests.integration.conftest import OPERATOR, Api
+from tests.processes import command_of
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +125,44 @@ def test_a_fargate_runner_puts_its_jobs_changes_too(api: Api, stack: LocalStack,
         if e["detail"]["id"] == job["id"]
     ]
     assert ("pending", "running") in changes and ("running", "finished") in changes  # both the runner's
+
+
+def _parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_runner_killed_between_its_closing_write_and_its_return_loses_no_event(
+    api: Api, stack: LocalStack, every_event: str
+):
+    """The events come from the table's stream: the runner that wrote a change need not live to tell it."""
+    _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["1"]})
+    runner = _parent_of(command_of(job["id"]))  # the Lambda worker that runs the command
+    killed: list[int] = []
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: DynamoDBBackend, table_name: str, key: dict, *args, **kwargs):
+        item = original(self, table_name, key, *args, **kwargs)
+        if key["pk"]["S"] == f"JOB#{job['id']}" and item.attrs["state"].value == "finished":
+            os.kill(runner, signal.SIGKILL)  # the write is made; its answer never reaches the runner
+            killed.append(runner)
+        return item
+
+    with mock.patch.object(DynamoDBBackend, "update_item", update_item):
+        ended = api.wait_run_ended(job["id"])
+    assert killed == [runner] and ended["state"] == "finished"
+    deadline = time.monotonic() + 10
+    changes = []
+    while time.monotonic() < deadline and len(changes) < 3:
+        changes += [
+            (e["detail"]["previous_state"], e["detail"]["state"])
+            for e in _received(stack, every_event, deadline)
+            if e["detail"]["id"] == job["id"]
+        ]
+    time.sleep(1)  # and nothing twice
+    changes += [
+        (e["detail"]["previous_state"], e["detail"]["state"])
+        for e in _received(stack, every_event, time.monotonic() + 2)
+        if e["detail"]["id"] == job["id"]
+    ]
+    assert changes == [(None, "pending"), ("pending", "running"), ("running", "finished")]

@@ -44,7 +44,30 @@ def create_table(name: str) -> None:
         AttributeDefinitions=table["AttributeDefinitions"],
         KeySchema=table["KeySchema"],
         GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        StreamSpecification={"StreamEnabled": True, **table["StreamSpecification"]},
     )
+
+
+class TableStream:
+    """The table's stream, read in order from its start, as its event source mapping reads it."""
+
+    def __init__(self, table: str):
+        self.streams = boto3.client("dynamodbstreams")
+        arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
+
+    def read(self) -> list[dict[str, Any]]:
+        """The records written since the last read."""
+        records: list[dict[str, Any]] = []
+        while True:
+            answer = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
+            self.iterator = answer["NextShardIterator"]
+            records += answer["Records"]
+            if len(answer["Records"]) < 1000:
+                return records
 
 
 @contextmanager

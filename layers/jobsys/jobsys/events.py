@@ -1,7 +1,8 @@
 """`Job State Change` events on EventBridge's default bus, one per change of a job's state, as AWS
-Batch puts `Batch Job State Change`. Each is put after the conditional write that made the change,
-never instead of it: entries go in requests within PutEvents' limits (10 entries, 256 KB), those
-refused are tried again, and those lost in the end are logged as an error and counted."""
+Batch puts `Batch Job State Change`. They are put from the jobs table's stream (job_events_handler),
+never by the handler that made the change: entries go in requests within PutEvents' limits (10
+entries, 256 KB), in the order of the changes, and those refused are tried again. What is still
+not put goes back to the stream's event source mapping, which delivers it again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobsys.models import RETRIED_STATES, Job, JobState
-from jobsys.observability import logger, record_events_lost
+from jobsys.observability import logger
 
 DETAIL_TYPE = "Job State Change"
 PUT_BATCH = 10  # PutEvents takes 10 entries at most
@@ -77,15 +78,16 @@ class PageUrl:
 
 
 class JobEvents:
-    """Puts the events of state changes; what fails is tried again, and what is lost in the end is
-    logged as an error and counted (JobEventsLost), never raised."""
+    """Puts the events of state changes, in order; what fails is tried again."""
 
     def __init__(self, events: Any, source: str, page_url: Callable[[], str | None]):
         self.events = events  # a boto3 EventBridge client
         self.source = source
         self.page_url = page_url
 
-    def changed(self, changes: list[Change]) -> None:
+    def put(self, changes: list[Change]) -> list[Change]:
+        """Puts the changes' events; returns those not put, from the first one that could not be:
+        the requests after a refused one wait, so that the stream delivers them again in order."""
         page_url = self.page_url()
         pending = [
             (
@@ -94,12 +96,18 @@ class JobEvents:
             )
             for change in changes
         ]
-        for _ in range(PUT_TRIES):
-            pending = [unsent for batch in _batches(pending) for unsent in self._put(batch)]
-            if not pending:
-                return
-        logger.error("lost job state change events", extra=_ids([change for change, _ in pending]))
-        record_events_lost(len(pending))
+        batches = _batches(pending)
+        for position, batch in enumerate(batches):
+            for _ in range(PUT_TRIES):
+                batch = self._put(batch)
+                if not batch:
+                    break
+            else:
+                unsent = [change for change, _ in batch]
+                later = [change for rest in batches[position + 1 :] for change, _ in rest]
+                logger.warning("job state change events not put; the stream delivers them again", extra=_ids(unsent))
+                return [*unsent, *later]
+        return []
 
     def _put(self, batch: list[tuple[Change, dict[str, Any]]]) -> list[tuple[Change, dict[str, Any]]]:
         """Puts one request's entries; returns those not put."""

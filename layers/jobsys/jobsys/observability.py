@@ -42,12 +42,6 @@ def record_started(command: str) -> None:
         metric.add_dimension(name="command", value=command)
 
 
-def record_events_lost(count: int) -> None:
-    """Job State Change events that could not be put, after their tries: an alarm can watch it."""
-    with single_metric(name="JobEventsLost", unit=MetricUnit.Count, value=count, namespace=NAMESPACE):
-        pass
-
-
 def record_closed(command: str, state: str, runtime: float | None, peak_memory_mb: float | None = None) -> None:
     """A job closed: JobsClosed by command and state; JobRuntime and JobPeakMemory by command for one that ran."""
     with single_metric(name="JobsClosed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:

@@ -90,8 +90,14 @@ def _dynamodb(view: RequestView) -> list[Check]:
             ("dynamodb:GetItem", table(item.get("Get", {}).get("TableName")))
             for item in view.params.get("TransactItems") or []
         ] or [("dynamodb:GetItem", "*")]
-    if op in ("ListTables", "DescribeLimits", "DescribeEndpoints"):
+    if op in ("ListTables", "DescribeLimits", "DescribeEndpoints", "ListStreams"):
         return [(f"dynamodb:{op}", "*")]
+    # DynamoDB Streams signs as `dynamodb`: a stream's ARN is its table's, then /stream/<label>.
+    if op in ("DescribeStream", "GetShardIterator"):
+        return [(f"dynamodb:{op}", view.param("StreamArn") or "*")]
+    if op == "GetRecords":  # an iterator names its stream (moto's, as `<stream ARN>|...`)
+        iterator = view.param("ShardIterator") or ""
+        return [("dynamodb:GetRecords", iterator.split("|", 1)[0] if iterator.startswith("arn:") else "*")]
     resource = table(view.param("TableName") or view.param("ResourceArn"))
     index = view.param("IndexName")
     if index and resource != "*":

@@ -33,7 +33,6 @@ class JobCreation(TableAccess):
         try:
             if len(items) == 1 and lock is None:  # a transaction costs twice the write units of a put
                 self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
-                self.on_change([(jobs[0], None)])
                 return True
             puts = [
                 {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -49,7 +48,6 @@ class JobCreation(TableAccess):
             if lock is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
                 return False
             raise
-        self.on_change([(job, None) for job in jobs])
         return True
 
     def create_retry(self, failed: Job, retry: Job) -> None:
@@ -77,4 +75,3 @@ class JobCreation(TableAccess):
                 },
             ]
         )
-        self.on_change([(retry, None)])

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -174,18 +173,12 @@ def _item_too_large(error: ClientError) -> bool:
     return "Item size" in message and "maximum allowed size" in message
 
 
-# Told of every change of a job's state, after the write that made it: each job as it is now, and
-# its state before (None for a job just created).
-OnChange = Callable[[list[tuple[Job, JobState | None]]], None]
-
-
 class TableAccess:
     """The jobs table, and the one conditional write that every part of the store uses."""
 
-    def __init__(self, table: Any, on_change: OnChange | None = None):
+    def __init__(self, table: Any):
         self.table = table  # a boto3 DynamoDB Table resource
         self.client = table.meta.client
-        self.on_change: OnChange = on_change or (lambda changes: None)
 
     def _get_items(self, keys: list[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
         """The items of these keys that exist, in any order: BatchGetItem, 100 keys a call, with

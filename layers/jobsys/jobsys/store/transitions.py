@@ -162,9 +162,7 @@ class JobTransitions(JobReads):
             if now.state in from_states:  # only its heartbeat can have failed the condition
                 raise JobStateConflict(f"job {job.id} beat at {now.heartbeat_at}, after {last_heartbeat}") from None
             raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
-        changed = _from_item(response["Attributes"])
-        self.on_change([(changed, JobState(response["Attributes"]["previous_state"]))])
-        return changed
+        return _from_item(response["Attributes"])
 
     def mark_ended(self, job: Job, at: datetime) -> None:
         """Records, once, that the end of a closed job's run was handled: its slot given back, its

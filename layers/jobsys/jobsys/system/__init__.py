@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from jobsys.config import load_config
-from jobsys.events import JobEvents, PageUrl
 from jobsys.output import OutputStore
 from jobsys.settings import Settings, settings
 from jobsys.store import JobStore
@@ -43,13 +42,11 @@ def job_system() -> JobSystem:
 def system_for(env: Settings, aws: Any) -> JobSystem:
     """The job system that `env` names, on the AWS that `aws` reaches: the boto3 module (a function's
     own credentials), or a session-like object with `client(service)` and `resource(service)`."""
-    events = None
-    if env.event_source:
-        page_url = PageUrl(aws.client("ssm"), env.page_url_parameter)
-        events = JobEvents(aws.client("events"), env.event_source, page_url).changed
     return JobSystem(
         config=load_config(env.jobs_config),
-        store=JobStore(aws.resource("dynamodb").Table(env.jobs_table), on_change=events),
+        store=JobStore(
+            aws.resource("dynamodb").Table(env.jobs_table),
+        ),
         output=OutputStore(aws.client("logs"), aws.client("s3"), env.jobs_log_group, env.jobs_bucket),
         sfn=aws.client("stepfunctions"),
         settings=env,
