@@ -39,11 +39,14 @@ nor are Lambda's writes of the functions' log lines; Step Functions' calls to La
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
 
+_KEY = re.compile(r"Credential=([^/]+)/")
+
+
 class CallLog:
-    """What the moto server was asked, and when: (start, seconds, service, action)."""
+    """What the moto server was asked, and when: (start, seconds, service, action, access key)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[float, float, str, str]] = []
+        self.calls: list[tuple[float, float, str, str, str]] = []
         self.lock = threading.Lock()
 
     def install(self) -> None:
@@ -58,12 +61,13 @@ class CallLog:
                 # Lambda's own writes of the functions' log lines are not the stack's calls.
                 if LAMBDA_LOGS not in environ.get("HTTP_USER_AGENT", ""):
                     service, action = _what(environ)
+                    key = _KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
                     with log.lock:
-                        log.calls.append((at, time.time() - at, service, action))
+                        log.calls.append((at, time.time() - at, service, action, key.group(1) if key else ""))
 
         DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
 
-    def between(self, start: float, end: float) -> list[tuple[float, float, str, str]]:
+    def between(self, start: float, end: float) -> list[tuple[float, float, str, str, str]]:
         with self.lock:
             return [call for call in self.calls if start <= call[0] <= end]
 
@@ -81,6 +85,21 @@ def _what(environ: dict[str, Any]) -> tuple[str, str]:
         method = environ["REQUEST_METHOD"]
         return service, {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject"}.get(method, method)
     return service, f"{environ['REQUEST_METHOD']} {path}"
+
+
+def sequential_steps(calls: list[tuple[float, float, str, str, str]]) -> list[list[tuple[float, float, str, str, str]]]:
+    """The calls in steps, in time: a call that starts after every call of the step before has
+    ended waited for it, and starts a step; one that starts while the step's calls run is beside them."""
+    steps: list[list[tuple[float, float, str, str, str]]] = []
+    step_end = float("-inf")
+    for call in sorted(calls):
+        if call[0] >= step_end:
+            steps.append([call])
+            step_end = call[0] + call[1]
+        else:
+            steps[-1].append(call)
+            step_end = max(step_end, call[0] + call[1])
+    return steps
 
 
 def main() -> None:
@@ -107,6 +126,12 @@ def main() -> None:
             child = wait_closed(session, url, parent["dependents"][0])
         # Up to a second after the dependent's close, for its closing write (the GETs above came later).
         end = parse_iso(child["closed_at"]).timestamp()
+        # What follows the changes (the stream's reads, the events, the usage) is made with
+        # JobEventsFunction's role, beside the jobs' path: counted in the total, not in the path.
+        follower = stack.client("lambda").get_function_configuration(
+            FunctionName=stack.physical_id("JobEventsFunction")
+        )["Role"]
+        following = {keys.access_key_id for (role, _), keys in stack.roles.sessions.items() if role == follower}
         seen = calls.between(posted, end + 1.0)
         gateway.stop()
 
@@ -120,6 +145,10 @@ def main() -> None:
         "dependent closed_at": end,
     }
     by_service = collections.Counter((c[2], c[3]) for c in seen)
+    dependent_started = marks["dependent started_at"]
+    path = [c for c in seen if c[0] <= dependent_started and c[4] not in following]
+    steps = sequential_steps(path)
+    parent_calls = [c for c in seen if c[0] <= marks["parent closed_at"] and c[4] not in following]
     lines = [
         heading("a job with one dependent"),
         "",
@@ -129,14 +158,23 @@ def main() -> None:
         "| --- | --- | --- |",
         *[f"| {service} | {action} | {n} |" for (service, action), n in sorted(by_service.items())],
         "",
-        f"{len(seen)} calls in all for the two jobs.",
+        f"{len(seen)} calls in all for the two jobs, {len(seen) - sum(c[4] in following for c in seen)} of them on the"
+        f" jobs' own path; {len(parent_calls)} up to the parent's close.",
+        "",
+        f"**Sequential calls from `POST /jobs` to the dependent's start: {len(steps)}** (a call that"
+        " began before the one before it ended is side by side, not a step):",
+        "",
+        *[f"{n}. {' ‖ '.join(f'{c[2]}.{c[3]}' for c in step)}" for n, step in enumerate(steps, 1)],
         "",
         "Timeline (ms from the POST; a call's start and its duration in moto):",
         "",
         "```",
     ]
     events = [(at, f"{name}") for name, at in marks.items()]
-    events += [(at, f"  {service}.{action} ({took * 1000:.1f} ms)") for at, took, service, action in seen]
+    events += [
+        (at, f"  {service}.{action} ({took * 1000:.1f} ms){' (follows the changes)' if key in following else ''}")
+        for at, took, service, action, key in seen
+    ]
     lines += [f"{(at - posted) * 1000:8.1f}  {what}" for at, what in sorted(events)]
     lines.append("```")
     publish(lines, args.write, "AWS calls per job (`bench/calls.py`)", INTRO)

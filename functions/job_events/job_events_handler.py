@@ -1,6 +1,7 @@
-"""Job State Change events from the jobs table's stream: one per change of a job's state, put on the
-default bus. The stream's event source mapping calls this with the table's writes in order; what
-could not be put is handed back (ReportBatchItemFailures), and the mapping delivers it again."""
+"""What follows a job's change of state, from the jobs table's stream: its Job State Change event on
+the default bus, and for a closed run its usage added to its day's totals (which the statistics
+price). The stream's event source mapping calls this with the table's writes in order; what could
+not be put is handed back (ReportBatchItemFailures), and the mapping delivers it again."""
 
 from jobsys.cold_start import collector_paused
 
@@ -10,28 +11,19 @@ with collector_paused():
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from jobsys.events import JobEvents, PageUrl
     from jobsys.observability import logger, traced
     from jobsys.settings import settings
-    from jobsys.state_changes import state_changes
+    from jobsys.state_changes import ChangesFollowed, changes_followed_for
 
 
 @cache
-def job_events() -> JobEvents:
+def changes_followed() -> ChangesFollowed:
     import boto3
 
-    env = settings()
-    return JobEvents(boto3.client("events"), env.event_source, PageUrl(boto3.client("ssm"), env.page_url_parameter))
+    return changes_followed_for(settings(), boto3)
 
 
 @logger.inject_lambda_context
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    changes = state_changes(event.get("Records", []))
-    unsent = job_events().put([change for _, change in changes])
-    if not unsent:
-        return {"batchItemFailures": []}
-    # From the first record not put on: the records before it are done, and the mapping sends the
-    # rest again, in order.
-    first = next(sequence for sequence, change in changes if change is unsent[0])
-    return {"batchItemFailures": [{"itemIdentifier": first}]}
+    return changes_followed().follow(event.get("Records", []))

@@ -9,7 +9,7 @@ with collector_paused():
 
     from jobsys.costs import RunMeter
     from jobsys.observability import logger, traced
-    from jobsys.runner import run_job
+    from jobsys.runner import RunStart, run_job
     from jobsys.system import job_system
 
 
@@ -17,13 +17,6 @@ with collector_paused():
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     meter = RunMeter("lambda", int(context.memory_limit_in_mb))  # billed from here, the invocation's start
-    # The state machine passes the job's queue: the runner checks that it is not paused.
-    result = run_job(
-        job_system(),
-        event["job_id"],
-        lambda: context.get_remaining_time_in_millis() / 1000,
-        event.get("queue"),
-        meter,
-    )
+    result = run_job(job_system(), RunStart.of(event), lambda: context.get_remaining_time_in_millis() / 1000, meter)
     logger.info("job ended", extra=result.as_dict())
     return result.as_dict()

@@ -55,10 +55,10 @@ class SampleEvents:
         if spec.runner != "lambda":
             raise LookupError(f"{definition} runs on {spec.runner}: the runner's event is for jobs on Lambda")
         authorizer = self._allowed_authorizer_event()
-        root, jobs = self.system.record_start(spec, started_by=STARTED_BY)
+        root, jobs, _ = self.system.record_start(spec, started_by=STARTED_BY)
         run = execution_input(root, jobs, self.system.is_limited)
         return [
-            self._write("runner", {"job_id": root.id, "queue": root.queue}, f"runs job {root.id} ({definition})"),
+            self._write("runner", _runner_event(run), f"runs job {root.id} ({definition})"),
             self._write(
                 "job_state",
                 {"action": "end_run", "job_id": root.id, "run": run},
@@ -79,3 +79,8 @@ class SampleEvents:
         path = self.folder / f"{name}.local.json"
         write_secret(path, json.dumps(event, indent=2) + "\n")  # the authorizer's holds a token
         return path, what
+
+
+def _runner_event(run: dict[str, Any]) -> dict[str, Any]:
+    """What RunOnLambda's Payload takes from the execution's input (statemachines/job.asl.json)."""
+    return {key: run[key] for key in ("job_id", "queue", "command", "definition", "check_queue", "dependents")}

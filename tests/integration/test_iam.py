@@ -78,9 +78,11 @@ REFUSALS = {
                "AccessDeniedException", "lambda:InvokeFunction"),
     "logs": ("RunnerFunctionRole", "logs", lambda c, s: c.delete_log_group(logGroupName="/jobs/jobs-it/output"),
              "AccessDeniedException", "logs:DeleteLogGroup"),
+    # The runner starts its dependents' executions, and may stop none.
     "states": ("RunnerFunctionRole", "stepfunctions",
-               lambda c, s: c.start_execution(stateMachineArn=s.physical_id("JobStateMachine"), input="{}"),
-               "AccessDeniedException", "states:StartExecution"),
+               lambda c, s: c.stop_execution(executionArn=s.physical_id("JobStateMachine").replace(
+                   ":stateMachine:", ":execution:") + ":nothing"),
+               "AccessDeniedException", "states:StopExecution"),
     "scheduler": ("ApiFunctionRole", "scheduler", lambda c, s: c.list_schedules(),
                   "AccessDeniedException", "scheduler:ListSchedules"),
     "secretsmanager": ("RunnerFunctionRole", "secretsmanager",

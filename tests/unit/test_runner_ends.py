@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from jobsys import processes, runner
 from jobsys.config import Command
 from jobsys.errors import JobStateConflict
-from jobsys.models import Job, JobState
+from jobsys.models import Job, JobState, utc_now
 
 JOB_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -34,7 +34,7 @@ class _Store:
 
     def close(self, job: Job, state: JobState, closed_at, output_error: str | None = None, **_: object) -> Job:
         if self.job.state != JobState.RUNNING:
-            raise JobStateConflict(job.id, self.job.state)
+            raise JobStateConflict(job.id, self.job)  # as DynamoDB gives the item back with the refusal
         self.closed_as = state
         self.output_error = output_error
         return job.model_copy(update={"state": state, "output_error": output_error})
@@ -54,6 +54,9 @@ class _Output:
         self.saved = 0
         self.copy: list[str] = []  # the lines of the last copy saved
 
+    def open(self, job_id: str) -> None:
+        pass
+
     def append(self, job_id: str, lines: list[str]) -> None:
         self.lines += lines
 
@@ -72,6 +75,7 @@ class _System:
         self.store = store
         self.output = output
         self.ttl = None
+        self.clock = utc_now
 
     def is_limited(self, queue: str) -> bool:
         return False

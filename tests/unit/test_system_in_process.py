@@ -4,6 +4,7 @@ without sleeping. The test plays the state machine's part: it calls what each st
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,14 +14,16 @@ import pytest
 from jobsys.cleanup import CleanUpPolicy, clean_up, interrupted_runs
 from jobsys.costs import RunMeter, UsageTotals
 from jobsys.errors import AlreadyOpen, NotFound
+from jobsys.events import JobEvents
 from jobsys.models import JobState, QueueState, iso
-from jobsys.runner import run_job
+from jobsys.runner import RunStart, run_job
 from jobsys.spec.options import StartOptions
 from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart
+from jobsys.state_changes import ChangesFollowed
 from jobsys.store import JobStore
 from jobsys.system import admission
-from tests.unit.in_process import run_and_close
+from tests.unit.in_process import TableStream, run_and_close
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {
@@ -252,7 +255,7 @@ def test_a_queue_without_a_limit_holds_its_jobs_only_while_paused(system):
 def test_a_lambda_runner_leaves_a_job_of_a_paused_queue_pending_unless_it_holds_a_slot(system):
     system.pause_queue("default", by="ops")
     job = system.start(CommandStart(command="demo:echo"))
-    held = run_job(system, job.id, queue="default")
+    held = run_job(system, RunStart(job.id, queue="default"))
     assert (held.state, system.get_job(job.id).started_at) == (JobState.PENDING, None)
     _, state = system.store.job_and_queue(job.id, "default")
     assert state.holds_back_job(job.id, "default").startswith("queue default is paused (by ops at ")
@@ -380,16 +383,18 @@ def test_two_jobs_a_join_waits_for_finishing_at_once_start_it_once(system):
 
 def test_a_metered_run_records_its_usage_and_the_statistics_price_its_days(system, clock):
     ticks = iter(range(1000, 10_000, 1)).__next__  # each look at the meter's clock: a second later
+    stream = TableStream("jobs")
     runs = []
     for _ in range(3):  # 11-29, 11-30, 12-01
         job = system.start(DefinitionStart(definition="tree"))  # demo:echo, with two dependents below it
         run_job(system, job.id, meter=RunMeter("lambda", 1024, clock=lambda: float(ticks())))
         runs.append(system.get_job(job.id))
+        _follow_the_stream(system, stream)
         clock.advance(days=1)
     clock.advance(days=-1)
     usage = runs[0].usage
     assert (usage.runner, usage.memory_mb, usage.billed_ms) == ("lambda", 1024, 1000)
-    assert usage.transitions == 5  # Route, RunOnLambda, AfterRun, EndRun (its dependents), Done
+    assert usage.transitions == 4  # Route, RunOnLambda, AfterRun, Done: the runner started its dependents
     bucket, key = runs[0].output.s3_uri.removeprefix("s3://").split("/", 1)
     assert usage.output_bytes == boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"]
     stats = system.definition_stats("tree", 10)
@@ -403,20 +408,37 @@ def test_a_metered_run_records_its_usage_and_the_statistics_price_its_days(syste
     assert system.definition_stats("tree", 10).cost.runs == 2
 
 
-def test_a_run_is_counted_in_its_commands_cost_before_its_job_shows_closed(system, monkeypatch):
-    """Whoever sees the job finished and then asks for its statistics finds the run in them."""
+def test_a_run_is_counted_once_from_its_closing_change_in_the_tables_stream(system):
+    """The runner writes its run's usage on the job's closing write; JobEventsFunction adds it to
+    its day's totals, once, however many other writes the job's item had."""
+    stream = TableStream("jobs")
     job = system.start(DefinitionStart(definition="tree"))
-    counted_when_closed = []
-    close = system.store.close
-
-    def close_and_look(*args, **kwargs):
-        counted_when_closed.append(system.command_stats("demo:echo", 10).cost.runs)
-        return close(*args, **kwargs)
-
-    monkeypatch.setattr(system.store, "close", close_and_look)
     run_job(system, job.id, meter=RunMeter("lambda", 1024))
-    assert counted_when_closed == [1]
     assert system.get_job(job.id).state.value == "finished"
+    assert system.command_stats("demo:echo", 10).cost.runs == 0  # not yet: the stream follows the close
+    _follow_the_stream(system, stream)
+    _follow_the_stream(system, stream)  # nothing new: nothing counted again
+    assert system.command_stats("demo:echo", 10).cost.runs == 1
+
+
+def _follow_the_stream(system, stream: TableStream) -> None:
+    """What JobEventsFunction does with the records written since the last call."""
+    events = JobEvents(boto3.client("events"), "jobs.test", lambda: None)
+    assert ChangesFollowed(events, system.store).follow(stream.read()) == {"batchItemFailures": []}
+
+
+def test_a_start_tells_the_runner_to_read_the_queue_only_when_it_found_it_paused(system):
+    sfn = system.sfn
+    open_start = system.start(CommandStart(command="demo:echo"))
+    system.pause_queue("default", by="ops")
+    paused_start = system.start(CommandStart(command="demo:echo"))
+    inputs = {
+        execution["name"]: json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        for execution in sfn.list_executions(stateMachineArn=system.settings.state_machine_arn)["executions"]
+    }
+    assert inputs[open_start.id]["check_queue"] is False
+    assert inputs[paused_start.id]["check_queue"] is True
+    assert run_job(system, RunStart.of(inputs[paused_start.id])).state == JobState.PENDING  # held back
 
 
 def test_a_resume_serves_its_line_for_a_bounded_time_and_the_rest_ask_again(system, monkeypatch):

@@ -45,7 +45,12 @@ class Unprocessable(JobSystemError):
 
 
 class JobStateConflict(JobSystemError):
-    """A conditional write lost: the job is not in the state the caller expected."""
+    """A conditional write lost: the job is not in the state the caller expected. `current`: the
+    job as the write found it, when DynamoDB gave it back with the refusal."""
+
+    def __init__(self, message: str, current: Job | None = None):
+        super().__init__(message)
+        self.current = current
 
 
 class AlreadyOpen(JobStateConflict):

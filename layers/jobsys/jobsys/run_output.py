@@ -4,10 +4,12 @@ line) and its log stream (live, in batches, through LiveOutput)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import IO, TYPE_CHECKING
 
 from jobsys.live_output import LiveOutput
+from jobsys.output import OutputNotSent
 from jobsys.streams import Stream, stored
 
 if TYPE_CHECKING:
@@ -20,13 +22,38 @@ LAST_FLUSHES = 4  # sends of the last lines to the stream, 0.5 s to 4 s apart
 
 
 class OutputSink:
-    def __init__(self, output: OutputStore, job_id: str, transcript_path: str):
+    def __init__(self, output: OutputStore, job_id: str, transcript_path: str, open_stream: bool = False):
+        """`open_stream`: the job's log stream is made here, beside the command, before its first lines go."""
         self.output = output
         self.job_id = job_id
         self.transcript_path = transcript_path
         # Open for the whole run; close() ends it, before the copy is saved.
         self.transcript: IO[str] = open(transcript_path, "w", encoding="utf-8")  # noqa: SIM115
-        self.live = LiveOutput(lambda lines: output.append(job_id, lines))
+        self.live = LiveOutput(self._append)
+        self.opening: threading.Thread | None = None
+        self.opened = not open_stream
+        if open_stream:
+            self.opening = threading.Thread(target=self._open, daemon=True)
+            self.opening.start()
+
+    def _open(self) -> None:
+        try:
+            self.output.open(self.job_id)
+            self.opened = True
+        except Exception:  # botocore has retried already; the first send tries once more
+            log.warning("could not make the log stream of job %s", self.job_id, exc_info=True)
+
+    def _append(self, lines: list[str]) -> None:
+        if self.opening is not None:
+            self.opening.join()
+            self.opening = None
+        if not self.opened:
+            try:
+                self.output.open(self.job_id)
+            except Exception as exc:  # the lines wait, and LiveOutput tries again later
+                raise OutputNotSent(0) from exc
+            self.opened = True
+        self.output.append(self.job_id, lines)
 
     def close(self) -> None:
         self.transcript.close()
@@ -49,6 +76,16 @@ class OutputSink:
             time.sleep(0.5 * 2**attempt)
         # The S3 copy, saved next, still holds every line.
         log.error("gave up sending the last %d output lines to CloudWatch Logs", len(self.live.waiting))
+
+    def send_and_save(self) -> str | None:
+        """The last lines into the stream and the copy into S3, side by side: each reader finds every
+        line in whichever it reads (the page reads the copy once it exists). What `save` says."""
+        sending = threading.Thread(target=self.send_the_rest, daemon=True)
+        sending.start()
+        try:
+            return self.save()
+        finally:
+            sending.join()
 
     def save(self) -> str | None:
         """Saves the transcript as the output's copy in S3; if it cannot, says why.

@@ -27,10 +27,10 @@ from typing import IO, Any
 from jobsys.command_role import CREDENTIAL_NAMES, CommandRole, with_command_credentials
 from jobsys.config import Command
 from jobsys.console.registry import CONSOLE_COMMANDS
-from jobsys.costs import RunMeter, RunUsage, UsageTotals
+from jobsys.costs import RunMeter
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.heartbeat import Heartbeat
-from jobsys.models import Job, JobState, utc_now
+from jobsys.models import Job, JobState, parse_iso, utc_now
 from jobsys.observability import record_closed
 from jobsys.processes import (
     MemoryWatch,
@@ -47,6 +47,7 @@ from jobsys.run_output import OutputSink
 from jobsys.run_progress import PROGRESS_EVERY, ProgressReporter
 from jobsys.secret_refs import SecretRef, SecretUnavailable, SecretValues
 from jobsys.spec.limits import HEARTBEAT_EVERY, RUNNER_SAFETY_MARGIN
+from jobsys.store.items import JobKey
 from jobsys.streams import Stream
 from jobsys.system import JobSystem
 
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0  # seconds between looks at the job record, to notice a cancel
 HISTORY_RUNS = 20  # finished runs whose median runtime estimates a job without PROGRESS lines
+ESTIMATE_AFTER = 1.0  # seconds: a command that ends sooner needs no estimate of its end
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,34 @@ class RunResult:
     job_id: str
     state: JobState
     exit_code: int | None = None
+    ended: bool = False  # the runner ended the run too: AfterRun has nothing left to do
 
     def as_dict(self) -> dict[str, Any]:
-        return {"job_id": self.job_id, "state": self.state.value, "exit_code": self.exit_code}
+        return {"job_id": self.job_id, "state": self.state.value, "exit_code": self.exit_code, "ended": self.ended}
+
+
+class _Estimate:
+    """The end that a job's history points to, for the page's ETA: only for a command still running
+    after ESTIMATE_AFTER, read and written beside it, so that a short job never waits for its history."""
+
+    def __init__(self, system: JobSystem, job: Job):
+        self.system = system
+        self.job = job
+        self.thread: threading.Thread | None = None
+
+    def look(self, elapsed: float) -> None:
+        if self.thread is None and elapsed >= ESTIMATE_AFTER:
+            self.thread = threading.Thread(target=self._write, daemon=True)
+            self.thread.start()
+
+    def _write(self) -> None:
+        try:
+            runtimes = self.system.store.recent_runtimes(self.job, HISTORY_RUNS)
+            if runtimes and self.job.started_at:
+                end = parse_iso(self.job.started_at) + timedelta(seconds=statistics.median(runtimes))
+                self.system.store.set_expected_end(self.job.id, end)
+        except Exception:  # the estimate is worth no job's run
+            log.warning("could not estimate the end of job %s", self.job.id, exc_info=True)
 
 
 def command_argv(command: Command, params: list[str]) -> list[str]:
@@ -144,41 +171,81 @@ def command_environment(
     return env | {"JOB_ID": job.id, "JOB_ATTEMPT": str(job.attempt)}
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """What the state machine tells the Lambda runner (statemachines/job.asl.json, RunOnLambda)."""
+
+    job_id: str
+    queue: str | None = None  # with `check_queue`: a paused queue holds the job back
+    command: str | None = None  # the job's command and definition: its first write needs no read
+    definition: str | None = None
+    check_queue: bool = True
+    dependents: list[dict[str, Any]] | None = None  # the execution's tree below the job
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> RunStart:
+        return cls(
+            job_id=event["job_id"],
+            queue=event.get("queue"),
+            command=event.get("command"),
+            definition=event.get("definition"),
+            check_queue=bool(event.get("check_queue", True)),
+            dependents=event.get("dependents"),
+        )
+
+
 def run_job(
     system: JobSystem,
-    job_id: str,
+    start: RunStart | str,
     time_left: Callable[[], float] | None = None,
-    queue: str | None = None,
     meter: RunMeter | None = None,
 ) -> RunResult:
-    """Runs a pending job's command. With its `queue` (the Lambda runner's case), a job whose queue
-    is paused is left pending, and its execution puts it in the queue's line. With a `meter`, the
-    job records what its run is billed for."""
-    if queue is None:
-        job = system.store.get(job_id)
+    """Runs a pending job's command. A start that names the job's queue and asks to check it (the
+    Lambda runner's case) leaves a job of a paused queue pending, and its execution puts it in the
+    queue's line. With a `meter`, the job records what its run is billed for."""
+    start = RunStart(start) if isinstance(start, str) else start
+    if start.command is not None and not start.check_queue:
+        # Whoever started the execution found the queue open: one conditional write marks the job
+        # running and gives it back whole, with no read before it.
+        try:
+            command = system.config.command(start.command)
+        except CommandNotAllowed as exc:
+            closed = system.close_job(start.job_id, JobState.FAILED, reason=str(exc))
+            return RunResult(closed.id, closed.state)
+        key = JobKey(start.job_id, start.command, start.queue or "default", start.definition)
+        return _start(system, key, command, time_left, meter, start.dependents)
+    if start.queue is None or not start.check_queue:
+        job = system.store.get(start.job_id)
     else:
-        job, queue_state = system.store.job_and_queue(job_id, queue)
-        if job.state == JobState.PENDING and (held_back := queue_state.holds_back_job(job.id, queue)):
+        job, queue_state = system.store.job_and_queue(start.job_id, start.queue)
+        if job.state == JobState.PENDING and (held_back := queue_state.holds_back_job(job.id, start.queue)):
             log.info("job %s not started: %s", job.id, held_back)
             return RunResult(job.id, job.state)
     if job.state != JobState.PENDING:  # canceled before it started, or a duplicate delivery
         return RunResult(job.id, job.state, job.exit_code)
     try:
         command = system.config.command(job.command)
-        argv = command_argv(command, job.params)
     except CommandNotAllowed as exc:
         closed = system.close_job(job.id, JobState.FAILED, reason=str(exc))
         return RunResult(closed.id, closed.state)
-    system.output.open(job.id)
-    runtimes = system.store.recent_runtimes(job, HISTORY_RUNS)
-    started_at = utc_now()
-    expected_end = started_at + timedelta(seconds=statistics.median(runtimes)) if runtimes else None
+    return _start(system, job, command, time_left, meter, start.dependents)
+
+
+def _start(
+    system: JobSystem,
+    key: JobKey | Job,
+    command: Command,
+    time_left: Callable[[], float] | None,
+    meter: RunMeter | None,
+    dependents: list[dict[str, Any]] | None,
+) -> RunResult:
     try:
-        job = system.store.mark_running(job, started_at, system.output.location(job.id), expected_end)
-    except JobStateConflict:
-        current = system.store.get(job.id)
+        job = system.store.mark_running(key, system.clock(), system.output.location(key.id))
+    except JobStateConflict as conflict:  # canceled before it started, or a duplicate delivery
+        current = conflict.current or system.store.get(key.id)
         return RunResult(current.id, current.state, current.exit_code)
-    return _Run(system, job, command, argv, time_left, meter).run()
+    argv = command_argv(command, job.params)
+    return _Run(system, job, command, argv, time_left, meter, dependents).run()
 
 
 class _Run:
@@ -194,15 +261,19 @@ class _Run:
         argv: list[str],
         time_left: Callable[[], float] | None,
         meter: RunMeter | None = None,
+        dependents: list[dict[str, Any]] | None = None,
     ):
         self.system = system
+        self.dependents = dependents
         self.meter = meter
         self.command = command
         self.job = job
         self.argv = argv
         self.time_left = time_left
         self.workdir = tempfile.mkdtemp(prefix=f"job-{job.id}-")
-        self.sink = OutputSink(system.output, job.id, os.path.join(self.workdir, ".output"))
+        # The log stream is made while the command starts: its first lines wait for it, not the command.
+        self.sink = OutputSink(system.output, job.id, os.path.join(self.workdir, ".output"), open_stream=True)
+        self.estimate = _Estimate(system, job)
         self.progress = ProgressReporter(system.store, job.id, utc_now)
         self.ended_by: JobState | None = None
         self.reason: str | None = None
@@ -219,30 +290,27 @@ class _Run:
             # abandoned meanwhile. Only the heartbeat's thread writes to the table until then.
             with Heartbeat(self._beat, HEARTBEAT_EVERY):
                 self.sink.close()
-                self.sink.send_the_rest()
-                output_error = self.sink.save()
+                output_error = self.sink.send_and_save()
             output_bytes = os.path.getsize(self.sink.transcript_path)
         finally:
             self.sink.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
         state = self.ended_by or (JobState.FINISHED if exit_code == 0 else JobState.FAILED)
+        # The run's usage goes on the job's closing write; JobEventsFunction adds it to its day's
+        # totals from the table's stream, off this path.
         usage = self.meter.usage(self.system.transitions_of(self.job, state), output_bytes) if self.meter else None
-        # Counted first, so that whoever sees the job closed finds the run in its statistics; a run
-        # that is canceled meanwhile used what it used all the same.
-        if usage is not None:
-            self._count(usage)
-        # A finished Lambda run with no dependent, join or slot ends here: AfterRun skips EndRun for
-        # it, so its runner writes its run's end with its close, and counts it closed.
+        # A finished Lambda run of a queue without slots ends here, and AfterRun skips EndRun for
+        # it: its runner starts its dependents and writes its run's end. Any other run, and one
+        # whose runner dies before its end is written, EndRun ends.
         ends_run = (
-            state == JobState.FINISHED
-            and self.job.runner == "lambda"
-            and not (self.job.dependents or self.job.joins or self.system.is_limited(self.job.queue))
+            state == JobState.FINISHED and self.job.runner == "lambda" and not self.system.is_limited(self.job.queue)
         )
+        waiting = bool(self.job.dependents or self.job.joins)
         try:
             closed = self.system.store.close(
                 self.job,
                 state,
-                utc_now(),
+                self.system.clock(),
                 exit_code=exit_code,
                 runtime=runtime,
                 reason=self.reason,
@@ -252,20 +320,17 @@ class _Run:
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
                 usage=usage,
-                ends_run=ends_run,
+                ends_run=ends_run and not waiting,
             )
-            if ends_run:
-                record_closed(closed.command, closed.state.value, closed.runtime, closed.peak_memory_mb)
-        except JobStateConflict:  # canceled meanwhile: the cancel's state stands
-            closed = self.system.store.get(self.job.id)
-        return RunResult(closed.id, closed.state, exit_code)
-
-    def _count(self, usage: RunUsage) -> None:
-        """Adds the run to its day's usage, which the statistics price; never fails the job."""
-        try:
-            self.system.store.add_usage(self.job, self.system.clock().date(), UsageTotals.of(usage))
-        except Exception:  # botocore has retried already: the cost shown misses one run
-            log.warning("could not count the usage of job %s", self.job.id, exc_info=True)
+        except JobStateConflict as conflict:  # canceled meanwhile: the cancel's state stands
+            closed = conflict.current or self.system.store.get(self.job.id)
+            return RunResult(closed.id, closed.state, exit_code)
+        if ends_run:
+            if waiting:
+                self.system.start_dependents(closed, self.dependents or [])
+                self.system.store.mark_ended(closed, self.system.clock())
+            record_closed(closed.command, closed.state.value, closed.runtime, closed.peak_memory_mb)
+        return RunResult(closed.id, closed.state, exit_code, ended=ends_run)
 
     def _supervise(self, started: float) -> int | None:
         try:
@@ -351,6 +416,7 @@ class _Run:
                 self.memory.look(every_process=True)
                 if now - last_progress >= PROGRESS_EVERY and self.progress.write(now - started):
                     last_progress = now
+                self.estimate.look(now - started)
                 if now - last_beat >= HEARTBEAT_EVERY:
                     last_beat = now
                     self._beat()
@@ -415,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     meter = None
     if task.task_cpu_units and task.task_memory_mb:
         meter = RunMeter("fargate", task.task_memory_mb, task.task_cpu_units, began=began)
-    result = run_job(system, args[0], meter=meter)
+    result = run_job(system, RunStart(args[0]), meter=meter)
     print(result.as_dict())
     return 0
 

@@ -12,17 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from jobsys.events import Change
+from jobsys.events import Change, JobEvents, PageUrl
 from jobsys.models import JobState
-from jobsys.store.items import ITEM_SK, _from_item
-
-_DESERIALIZER = TypeDeserializer()
-
-
-def _image(image: dict[str, Any]) -> dict[str, Any]:
-    return {name: _DESERIALIZER.deserialize(value) for name, value in image.items()}
+from jobsys.settings import Settings
+from jobsys.store.items import ITEM_SK, _deserialized, _from_item
+from jobsys.store.usage import UsageDays
 
 
 def state_changes(records: Iterable[dict[str, Any]]) -> list[tuple[str, Change]]:
@@ -37,6 +31,35 @@ def state_changes(records: Iterable[dict[str, Any]]) -> list[tuple[str, Change]]
         old_state = (data.get("OldImage") or {}).get("state", {}).get("S")
         if old_state == new["state"]["S"]:
             continue
-        job = _from_item(_image(new))
+        job = _from_item(_deserialized(new))
         found.append((data["SequenceNumber"], (job, JobState(old_state) if old_state else None)))
     return found
+
+
+class ChangesFollowed:
+    """What follows a stream batch's changes: each one's event, and each closed run's usage added
+    to its day. Returns the stream records to deliver again (ReportBatchItemFailures' shape)."""
+
+    def __init__(self, events: JobEvents, usage: UsageDays):
+        self.events = events
+        self.usage = usage
+
+    def follow(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        changes = state_changes(records)
+        unsent = self.events.put([change for _, change in changes])
+        first = next((i for i, (_, change) in enumerate(changes) if unsent and change is unsent[0]), len(changes))
+        # The runs closed before the first change not put: those after it come again. A usage write
+        # that fails fails the batch, which comes again whole (its events put again, and a day's
+        # total may count a run twice: at least once, as the stream delivers).
+        self.usage.add_runs([job for _, (job, _) in changes[:first] if job.usage is not None])
+        if not unsent:
+            return {"batchItemFailures": []}
+        # From the first record not put on: the records before it are done, and the mapping sends
+        # the rest again, in order.
+        return {"batchItemFailures": [{"itemIdentifier": changes[first][0]}]}
+
+
+def changes_followed_for(env: Settings, aws: Any) -> ChangesFollowed:
+    """What JobEventsFunction follows the changes with, on the AWS that `aws` reaches (boto3)."""
+    events = JobEvents(aws.client("events"), env.event_source, PageUrl(aws.client("ssm"), env.page_url_parameter))
+    return ChangesFollowed(events, UsageDays(aws.resource("dynamodb").Table(env.jobs_table)))

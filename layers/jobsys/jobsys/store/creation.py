@@ -10,17 +10,29 @@ from jobsys.errors import InvalidRequest
 from jobsys.lifecycle import ABSENT, job_transition
 from jobsys.models import Job, parse_iso
 from jobsys.store.item_size import has_room_to_live
-from jobsys.store.items import ITEM_SK, ITEM_TOO_LARGE, TableAccess, _item_too_large, _pk, _to_item
+from jobsys.store.items import ITEM_SK, ITEM_TOO_LARGE, TableAccess, _item_too_large, _pk, _queue_key, _to_item
 from jobsys.store.unique import UniqueLock
+
+
+class QueuePaused(Exception):
+    """The queue that a start's root would run in is paused: nothing was written."""
 
 
 class JobCreation(TableAccess):
     """Writes new jobs, all of a start at once."""
 
-    def create(self, jobs: list[Job], ttl: timedelta | None = None, lock: UniqueLock | None = None) -> bool:
+    def create(
+        self,
+        jobs: list[Job],
+        ttl: timedelta | None = None,
+        lock: UniqueLock | None = None,
+        open_queue: str | None = None,
+    ) -> bool:
         """Writes a whole tree of new jobs at once: all of them or, on any failure, none. With `lock`,
         the root takes its definition's lock in the same transaction: False, and nothing written,
-        when another start took it first."""
+        when another start took it first. With `open_queue`, the same transaction checks that the
+        queue is not paused (QueuePaused, and nothing written, if it is): the root's runner then
+        need not read its queue before it starts."""
         items = []
         for job in jobs:
             job_transition([ABSENT], job.state)
@@ -30,22 +42,34 @@ class JobCreation(TableAccess):
             if ttl is not None and job.closed_at:  # a job recorded closed, such as a skipped run
                 item["expires_at"] = int((parse_iso(job.closed_at) + ttl).timestamp())
             items.append(item)
+        checks = [lock.put(self.table.name, jobs[0].id)] if lock else []
+        if open_queue is not None:
+            checks.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table.name,
+                        "Key": _queue_key(open_queue),
+                        "ConditionExpression": "attribute_not_exists(paused_at)",
+                    }
+                }
+            )
         try:
-            if len(items) == 1 and lock is None:  # a transaction costs twice the write units of a put
+            if len(items) == 1 and not checks:  # a transaction costs twice the write units of a put
                 self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
                 return True
             puts = [
                 {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                 for item in items
             ]
-            self.client.transact_write_items(
-                TransactItems=puts + ([lock.put(self.table.name, jobs[0].id)] if lock else [])
-            )
+            self.client.transact_write_items(TransactItems=puts + checks)
         except ClientError as exc:
             if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
                 raise InvalidRequest(ITEM_TOO_LARGE) from None
             reasons = exc.response.get("CancellationReasons") or []
-            if lock is not None and reasons and reasons[-1].get("Code") == "ConditionalCheckFailed":
+            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if open_queue is not None and len(reasons) - 1 in failed:
+                raise QueuePaused(open_queue) from None
+            if lock is not None and len(items) in failed:
                 return False
             raise
         return True

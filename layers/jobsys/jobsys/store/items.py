@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -70,7 +71,18 @@ def _unique_key(definition: str) -> dict[str, str]:
     return {"pk": f"UNIQUE#{definition}", "sk": UNIQUE_SK}
 
 
-def _state_keys(job: Job, state: JobState) -> dict[str, str]:
+@dataclass(frozen=True)
+class JobKey:
+    """What a job's state writes need of it besides its state: its id, and the parts of its index
+    keys, which never change. A Job has them too; the Lambda runner has them from its execution."""
+
+    id: str
+    command: str
+    queue: str
+    definition: str | None
+
+
+def _state_keys(job: Job | JobKey, state: JobState) -> dict[str, str]:
     """The composite index keys of a job in a state; its command, queue and definition never change."""
     keys = {"command_state": f"{job.command}#{state.value}", "queue_state": f"{job.queue}#{state.value}"}
     if job.definition:
@@ -94,6 +106,14 @@ def _to_item(job: Job) -> dict[str, Any]:
     if job.state in CLOSED_STATES:
         item["closed_state"] = job.state.value
     return item
+
+
+def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's JSON (a stream's image, a refused write's ALL_OLD) as the resource gives it."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _from_item(item: dict[str, Any]) -> Job:

@@ -142,6 +142,15 @@ class QueueSlots(TableAccess):
             raise JobNotFound(f"no job '{job_id}'")
         return _from_item(job), _queue_state(next((item for item in items if item["sk"] != ITEM_SK), {}))
 
+    def jobs_and_paused_queues(self, job_ids: list[str], queues: set[str]) -> tuple[dict[str, Job], set[str]]:
+        """Jobs, and which of `queues` are paused, in one read: whoever starts dependents learns
+        whether each one's runner must read its queue before it starts (RunStart.check_queue)."""
+        keys = [{"pk": _pk(job_id), "sk": ITEM_SK} for job_id in dict.fromkeys(job_ids)]
+        items = self._get_items(keys + [_queue_key(queue) for queue in sorted(queues)])
+        jobs = {job.id: job for job in (_from_item(item) for item in items if item["sk"] == ITEM_SK)}
+        paused = {item["pk"].removeprefix("QUEUE#") for item in items if item["sk"] != ITEM_SK and "paused_at" in item}
+        return jobs, paused
+
     def pause(self, queue: str, by: str, at: str) -> bool:
         """False when it is paused already: the first pause, and who made it, stand."""
         return self._update_if(

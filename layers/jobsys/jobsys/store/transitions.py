@@ -19,6 +19,8 @@ from jobsys.spec.limits import REASON_LIMIT
 from jobsys.store.items import (
     _WAIT_ATTRIBUTES,
     ITEM_SK,
+    JobKey,
+    _deserialized,
     _from_item,
     _pk,
     _state_keys,
@@ -30,7 +32,11 @@ class JobTransitions(JobReads):
     """Moves jobs through their states, only from the states each step allows."""
 
     def mark_running(
-        self, job: Job, started_at: datetime, output: JobOutputLocation, expected_end_at: datetime | None = None
+        self,
+        job: Job | JobKey,
+        started_at: datetime,
+        output: JobOutputLocation,
+        expected_end_at: datetime | None = None,
     ) -> Job:
         """`expected_end_at`: what its history says, until its own PROGRESS lines say better."""
         updates: dict[str, Any] = {
@@ -41,6 +47,20 @@ class JobTransitions(JobReads):
         if expected_end_at is not None:
             updates |= {"expected_end_at": iso(expected_end_at), "expected_end_from": "history"}
         return self._transition(job, from_states=[JobState.PENDING], to_state=JobState.RUNNING, updates=updates)
+
+    def set_expected_end(self, job_id: str, expected_end_at: datetime) -> bool:
+        """What a running job's history says of its end, unless its own PROGRESS lines said it first."""
+        return self._update_if(
+            Key={"pk": _pk(job_id), "sk": ITEM_SK},
+            UpdateExpression="SET expected_end_at = :end, expected_end_from = :from",
+            ConditionExpression="#state = :running AND attribute_not_exists(expected_end_from)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":end": iso(expected_end_at),
+                ":from": "history",
+                ":running": JobState.RUNNING.value,
+            },
+        )
 
     def beat(self, job_id: str, at: datetime) -> bool:
         """The runner of a running job says that it runs; False once the job is not running."""
@@ -118,7 +138,7 @@ class JobTransitions(JobReads):
 
     def _transition(
         self,
-        job: Job,
+        job: Job | JobKey,
         from_states: list[JobState],
         to_state: JobState,
         updates: dict[str, Any],
@@ -154,14 +174,18 @@ class JobTransitions(JobReads):
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            now = self.get(job.id)
+            found = exc.response.get("Item")
+            now = _from_item(_deserialized(found)) if found else self.get(job.id)
             if now.state in from_states:  # only its heartbeat can have failed the condition
-                raise JobStateConflict(f"job {job.id} beat at {now.heartbeat_at}, after {last_heartbeat}") from None
-            raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}") from None
+                raise JobStateConflict(
+                    f"job {job.id} beat at {now.heartbeat_at}, after {last_heartbeat}", now
+                ) from None
+            raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}", now) from None
         return _from_item(response["Attributes"])
 
     def mark_ended(self, job: Job, at: datetime) -> None:

@@ -10,7 +10,7 @@ from typing import Literal
 from boto3.dynamodb.conditions import Key
 
 from jobsys.costs import COST_DAYS, UsageTotals, cost_window
-from jobsys.models import Job
+from jobsys.models import Job, parse_iso
 from jobsys.store.items import TableAccess
 
 DAY_SK = "DAY#"
@@ -35,18 +35,33 @@ def usage_subjects(job: Job) -> list[str]:
 
 class UsageDays(TableAccess):
     def add_usage(self, job: Job, day: date, totals: UsageTotals) -> None:
+        for subject in usage_subjects(job):
+            self.add_to_day(subject, day, totals)
+
+    def add_runs(self, jobs: list[Job]) -> None:
+        """Adds closed runs (their `usage`) to their days' totals: one write per subject and day."""
+        by_day: dict[tuple[str, date], list[UsageTotals]] = {}
+        for job in jobs:
+            if job.usage is None or job.closed_at is None:
+                continue
+            day = parse_iso(job.closed_at).date()
+            for subject in usage_subjects(job):
+                by_day.setdefault((subject, day), []).append(UsageTotals.of(job.usage))
+        for (subject, day), totals in by_day.items():
+            self.add_to_day(subject, day, UsageTotals.sum(totals))
+
+    def add_to_day(self, subject: str, day: date, totals: UsageTotals) -> None:
         names = {f"#{name}": name for name in UsageTotals.model_fields}
         values = {f":{name}": value for name, value in totals.model_dump().items()}
         expires = datetime.combine(day + timedelta(days=KEEP_DAYS), time(), UTC)
-        for subject in usage_subjects(job):
-            self.table.update_item(
-                Key={"pk": subject, "sk": f"{DAY_SK}{day.isoformat()}"},
-                UpdateExpression="ADD "
-                + ", ".join(f"#{name} :{name}" for name in UsageTotals.model_fields)
-                + " SET expires_at = :expires",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={**values, ":expires": int(expires.timestamp())},
-            )
+        self.table.update_item(
+            Key={"pk": subject, "sk": f"{DAY_SK}{day.isoformat()}"},
+            UpdateExpression="ADD "
+            + ", ".join(f"#{name} :{name}" for name in UsageTotals.model_fields)
+            + " SET expires_at = :expires",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={**values, ":expires": int(expires.timestamp())},
+        )
 
     def usage_days(self, of: UsageOf, name: str, today: date) -> dict[str, UsageTotals]:
         """Each day's totals of a command's or a definition's runs in the cost window."""

@@ -39,17 +39,33 @@ def next_execution_name(job: Job) -> str:
     return f"{job.id}-{generation + 1}"
 
 
-def execution_input(job: Job, jobs: dict[str, Job], limited: Callable[[str], bool]) -> dict[str, Any]:
-    """The tree below a job travels in the input, so each execution can start its dependents."""
+def execution_input(
+    job: Job, jobs: dict[str, Job], limited: Callable[[str], bool], queue_open: bool = False
+) -> dict[str, Any]:
+    """The tree below a job travels in the input, so each execution can start its dependents.
+    `queue_open`: the job's queue was found open as its start was written."""
     children = [execution_input(jobs[child], jobs, limited) for child in job.dependents if child in jobs]
-    return input_of(job, children, limited)
+    return input_of(job, children, limited, queue_open)
 
 
-def input_of(job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool]) -> dict[str, Any]:
+def input_of(
+    job: Job, dependents: list[dict[str, Any]], limited: Callable[[str], bool], queue_open: bool = False
+) -> dict[str, Any]:
     """One execution's input. `run_at` makes it wait until then; `limited` makes it wait for a slot
     of its `queue`, as its queue's item being paused does; `fargate_timeout` is how long
-    RunOnFargate waits for the task."""
-    data: dict[str, Any] = {"job_id": job.id, "runner": job.runner, "queue": job.queue, "dependents": dependents}
+    RunOnFargate waits for the task. `check_queue` tells the Lambda runner to read the queue before
+    it starts the job: unless whoever starts the execution found the queue open in a call it made
+    anyway (`queue_open`), and the job does not wait first, during which a pause may come."""
+    data: dict[str, Any] = {
+        "job_id": job.id,
+        "runner": job.runner,
+        "queue": job.queue,
+        # What the runner's first write needs besides the id (its index keys): it reads nothing first.
+        "command": job.command,
+        "definition": job.definition,
+        "check_queue": not queue_open or bool(job.run_at),
+        "dependents": dependents,
+    }
     if job.runner == "fargate":
         # The state follows the job: the runner stops the command at max_runtime, and the state
         # waits longer, so that it never cuts a run short and frees its slot while it still runs.
@@ -78,7 +94,7 @@ def run_transitions(job: Job, limited: bool, state: JobState) -> int:
         transitions += 1  # EndRun: a task's end does not say how its job ended
     else:
         transitions += 1  # AfterRun
-        if state != JobState.FINISHED or limited or job.dependents or job.joins:
+        if state != JobState.FINISHED or limited:  # the runner ends a finished run, dependents and all
             transitions += 1  # EndRun
     return transitions + 1  # Done
 

@@ -62,11 +62,11 @@ class RunEnds(SystemBase):
         """One execution per dependent of a finished job that is still pending, and per join that
         waited for it last; a repeat starts nothing twice (an execution is named after its job)."""
         inputs = {child["job_id"]: child for child in dependents}
-        pending = {
-            child.id: child
-            for child in self.store.get_many([*job.dependents, *job.joins]).values()
-            if child.state == JobState.PENDING
-        }
+        # The dependents' queues are read with them: those found open let their runners skip the read.
+        found, paused = self.store.jobs_and_paused_queues(
+            [*job.dependents, *job.joins], {child["queue"] for child in dependents if child.get("queue")}
+        )
+        pending = {child.id: child for child in found.values() if child.state == JobState.PENDING}
         started = []
         for child_id in dict.fromkeys([*job.dependents, *job.joins]):
             child = pending.get(child_id)
@@ -80,6 +80,8 @@ class RunEnds(SystemBase):
                 execution = execution or input_of(child, self._dependents_input(child), self.is_limited)
             if execution is None:
                 continue
+            if execution.get("queue") not in paused and not child.run_at and child_id in inputs:
+                execution = {**execution, "check_queue": False}
             self._start_execution(execution)
             record_started(child.command)
             started.append(child.id)

@@ -53,8 +53,8 @@ class JobStarts(UniqueRuns):
     ) -> Job:
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
         a start without one (a schedule's) is recorded as started by its trigger."""
-        root, jobs = self.record_start(spec, run_at, trigger, started_by)
-        execution = execution_input(root, jobs, self.is_limited)
+        root, jobs, queue_open = self.record_start(spec, run_at, trigger, started_by)
+        execution = execution_input(root, jobs, self.is_limited, queue_open)
         try:
             self._start_execution(execution)
             record_started(root.command)
@@ -85,10 +85,11 @@ class JobStarts(UniqueRuns):
         run_at: datetime | None = None,
         trigger: Trigger = "api",
         started_by: str | None = None,
-    ) -> tuple[Job, dict[str, Job]]:
-        """Records the tree of jobs of a start, pending, and gives its root and all its jobs by id:
-        `start_job` without the execution. `jobs-local events` records a job so, for a developer to
-        play the state machine's part with `sam remote invoke`."""
+    ) -> tuple[Job, dict[str, Job], bool]:
+        """Records the tree of jobs of a start, pending, and gives its root, all its jobs by id, and
+        whether the root's queue was open as they were written: `start_job` without the execution.
+        `jobs-local events` records a job so, for a developer to play the state machine's part with
+        `sam remote invoke`."""
         created_at = iso(self.clock())
         jobs: dict[str, Job] = {}
         root = self._plan(spec, None, None, created_at, jobs)
@@ -99,8 +100,8 @@ class JobStarts(UniqueRuns):
         if run_at is not None:
             root.run_at = iso(_whole_second_after(run_at))
             root.waiting = f"delayed until {root.run_at}"
-        self._record(list(jobs.values()))
-        return root, jobs
+        queue_open = self._record(list(jobs.values()))
+        return root, jobs, queue_open
 
     def _plan(
         self, spec: JobSpec, parent: Job | None, root_id: str | None, created_at: str, jobs: dict[str, Job]

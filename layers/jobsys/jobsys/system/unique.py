@@ -7,6 +7,7 @@ from __future__ import annotations
 from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict
 from jobsys.models import Job
 from jobsys.store import UniqueLock
+from jobsys.store.creation import QueuePaused
 from jobsys.system.base import SystemBase
 
 LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that one's run is open now
@@ -15,11 +16,21 @@ LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that on
 class UniqueRuns(SystemBase):
     """Records a start's jobs, refusing a second run of a unique definition."""
 
-    def _record(self, jobs: list[Job]) -> None:
-        """Records a start's jobs, the root first; a unique definition's only while no run of it is open."""
+    def _record(self, jobs: list[Job]) -> bool:
+        """Records a start's jobs, the root first; a unique definition's only while no run of it is
+        open. True if the root's queue was found open as they were written (its runner need not
+        read it); False if it is paused (its runner holds the root back)."""
+        try:
+            self._record_checked(jobs, open_queue=jobs[0].queue)
+            return True
+        except QueuePaused:
+            self._record_checked(jobs, open_queue=None)
+            return False
+
+    def _record_checked(self, jobs: list[Job], open_queue: str | None) -> None:
         definition = self.config.definitions.get(jobs[0].definition or "")
         if definition is None or not definition.unique:
-            self.store.create(jobs)
+            self.store.create(jobs, open_queue=open_queue)
             return
         for _ in range(LOCK_ROUNDS):
             holder = self.store.unique_holder(definition.key)
@@ -36,7 +47,7 @@ class UniqueRuns(SystemBase):
                     " it runs one at a time (unique: true)",
                     open_run,
                 )
-            if self.store.create(jobs, lock=UniqueLock(definition.key, holder)):
+            if self.store.create(jobs, lock=UniqueLock(definition.key, holder), open_queue=open_queue):
                 return
         raise JobStateConflict(f"{definition.key}: other starts took its lock meanwhile; try again")
 
