@@ -89,16 +89,19 @@ def _what(environ: dict[str, Any]) -> tuple[str, str]:
 
 def sequential_steps(calls: list[tuple[float, float, str, str, str]]) -> list[list[tuple[float, float, str, str, str]]]:
     """The calls in steps, in time: a call that starts after every call of the step before has
-    ended waited for it, and starts a step; one that starts while the step's calls run is beside them."""
+    ended waited for it, and starts a step; one that starts while the step's calls run is beside them.
+    A Lambda `Invoke` lasts as long as the function it runs, whose own calls are the steps after it:
+    it counts as a step of no length."""
     steps: list[list[tuple[float, float, str, str, str]]] = []
     step_end = float("-inf")
     for call in sorted(calls):
+        length = 0.0 if call[3] == "Invoke" else call[1]
         if call[0] >= step_end:
             steps.append([call])
-            step_end = call[0] + call[1]
+            step_end = call[0] + length
         else:
             steps[-1].append(call)
-            step_end = max(step_end, call[0] + call[1])
+            step_end = max(step_end, call[0] + length)
     return steps
 
 
