@@ -179,7 +179,7 @@ class JobTransitions(JobReads):
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            found = exc.response.get("Item")
+            found: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             now = _from_item(_deserialized(found)) if found else self.get(job.id)
             if now.state in from_states:  # only its heartbeat can have failed the condition
                 raise JobStateConflict(
