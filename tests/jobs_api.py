@@ -37,6 +37,18 @@ class JobApi:
         assert status == 200, job
         return job
 
+    def settled_cost(self, query: str, timeout: float = 15) -> dict:
+        """The cost of `GET /stats?{query}` once the closed runs are all in it: each run is added to
+        its day from the table's stream, a moment after its close, so it is read until it stays."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            cost = self("GET", "/stats", query=query)[1]["cost"]
+            if (cost == last and cost["runs"]) or time.monotonic() > deadline:
+                return cost
+            last = cost
+            time.sleep(0.5)
+
     def wait(self, job_id: str, until: Callable[[dict], bool] = lambda j: j["state"] in TERMINAL, timeout: float = 60):
         deadline = time.monotonic() + timeout
         while not until(job := self.job(job_id)):

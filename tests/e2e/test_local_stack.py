@@ -286,6 +286,7 @@ def test_the_cli_shows_a_definitions_last_runs_and_their_cost(local_stack: Stack
     _, job = http("POST", "/job-definitions/import_solr/start")
     for job_id in [job["id"], *job["dependents"]]:
         http.wait(job_id)
+    http.settled_cost("definition=import_solr")
     shown = _cli(local_stack, "stats", "import_solr")
     assert shown.returncode == 0, shown.stderr
     facts, cost = shown.stdout.splitlines()

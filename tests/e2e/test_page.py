@@ -443,6 +443,7 @@ def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_sta
     _, estimated = http("POST", "/jobs", {"command": "demo:alloc", "params": ["50", "20"]})
     _, sleeper = http("POST", "/job-definitions/sleeper/start")
     http.wait(sleeper["id"], until=lambda j: (j["progress"] or {}).get("done", 0) >= 2)
+    http.settled_cost("definition=import_solr")
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()

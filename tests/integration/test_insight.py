@@ -2,6 +2,7 @@
 
 import math
 import statistics
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -138,8 +139,14 @@ def test_a_run_records_what_it_is_billed_for_and_its_command_s_stats_price_it(ap
     # Lambda bills the invocation, which holds the run; Fargate the task by the second, a minute at least.
     assert usage["billed_ms"] >= (60_000 if runner == "fargate" else done["runtime"] * 1000)
     assert usage["transitions"] == (4 if runner == "lambda" else 6)
-    _, after = api("GET", "/stats", query=f"command={command}")
-    cost = after["cost"]
+    # The run is added to its day from the table's stream, a moment after its close.
+    deadline = time.monotonic() + 10
+    while True:
+        _, after = api("GET", "/stats", query=f"command={command}")
+        cost = after["cost"]
+        if cost["runs"] > before["cost"]["runs"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     # Other tests' runs of the command may end meanwhile (a canceled one counts too): at least this one.
     # tests/unit/test_system_in_process.py counts exactly, with no one else about.
     assert cost["runs"] > before["cost"]["runs"] and cost["days"] >= 1
