@@ -31,19 +31,22 @@ class Http(JobApi):
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def template_copy(folder: Path, resource: str, line: str, replacement: str) -> Path:
-    """A copy of template.yaml with one `line` of `resource` replaced (its code paths made absolute,
-    so that the copy deploys from `folder`): for a stack with one permission taken out."""
+def template_copy(folder: Path, resource: str, line: str, replacement: str, *more: tuple[str, str, str]) -> Path:
+    """A copy of template.yaml with one `line` of `resource` replaced, and each of `more` (resource,
+    line, replacement) too (its code paths made absolute, so that the copy deploys from `folder`):
+    for a stack with a permission taken out."""
     text = (ROOT / "template.yaml").read_text(encoding="utf-8")
     text = re.sub(
         r"((?:CodeUri|ContentUri|DefinitionUri): )([a-z][\w/.-]*)", lambda m: m.group(1) + str(ROOT / m.group(2)), text
     )
-    start = text.index(f"\n  {resource}:\n")
-    at = text.index(line, start)
-    following = re.compile(r"\n  [A-Za-z]\w*:\n").search(text, start + 1)
-    assert following is None or at < following.start(), f"{resource} has no line {line!r}"
+    for resource_, line_, replacement_ in [(resource, line, replacement), *more]:
+        start = text.index(f"\n  {resource_}:\n")
+        at = text.index(line_, start)
+        following = re.compile(r"\n  [A-Za-z]\w*:\n").search(text, start + 1)
+        assert following is None or at < following.start(), f"{resource_} has no line {line_!r}"
+        text = text[:at] + replacement_ + text[at + len(line_) :]
     copy = folder / "template.yaml"
-    copy.write_text(text[:at] + replacement + text[at + len(line) :], encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
     return copy
 
 

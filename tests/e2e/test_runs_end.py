@@ -39,14 +39,16 @@ def test_a_full_lambda_runner_makes_jobs_wait_never_end_incomplete():
 
 
 def test_a_run_whose_end_failed_is_ended_by_the_clean_up_and_its_dependent_runs(tmp_path):
-    """EndRun cannot start the dependent (its role lost states:StartExecution in this copy of the
-    template): it fails five times, and the execution ends in RunNotEnded with the parent finished.
-    The clean-up finds that execution, does the end's work, and the dependent runs."""
+    """Neither the runner nor EndRun can start the dependent (their roles lost states:StartExecution
+    in this copy of the template): the runner leaves the run's end to EndRun, which fails five
+    times, and the execution ends in RunNotEnded with the parent finished. The clean-up finds that
+    execution, does the end's work, and the dependent runs."""
     copy = template_copy(
         tmp_path,
         "JobStateFunction",
         '- StepFunctionsExecutionPolicy: {StateMachineName: !Sub "${AWS::StackName}-jobs"}',
         "- CloudWatchPutMetricPolicy: {}",
+        ("RunnerFunction", "Action: [states:StartExecution]", "Action: [states:DescribeExecution]"),
     )
     with StackProcess(config=CONFIG, extra_env={"JOBS_TEMPLATE": str(copy)}) as stack:
         http = Http(stack)

@@ -325,10 +325,14 @@ class _Run:
         except JobStateConflict as conflict:  # canceled meanwhile: the cancel's state stands
             closed = conflict.current or self.system.store.get(self.job.id)
             return RunResult(closed.id, closed.state, exit_code)
-        if ends_run:
-            if waiting:
+        if ends_run and waiting:
+            try:
                 self.system.start_dependents(closed, self.dependents or [])
                 self.system.store.mark_ended(closed, self.system.clock())
+            except Exception:  # EndRun does it again, with its retries: every step is safe to repeat
+                log.warning("could not end the run of job %s; EndRun will", closed.id, exc_info=True)
+                return RunResult(closed.id, closed.state, exit_code)
+        if ends_run:
             record_closed(closed.command, closed.state.value, closed.runtime, closed.peak_memory_mb)
         return RunResult(closed.id, closed.state, exit_code, ended=ends_run)
 
