@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         config_path=config,
         parameters=_parameters(os.environ.get("JOBS_PARAMETERS", "")),
         concurrency=int(os.environ.get("LOCAL_LAMBDA_CONCURRENCY", "8")),
+        # The API's environments start while the stack boots, as provisioned concurrency keeps them.
+        warm_api=int(os.environ.get("LOCAL_API_WARM", os.environ.get("LOCAL_LAMBDA_CONCURRENCY", "8"))),
         log=function_said,
         state_dir=state_dir,
         reset=args.reset,

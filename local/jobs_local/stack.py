@@ -73,9 +73,12 @@ class LocalStack:
         reset: bool = False,
         schedule_speedup: float = 1.0,
         template: Path | None = None,
+        warm_api: int = 0,
     ):
         """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`).
-        `template` deploys another SAM template than the checkout's (its paths relative to its folder)."""
+        `template` deploys another SAM template than the checkout's (its paths relative to its folder).
+        `warm_api`: environments of each function behind the local API started while the stack
+        boots, as provisioned concurrency keeps them (the authorizer gets one: it caches tokens)."""
         self.root = root
         self.template = template or root / "template.yaml"
         self.config_path = config_path
@@ -84,6 +87,7 @@ class LocalStack:
         self.moto_port = moto_port or free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.moto_port}"
         self.concurrency = concurrency
+        self.warm_api = warm_api
         self.log = log
         self.server: ThreadedMotoServer | None = None
         self.runtime: LambdaRuntime | None = None
@@ -149,6 +153,12 @@ class LocalStack:
         self.runtime.answer_people_first(
             {route.target for route in self.routes} | {route.authorizer for route in self.routes if route.authorizer}
         )
+        if self.warm_api:
+            functions = lambda_backends[self.stack.account][REGION]
+            for name in {route.target for route in self.routes}:
+                self.runtime.provision(functions.get_function(name, None), min(self.warm_api, self.concurrency))
+            for name in {route.authorizer for route in self.routes if route.authorizer}:
+                self.runtime.provision(functions.get_function(name, None), 1)
         mirror = self.state_dir / ACCESS_LOG_FILE if self.state_dir is not None else None
         # API Gateway writes access logs with the account's CloudWatch role (AWS::ApiGateway::Account).
         logs_role = self.session().client("iam").get_role(RoleName=physical[API_LOGS_ROLE])["Role"]["Arn"]

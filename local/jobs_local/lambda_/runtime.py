@@ -162,6 +162,31 @@ class LambdaRuntime:
         finally:
             pool.slots.release()
 
+    def provision(self, function: LambdaFunction, count: int) -> threading.Thread:
+        """Starts `count` environments of a function before its first invocation, each with its
+        handler imported, as provisioned concurrency keeps them on AWS: a burst right after the
+        stack starts meets warm ones. They start one after the other, in the background."""
+
+        def start() -> None:
+            code = self._code_of(function.function_name)
+            if code is None:
+                return
+            keys = self.roles.keys(function.role, "lambda.amazonaws.com", function.function_name, function.function_arn)
+            if function.function_name in self.interactive:
+                PEOPLE_FIRST.people_keys.add(keys.access_key_id)
+            pool = self._pool(function.function_name)
+            newest = self.code_changes.newest((code.code_dir, *code.layer_dirs))
+            for _ in range(count):
+                if self.closed:
+                    return
+                worker, _ = self._spawn(function, code, keys, newest)
+                with self.lock:
+                    pool.idle.append(worker)
+
+        thread = threading.Thread(target=start, daemon=True, name=f"provision-{function.function_name}")
+        thread.start()
+        return thread
+
     def _pool(self, name: str) -> _Pool:
         with self.lock:
             pool = self.pools.get(name)
@@ -183,6 +208,12 @@ class LambdaRuntime:
                 stale.append(worker)
         for worker in stale:  # exited, or its code was edited since it started (code_changes.py)
             threading.Thread(target=self._discard, args=(worker,), daemon=True).start()
+        return self._spawn(function, code, keys, newest)
+
+    def _spawn(
+        self, function: LambdaFunction, code: FunctionCode, keys: Keys, newest: float
+    ) -> tuple[subprocess.Popen[str], WorkerLog]:
+        """A new execution environment, which imports the handler as it starts."""
         stream = self.function_logs.open(function.function_name, keys)
         worker = subprocess.Popen(
             [sys.executable, "-m", "jobs_local.lambda_.worker"],
