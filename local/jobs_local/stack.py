@@ -78,7 +78,7 @@ class LocalStack:
         """With a `state_dir`, the stack's data is saved there and loaded at the next start (unless `reset`).
         `template` deploys another SAM template than the checkout's (its paths relative to its folder).
         `warm_api`: environments of each function behind the local API started while the stack
-        boots, as provisioned concurrency keeps them (the authorizer gets one: it caches tokens)."""
+        boots, and as many of its authorizer, as provisioned concurrency keeps them."""
         self.root = root
         self.template = template or root / "template.yaml"
         self.config_path = config_path
@@ -153,12 +153,18 @@ class LocalStack:
         self.runtime.answer_people_first(
             {route.target for route in self.routes} | {route.authorizer for route in self.routes if route.authorizer}
         )
+        provisioning = []
         if self.warm_api:
             functions = lambda_backends[self.stack.account][REGION]
             for name in {route.target for route in self.routes}:
-                self.runtime.provision(functions.get_function(name, None), min(self.warm_api, self.concurrency))
+                provisioning.append(
+                    self.runtime.provision(functions.get_function(name, None), min(self.warm_api, self.concurrency))
+                )
+            # The authorizer too: a burst of new connections asks it once each before its cache holds the token.
             for name in {route.authorizer for route in self.routes if route.authorizer}:
-                self.runtime.provision(functions.get_function(name, None), 1)
+                provisioning.append(
+                    self.runtime.provision(functions.get_function(name, None), min(self.warm_api, self.concurrency))
+                )
         mirror = self.state_dir / ACCESS_LOG_FILE if self.state_dir is not None else None
         # API Gateway writes access logs with the account's CloudWatch role (AWS::ApiGateway::Account).
         logs_role = self.session().client("iam").get_role(RoleName=physical[API_LOGS_ROLE])["Role"]["Arn"]
@@ -190,6 +196,9 @@ class LocalStack:
             REGION,
             log=(lambda line: log("streams", line)) if log else None,
         ).start()
+        # Ready once the API's provisioned environments are: as an alias takes traffic only then.
+        for thread in provisioning:
+            thread.join()
         return self
 
     def _invoke_from_lambda(self, function_arn: str, event: dict[str, Any]) -> tuple[Any, bool]:

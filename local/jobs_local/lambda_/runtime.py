@@ -32,16 +32,18 @@ from jobs_local.lambda_.slots import Slots
 from jobs_local.patching import Patch, Wrap
 from jobs_local.people_first import PEOPLE_FIRST
 
+PROVISION_GRACE = 30.0  # seconds a provisioned environment may take to initialize, beyond its timeout
 TAIL_WAIT = 1.0  # seconds for an invocation's REPORT line to be read, after its reply
 BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Environment:
-    """What a worker process started with."""
+    """What a worker process started with, and whether its initialization was read."""
 
     stream: WorkerLog  # its way to the function's log group
     code_stamp: float  # the newest mtime of its code's files then: an edit since means new workers
+    initialized: bool = False  # its line saying its handler is imported has been read
 
 
 @dataclass
@@ -165,7 +167,7 @@ class LambdaRuntime:
     def provision(self, function: LambdaFunction, count: int) -> threading.Thread:
         """Starts `count` environments of a function before its first invocation, each with its
         handler imported, as provisioned concurrency keeps them on AWS: a burst right after the
-        stack starts meets warm ones. They start one after the other, in the background."""
+        stack starts meets warm ones. The thread returned ends once they are all ready."""
 
         def start() -> None:
             code = self._code_of(function.function_name)
@@ -176,10 +178,13 @@ class LambdaRuntime:
                 PEOPLE_FIRST.people_keys.add(keys.access_key_id)
             pool = self._pool(function.function_name)
             newest = self.code_changes.newest((code.code_dir, *code.layer_dirs))
-            for _ in range(count):
-                if self.closed:
-                    return
-                worker, _ = self._spawn(function, code, keys, newest)
+            started = [self._spawn(function, code, keys, newest)[0] for _ in range(count) if not self.closed]
+            for worker in started:
+                try:  # as Lambda's INIT of a provisioned environment, within the function's timeout
+                    self._initialized(worker, float(function.timeout or 3) + PROVISION_GRACE)
+                except (TimeoutError, OSError, ValueError):
+                    self._discard(worker)
+                    continue
                 with self.lock:
                     pool.idle.append(worker)
 
@@ -236,13 +241,29 @@ class LambdaRuntime:
         return worker, stream
 
     def _call(self, worker: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        assert worker.stdin is not None and worker.stdout is not None
+        assert worker.stdin is not None
         worker.stdin.write(json.dumps(request) + "\n")
         worker.stdin.flush()
+        # The init is part of the invocation's time, as on Lambda: its line is read within the timeout.
+        deadline = time.monotonic() + timeout
+        self._initialized(worker, timeout)
+        return self._reply(worker, max(0.0, deadline - time.monotonic()), timeout)
+
+    def _initialized(self, worker: subprocess.Popen[str], timeout: float) -> None:
+        """Reads, once, the line a worker writes when its handler is imported."""
+        environment = self.workers.get(worker)
+        if environment is None or environment.initialized:
+            return
+        self._reply(worker, timeout, timeout)
+        environment.initialized = True
+
+    @staticmethod
+    def _reply(worker: subprocess.Popen[str], wait: float, timeout: float) -> dict[str, Any]:
+        assert worker.stdout is not None
         result: list[str] = []
         reader = threading.Thread(target=lambda: result.append(worker.stdout.readline()), daemon=True)
         reader.start()
-        reader.join(timeout)
+        reader.join(wait)
         if reader.is_alive():
             raise TimeoutError(f"timed out after {timeout:.0f} s")
         if not result or not result[0]:

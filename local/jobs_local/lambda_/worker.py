@@ -87,6 +87,9 @@ def main() -> None:
         traceback.print_exc()
         handler, init_error = None, exc
     init_ms: float | None = (time.perf_counter() - initializing) * 1000  # reported with the first invocation
+    # Initialized: the runtime reads this line before its first request's reply (a provisioned
+    # environment counts as ready only then).
+    replies.write(json.dumps({"initialized": init_error is None}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
         print(f"START RequestId: {request['request_id']} Version: $LATEST", file=sys.stderr, flush=True)
