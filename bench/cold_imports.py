@@ -36,6 +36,7 @@ HANDLERS = {
     "JobStateFunction": ("job_state", "job_state_handler"),
     "CleanupFunction": ("cleanup", "cleanup_handler"),
     "ScheduleSyncFunction": ("schedule_sync", "schedule_sync_handler"),
+    "JobEventsFunction": ("job_events", "job_events_handler"),
 }
 # What Lambda and the template's Globals set; the values only need to look right.
 LAMBDA_ENV = {
@@ -73,7 +74,9 @@ def compiled_copy(root: Path, into: Path) -> tuple[Path, dict[str, Path]]:
     them, and without touching the working tree."""
     layer = shutil.copytree(root / "layers" / "jobsys", into / "layer")
     functions = {
-        name: shutil.copytree(root / "functions" / folder, into / folder) for name, (folder, _) in HANDLERS.items()
+        name: shutil.copytree(root / "functions" / folder, into / folder)
+        for name, (folder, _) in HANDLERS.items()
+        if (root / "functions" / folder).is_dir()  # a checkout from before a handler existed
     }
     compileall.compile_dir(into, quiet=1)
     return layer, functions
@@ -93,7 +96,8 @@ def main() -> None:
         times["import boto3"].append(import_time("boto3", []))
         for label, (layer, functions) in copies.items():
             for name, (_, module) in HANDLERS.items():
-                times.setdefault(label + name, []).append(import_time(module, [functions[name], layer]))
+                if name in functions:
+                    times.setdefault(label + name, []).append(import_time(module, [functions[name], layer]))
     shutil.rmtree(code)
     medians = {name: statistics.median(values) for name, values in times.items()}
     boto3 = medians["import boto3"]

@@ -40,7 +40,7 @@ def plain_job(output_bytes: int = 6) -> RunUsage:
 
 def test_a_plain_job_costs_what_the_hand_count_in_the_docs_says():
     cost = UsageTotals.of(plain_job()).cost(Prices())
-    assert round(cost, 6) == hand_count() == Decimal("0.000136")
+    assert round(cost, 6) == hand_count() == Decimal("0.000139")
 
 
 def test_lambda_bills_the_invocation_rounded_up_to_the_millisecond():

@@ -80,14 +80,16 @@ class UsageTotals(BaseModel):
             from jobsys.spec.prices import JOB_OVERHEAD
 
             overhead = JOB_OVERHEAD
-        gb_seconds = Decimal(self.lambda_mb_ms + self.runs * overhead.api_function_mb * overhead.api_function_ms) / (
-            _MB_PER_GB * 1000
+        overhead_mb_ms = overhead.api_function_mb * overhead.api_function_ms + (
+            overhead.follower_invocations * overhead.follower_mb * overhead.follower_ms
         )
+        gb_seconds = Decimal(self.lambda_mb_ms + self.runs * overhead_mb_ms) / (_MB_PER_GB * 1000)
         fargate_hours = Decimal(3_600_000)
         return (
             self.transitions * prices.step_functions_transition
             + gb_seconds * prices.lambda_gb_second
-            + (self.lambda_runs + self.runs) * prices.lambda_request  # the runner's and the API's invocations
+            # the runner's, the API's and JobEventsFunction's invocations
+            + (self.lambda_runs + self.runs * (1 + overhead.follower_invocations)) * prices.lambda_request
             + Decimal(self.fargate_cpu_unit_ms) / CPU_UNITS_PER_VCPU / fargate_hours * prices.fargate_vcpu_hour
             + Decimal(self.fargate_mb_ms) / _MB_PER_GB / fargate_hours * prices.fargate_gb_hour
             + self.runs * overhead.dynamodb_write_units * prices.dynamodb_write_unit

@@ -86,7 +86,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "finish", "job", (JobState.RUNNING,), JobState.FINISHED, (_R,),
         "state = running",
         "the command exited 0; a Lambda run with no dependent, join or slot ends its run (ended_at) in"
-        " the same write, as AfterRun skips EndRun for it",
+        " the same write, as AfterRun skips EndRun for it (one with dependents or joins: end_run, by its runner)",
     ),
     Transition(
         "fail", "job", _OPEN, JobState.FAILED, (_R,),
@@ -109,10 +109,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         "its execution ended, never started, or its runner stopped beating, without the runner's word",
     ),
     Transition(
-        "end_run", "job", _CLOSED, ENDED, (_A, _J, _C),
+        "end_run", "job", _CLOSED, ENDED, (_A, _R, _J, _C),
         "attribute_exists(closed_at) AND attribute_not_exists(ended_at)",
         "its slot given back, then its dependents started, its next attempt planned or its dependents"
-        " canceled: written last, once",
+        " canceled: written last, once (by the runner of a finished Lambda run of a queue without slots,"
+        " after it started the dependents)",
     ),
     Transition(
         "delete", "job", _CLOSED, ABSENT, (_C,),

@@ -59,9 +59,17 @@ class JobOverhead(BaseModel):
     api_requests: NonNegativeInt = 1  # POST /jobs (a scheduled or a dependent job has none: this errs high)
     api_function_mb: NonNegativeInt = 512  # ApiFunction's MemorySize, for its PutItem and StartExecution
     api_function_ms: NonNegativeInt = 60
-    # create 7, mark_running 10 and close 11 with their indexes, and the day's usage 1 (2 for a definition's job)
-    dynamodb_write_units: Decimal = Decimal(29)
-    dynamodb_read_units: Decimal = Decimal("4.5")  # the runner's BatchGetItem (2) and history Query (2.5)
+    # create 10 (a transaction, with its queue's check), mark_running 10 and close 11 with their
+    # indexes, and the day's usage 1 (2 for a definition's job; less when runs share a stream batch)
+    dynamodb_write_units: Decimal = Decimal(32)
+    # The runner reads nothing before it starts a job whose start found its queue open, and reads its
+    # history only for a command still running after a second; the stream's reads are free.
+    dynamodb_read_units: Decimal = Decimal(0)
+    # JobEventsFunction, for the job's 3 changes: a batch each when the job runs alone (this errs
+    # high: under load, one batch holds many jobs' changes)
+    follower_invocations: NonNegativeInt = 3
+    follower_mb: NonNegativeInt = 512
+    follower_ms: NonNegativeInt = 30
     s3_puts: NonNegativeInt = 1  # the output's copy
     log_bytes: NonNegativeInt = 2048  # the functions' log and metric lines; the output's are measured
     events: NonNegativeInt = 3  # Job State Change: created, running, closed
