@@ -1,5 +1,6 @@
 """End to end: the local stack that `make run` starts, driven over HTTP like a user would."""
 
+import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -29,6 +30,11 @@ class Http(JobApi):
 
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Two warm environments of the API and of its authorizer per stack, not make run's eight: the path
+# is taken, and the stacks that the tests start side by side on 2 cores do not import 32 handlers
+# at once while other tests run (bench/burst.py measures make run's own).
+os.environ.setdefault("LOCAL_API_WARM", "2")
 
 
 def template_copy(folder: Path, resource: str, line: str, replacement: str, *more: tuple[str, str, str]) -> Path:

@@ -224,3 +224,14 @@ def test_a_child_that_keeps_the_output_open_never_keeps_the_run_going(tmp_path):
     assert result.state == JobState.FINISHED
     assert time.monotonic() - started < 30, "the run waited for the child's end of the pipe"
     assert not _alive(int(pids.read_text()))
+
+
+def test_lines_still_coming_after_the_command_exits_are_all_kept(monkeypatch):
+    """A loaded machine: the command has printed its last lines and exited while the runner still
+    reads its pipe. The grace after the exit is for a pipe that something left open and silent, not
+    for lines still flowing (under load, the last 1 % of a 10,000-line output was lost)."""
+    monkeypatch.setattr(runner, "PIPE_GRACE", 0.05)
+    store, output = _Store(_job(), []), _Output()
+    result, _ = _run(store, "import sys; sys.stdout.write(''.join(f'line {n}\\n' for n in range(20000)))", output)
+    assert result.state == JobState.FINISHED
+    assert output.copy[-1] == "line 19999" and len(output.copy) == 20000

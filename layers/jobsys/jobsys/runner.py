@@ -108,8 +108,9 @@ def command_argv(command: Command, params: list[str]) -> list[str]:
 PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "ECS_CONTAINER_METADATA_URI_V4")
 
 
-# How long the output may stay open after the command's main process ended: what is still in the
-# pipe is read, and a process that keeps it open longer does not keep the run going.
+# How long the output may stay open and silent after the command's main process ended: what is
+# still in the pipe is read, however long that takes, and a process that keeps it open without
+# writing does not keep the run going.
 PIPE_GRACE = 2.0
 
 
@@ -391,12 +392,13 @@ class _Run:
         eof = False
         exit_wait = 0.001
         exited_at: float | None = None
+        last_line = time.monotonic()
         while not eof or reap(process) is None:
             if exited_at is None and reap(process) is not None:
                 exited_at = time.monotonic()
-            elif exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
+            elif exited_at is not None and time.monotonic() - max(exited_at, last_line) > PIPE_GRACE:
                 # The command has ended, and something it left (a child in a session of its own)
-                # holds its output open: the run ends, and that is ended with it (end_strays).
+                # holds its output open, silent: the run ends, and that is ended with it (end_strays).
                 break
             if eof:
                 # Its output has ended, and the command most often exits a moment later: look again
@@ -406,6 +408,7 @@ class _Run:
             else:
                 try:
                     line = lines.get(timeout=0.2)
+                    last_line = time.monotonic()
                     if line is None:
                         eof = True
                     elif not self.progress.take(line[1]):
