@@ -150,14 +150,17 @@ def main() -> None:
     }
     by_service = collections.Counter((c[2], c[3]) for c in seen)
     dependent_started = marks["dependent started_at"]
-    path = [c for c in seen if c[0] <= dependent_started and c[4] not in following]
+    own = [c for c in seen if c[4] not in following]
+    # Up to the dependent's running write, which starts just after the time it records.
+    started_write = min((c for c in own if c[0] >= dependent_started and c[3] == "UpdateItem"), key=lambda c: c[0])
+    path = [c for c in own if c[0] <= dependent_started or c is started_write]
     # The parent's command runs between its running write and its output's saves: a step of the
     # path that is no AWS call. What the runner calls while it runs (the log stream made, its lines
     # sent) is beside it, and waits for nothing.
     running = min(
         (c for c in path if c[3] == "UpdateItem" and c[0] >= marks["parent started_at"] - 0.005), key=lambda c: c[0]
     )  # the running write: the command starts when it has returned
-    command = (running[0] + running[1], parent["runtime"], "the parent's command", "runs", COMMAND)
+    command = (running[0] + running[1], parent["runtime"], "(the parent's command", "runs)", COMMAND)
     steps = sequential_steps([*path, command])
     calls_in_steps = [step for step in steps if not any(c[4] == COMMAND for c in step)]
     parent_calls = [c for c in seen if c[0] <= marks["parent closed_at"] and c[4] not in following]
@@ -177,7 +180,10 @@ def main() -> None:
         " that began before the one before it ended is side by side, not a step; the parent's command"
         " is a step of its own, and the calls made while it runs are beside it):",
         "",
-        *[f"{n}. {' ‖ '.join(f'{c[2]}.{c[3]}' for c in step)}" for n, step in enumerate(steps, 1)],
+        *[
+            f"{n}. {' ‖ '.join(f'{c[2]}.{c[3]}' if c[4] != COMMAND else f'{c[2]} {c[3]}' for c in step)}"
+            for n, step in enumerate(steps, 1)
+        ],
         "",
         "Timeline (ms from the POST; a call's start and its duration in moto):",
         "",
