@@ -30,7 +30,7 @@ from jobsys.console.registry import CONSOLE_COMMANDS
 from jobsys.costs import RunMeter
 from jobsys.errors import CommandNotAllowed, JobStateConflict
 from jobsys.heartbeat import Heartbeat
-from jobsys.models import Job, JobState, parse_iso, utc_now
+from jobsys.models import DEFAULT_QUEUE, Job, JobState, parse_iso, utc_now
 from jobsys.observability import record_closed
 from jobsys.processes import (
     MemoryWatch,
@@ -213,7 +213,7 @@ def run_job(
         except CommandNotAllowed as exc:
             closed = system.close_job(start.job_id, JobState.FAILED, reason=str(exc))
             return RunResult(closed.id, closed.state)
-        key = JobKey(start.job_id, start.command, start.queue or "default", start.definition)
+        key = JobKey(start.job_id, start.command, start.queue or DEFAULT_QUEUE, start.definition)
         return _start(system, key, command, time_left, meter, start.dependents)
     if start.queue is None or not start.check_queue:
         job = system.store.get(start.job_id)
