@@ -455,3 +455,17 @@ def test_a_resume_serves_its_line_for_a_bounded_time_and_the_rest_ask_again(syst
     assert waiting == [False, True, True]  # the first in line started
     # The rest say so, and ask again when their waits time out (WaitForSlot's timeout): admitted then.
     assert [system.get_job(job.id).waiting for job in held[1:]] == ["waiting for its turn in queue default"] * 2
+
+
+def test_a_start_of_a_hundred_jobs_leaves_the_queue_to_its_runner(system):
+    """A transaction holds 100 items: a start of 100 jobs has no room for its queue's check, and
+    its runner reads the queue itself (a 500 otherwise)."""
+    tree = CommandStart(command="demo:echo", depending_jobs=[{"command": "demo:echo"}] * 99)
+    root = system.start(tree)
+    assert len(root.dependents) == 99
+    execution = system.sfn.describe_execution(
+        executionArn=system.sfn.list_executions(stateMachineArn=system.settings.state_machine_arn)["executions"][0][
+            "executionArn"
+        ]
+    )
+    assert json.loads(execution["input"])["check_queue"] is True

@@ -22,7 +22,8 @@ FARGATE_MARGIN = 900
 # --- a job ---------------------------------------------------------------------------------------
 DEFAULT_MAX_RUNTIME = 600
 MAX_RUNTIME = 30 * 86400  # a job that runs longer than a month is a service, not a job
-MAX_JOBS_PER_START = 100  # one DynamoDB transaction writes the whole tree
+TRANSACTION_ITEMS = 100  # AWS: the items of one DynamoDB transaction
+MAX_JOBS_PER_START = TRANSACTION_ITEMS  # one DynamoDB transaction writes the whole tree
 MAX_PARAMS = 64
 MAX_PARAM_LENGTH = 4096
 MAX_PRIORITY = 1000

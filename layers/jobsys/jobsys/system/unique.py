@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict
 from jobsys.models import Job
+from jobsys.spec.limits import TRANSACTION_ITEMS
 from jobsys.store import UniqueLock
 from jobsys.store.creation import QueuePaused
 from jobsys.system.base import SystemBase
@@ -20,6 +21,11 @@ class UniqueRuns(SystemBase):
         """Records a start's jobs, the root first; a unique definition's only while no run of it is
         open. True if the root's queue was found open as they were written (its runner need not
         read it); False if it is paused (its runner holds the root back)."""
+        definition = self.config.definitions.get(jobs[0].definition or "")
+        lock = 1 if definition is not None and definition.unique else 0
+        if len(jobs) + lock + 1 > TRANSACTION_ITEMS:  # no room left for the queue's check
+            self._record_checked(jobs, open_queue=None)
+            return False
         try:
             self._record_checked(jobs, open_queue=jobs[0].queue)
             return True
