@@ -94,7 +94,7 @@ class LifecycleSimulation:
         self.faults = Faults()
         self._context = system_for(CONFIG, self.clock)
         self.system: JobSystem = self._context.__enter__()
-        self.sfn = SimulatedStepFunctions(self.system.sfn, self.faults, self.clock)
+        self.sfn = SimulatedStepFunctions(self.system.sfn, self.faults, self.clock, self.system.store)
         self.system.sfn = self.sfn
         self.player = StateMachinePlayer(self.system, self.sfn, self.clock, self.faults, self.seen_transitions)
         self.events: dict[str, list[tuple[str, str | None]]] = defaultdict(list)

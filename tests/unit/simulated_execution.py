@@ -19,7 +19,9 @@ from moto.stepfunctions.models import stepfunctions_backends
 
 from jobsys.errors import JobNotFound, JobStateConflict
 from jobsys.models import Job, JobState, parse_iso
+from jobsys.runner import end_own_run, runner_ends_run
 from jobsys.spec.limits import CONTINUE_AFTER
+from jobsys.store import JobStore
 from jobsys.system import JobSystem
 from jobsys.system.base import job_of_execution
 from tests.unit.in_process import Clock
@@ -44,6 +46,7 @@ class Execution:
     admitted: bool | None = None
     continued: bool = False  # its job goes on in a new execution
     history: int = 0  # the events of its waits in line, which AWS caps at 25,000
+    ended: bool = False  # its runner ended the run (RunResult.ended): AfterRun goes to Done
 
     @property
     def job_id(self) -> str:
@@ -60,8 +63,9 @@ class SimulatedStepFunctions:
     """moto's Step Functions, with each execution's progress played by the simulation: its starts are
     recorded in moto and here; a task token answers the waiting execution; a fault fails starts."""
 
-    def __init__(self, sfn: Any, faults: Faults, clock: Clock) -> None:
+    def __init__(self, sfn: Any, faults: Faults, clock: Clock, store: JobStore) -> None:
         self.sfn = sfn
+        self.store = store
         self.exceptions = sfn.exceptions
         self.faults = faults
         self.clock = clock
@@ -72,10 +76,15 @@ class SimulatedStepFunctions:
         if self.faults.failing_starts:
             self.faults.failing_starts -= 1
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution")
+        execution_input = json.loads(request["input"])
+        if execution_input.get("check_queue") is False:
+            # Its starter says that it found the queue open, so the runner will not read it.
+            queue = self.store.queue_item(execution_input["queue"])
+            assert queue.paused_at is None, f"{request['name']} starts unchecked in paused queue {queue}"
         response: dict[str, Any] = self.sfn.start_execution(**request)
         self.started[request["name"]] += 1
         self.executions[request["name"]] = Execution(
-            request["name"], response["executionArn"], json.loads(request["input"]), self.clock()
+            request["name"], response["executionArn"], execution_input, self.clock()
         )
         return response
 
@@ -168,10 +177,11 @@ class StateMachinePlayer:
         if job.state != JobState.PENDING:
             execution.phase = "end"
             return
-        _, queue = self.system.store.job_and_queue(job.id, job.queue)
-        if queue.holds_back_job(job.id, job.queue):  # AfterRun puts it in the queue's line
-            execution.phase = "admit"
-            return
+        if execution.input.get("check_queue", True):  # else its starter found the queue open
+            _, queue = self.system.store.job_and_queue(job.id, job.queue)
+            if queue.holds_back_job(job.id, job.queue):  # AfterRun puts it in the queue's line
+                execution.phase = "admit"
+                return
         try:
             self.system.store.mark_running(job, self.clock(), self.system.output.location(job.id))
         except JobStateConflict:
@@ -188,19 +198,24 @@ class StateMachinePlayer:
         if how != "crash":  # a crash is the runner's invocation failing: EndRun closes the job
             state = {"finished": JobState.FINISHED, "failed": JobState.FAILED}.get(how, JobState.TERMINATED)
             job = self.system.store.get(execution.job_id)
+            ends_run = runner_ends_run(job, state, bool(execution.input.get("limited")))
             with contextlib.suppress(JobStateConflict):  # canceled meanwhile: the cancel's state stands
-                self.system.store.close(job, state, self.clock(), exit_code=0, from_states=[JobState.RUNNING])
+                closed = self.system.store.close(
+                    job,
+                    state,
+                    self.clock(),
+                    exit_code=0,
+                    from_states=[JobState.RUNNING],
+                    ends_run=ends_run and not (job.dependents or job.joins),
+                )
+                # The runner's own end of the run: its dependents started, then its end written.
+                # A start that fails (a fault) leaves it to EndRun.
+                execution.ended = ends_run and end_own_run(self.system, closed, execution.input["dependents"])
         execution.phase = "end"
 
     def _end(self, execution: Execution, job: Job) -> None:
-        plain = (
-            job.state == JobState.FINISHED
-            and not execution.input.get("limited")
-            and not execution.input["dependents"]
-            and not execution.input.get("joins")
-        )
         status = "SUCCEEDED"
-        if not plain:  # AfterRun: EndRun
+        if not execution.ended:  # AfterRun: EndRun
             if self.faults.failing_end_runs:
                 self.faults.failing_end_runs -= 1
                 status = "FAILED"  # RunNotEnded: the clean-up finds its end lost

@@ -11,7 +11,8 @@ WALK = 150
 
 def test_the_lifecycle_keeps_its_invariants_whatever_happens_and_when(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    seed = int(os.environ.get("SIMULATION_SEED", "33"))
+    # A seed whose 300 steps take every row of the table (33 did until the runner ended its runs itself).
+    seed = int(os.environ.get("SIMULATION_SEED", "34"))
     steps = int(os.environ.get("SIMULATION_STEPS", "300"))
     LifecycleSimulation.seen_transitions.clear()
     walk(seed, steps=min(steps, WALK), runs=max(1, steps // WALK))

@@ -249,6 +249,31 @@ def _start(
     return _Run(system, job, command, argv, time_left, meter, dependents).run()
 
 
+def runner_ends_run(job: Job, state: JobState, limited: bool) -> bool:
+    """A finished Lambda run of a queue without slots is ended by its runner, and AfterRun skips
+    EndRun for it. Any other run, and one whose runner dies before its end is written, EndRun ends."""
+    return state == JobState.FINISHED and job.runner == "lambda" and not limited
+
+
+def _waited_for(job: Job) -> bool:
+    return bool(job.dependents or job.joins)
+
+
+def end_own_run(system: JobSystem, closed: Job, dependents: list[dict[str, Any]]) -> bool:
+    """The rest of a run's end by its runner, after its closing write: its dependents' executions
+    started, then its end written (a job that nothing waits for had it written with its close).
+    False if that fails: EndRun does it again, with its retries, as every step is safe to repeat."""
+    if not _waited_for(closed):
+        return True
+    try:
+        system.start_dependents(closed, dependents)
+        system.store.mark_ended(closed, system.clock())
+    except Exception:  # the run's end is EndRun's then, not lost
+        log.warning("could not end the run of job %s; EndRun will", closed.id, exc_info=True)
+        return False
+    return True
+
+
 class _Run:
     """One run of a command: it starts the process and watches it (its lines, its memory, its job's
     state and its time), stops it when it must, and closes the job. Its output goes to an
@@ -300,13 +325,7 @@ class _Run:
         # The run's usage goes on the job's closing write; JobEventsFunction adds it to its day's
         # totals from the table's stream, off this path.
         usage = self.meter.usage(self.system.transitions_of(self.job, state), output_bytes) if self.meter else None
-        # A finished Lambda run of a queue without slots ends here, and AfterRun skips EndRun for
-        # it: its runner starts its dependents and writes its run's end. Any other run, and one
-        # whose runner dies before its end is written, EndRun ends.
-        ends_run = (
-            state == JobState.FINISHED and self.job.runner == "lambda" and not self.system.is_limited(self.job.queue)
-        )
-        waiting = bool(self.job.dependents or self.job.joins)
+        ends_run = runner_ends_run(self.job, state, self.system.is_limited(self.job.queue))
         try:
             closed = self.system.store.close(
                 self.job,
@@ -321,21 +340,15 @@ class _Run:
                 from_states=[JobState.RUNNING],
                 ttl=self.system.ttl,
                 usage=usage,
-                ends_run=ends_run and not waiting,
+                ends_run=ends_run and not _waited_for(self.job),
             )
         except JobStateConflict as conflict:  # canceled meanwhile: the cancel's state stands
             closed = conflict.current or self.system.store.get(self.job.id)
             return RunResult(closed.id, closed.state, exit_code)
-        if ends_run and waiting:
-            try:
-                self.system.start_dependents(closed, self.dependents or [])
-                self.system.store.mark_ended(closed, self.system.clock())
-            except Exception:  # EndRun does it again, with its retries: every step is safe to repeat
-                log.warning("could not end the run of job %s; EndRun will", closed.id, exc_info=True)
-                return RunResult(closed.id, closed.state, exit_code)
-        if ends_run:
+        ended = ends_run and end_own_run(self.system, closed, self.dependents or [])
+        if ended:
             record_closed(closed.command, closed.state.value, closed.runtime, closed.peak_memory_mb)
-        return RunResult(closed.id, closed.state, exit_code, ended=ends_run)
+        return RunResult(closed.id, closed.state, exit_code, ended=ended)
 
     def _supervise(self, started: float) -> int | None:
         try:
