@@ -77,6 +77,8 @@ CONFIG = {
     },
 }
 UNIQUE = "import"
+# A queue with slots, whose line admits its jobs, and one without, whose runners read it (check_queue).
+PAUSED_IN_TURN = ("serial", "default")
 RETENTION = CleanUpPolicy.parse(100, "1 hour")
 # Most runs finish, so that trees, fan-ins and unique runs get far enough to meet each other.
 RUNNER_ENDS = ("finished", "finished", "finished", "failed", "terminated", "crash", "hang")
@@ -97,6 +99,7 @@ class LifecycleSimulation:
         self.sfn = SimulatedStepFunctions(self.system.sfn, self.faults, self.clock, self.system.store)
         self.system.sfn = self.sfn
         self.player = StateMachinePlayer(self.system, self.sfn, self.clock, self.faults, self.seen_transitions)
+        self.pauses = 0  # the queue of the next pause: PAUSED_IN_TURN, in turn
         self.events: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         self.stream = TableStream("jobs")  # the events are made from it, as JobEventsFunction makes them
 
@@ -152,10 +155,13 @@ class LifecycleSimulation:
             self.player.stamp(execution.arn)
 
     def pause_or_resume(self, paused: bool) -> None:
+        """A pause takes the limited queue and the default one in turn; a resume resumes both."""
         if paused:
-            self.system.pause_queue("serial", by="ops")
+            self.pauses += 1
+            self.system.pause_queue(PAUSED_IN_TURN[self.pauses % len(PAUSED_IN_TURN)], by="ops")
         else:
-            self.system.resume_queue("serial")
+            for queue in PAUSED_IN_TURN:
+                self.system.resume_queue(queue)
 
     def time_passes(self, seconds: int) -> None:
         self.clock.advance(seconds=seconds)
@@ -225,7 +231,8 @@ class LifecycleSimulation:
         """No fault any more, no pause, every runner finishes, and time goes on: whatever is open
         must close, and nothing may be left to hold a lock or a slot."""
         self.faults.failing_starts = self.faults.failing_end_runs = 0
-        self.system.resume_queue("serial")  # a paused queue holds its jobs back for good, rightly
+        for queue in PAUSED_IN_TURN:  # a paused queue holds its jobs back for good, rightly
+            self.system.resume_queue(queue)
         for _ in range(DRAIN_ROUNDS):
             for execution in list(self.sfn.executions.values()):
                 if execution.phase == "running":
