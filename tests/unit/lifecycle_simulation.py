@@ -209,6 +209,11 @@ class LifecycleSimulation:
         assert all(count == 1 for count in self.sfn.started.values()), "an execution started twice"
         assert all(count == 1 for count in self.player.commands_run.values()), "an attempt's command ran twice"
 
+    def invariant_an_execution_that_skips_its_queue_s_read_starts_while_the_queue_is_open(
+        self, jobs: dict[str, Job]
+    ) -> None:
+        assert not self.sfn.unchecked_in_paused, f"started with check_queue false: {self.sfn.unchecked_in_paused}"
+
     def invariant_a_queue_never_runs_more_than_its_limit_nor_keeps_a_slot_of_a_run_that_ended(
         self, jobs: dict[str, Job]
     ) -> None:
