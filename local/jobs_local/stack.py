@@ -203,10 +203,15 @@ class LocalStack:
 
     def _invoke_from_lambda(self, function_arn: str, event: dict[str, Any]) -> tuple[Any, bool]:
         """An invocation that Lambda makes itself (an event source mapping's): no caller to authorize."""
-        assert self.runtime is not None and self.stack is not None
-        function = lambda_backends[self.stack.account][REGION].get_function(function_arn, None)
-        payload, failed, _ = self.runtime.invoke(function, event)
+        payload, failed = self._invoke_inside(function_arn, event)
         return json.loads(payload or "null"), failed
+
+    def _invoke_inside(self, function: str, event: dict[str, Any]) -> tuple[str, bool]:
+        """An invocation from inside the services (API Gateway's, a mapping's): its reply, and whether it failed."""
+        assert self.runtime is not None and self.stack is not None
+        found = lambda_backends[self.stack.account][REGION].get_function(function, None)
+        payload, failed, _ = self.runtime.invoke(found, event)
+        return payload, failed
 
     def stop(self) -> None:
         try:
@@ -370,9 +375,7 @@ class LocalStack:
     def call_function(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
         """Invokes a function as API Gateway's integration does: from inside the service, not
         through Lambda's HTTP API (which would add a round trip through the moto server)."""
-        assert self.runtime is not None and self.stack is not None
-        function = lambda_backends[self.stack.account][REGION].get_function(name, None)
-        payload, failed, _ = self.runtime.invoke(function, json.loads(json.dumps(event)))
+        payload, failed = self._invoke_inside(name, json.loads(json.dumps(event)))
         if failed:
             raise RuntimeError(f"{name} failed: {payload}")
         if len(payload.encode()) > LAMBDA_RESPONSE_LIMIT:  # Lambda refuses it: Function.ResponseSizeTooLarge

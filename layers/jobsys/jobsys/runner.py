@@ -205,31 +205,27 @@ def run_job(
     Lambda runner's case) leaves a job of a paused queue pending, and its execution puts it in the
     queue's line. With a `meter`, the job records what its run is billed for."""
     start = RunStart(start) if isinstance(start, str) else start
+    target: Job | JobKey
     if start.command is not None and not start.check_queue:
         # Whoever started the execution found the queue open: one conditional write marks the job
         # running and gives it back whole, with no read before it.
-        try:
-            command = system.config.command(start.command)
-        except CommandNotAllowed as exc:
-            closed = system.close_job(start.job_id, JobState.FAILED, reason=str(exc))
-            return RunResult(closed.id, closed.state)
-        key = JobKey(start.job_id, start.command, start.queue or DEFAULT_QUEUE, start.definition)
-        return _start(system, key, command, time_left, meter, start.dependents)
-    if start.queue is None or not start.check_queue:
-        job = system.store.get(start.job_id)
+        target = JobKey(start.job_id, start.command, start.queue or DEFAULT_QUEUE, start.definition)
     else:
-        job, queue_state = system.store.job_and_queue(start.job_id, start.queue)
-        if job.state == JobState.PENDING and (held_back := queue_state.holds_back_job(job.id, start.queue)):
-            log.info("job %s not started: %s", job.id, held_back)
-            return RunResult(job.id, job.state)
-    if job.state != JobState.PENDING:  # canceled before it started, or a duplicate delivery
-        return RunResult(job.id, job.state, job.exit_code)
+        if start.queue is None or not start.check_queue:
+            target = system.store.get(start.job_id)
+        else:
+            target, queue_state = system.store.job_and_queue(start.job_id, start.queue)
+            if target.state == JobState.PENDING and (held_back := queue_state.holds_back_job(target.id, start.queue)):
+                log.info("job %s not started: %s", target.id, held_back)
+                return RunResult(target.id, target.state)
+        if target.state != JobState.PENDING:  # canceled before it started, or a duplicate delivery
+            return RunResult(target.id, target.state, target.exit_code)
     try:
-        command = system.config.command(job.command)
+        command = system.config.command(target.command)
     except CommandNotAllowed as exc:
-        closed = system.close_job(job.id, JobState.FAILED, reason=str(exc))
+        closed = system.close_job(target.id, JobState.FAILED, reason=str(exc))
         return RunResult(closed.id, closed.state)
-    return _start(system, job, command, time_left, meter, start.dependents)
+    return _start(system, target, command, time_left, meter, start.dependents)
 
 
 def _start(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from jobsys.errors import Unprocessable
@@ -108,12 +109,12 @@ def _to_item(job: Job) -> dict[str, Any]:
     return item
 
 
+_DESERIALIZER = TypeDeserializer()
+
+
 def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
     """An item in DynamoDB's JSON (a stream's image, a refused write's ALL_OLD) as the resource gives it."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {name: deserializer.deserialize(value) for name, value in item.items()}
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
 
 
 def _from_item(item: dict[str, Any]) -> Job:

@@ -34,10 +34,6 @@ def usage_subjects(job: Job) -> list[str]:
 
 
 class UsageDays(TableAccess):
-    def add_usage(self, job: Job, day: date, totals: UsageTotals) -> None:
-        for subject in usage_subjects(job):
-            self.add_to_day(subject, day, totals)
-
     def add_runs(self, jobs: list[Job]) -> None:
         """Adds closed runs (their `usage`) to their days' totals: one write per subject and day."""
         by_day: dict[tuple[str, date], list[UsageTotals]] = {}
