@@ -1,23 +1,22 @@
-// eCommerce jobs: the back-office page. This module starts it; the others are its parts (state,
-// token, api, format, definitions, stats, job-list, job-detail), as ES modules with no build step.
+// eCommerce jobs: the back-office page. This module only wires it: its parts (state, token, api,
+// format, definitions, stats, job-list, job-detail, queues) are ES modules with no build step, and
+// none imports this one, nor one that imports it back (tests/unit/test_page_modules.py).
 
 import { api, showError } from "./api.js";
-import { loadDefinitions, openJob } from "./definitions.js";
-import { refresh } from "./job-list.js";
+import { loadDefinitions } from "./definitions.js";
+import { openJob, refresh, renderJobs, showNewJob } from "./job-list.js";
 import { loadQueues } from "./queues.js";
-import { $, PAGE_SIZE, REFRESH_KEY, TOKEN_KEY, el, view } from "./state.js";
+import { $, PAGE_SIZE, REFRESH_KEY, TOKEN_KEY, el, on, refreshSeconds, view } from "./state.js";
 import { STATS_EVERY_MS, loadStats } from "./stats.js";
-import { askForToken, takeTokenFromUrl } from "./token.js";
+import { askForToken, takeTokenFromForm, takeTokenFromUrl } from "./token.js";
+
+on.refresh = refresh;
+on.renderJobs = renderJobs;
+on.showNewJob = showNewJob;
 
 // --- refreshing ------------------------------------------------------------------------------
 
-export function refreshSeconds() {
-  const fromUrl = Number(new URLSearchParams(location.search).get("refresh"));
-  if (fromUrl > 0) return fromUrl;
-  return Number(localStorage.getItem(REFRESH_KEY)) || 10;
-}
-
-export function scheduleRefresh() {
+function scheduleRefresh() {
   clearInterval(view.refreshTimer);
   view.refreshTimer = setInterval(() => {
     refresh();
@@ -63,7 +62,12 @@ function openLinkedJob() {
   if (linked) openJob(linked[1]).catch((error) => showError(`Cannot open job ${linked[1]}: ${error.message}`));
 }
 
-export async function start() {
+$("token-form").addEventListener("submit", () => {
+  takeTokenFromForm();
+  start();
+});
+
+async function start() {
   takeTokenFromUrl();
   if (!sessionStorage.getItem(TOKEN_KEY)) {
     askForToken("This page needs the token that make run printed (it is in the URL it prints).");

@@ -1,11 +1,9 @@
 // --- configured jobs -------------------------------------------------------------------------
 
 import { ApiRefused, ApiUnreachable, api, showError } from "./api.js";
-import { start } from "./app.js";
 import { when } from "./format.js";
-import { toggleDetail } from "./job-detail.js";
-import { renderJobs, rowOf } from "./job-list.js";
-import { $, el, view } from "./state.js";
+import { openJob, showNewJob } from "./job-list.js";
+import { $, el } from "./state.js";
 import { statsPlaceholder } from "./stats.js";
 
 export function definitionItem(definition) {
@@ -59,18 +57,6 @@ export function definitionItem(definition) {
     laterForm,
     then,
   );
-}
-
-// Expands a job's row, fetching the job first if the list does not show it.
-export async function openJob(id) {
-  if (!rowOf(id)) {
-    const job = await api("GET", `jobs/${id}`);
-    view.jobs.set(job.id, job);
-    view.order = [job.id, ...view.order.filter((other) => other !== job.id)];
-    renderJobs();
-  }
-  if (!view.expanded.has(id)) toggleDetail(id);
-  rowOf(id).scrollIntoView({ block: "center" });
 }
 
 // "10 min" is a delay; anything that reads as a date is a time (in this browser's time zone).
@@ -133,21 +119,4 @@ function showAlreadyRunning(where, job) {
     openJob(job.id);
   });
   where.replaceChildren("already running: ", link);
-}
-
-// A started job shows at once, before the next refresh, with its dependents under it.
-export async function showNewJob(job) {
-  const dependents = await Promise.all(job.dependents.map((id) => api("GET", `jobs/${id}`).catch(() => null)));
-  for (const child of [job, ...dependents]) {
-    if (!child) continue;
-    view.jobs.set(child.id, child);
-    view.startedHere.set(child.id, Date.now());
-  }
-  view.order = [job.id, ...dependents.filter(Boolean).map((c) => c.id), ...view.order.filter((id) => id !== job.id)];
-  renderJobs();
-  const row = rowOf(job.id);
-  if (row) {
-    row.classList.add("fresh");
-    row.scrollIntoView({ block: "nearest" });
-  }
 }

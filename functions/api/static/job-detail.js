@@ -1,10 +1,7 @@
 // --- an expanded job -------------------------------------------------------------------------
 
 import { ApiUnreachable, api, showError } from "./api.js";
-import { start } from "./app.js";
-import { showNewJob } from "./definitions.js";
-import { refresh, renderJobs, rowOf } from "./job-list.js";
-import { $, OPEN_STATES, OUTPUT_POLL_MS, el, view } from "./state.js";
+import { $, OPEN_STATES, OUTPUT_POLL_MS, el, on, rowOf, view } from "./state.js";
 
 export function toggleDetail(id) {
   const row = rowOf(id);
@@ -129,8 +126,8 @@ export class OutputFollower {
     try {
       const job = await api("POST", `jobs/${this.job.id}/cancel`);
       view.jobs.set(job.id, job);
-      renderJobs();
-      refresh();
+      on.renderJobs();
+      on.refresh();
     } catch (error) {
       alert(`Could not cancel: ${error.message}`);
     }
@@ -151,7 +148,7 @@ export class OutputFollower {
             queue: job.queue,
             priority: job.priority,
           });
-      await showNewJob(started);
+      await on.showNewJob(started);
     } catch (error) {
       alert(`Could not retry: ${error.message}`);
     }

@@ -1,10 +1,9 @@
 // --- the list of jobs ------------------------------------------------------------------------
 
 import { ApiUnreachable, api, showError } from "./api.js";
-import { refreshSeconds } from "./app.js";
 import { clock, duration, megabytes, progressBar, when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
-import { $, el, view } from "./state.js";
+import { $, el, refreshSeconds, rowOf, view } from "./state.js";
 
 export function filters() {
   const params = new URLSearchParams();
@@ -48,10 +47,6 @@ export async function refresh() {
   } catch (error) {
     if (error instanceof ApiUnreachable) showError(`${error.message}. Retrying every ${refreshSeconds()} s.`);
   }
-}
-
-export function rowOf(id) {
-  return document.querySelector(`tr.job-row[data-id="${CSS.escape(id)}"]`);
 }
 
 // Parents first, each followed by its dependents that are in the list, at any depth.
@@ -176,3 +171,32 @@ setInterval(() => {
     if (job) row.children[5].textContent = duration(job);
   }
 }, 1000);
+
+// Expands a job's row, fetching the job first if the list does not show it.
+export async function openJob(id) {
+  if (!rowOf(id)) {
+    const job = await api("GET", `jobs/${id}`);
+    view.jobs.set(job.id, job);
+    view.order = [job.id, ...view.order.filter((other) => other !== job.id)];
+    renderJobs();
+  }
+  if (!view.expanded.has(id)) toggleDetail(id);
+  rowOf(id).scrollIntoView({ block: "center" });
+}
+
+// A started job shows at once, before the next refresh, with its dependents under it.
+export async function showNewJob(job) {
+  const dependents = await Promise.all(job.dependents.map((id) => api("GET", `jobs/${id}`).catch(() => null)));
+  for (const child of [job, ...dependents]) {
+    if (!child) continue;
+    view.jobs.set(child.id, child);
+    view.startedHere.set(child.id, Date.now());
+  }
+  view.order = [job.id, ...dependents.filter(Boolean).map((c) => c.id), ...view.order.filter((id) => id !== job.id)];
+  renderJobs();
+  const row = rowOf(job.id);
+  if (row) {
+    row.classList.add("fresh");
+    row.scrollIntoView({ block: "nearest" });
+  }
+}

@@ -20,6 +20,26 @@ export const view = {
 
 export const $ = (id) => document.getElementById(id);
 
+// What one part asks of another that imports it: app.js sets each to its part's function, so
+// that no module imports one that imports it back (an expanded job's retry shows the new job,
+// and its cancel refreshes the list that draws it).
+export const on = {
+  refresh: async () => {},
+  renderJobs: () => {},
+  showNewJob: async (_job) => {},
+};
+
+export function rowOf(id) {
+  return document.querySelector(`tr.job-row[data-id="${CSS.escape(id)}"]`);
+}
+
+// The seconds between two refreshes: the URL's `refresh`, else the one chosen on the page, else 10.
+export function refreshSeconds() {
+  const fromUrl = Number(new URLSearchParams(location.search).get("refresh"));
+  if (fromUrl > 0) return fromUrl;
+  return Number(localStorage.getItem(REFRESH_KEY)) || 10;
+}
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {

@@ -1,8 +1,8 @@
 // --- statistics of the last runs, per definition -----------------------------------------------
 
 import { api } from "./api.js";
-import { openJob } from "./definitions.js";
 import { dollars, duration, megabytes, when } from "./format.js";
+import { openJob } from "./job-list.js";
 import { $, el } from "./state.js";
 
 export const STATS_RUNS = 30;

@@ -1,6 +1,5 @@
 // --- the token -------------------------------------------------------------------------------
 
-import { start } from "./app.js";
 import { $, TOKEN_KEY } from "./state.js";
 
 export function takeTokenFromUrl() {
@@ -19,8 +18,8 @@ export function askForToken(why) {
   if (!dialog.open) dialog.showModal();
 }
 
-$("token-form").addEventListener("submit", () => {
+// The token pasted in the dialog, kept for this tab.
+export function takeTokenFromForm() {
   sessionStorage.setItem(TOKEN_KEY, $("token-input").value.trim());
   $("token-input").value = "";
-  start();
-});
+}
