@@ -10,6 +10,7 @@ with collector_paused():
 
     from jobsys.cleanup import CleanUpPolicy, CleanUpRunning, clean_up
     from jobsys.observability import logger, metrics, traced
+    from jobsys.spec.limits import CLEAN_UP_STOPS_BEFORE_TIMEOUT
     from jobsys.system import job_system
 
 
@@ -25,8 +26,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         event.get("max_retention_succeeded") or env.clean_up_max_retention_succeeded or None,
     )
     try:
-        # It stops 30 s before the function's timeout, and the next run goes on from there.
-        report = clean_up(system, policy, budget=context.get_remaining_time_in_millis() / 1000 - 30)
+        budget = context.get_remaining_time_in_millis() / 1000 - CLEAN_UP_STOPS_BEFORE_TIMEOUT
+        report = clean_up(system, policy, budget=budget)
     except CleanUpRunning as busy:  # an operator's clean-up, started from the API, runs now
         logger.info("clean-up skipped", extra={"reason": str(busy)})
         return {"skipped": str(busy)}

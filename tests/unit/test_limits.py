@@ -68,3 +68,30 @@ def test_a_revoked_token_stops_working_within_the_five_minutes_the_docs_promise(
     assert (gateway.AUTHORIZER_TTL, tokens.TOKEN_CACHE) == (limits.AUTHORIZER_CACHE, limits.TOKEN_CACHE)
     for doc in ("README.md", "docs/security.md", "docs/operations.md"):
         assert "within five minutes" in (ROOT / doc).read_text(), doc
+
+
+def test_the_clean_ups_budgets_fit_the_time_their_callers_give():
+    """A clean-up by call answers within API Gateway's wait; the scheduled one stops before its
+    function's timeout, so that its last deletes and its report fit."""
+    from jobs_local.apigateway import gateway
+
+    assert gateway.INTEGRATION_TIMEOUT == limits.API_GATEWAY_TIMEOUT
+    assert limits.API_CLEAN_UP_BUDGET < limits.API_GATEWAY_TIMEOUT
+    cleanup = _resource(load_template(ROOT / "template.yaml"), "CleanUpFunction")
+    assert 0 < limits.CLEAN_UP_STOPS_BEFORE_TIMEOUT < cleanup["Timeout"]
+    handler = (ROOT / "functions" / "cleanup" / "cleanup_handler.py").read_text()
+    assert "CLEAN_UP_STOPS_BEFORE_TIMEOUT" in handler and not re.search(r"/ 1000 - \d", handler)
+
+
+def test_a_read_of_many_keys_asks_for_what_batchgetitem_takes():
+    store = (ROOT / "layers" / "jobsys" / "jobsys" / "store" / "items.py").read_text()
+    assert limits.BATCH_GET_KEYS == 100 and "BATCH_GET_KEYS" in store and "100" not in store
+
+
+def test_the_page_pages_the_list_as_the_api_allows():
+    state = (ROOT / "functions" / "api" / "static" / "state.js").read_text()
+    found = re.search(r"export const MAX_PAGE = (\d+);", state)
+    assert found, "state.js no longer declares MAX_PAGE"
+    assert int(found.group(1)) == limits.MAX_PAGE
+    listing = (ROOT / "functions" / "api" / "static" / "job-list.js").read_text()
+    assert "Math.min(MAX_PAGE," in listing and not re.search(r"Math\.min\(\d", listing)

@@ -11,14 +11,13 @@ from jobsys.errors import JobNotFound
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.roles import Role
-from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
+from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PAGE
 from jobsys.spec.requests import CommandStart
 from jobsys.streams import Stream
 from jobsys.system import job_system
 from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, answers
 
 router = APIGatewayRouter()
-API_CLEAN_UP_SECONDS = 15.0
 
 
 def job_response(job: Job, status_code: int = 200) -> Response[dict[str, Any]]:
@@ -155,4 +154,4 @@ def cancel_job(job_id: str) -> Response[dict[str, Any]]:
 def run_clean_up(request: Annotated[CleanUpRequest, Body()]) -> CleanUpOut:
     policy = CleanUpPolicy.parse(request.per_call, request.max_retention, request.max_retention_succeeded)
     # Well inside API Gateway's 29 s: what is left waits for the next run (`complete` false).
-    return CleanUpOut(**clean_up(job_system(), policy, budget=API_CLEAN_UP_SECONDS).as_dict())
+    return CleanUpOut(**clean_up(job_system(), policy, budget=API_CLEAN_UP_BUDGET).as_dict())

@@ -3,7 +3,7 @@
 import { ApiUnreachable, api, showError } from "./api.js";
 import { clock, duration, megabytes, progressBar, when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
-import { $, el, refreshSeconds, rowOf, view } from "./state.js";
+import { $, MAX_PAGE, el, refreshSeconds, rowOf, view } from "./state.js";
 
 export function filters() {
   const params = new URLSearchParams();
@@ -19,7 +19,7 @@ export async function fetchJobs(count) {
   let cursor = null;
   do {
     const params = filters();
-    params.set("limit", String(Math.min(100, count - jobs.length)));
+    params.set("limit", String(Math.min(MAX_PAGE, count - jobs.length)));
     if (cursor) params.set("cursor", cursor);
     const page = await api("GET", `jobs?${params}`);
     jobs.push(...page.items);

@@ -5,6 +5,7 @@ export const TOKEN_KEY = "jobs.token";
 export const REFRESH_KEY = "jobs.refreshSeconds";
 export const OPEN_STATES = new Set(["pending", "running"]);
 export const PAGE_SIZE = 50;
+export const MAX_PAGE = 100; // the API's most jobs in one page (jobsys/spec/limits.py, tied by a test)
 export const OUTPUT_POLL_MS = 1000;
 
 export const view = {

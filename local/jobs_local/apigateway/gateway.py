@@ -33,7 +33,7 @@ from waitress.task import ErrorTask
 from jobs_local.apigateway.access_logs import AccessLog
 from jobs_local.apigateway.events import STAGE, Route, match_route, proxy_event
 from jobs_local.people_first import PEOPLE_FIRST
-from jobsys.spec.limits import AUTHORIZER_CACHE
+from jobsys.spec.limits import API_GATEWAY_TIMEOUT, AUTHORIZER_CACHE
 
 MAX_BODY = 6 * 1024 * 1024  # Lambda's payload limit
 AUTHORIZER_TTL = AUTHORIZER_CACHE  # seconds, the template's ReauthorizeEvery
@@ -43,7 +43,7 @@ THREADS = 16  # requests served at once; more wait their turn, read but not yet 
 MAX_CONNECTIONS = 512  # open at once; beyond, new ones wait in the listen backlog
 SERVER = "jobs-local-gateway"
 LINGER = 2.0  # seconds a closing connection still reads (and drops) what the client sends
-INTEGRATION_TIMEOUT = 29.0  # seconds API Gateway waits for a Lambda integration, then answers 504
+INTEGRATION_TIMEOUT = API_GATEWAY_TIMEOUT  # seconds API Gateway waits for a Lambda integration, then answers 504
 
 
 def _allows(policy: dict[str, Any], method_arn: str) -> bool:

@@ -71,10 +71,20 @@ SERVE_AT_MOST = 10
 SAY_WHY_AT_MOST = 10
 
 # --- reading -------------------------------------------------------------------------------------
-MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store
+MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store (the page's state.js too)
 DEFAULT_PAGE = 50
+BATCH_GET_KEYS = 100  # AWS: the keys of one BatchGetItem call
+
+# --- API Gateway ---------------------------------------------------------------------------------
+API_GATEWAY_TIMEOUT = 29.0  # AWS: seconds a REST API waits for its Lambda integration, then a 504
 
 # --- the clean-up (template.yaml's CleanUpPerCall and CleanUpMaxRetention defaults) --------------
 CLEAN_UP_PER_CALL = 10
 MAX_CLEAN_UP_PER_CALL = 1000
 CLEAN_UP_MAX_RETENTION = "7 days"
+# A clean-up by call (POST /clean-up) stops after this long and answers with what it did, well
+# within API Gateway's wait; the next call goes on from there.
+API_CLEAN_UP_BUDGET = 15.0
+# The scheduled clean-up stops this long before its function's timeout (CleanUpFunction's 300 s):
+# the deletes under way, the report and its metric still fit. The next run goes on from there.
+CLEAN_UP_STOPS_BEFORE_TIMEOUT = 30

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from jobsys.errors import Unprocessable
 from jobsys.models import CLOSED_STATES, Job, JobState
+from jobsys.spec.limits import BATCH_GET_KEYS
 from jobsys.stats import Run
 
 # How a job that waits for a slot sorts among those of its queue: higher priority first, then older.
@@ -202,11 +203,11 @@ class TableAccess:
         self.client = table.meta.client
 
     def _get_items(self, keys: list[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
-        """The items of these keys that exist, in any order: BatchGetItem, 100 keys a call, with
-        what it left unprocessed asked again."""
+        """The items of these keys that exist, in any order: BatchGetItem, BATCH_GET_KEYS a call,
+        with what it left unprocessed asked again."""
         items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request = {self.table.name: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
+        for start in range(0, len(keys), BATCH_GET_KEYS):
+            request = {self.table.name: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": consistent}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 items += response["Responses"].get(self.table.name, [])
