@@ -8,8 +8,7 @@ from jobsys.config import load_config, parse_config
 from jobsys.errors import CommandNotAllowed, ConfigError, DefinitionNotFound, Unprocessable
 from jobsys.spec.limits import LAMBDA_MAX_RUNTIME
 from jobsys.spec.messages import messages
-from jobsys.spec.options import StartOptions
-from jobsys.spec.requests import DependingJob
+from jobsys.spec.requests import DependingJob, StartOptions
 
 SEED_BLOCK = textwrap.dedent(
     """

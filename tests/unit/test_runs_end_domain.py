@@ -7,8 +7,8 @@ import yaml
 
 from jobsys.config import parse_config
 from jobsys.errors import ConfigError
-from jobsys.models import RetryPolicy
 from jobsys.schedules import parse_schedule
+from jobsys.spec.options import RetryPolicy
 
 
 def test_the_next_run_in_a_repeated_autumn_hour_is_never_in_the_past():

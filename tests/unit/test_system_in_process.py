@@ -17,9 +17,8 @@ from jobsys.errors import AlreadyOpen, NotFound
 from jobsys.events import JobEvents
 from jobsys.models import JobState, QueueState, iso
 from jobsys.runner import RunStart, run_job
-from jobsys.spec.options import StartOptions
 from jobsys.spec.prices import Prices
-from jobsys.spec.requests import CommandStart, DefinitionStart
+from jobsys.spec.requests import CommandStart, DefinitionStart, StartOptions
 from jobsys.state_changes import ChangesFollowed
 from jobsys.store import JobStore
 from jobsys.system import admission
@@ -469,3 +468,15 @@ def test_a_start_of_a_hundred_jobs_leaves_the_queue_to_its_runner(system):
         ]
     )
     assert json.loads(execution["input"])["check_queue"] is True
+
+
+def test_a_start_chooses_any_setting_of_its_job_and_its_retries_are_kept(system):
+    """Every setting a command or a definition has, a start may choose: the one settings model."""
+    job = system.start(CommandStart(command="demo:fail", retries={"max_attempts": 2}, max_runtime=30))
+    assert (job.retries.max_attempts, job.max_runtime) == (2, 30)
+    retry = system.get_job(_run_and_close(system, job, JobState.FAILED).retried_by)
+    assert (retry.attempt, retry.retries.max_attempts, retry.max_runtime) == (2, 2, 30)
+    tree = system.start(DefinitionStart(definition="tree", options=StartOptions(runner="fargate", max_runtime=3600)))
+    child = system.get_job(tree.dependents[0])
+    assert (tree.runner, tree.max_runtime) == ("fargate", 3600)
+    assert (child.runner, child.max_runtime) == ("lambda", 600)  # a start's settings are its root's

@@ -9,11 +9,10 @@ from pydantic import ValidationError
 
 from jobsys.config import parse_config
 from jobsys.errors import ConfigError, InvalidRequest, Unprocessable
-from jobsys.models import RetryPolicy
 from jobsys.schedules import Cron, parse_schedule
 from jobsys.spec.messages import messages
-from jobsys.spec.options import StartOptions
-from jobsys.spec.requests import DependingJob
+from jobsys.spec.options import RetryPolicy
+from jobsys.spec.requests import DependingJob, StartOptions
 
 CONFIG = {
     "queues": {"productimport": {"concurrency": 1}, "default": {"concurrency": 20}, "exports": {}},

@@ -9,8 +9,7 @@ from idempotency import start_once
 from jobsys.errors import Unprocessable
 from jobsys.models import Job
 from jobsys.roles import Role
-from jobsys.spec.options import StartOptions
-from jobsys.spec.requests import DefinitionStart
+from jobsys.spec.requests import DefinitionStart, StartOptions
 from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats
 from jobsys.system import job_system
 from routes.jobs import STARTED, IdempotencyKey, caller, job_response

@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from jobsys.costs import RunUsage
-from jobsys.spec.options import RetryPolicy
-from jobsys.spec.types import Runner
+from jobsys.spec.settings import DEFAULT_QUEUE as DEFAULT_QUEUE
+from jobsys.spec.settings import JobSettings
 
 # Re-exported: most of the code takes them from here.
 from jobsys.timestamps import iso as iso
@@ -40,7 +40,6 @@ CLOSED_STATES = frozenset(set(JobState) - OPEN_STATES)
 RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOMPLETE})
 
 Trigger = Literal["api", "schedule", "retry"]
-DEFAULT_QUEUE = "default"
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,9 @@ class Progress(BaseModel):
     total: int
 
 
-class Job(BaseModel):
+class Job(JobSettings):
+    """A job as it is stored and shown: its settings (`JobSettings`), and its run."""
+
     id: str
     command: str
     params: list[str]
@@ -117,12 +118,7 @@ class Job(BaseModel):
         default=None,
         description="When the end of its run was handled: slot given back, dependents started or next attempt planned",
     )
-    runner: Runner = "lambda"
-    max_runtime: int = Field(description="Seconds before the command is killed and the job terminated")
-    queue: str = DEFAULT_QUEUE
-    priority: int = Field(default=0, description="Higher starts first among the waiting jobs of its queue")
     attempt: int = 1
-    retries: RetryPolicy = Field(default_factory=RetryPolicy)
     retry_of: str | None = Field(default=None, description="The attempt before this one")
     attempt_of: str | None = Field(default=None, description="The first attempt, of which this is a retry")
     retried_by: str | None = Field(default=None, description="The attempt after this one")
@@ -157,7 +153,7 @@ class Job(BaseModel):
         return self.state.is_open or self.next_attempt_due
 
 
-class JobSpec(BaseModel):
+class JobSpec(JobSettings):
     """A job to create, before it has an id: one node of the tree that one start creates."""
 
     key: str | None = None
@@ -166,11 +162,6 @@ class JobSpec(BaseModel):
     params: list[str] = Field(default_factory=list)
     label: str
     definition: str | None = None
-    runner: Runner = "lambda"
-    max_runtime: int
-    queue: str = DEFAULT_QUEUE
-    priority: int = 0
-    retries: RetryPolicy = Field(default_factory=RetryPolicy)
     depending_jobs: list[JobSpec] = Field(default_factory=list)
 
     def count(self) -> int:

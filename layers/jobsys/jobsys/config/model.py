@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from jobsys.errors import CommandNotAllowed, DefinitionNotFound, InvalidRequest, Unprocessable
 from jobsys.joins import joins_problem
 from jobsys.models import DEFAULT_QUEUE, JobSpec
 from jobsys.schedules import Schedule
 from jobsys.secret_refs import SecretRef
-from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
-from jobsys.spec.options import RetryPolicy
+from jobsys.spec.limits import MAX_JOBS_PER_START
 from jobsys.spec.requests import DependingJob
-from jobsys.spec.types import Overlap, Runner
+from jobsys.spec.settings import JobSettings, SettingsChoice, SettingsProblem, resolve_settings
+from jobsys.spec.types import Overlap
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,14 @@ class Queue:
     concurrency: int | None  # None: no limit
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(JobSettings):
+    """A command of the allow-list, and the settings its jobs start from."""
+
+    model_config = ConfigDict(frozen=True)
+
     name: str
     # None for a console command run by `jobs-console`; else the argv that params are appended to.
-    argv: tuple[str, ...] | None
-    max_runtime: int
-    runner: Runner
-    queue: str = DEFAULT_QUEUE
-    priority: int = 0
-    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    argv: tuple[str, ...] | None = None
     # jobs.yaml's `env:`, in its order: (name, value), where None passes the runner's own value on,
     # and a SecretRef names where the runner reads it.
     env: tuple[tuple[str, str | SecretRef | None], ...] = ()
@@ -46,8 +44,9 @@ ScheduleOut = Annotated[
 ]
 
 
-class JobDefinition(BaseModel):
-    """A job the back office can start, as jobs.yaml defines it and the API lists it."""
+class JobDefinition(JobSettings):
+    """A job the back office can start, as jobs.yaml defines it and the API lists it: its settings
+    resolved from its command's and its own."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -56,11 +55,6 @@ class JobDefinition(BaseModel):
     desc: str
     command: str
     params: tuple[str, ...]
-    runner: Runner
-    max_runtime: int
-    queue: str = DEFAULT_QUEUE
-    priority: int = 0
-    retries: RetryPolicy = RetryPolicy()
     schedule: ScheduleOut | None = Field(default=None, description="{cron, timezone} or {rate}")
     overlap: Overlap = Field(
         default="skip", description="skip: a scheduled start is skipped while a run is open; allow"
@@ -79,12 +73,8 @@ class JobDefinition(BaseModel):
             params=list(self.params),
             label=self.label,
             definition=self.key,
-            runner=self.runner,
-            max_runtime=self.max_runtime,
-            queue=self.queue,
-            priority=self.priority,
-            retries=self.retries,
             depending_jobs=[child.to_spec() for child in self.depending_jobs],
+            **self.setting_values(),
         )
 
 
@@ -129,27 +119,23 @@ class JobsConfig:
         return spec
 
     def _spec_for(self, request: DependingJob) -> JobSpec:
-        allowed = self.command(request.command)
-        if request.queue is not None:
-            self.queue(request.queue)
-        runner = request.runner or allowed.runner
-        max_runtime = request.max_runtime or allowed.max_runtime
-        if runner == "lambda" and max_runtime > LAMBDA_MAX_RUNTIME:
-            # Asked for, it breaks the API's schema; from the command's defaults, it is configuration.
-            raise (InvalidRequest if request.runner == "lambda" and request.max_runtime else Unprocessable)(
-                f"max_runtime {max_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda runner;"
-                " use runner 'fargate'"
-            )
         return JobSpec(
             key=request.key,
             after=list(request.after),
             command=request.command,
             params=list(request.params),
             label=request.label or request.command,
-            runner=runner,
-            max_runtime=max_runtime,
-            queue=request.queue or allowed.queue,
-            priority=allowed.priority if request.priority is None else request.priority,
-            retries=allowed.retries,
             depending_jobs=[self._spec_for(child) for child in request.depending_jobs],
+            **self.settings_for(self.command(request.command), request).setting_values(),
         )
+
+    def settings_for(self, base: JobSettings, request: SettingsChoice) -> JobSettings:
+        """A request's settings over those it starts from (a command's, a definition's). Settings
+        that the request chose itself and that cannot go together break the API's schema (400);
+        those it left to the configuration are the configuration's (422)."""
+        if request.queue is not None:
+            self.queue(request.queue)
+        try:
+            return resolve_settings(base, request)
+        except SettingsProblem as problem:
+            raise (InvalidRequest if problem.chosen else Unprocessable)(str(problem)) from None

@@ -13,9 +13,8 @@ from jobsys.joins import joins_problem
 from jobsys.models import DEFAULT_QUEUE
 from jobsys.schedules import schedule_name
 from jobsys.spec.jobs_file import CommandEntry, JobEntry, JobsFile
-from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
-from jobsys.spec.options import RetryPolicy
-from jobsys.spec.types import Runner
+from jobsys.spec.limits import MAX_JOBS_PER_START
+from jobsys.spec.settings import JobSettings, SettingsChoice, SettingsProblem, resolve_settings
 
 
 class _Refused(ConfigError):
@@ -41,12 +40,17 @@ class ConfigResolver:
         self.queues |= {name: Queue(name, None) for name in self.set_aside["queues"]}
         self.commands: dict[str, Command] = {}
         self.top_level: dict[str, JobEntry | None] = {}
+        self.defaults = JobSettings()  # the file's `defaults:` over the job system's, once resolve() checked them
 
     def refuse(self, where: str, reason: str) -> _Refused:
         return _Refused(f"{self.source}: {where}: {reason}")
 
     def resolve(self) -> JobsConfig:
         self.top_level = self._top_level_jobs()
+        try:
+            self.defaults = self._settings(JobSettings(), self.file.defaults, "defaults")
+        except _Refused as error:
+            self.errors.append(str(error))
         for name, command in self.file.commands.items():
             self._record(partial(self._add_command, name, command, f"commands.{name}"))
         # Every command that a definition names is allowed as well, so the seed's block alone is
@@ -99,13 +103,14 @@ class ConfigResolver:
             raise self.refuse(where, f"no queue {name!r}; declare it under 'queues' (the queues are: {known})")
         return name
 
-    def _check_fits(self, runner: Runner, max_runtime: int, where: str) -> None:
-        if runner == "lambda" and max_runtime > LAMBDA_MAX_RUNTIME:
-            raise self.refuse(
-                where,
-                f"max_runtime {max_runtime} s is over {LAMBDA_MAX_RUNTIME} s, the Lambda runner's limit;"
-                " use runner: fargate",
-            )
+    def _settings(self, base: JobSettings, entry: SettingsChoice, where: str) -> JobSettings:
+        """An entry's settings over the level above's, its queue declared."""
+        if entry.queue is not None:
+            self._queue(entry.queue, f"{where}.queue")
+        try:
+            return resolve_settings(base, entry)
+        except SettingsProblem as problem:
+            raise self.refuse(where, str(problem)) from None
 
     def _add_command(self, name: str, entry: CommandEntry | None, where: str) -> None:
         entry = entry or CommandEntry()
@@ -115,18 +120,11 @@ class ConfigResolver:
                 f"unknown command '{name}': not a jobs-console command (see `jobs-console list`),"
                 " and no 'argv' names an executable",
             )
-        runner = entry.runner or self.file.defaults.runner
-        max_runtime = entry.max_runtime or self.file.defaults.max_runtime
-        self._check_fits(runner, max_runtime, where)
         self.commands[name] = Command(
             name=name,
             argv=tuple(entry.argv) if entry.argv else None,
-            max_runtime=max_runtime,
-            runner=runner,
-            queue=self._queue(entry.queue, f"{where}.queue") if entry.queue else DEFAULT_QUEUE,
-            priority=entry.priority or 0,
-            retries=entry.retries or RetryPolicy(),
             env=entry.env,
+            **self._settings(self.defaults, entry, where).setting_values(),
         )
 
     def _commands_named_by(self, jobs: dict[str, JobEntry | None], where: str, seen: set[int]) -> None:
@@ -150,9 +148,7 @@ class ConfigResolver:
         command = self.commands.get(entry.command)
         if command is None:  # its own error is reported already, where the command was checked
             raise _ReportedAlready(where)
-        runner = entry.runner or command.runner
-        max_runtime = entry.max_runtime or command.max_runtime
-        self._check_fits(runner, max_runtime, where)
+        settings = self._settings(command, entry, where)
         if entry.schedule is not None:
             if ancestors:
                 raise self.refuse(f"{where}.schedule", "only a top-level job has a schedule; its dependents follow it")
@@ -169,11 +165,6 @@ class ConfigResolver:
             desc=entry.desc,
             command=entry.command,
             params=tuple(entry.params),
-            runner=runner,
-            max_runtime=max_runtime,
-            queue=self._queue(entry.queue, f"{where}.queue") if entry.queue else command.queue,
-            priority=command.priority if entry.priority is None else entry.priority,
-            retries=entry.retries or command.retries,
             schedule=entry.schedule,
             overlap=entry.overlap,
             unique=entry.unique,
@@ -182,4 +173,5 @@ class ConfigResolver:
                 self._definition(child_key, child, f"{where}.depending_jobs.{child_key}", inner)
                 for child_key, child in entry.depending_jobs.items()
             ),
+            **settings.setting_values(),
         )

@@ -21,9 +21,9 @@ from pydantic import (
 from jobsys.errors import InvalidRequest
 from jobsys.schedules import Schedule, parse_schedule
 from jobsys.secret_refs import SecretRef
-from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, MAX_ENV, MAX_JOBS_PER_START
+from jobsys.spec.limits import MAX_ENV, MAX_JOBS_PER_START
 from jobsys.spec.messages import at_key
-from jobsys.spec.options import JobOptions, RetryPolicy
+from jobsys.spec.settings import SettingsChoice
 from jobsys.spec.types import (
     ENV_NAME_PATTERN,
     NO_NUL,
@@ -36,8 +36,6 @@ from jobsys.spec.types import (
     Overlap,
     Params,
     QueueName,
-    Runner,
-    Runtime,
 )
 
 RUNNER_SETS = ("JOB_ID", "JOB_ATTEMPT")  # a command's `env:` cannot change what identifies its job
@@ -165,16 +163,13 @@ class QueueEntry(BaseModel):
     concurrency: Concurrency | None = Field(default=None, description="No limit if not given")
 
 
-class Defaults(BaseModel):
-    """What a command says when it says nothing."""
+class Defaults(SettingsChoice):
+    """What a command says when it says nothing; what this says not, the job system's own defaults."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_runtime: Runtime = DEFAULT_MAX_RUNTIME
-    runner: Runner = "lambda"
 
-
-class CommandEntry(JobOptions):
+class CommandEntry(SettingsChoice):
     """An allowed command: a `jobs-console` command by its name alone, or an executable (`argv`)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -183,11 +178,10 @@ class CommandEntry(JobOptions):
         default=None, min_length=1, description="The executable first; a job's params are appended"
     )
     desc: str = ""
-    retries: RetryPolicy | None = None
     env: Env = ()
 
 
-class JobEntry(JobOptions):
+class JobEntry(SettingsChoice):
     """A back-office job definition, in the shape of the seed's."""
 
     model_config = ConfigDict(extra="forbid")
@@ -201,7 +195,6 @@ class JobEntry(JobOptions):
         BeforeValidator(_names_to_mapping, json_schema_input_type=list[str] | dict[str, JobEntry | None]),
         Field(description="Each runs once this job has finished; `key: ~` (or a list of keys) names a top-level job"),
     ] = Field(default_factory=dict)
-    retries: RetryPolicy | None = None
     after: list[JobKey] = Field(
         default_factory=list,
         max_length=MAX_JOBS_PER_START,

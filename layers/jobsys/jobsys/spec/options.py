@@ -1,5 +1,5 @@
-"""What a command, a job definition or a start may choose: where it runs, how long, in which queue
-and order, how often it is tried, and when it starts. None means: what the level above says."""
+"""How often a job is tried (`RetryPolicy`, one of its settings: spec/settings.py), and when a start
+runs (`When`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jobsys.durations import parse_duration
 from jobsys.errors import Unprocessable
 from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT, MAX_DELAY, MAX_RETRY_WAIT, RUN_AT_SKEW
 from jobsys.spec.messages import at_key
-from jobsys.spec.types import Attempts, Duration, Factor, Priority, QueueName, Runner, Runtime, Seconds
+from jobsys.spec.types import Attempts, Duration, Factor, Seconds
 from jobsys.timestamps import parse_iso
 
 
@@ -53,20 +53,6 @@ class RetryPolicy(BaseModel):
         if (attempt - 1) * math.log(self.factor) >= math.log(self.max_wait / self.backoff):
             return self.max_wait
         return min(self.backoff * self.factor ** (attempt - 1), self.max_wait)
-
-
-class Placement(BaseModel):
-    """Where a job waits and in what order."""
-
-    queue: QueueName | None = Field(default=None, description="Default: the command's queue")
-    priority: Priority | None = Field(default=None, description="Default: the command's priority")
-
-
-class JobOptions(Placement):
-    """What a command sets for its jobs, and a job definition or an ad-hoc job may change."""
-
-    runner: Runner | None = Field(default=None, description="lambda or fargate; default: the command's")
-    max_runtime: Runtime | None = Field(default=None, description="Seconds; default: the command's")
 
 
 def _iso_time(value: str) -> str:
@@ -126,9 +112,3 @@ class When(BaseModel):
         if moment - now > MAX_DELAY:
             raise Unprocessable(f"{key}: at most {MAX_DELAY.days} days ahead")
         return moment if moment > now else None
-
-
-class StartOptions(Placement, When):
-    """What a start of a job definition may change. All optional; give run_at or delay, not both."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [ONE_START_TIME]})

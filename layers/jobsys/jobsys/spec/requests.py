@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.config import JsonDict
 
-from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_JOBS_PER_START
-from jobsys.spec.options import ONE_START_TIME, JobOptions, StartOptions
+from jobsys.spec.limits import MAX_JOBS_PER_START
+from jobsys.spec.options import ONE_START_TIME, When
+from jobsys.spec.settings import LAMBDA_RUNTIME_RULE, SettingsChoice
 from jobsys.spec.types import CommandName, JobKey, Label, Params
 
-# A Lambda runs 15 min at most; the runner keeps a minute for saving the output.
-LAMBDA_RUNTIME_RULE: JsonDict = {
-    "if": {"properties": {"runner": {"const": "lambda"}}, "required": ["runner"]},
-    "then": {"properties": {"max_runtime": {"anyOf": [{"maximum": LAMBDA_MAX_RUNTIME}, {"type": "null"}]}}},
-}
+
+class StartOptions(SettingsChoice, When):
+    """What a start of a job definition may change (its root job's settings), and when it starts.
+    All optional; give run_at or delay, not both."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE, ONE_START_TIME]})
 
 
-class DependingJob(JobOptions):
+class DependingJob(SettingsChoice):
     """A job that starts when the one above it has finished."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE]})

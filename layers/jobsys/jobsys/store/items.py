@@ -97,11 +97,7 @@ def wait_order(job: Job) -> str:
 
 
 def _to_item(job: Job) -> dict[str, Any]:
-    item = job.model_dump(mode="json", exclude_none=True)
-    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):  # DynamoDB takes Decimals, not floats
-        if getattr(job, number) is not None:
-            item[number] = _number(getattr(job, number))
-    item["retries"] = {k: _number(v) for k, v in job.retries.model_dump().items()}
+    item: dict[str, Any] = _decimals(job.model_dump(mode="json", exclude_none=True))
     item.update(pk=_pk(job.id), sk=ITEM_SK, list_pk=LIST_PK, **_state_keys(job, job.state))
     if job.after and job.attempt == 1:  # a join: the first attempts it waits for (a set, emptied as they finish)
         item["waits_for"] = {job.parent_id, *job.after} - {None}
@@ -119,18 +115,7 @@ def _deserialized(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_item(item: dict[str, Any]) -> Job:
-    data = {k: v for k, v in item.items() if k not in _INTERNAL_ATTRIBUTES}
-    for number in ("exit_code", "max_runtime", "priority", "attempt"):
-        if number in data:
-            data[number] = int(data[number])
-    for number in ("runtime", "peak_memory_mb", "cpu_seconds"):
-        if number in data:
-            data[number] = float(data[number])
-    if "progress" in data:
-        data["progress"] = {k: int(v) for k, v in data["progress"].items()}
-    if "retries" in data:
-        data["retries"] = {k: float(v) if k != "max_attempts" else int(v) for k, v in data["retries"].items()}
-    return Job.model_validate(data)
+    return Job.model_validate(_plain_numbers({k: v for k, v in item.items() if k not in _INTERNAL_ATTRIBUTES}))
 
 
 def _run_of(item: dict[str, Any]) -> Run:
@@ -138,8 +123,27 @@ def _run_of(item: dict[str, Any]) -> Run:
     return Run.model_validate({**item, **numbers})
 
 
-def _number(value: float) -> Decimal:
-    return Decimal(str(value))
+def _decimals(value: Any) -> Any:
+    """Every float, at any depth, as the Decimal that DynamoDB takes: no list of fields to keep."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _decimals(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_decimals(inner) for inner in value]
+    return value
+
+
+def _plain_numbers(value: Any) -> Any:
+    """DynamoDB's Decimals back as numbers, at any depth: a whole one an int, else a float; the
+    model's fields then say which they are (an int where a float is wanted is taken as one)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain_numbers(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(inner) for inner in value]
+    return value
 
 
 def encode_cursor(last_key: dict[str, Any] | None, index: str) -> str | None:

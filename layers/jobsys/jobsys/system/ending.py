@@ -10,12 +10,14 @@ from jobsys.errors import JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobState, iso
 from jobsys.observability import logger, record_closed, record_started
+from jobsys.spec.settings import SETTINGS
 from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, input_of
 
-# What the next attempt of a job keeps; the rest (state, times, output, ...) starts afresh.
+# What the next attempt of a job keeps, its settings and its place in its tree; the rest (state,
+# times, output, ...) starts afresh.
 RETRY_KEEPS = {
     "command", "params", "label", "definition", "parent_id", "root_id", "dependents", "key", "after", "joins",
-    "runner", "max_runtime", "queue", "priority", "retries",
+    *SETTINGS,
 }  # fmt: skip
 
 

@@ -10,8 +10,7 @@ from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso
 from jobsys.observability import logger, record_closed, record_started
 from jobsys.schedules import sync_schedules
-from jobsys.spec.options import StartOptions
-from jobsys.spec.requests import DefinitionStart, StartRequest
+from jobsys.spec.requests import DefinitionStart, StartOptions, StartRequest
 from jobsys.system.base import _whole_second_after, execution_arn, execution_input
 from jobsys.system.unique import UniqueRuns
 
@@ -37,10 +36,8 @@ class JobStarts(UniqueRuns):
         options: StartOptions
         if isinstance(request, DefinitionStart):
             spec, options = self.config.definition(request.definition).to_spec(), request.options
-            if options.queue is not None:
-                self.config.queue(options.queue)
-            spec = spec.model_copy(update=options.model_dump(include={"queue", "priority"}, exclude_none=True))
-        else:  # the request's queue and priority are in its spec already
+            spec = spec.model_copy(update=self.config.settings_for(spec, options).setting_values())
+        else:  # the request's settings are in its spec already
             spec, options = self.config.spec_for(request), request
         return self.start_job(spec, options.start_at(self.clock()), started_by=started_by)
 
@@ -119,11 +116,7 @@ class JobStarts(UniqueRuns):
             root_id=root_id or job_id,
             created_at=created_at,
             execution_arn=execution_arn(self.settings.state_machine_arn, job_id),
-            runner=spec.runner,
-            max_runtime=spec.max_runtime,
-            queue=spec.queue,
-            priority=spec.priority,
-            retries=spec.retries,
+            **spec.setting_values(),
         )
         jobs[job_id] = job
         job.dependents = [self._plan(child, job, job.root_id, created_at, jobs).id for child in spec.depending_jobs]
