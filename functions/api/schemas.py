@@ -11,6 +11,7 @@ from jobsys.config import JobDefinition, Queue
 from jobsys.models import Job, QueueState
 from jobsys.roles import Role
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
+from jobsys.spec.settings import SETTINGS
 from jobsys.spec.types import Duration, WholeNumber
 
 PerCall = Annotated[int, Field(ge=1, le=MAX_CLEAN_UP_PER_CALL), WholeNumber]
@@ -33,6 +34,10 @@ class DefinitionOut(JobDefinition):
 
 class DefinitionList(BaseModel):
     items: list[DefinitionOut]
+    settings: list[str] = Field(
+        default=list(SETTINGS),
+        description="The names of a job's settings: what a start may choose, and what a job shows of them",
+    )
 
 
 class QueueOut(BaseModel):

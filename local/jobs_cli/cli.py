@@ -28,6 +28,7 @@ from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 POLL = 0.5
 RETRIED = {"failed", "terminated", "incomplete"}  # tried again while attempts are left
+SHOW_FIRST = ("id", "label", "command", "params", "state")  # what says which job it is
 # Control characters but tab (a line comes without its newline). A job's output is third-party
 # data: on a terminal they would retitle, recolour or rewrite it.
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
@@ -121,9 +122,9 @@ class Commands:
 
     @staticmethod
     def _options(args: argparse.Namespace) -> dict[str, Any]:
-        """--queue, --priority, --at and --in, as the API takes them; the API checks them."""
+        """--set, --queue, --priority, --at and --in, as the API takes them; the API checks them."""
         options = {"queue": args.queue, "priority": args.priority, "run_at": args.at, "delay": args.delay}
-        return {k: v for k, v in options.items() if v is not None}
+        return {**_settings(args.settings), **{k: v for k, v in options.items() if v is not None}}
 
     def start(self, args: argparse.Namespace) -> int:
         job = self.client.request("POST", f"/job-definitions/{args.key}/start", self._options(args) or None)
@@ -181,11 +182,12 @@ class Commands:
         if self.as_json:
             self._print_json(job)
             return EXIT_OK
-        for key in ("id", "label", "command", "params", "state", "exit_code", "reason", "started_by", "canceled_by",
-                    "trigger", "definition", "parent_id", "dependents", "created_at", "started_at", "closed_at",
-                    "runtime", "progress", "expected_end_at", "peak_memory_mb", "cpu_seconds", "runner",
-                    "max_runtime", "queue", "attempt", "execution_arn"):  # fmt: skip
-            running = job["state"] == "running"
+        # Every field the API gives, in its order (a new setting shows with no change here), those that
+        # say which job it is first; of the rest, only those with a value.
+        running = job["state"] == "running"
+        for key in [*SHOW_FIRST, *(key for key in job if key not in SHOW_FIRST)]:
+            if key not in SHOW_FIRST and job.get(key) in (None, [], {}, ""):
+                continue
             if key == "progress":
                 if (running and job.get("expected_end_at")) or job.get("progress"):
                     print(f"{key:<14} {_progress(job) if running else _progress({'progress': job['progress']})}")
@@ -195,6 +197,8 @@ class Commands:
             value = job.get(key)
             if isinstance(value, list):
                 value = " ".join(value) or "-"
+            elif isinstance(value, dict):
+                value = ", ".join(f"{name} {inner}" for name, inner in value.items())
             print(f"{key:<14} {_state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
         return EXIT_OK
 
@@ -362,6 +366,15 @@ def parser() -> argparse.ArgumentParser:
     for starting in (start, run):
         starting.add_argument("--queue", help="run in this queue (default: the job's)")
         starting.add_argument("--priority", type=int, help="-1000 to 1000: higher starts first in its queue")
+        starting.add_argument(
+            "--set",
+            dest="settings",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="any setting of the job, as the API takes it (GET /job-definitions names them);"
+            " a JSON value or a string: --set max_runtime=1200 --set 'retries={\"max_attempts\": 3}'",
+        )
         when = starting.add_mutually_exclusive_group()
         when.add_argument("--at", metavar="TIME", help="start at this ISO time, e.g. 2026-12-24T18:00:00Z")
         when.add_argument("--in", dest="delay", metavar="DURATION", help="start after this long, e.g. '10 min'")
@@ -423,6 +436,20 @@ def parse(argv: list[str]) -> argparse.Namespace:
             the_parser.error("only `jobs run` takes params after --")
         args.params += extra
     return args
+
+
+def _settings(given: list[str]) -> dict[str, Any]:
+    """`--set NAME=VALUE`s: the CLI keeps no list of a job's settings; the API says which it takes."""
+    settings: dict[str, Any] = {}
+    for setting in given:
+        name, equals, value = setting.partition("=")
+        if not equals or not name:
+            raise SystemExit(f"jobs: --set {setting!r}: expected NAME=VALUE")
+        try:
+            settings[name] = json.loads(value)
+        except ValueError:
+            settings[name] = value  # a string, unquoted: --set queue=imports
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,3 +69,6 @@ def test_a_job_lists_its_dependents_and_definitions_are_listed(api: Api):
     assert seed["desc"] == "Starts import from a remote system"
     assert [d["key"] for d in seed["depending_jobs"]] == ["index_solr"]
     assert by_key["failing_check"]["depending_jobs"][0]["depending_jobs"][0]["key"] == "after_after"
+    # The names of a job's settings, which the page and the CLI take rather than keep a list of.
+    assert definitions["settings"] == ["runner", "max_runtime", "queue", "priority", "retries"]
+    assert all(name in seed for name in definitions["settings"])

@@ -3,7 +3,7 @@
 import { ApiRefused, ApiUnreachable, api, showError } from "./api.js";
 import { when } from "./format.js";
 import { openJob, showNewJob } from "./job-list.js";
-import { $, el } from "./state.js";
+import { $, el, view } from "./state.js";
 import { statsPlaceholder } from "./stats.js";
 
 export function definitionItem(definition) {
@@ -85,7 +85,8 @@ export function dependingList(definitions) {
 }
 
 export async function loadDefinitions() {
-  const { items } = await api("GET", "job-definitions");
+  const { items, settings } = await api("GET", "job-definitions");
+  view.settings = settings;
   $("definitions").replaceChildren(...items.map(definitionItem));
   const commands = new Set();
   const walk = (list) => list.forEach((d) => (commands.add(d.command), walk(d.depending_jobs)));

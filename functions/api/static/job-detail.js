@@ -22,12 +22,28 @@ export function toggleDetail(id) {
   opened.poll();
 }
 
-export const FIELDS = [
-  "id", "label", "command", "params", "state", "exit_code", "reason", "definition", "parent_id", "root_id",
-  "dependents", "created_at", "started_at", "closed_at", "runtime", "runner", "max_runtime", "queue", "priority",
-  "attempt", "retries", "retry_of", "retried_by", "trigger", "started_by", "canceled_by", "run_at", "waiting",
-  "progress", "expected_end_at", "expected_end_from", "peak_memory_mb", "cpu_seconds", "execution_arn", "output",
-];
+// A job's fields as the API gives them, in its order: the page keeps no list of its own (a new
+// setting shows with no change here). Those that say which job it is come first.
+const LEAD = ["id", "label", "command", "params", "state"];
+
+export function fieldsOf(job) {
+  return [...LEAD, ...Object.keys(job).filter((name) => !LEAD.includes(name))];
+}
+
+function shown(name, value) {
+  if (value === null || value === undefined) return "–";
+  if (name === "output") return `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
+  if (name === "retries") return `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
+  if (name === "progress") return `${value.done}/${value.total}`;
+  if (Array.isArray(value)) return value.join(" ");
+  if (typeof value === "object") return Object.entries(value).map(([key, inner]) => `${key} ${inner}`).join(", ");
+  return String(value);
+}
+
+// The settings a job ran with (their names from GET /job-definitions), for a start of the same job.
+function settingsOf(job) {
+  return Object.fromEntries(view.settings.filter((name) => name in job).map((name) => [name, job[name]]));
+}
 
 export class OutputFollower {
   constructor(job) {
@@ -55,14 +71,10 @@ export class OutputFollower {
   update(job) {
     this.job = job;
     this.fields.replaceChildren(
-      ...FIELDS.flatMap((name) => {
-        let value = job[name];
-        if (name === "output" && value) value = `${value.s3_uri}\nlogs: ${value.log_group} / ${value.log_stream}`;
-        if (name === "retries" && value) value = `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
-        if (name === "progress" && value) value = `${value.done}/${value.total}`;
-        if (Array.isArray(value)) value = value.join(" ");
-        return [el("dt", { text: name }), el("dd", { "data-field": name, text: value ?? "–" })];
-      }),
+      ...fieldsOf(job).flatMap((name) => [
+        el("dt", { text: name }),
+        el("dd", { "data-field": name, text: shown(name, job[name]) }),
+      ]),
     );
     const buttons = [];
     if (OPEN_STATES.has(job.state)) {
@@ -139,15 +151,7 @@ export class OutputFollower {
     try {
       const started = job.definition && !job.parent_id
         ? await api("POST", `job-definitions/${encodeURIComponent(job.definition)}/start`)
-        : await api("POST", "jobs", {
-            command: job.command,
-            params: job.params,
-            label: job.label,
-            runner: job.runner,
-            max_runtime: job.max_runtime,
-            queue: job.queue,
-            priority: job.priority,
-          });
+        : await api("POST", "jobs", { command: job.command, params: job.params, label: job.label, ...settingsOf(job) });
       await on.showNewJob(started);
     } catch (error) {
       alert(`Could not retry: ${error.message}`);

@@ -17,6 +17,7 @@ export const view = {
   startedHere: new Map(), // id -> when this page started it
   refreshTimer: null,
   refreshes: 0, // refreshes started: only the latest one's answer is shown
+  settings: [], // the names of a job's settings, as GET /job-definitions gives them
 };
 
 export const $ = (id) => document.getElementById(id);
