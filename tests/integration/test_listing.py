@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from jobsys.spec.settings import SETTINGS
 from tests.integration.conftest import Api
 
 pytestmark = pytest.mark.integration
@@ -70,5 +71,5 @@ def test_a_job_lists_its_dependents_and_definitions_are_listed(api: Api):
     assert [d["key"] for d in seed["depending_jobs"]] == ["index_solr"]
     assert by_key["failing_check"]["depending_jobs"][0]["depending_jobs"][0]["key"] == "after_after"
     # The names of a job's settings, which the page and the CLI take rather than keep a list of.
-    assert definitions["settings"] == ["runner", "max_runtime", "queue", "priority", "retries"]
+    assert definitions["settings"] == list(SETTINGS) and "max_runtime" in SETTINGS
     assert all(name in seed for name in definitions["settings"])
