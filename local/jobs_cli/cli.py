@@ -132,10 +132,6 @@ class Commands:
 
     def run(self, args: argparse.Namespace) -> int:
         body: dict[str, Any] = {"command": args.command_name, "params": args.params, **self._options(args)}
-        if args.runner:
-            body["runner"] = args.runner
-        if args.max_runtime:
-            body["max_runtime"] = args.max_runtime
         job = self.client.request("POST", "/jobs", body)
         return self._started(job, args.follow)
 
@@ -373,13 +369,11 @@ def parser() -> argparse.ArgumentParser:
             default=[],
             metavar="NAME=VALUE",
             help="any setting of the job, as the API takes it (GET /job-definitions names them);"
-            " a JSON value or a string: --set max_runtime=1200 --set 'retries={\"max_attempts\": 3}'",
+            " a JSON value or a string: --set runner=fargate --set 'retries={\"max_attempts\": 3}'",
         )
         when = starting.add_mutually_exclusive_group()
         when.add_argument("--at", metavar="TIME", help="start at this ISO time, e.g. 2026-12-24T18:00:00Z")
         when.add_argument("--in", dest="delay", metavar="DURATION", help="start after this long, e.g. '10 min'")
-    run.add_argument("--runner", choices=["lambda", "fargate"], help="where it runs (default: the command's)")
-    run.add_argument("--max-runtime", type=int, metavar="SECONDS", help="stop it after this long")
     listing = sub.add_parser("list", help="the newest jobs")
     listing.add_argument("--state", choices=list(STATE_COLOURS))
     listing.add_argument("--command", dest="command_filter", metavar="COMMAND")

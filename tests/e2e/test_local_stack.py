@@ -389,7 +389,7 @@ def test_the_cli_finds_the_stack_by_itself_and_the_token_is_kept_in_one_place(lo
 
 
 def test_the_cli_runs_a_command_on_fargate(local_stack: StackProcess):
-    ran = _cli(local_stack, "run", "demo:echo", "on", "fargate", "--runner", "fargate", "--follow")
+    ran = _cli(local_stack, "run", "demo:echo", "on", "fargate", "--set", "runner=fargate", "--follow")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines() == ["on", "fargate"]
     assert "finished" in ran.stderr

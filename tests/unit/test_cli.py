@@ -63,9 +63,9 @@ def test_dollars_are_cents_from_a_cent_up_and_two_significant_digits_below(value
 
 def test_any_setting_of_a_job_is_given_with_set_and_the_flags_are_shorthands():
     args = parse(
-        ["run", "demo:echo", "--set", "max_runtime=1200", "--set", 'retries={"max_attempts": 3}', "--queue", "q"]
+        ["run", "demo:echo", "--set", "runner=fargate", "--set", 'retries={"max_attempts": 3}', "--queue", "q"]
     )
-    assert cli.Commands._options(args) == {"max_runtime": 1200, "retries": {"max_attempts": 3}, "queue": "q"}
+    assert cli.Commands._options(args) == {"runner": "fargate", "retries": {"max_attempts": 3}, "queue": "q"}
     args = parse(["start", "import_solr", "--set", "runner=fargate"])
     assert cli.Commands._options(args) == {"runner": "fargate"}
     with pytest.raises(SystemExit, match="expected NAME=VALUE"):
