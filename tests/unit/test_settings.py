@@ -92,3 +92,18 @@ def test_the_files_defaults_reach_every_command_and_what_a_level_says_wins():
 def test_the_files_defaults_are_checked_as_any_level(defaults, reason):
     with pytest.raises(ConfigError, match=reason):
         parse_config({"defaults": defaults, "commands": ["demo:echo"]})
+
+
+@pytest.mark.parametrize("backoff", ["", "soon", "10 parsecs", -2.00001])
+def test_a_duration_the_schema_accepts_is_one_the_model_reads(backoff):
+    """Found by the fuzz once a request could give `retries`: the schema took any string for a
+    duration, and the model refused "" with a 400 (a schema-valid request must not be a 400)."""
+    import jsonschema
+    from pydantic import ValidationError
+
+    schema = CommandStart.model_json_schema()
+    body = {"command": "demo:echo", "retries": {"backoff": backoff}}
+    with pytest.raises(ValidationError):
+        CommandStart.model_validate(body)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema)

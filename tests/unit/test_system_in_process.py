@@ -480,3 +480,14 @@ def test_a_start_chooses_any_setting_of_its_job_and_its_retries_are_kept(system)
     child = system.get_job(tree.dependents[0])
     assert (tree.runner, tree.max_runtime) == ("fargate", 3600)
     assert (child.runner, child.max_runtime) == ("lambda", 600)  # a start's settings are its root's
+
+
+def test_a_start_whose_retries_fit_the_schema_but_not_together_is_a_422_that_writes_nothing(system):
+    """A back-off longer than the longest wait, or a wait of "400 days", fits the schema: only the
+    resolved settings can say no (422), as for an unknown queue; nothing is recorded."""
+    from jobsys.errors import Unprocessable
+
+    for retries in ({"max_attempts": 2, "backoff": "2 days"}, {"max_attempts": 2, "max_wait": "400 days"}):
+        with pytest.raises(Unprocessable, match="retries"):
+            system.start(CommandStart(command="demo:echo", retries=retries))
+    assert system.list_jobs(None, None, 10, None)[0] == []

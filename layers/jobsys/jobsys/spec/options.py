@@ -13,15 +13,8 @@ from pydantic.config import JsonDict
 from jobsys.durations import parse_duration
 from jobsys.errors import Unprocessable
 from jobsys.spec.limits import DEFAULT_MAX_RETRY_WAIT, MAX_DELAY, MAX_RETRY_WAIT, RUN_AT_SKEW
-from jobsys.spec.messages import at_key
 from jobsys.spec.types import Attempts, Duration, Factor, Seconds
 from jobsys.timestamps import parse_iso
-
-
-def _at_most_retry_wait(seconds: float) -> float:
-    if not 0 < seconds <= MAX_RETRY_WAIT:
-        raise ValueError(f"must be from 1 s to {int(MAX_RETRY_WAIT // 86400)} days")
-    return seconds
 
 
 class RetryPolicy(BaseModel):
@@ -32,17 +25,22 @@ class RetryPolicy(BaseModel):
     max_attempts: Attempts = 1
     backoff: Seconds = Field(default=0, description="Seconds (or a duration) before the second attempt")
     factor: Factor = Field(default=2, description="Each later wait is the one before times this")
-    max_wait: Annotated[Seconds, AfterValidator(_at_most_retry_wait)] = Field(
+    max_wait: Seconds = Field(
         default=DEFAULT_MAX_RETRY_WAIT,
         description="Seconds (or a duration) that one wait lasts at most",
         json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RETRY_WAIT},
     )
 
-    @model_validator(mode="after")
-    def _backoff_fits(self) -> Self:
+    def problem(self) -> str | None:
+        """What no schema can say of a policy, or None: a duration's bounds (given as "400 days"),
+        and one setting against another. Checked where a job's settings are resolved
+        (spec/settings.py), so that a request that fits the schema is refused with a 422, and a
+        file's mistake names its key."""
+        if not 0 < self.max_wait <= MAX_RETRY_WAIT:
+            return f"max_wait: must be from 1 s to {int(MAX_RETRY_WAIT // 86400)} days"
         if self.backoff > self.max_wait:
-            raise at_key("backoff", f"is longer than max_wait ({self.max_wait:g} s)")
-        return self
+            return f"backoff: is longer than max_wait ({self.max_wait:g} s)"
+        return None
 
     def wait_after(self, attempt: int) -> float:
         """Seconds between the end of `attempt` and the start of the next one: the back-off grows by

@@ -83,6 +83,8 @@ def resolve_settings(base: JobSettings, *levels: SettingsChoice | None) -> JobSe
             chosen = level.choices()
             resolved |= chosen
     settings = JobSettings.model_validate(resolved)
+    if problem := settings.retries.problem():
+        raise SettingsProblem(f"retries.{problem}", chosen=False)
     if settings.runner == "lambda" and settings.max_runtime > LAMBDA_MAX_RUNTIME:
         raise SettingsProblem(
             f"max_runtime {settings.max_runtime} s exceeds {LAMBDA_MAX_RUNTIME} s, the limit of the Lambda"

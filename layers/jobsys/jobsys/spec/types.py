@@ -83,10 +83,12 @@ Attempts = Annotated[
     int, Field(ge=1, le=MAX_ATTEMPTS, description="Attempts in all, the first one included"), WholeNumber
 ]
 Factor = Annotated[float, Field(ge=1, le=10), BeforeValidator(_real_number)]
+Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
+# Seconds, or a duration as jobs.yaml writes it: the schema takes the strings that the model reads.
 Seconds = Annotated[
     float,
     Field(ge=0),
-    BeforeValidator(_seconds, json_schema_input_type=float | str),
+    BeforeValidator(_seconds, json_schema_input_type=Annotated[float, Field(ge=0)] | Duration),
 ]
 QueueName = Annotated[str, Field(pattern=QUEUE_NAME_PATTERN, max_length=64)]
 CommandName = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, examples=["demo:echo"])]
@@ -94,5 +96,4 @@ Label = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 JobKey = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, examples=["import_de"])]
 Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL)]
 Params = Annotated[list[Param], Field(max_length=MAX_PARAMS)]
-Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
