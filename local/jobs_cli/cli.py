@@ -10,71 +10,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-import time
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from jobs_cli.client import ApiClient, ApiError
+from jobs_cli.follow import JobFollower
 from jobs_cli.queues import QueueCommands
 from jobs_cli.stats import StatsCommand
 from jobs_cli.tables import table
+from jobs_cli.terminal import STATE_COLOURS, duration, note, progress, shown, state
 from jobsys.config import load_config
 from jobsys.errors import ConfigError
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-POLL = 0.5
-RETRIED = {"failed", "terminated", "incomplete"}  # tried again while attempts are left
 SHOW_FIRST = ("id", "label", "command", "params", "state")  # what says which job it is
-# Control characters but tab (a line comes without its newline). A job's output is third-party
-# data: on a terminal they would retitle, recolour or rewrite it.
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def _tty(stream: Any) -> bool:
-    return hasattr(stream, "isatty") and stream.isatty()
-
-
-def escaped(text: str) -> str:
-    """`\x1b]0;title\x07` shown as those characters, never obeyed."""
-    return CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
-
-
-def _paint(text: str, colour: str) -> str:
-    codes = {"green": "32", "red": "31", "yellow": "33", "blue": "34", "grey": "90", "bold": "1"}
-    return f"\033[{codes[colour]}m{text}\033[0m" if _tty(sys.stderr) else text
-
-
-STATE_COLOURS = {
-    "pending": "grey",
-    "running": "blue",
-    "finished": "green",
-    "failed": "red",
-    "terminated": "red",
-    "canceled": "yellow",
-    "incomplete": "red",
-    "skipped": "grey",
-}
-
-
-def _state(state: str) -> str:
-    return _paint(state, STATE_COLOURS.get(state, "bold"))
-
-
-def _note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _duration(job: dict[str, Any]) -> str:
-    if job.get("runtime") is not None:
-        return f"{job['runtime']:.1f} s"
-    if job.get("started_at") and not job.get("closed_at"):
-        started = datetime.fromisoformat(job["started_at"].replace("Z", "+00:00"))
-        return f"{(datetime.now(started.tzinfo) - started).total_seconds():.0f} s…"
-    return "-"
 
 
 class Commands:
@@ -82,11 +32,10 @@ class Commands:
         self.client = client
         self.as_json = as_json
         self.raw = raw
+        self.follower = JobFollower(client, as_json, raw)
 
     def _shown(self, text: Any, stream: Any = None) -> str:
-        """A job's text as a terminal can show it safely; as it is for a pipe, a file or --raw."""
-        text = str(text)
-        return text if self.raw or not _tty(stream or sys.stdout) else escaped(text)
+        return shown(text, self.raw, stream)
 
     def _print_json(self, value: Any) -> None:
         print(json.dumps(value, indent=2))
@@ -142,9 +91,9 @@ class Commands:
             else:
                 print(job["id"])
                 later = f", starts at {job['run_at']}" if job.get("run_at") else ""
-                _note(f"started {job['id']} {job['label']} ({_state(job['state'])}, queue {job.get('queue')}{later})")
+                note(f"started {job['id']} {job['label']} ({state(job['state'])}, queue {job.get('queue')}{later})")
             return EXIT_OK
-        return EXIT_OK if self._follow(job["id"]) else EXIT_JOB_FAILED
+        return EXIT_OK if self.follower.follow(job["id"]) else EXIT_JOB_FAILED
 
     def list(self, args: argparse.Namespace) -> int:
         page = self.client.request(
@@ -163,14 +112,14 @@ class Commands:
                 j.get("queue", "default"),
                 self._shown(" ".join([j["command"], *j["params"]])[:60]),
                 j["created_at"].replace("T", " ")[:19],
-                _duration(j),
+                duration(j),
                 "" if j.get("exit_code") is None else str(j["exit_code"]),
             ]
             for j in page["items"]
         ]
         table(rows, ["ID", "STATE", "LABEL", "QUEUE", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
         if page.get("next_cursor"):
-            _note("(more: narrow with --state/--command or raise --limit)")
+            note("(more: narrow with --state/--command or raise --limit)")
         return EXIT_OK
 
     def show(self, args: argparse.Namespace) -> int:
@@ -186,7 +135,7 @@ class Commands:
                 continue
             if key == "progress":
                 if (running and job.get("expected_end_at")) or job.get("progress"):
-                    print(f"{key:<14} {_progress(job) if running else _progress({'progress': job['progress']})}")
+                    print(f"{key:<14} {progress(job) if running else progress({'progress': job['progress']})}")
                 continue
             if key in ("canceled_by", "expected_end_at") and (not job.get(key) or running):
                 continue  # a running job's expected end is on its progress line
@@ -195,11 +144,11 @@ class Commands:
                 value = " ".join(value) or "-"
             elif isinstance(value, dict):
                 value = ", ".join(f"{name} {inner}" for name, inner in value.items())
-            print(f"{key:<14} {_state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
+            print(f"{key:<14} {state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
         return EXIT_OK
 
     def logs(self, args: argparse.Namespace) -> int:
-        for page in self._output(args.id, "stderr" if args.stderr else None):
+        for page in self.follower.output(args.id, "stderr" if args.stderr else None):
             if not args.follow and not page["advanced"]:  # all that it printed so far
                 break
         return EXIT_OK
@@ -209,7 +158,7 @@ class Commands:
         if self.as_json:
             self._print_json(job)
         else:
-            _note(f"{job['id']} {_state(job['state'])}")
+            note(f"{job['id']} {state(job['state'])}")
         return EXIT_OK
 
     def whoami(self, args: argparse.Namespace) -> int:
@@ -248,93 +197,6 @@ class Commands:
         if report["marked_incomplete"]:
             print(f"marked {len(report['marked_incomplete'])} job(s) incomplete: their execution had died")
         return EXIT_OK
-
-    # --- following ----------------------------------------------------------------------------
-
-    def _output(self, job_id: str, stream: str | None = None) -> Iterator[dict[str, Any]]:
-        """Prints a job's output page by page as it comes, until it is complete; yields each page,
-        and whether it `advanced` past the one before. A line the command wrote to stderr goes to
-        stderr, unless only stderr was asked for: those lines are then the output."""
-        cursor = None
-        while True:
-            page = self.client.request("GET", f"/jobs/{job_id}/output", query={"cursor": cursor, "stream": stream})
-            errors = set(page["stderr"])
-            for number, line in enumerate(page["lines"]):
-                source = "stderr" if number in errors else "stdout"
-                if self.as_json:
-                    print(json.dumps({"job_id": job_id, "stream": source, "line": line}), flush=True)
-                else:
-                    to = sys.stderr if source == "stderr" and stream is None else sys.stdout
-                    print(self._shown(line, to), file=to, flush=True)
-            page["advanced"] = bool(page["lines"]) or (page["next_cursor"] or cursor) != cursor
-            cursor = page["next_cursor"] or cursor
-            yield page
-            if page["complete"]:
-                return
-            if not page["advanced"]:
-                time.sleep(POLL)
-
-    def _follow(self, job_id: str, depth: int = 0) -> bool:
-        """Streams a job's output until it ends, then follows its dependents. True if all finished."""
-        job = self.client.request("GET", f"/jobs/{job_id}")
-        indent = "  " * depth
-        what = self._shown(f"{job['label']} [{' '.join([job['command'], *job['params']])}]", sys.stderr)
-        _note(_paint(f"{indent}==> {what} {job['id']}", "bold"))
-        state, last_look, told = job["state"], 0.0, ""
-        _note(f"{indent}    {_state(state)}")
-        for page in self._output(job_id):
-            if page["complete"] or time.monotonic() - last_look > 1:
-                job, last_look = self.client.request("GET", f"/jobs/{job_id}"), time.monotonic()
-                if job["state"] != state:
-                    state = job["state"]
-                    _note(f"{indent}    {_state(state)}")
-                if job["state"] == "running" and (progress := _progress(job)) != told:
-                    told = progress
-                    _note(f"{indent}    {progress}")
-        detail = [
-            f"exit {job['exit_code']}" if job.get("exit_code") is not None else "",
-            _duration(job) if job.get("runtime") else "",
-            f"peak {job['peak_memory_mb']:g} MB" if job.get("peak_memory_mb") else "",
-        ]
-        summary = ", ".join(d for d in detail if d)
-        _note(
-            f"{indent}<== {self._shown(job['label'], sys.stderr)} {_state(job['state'])}"
-            + (f" ({summary})" if summary else "")
-            + (f": {self._shown(job['reason'], sys.stderr)}" if job.get("reason") else "")
-        )
-        if self.as_json:
-            print(json.dumps({"job": job}), flush=True)
-        retry = self._next_attempt(job)
-        if retry is not None:  # it follows the next attempt, which decides for the dependents
-            _note(f"{indent}    attempt {retry['attempt']} of {retry['retries']['max_attempts']} follows")
-            return self._follow(retry["id"], depth)
-        ok = job["state"] == "finished"
-        for child in job.get("dependents") or []:
-            ok = self._follow(child, depth + 1) and ok
-        return ok
-
-    def _next_attempt(self, job: dict[str, Any], wait: float = 30) -> dict[str, Any] | None:
-        """The attempt after a job that ended with attempts left; its run's end plans it a moment later."""
-        if job["state"] not in RETRIED or job.get("attempt", 1) >= job.get("retries", {}).get("max_attempts", 1):
-            return None
-        deadline = time.monotonic() + wait
-        while not job.get("retried_by") and time.monotonic() < deadline:
-            time.sleep(POLL)
-            job = self.client.request("GET", f"/jobs/{job['id']}")
-        return self.client.request("GET", f"/jobs/{job['retried_by']}") if job.get("retried_by") else None
-
-
-def _progress(job: dict[str, Any]) -> str:
-    """`12/60 · ends ~06:45:10`, or `estimated from its last runs · ends ~…`; the page says the same."""
-    parts = []
-    if job.get("progress"):
-        parts.append(f"{job['progress']['done']}/{job['progress']['total']}")
-    elif job.get("expected_end_from") == "history":
-        parts.append("estimated from its last runs")
-    if job.get("expected_end_at"):
-        end = datetime.fromisoformat(job["expected_end_at"].replace("Z", "+00:00")).astimezone()
-        parts.append(f"ends ~{end:%H:%M:%S}")
-    return " · ".join(parts) or "-"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,8 +5,8 @@ import threading
 import time
 from pathlib import Path
 
-from jobs_local.lambda_.runtime import BACKGROUND_NICE
 from jobs_local.lambda_.slots import Slots
+from jobs_local.lambda_.workers import BACKGROUND_NICE
 
 
 def _nice(pid: int) -> int:
@@ -34,7 +34,9 @@ def test_a_running_command_yields_the_cpu_to_the_api(stack, api):
     deadline = time.monotonic() + 10
     while True:
         workers = {name: [w.pid for w in pool.idle] for name, pool in stack.runtime.pools.items()}
-        busy = [w.pid for w in stack.runtime.workers if w.pid not in workers.get(runner, []) and w.poll() is None]
+        busy = [
+            w.pid for w in stack.runtime.processes.workers if w.pid not in workers.get(runner, []) and w.poll() is None
+        ]
         commands = [child for pid in busy for child in _children(pid)]
         if commands or time.monotonic() > deadline:
             break

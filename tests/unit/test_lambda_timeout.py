@@ -37,6 +37,6 @@ def test_an_invocation_past_its_functions_timeout_is_ended(tmp_path: Path):
         # Lambda's own lines for it, as the worker could not write its END and REPORT.
         assert "Task timed out after 1.00 seconds" in logs
         assert re.search(r"^REPORT RequestId: \S+\tDuration: 1000.00 ms\t.*\tStatus: timeout$", logs, re.M)
-        assert not any(worker.poll() is None for worker in runtime.workers)
+        assert not any(worker.poll() is None for worker in runtime.processes.workers)
     finally:
         runtime.close()

@@ -10,11 +10,7 @@ edited since it started is replaced (`code_changes.py`).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,29 +22,20 @@ from moto.awslambda.models import LambdaFunction
 
 from jobs_local.iam.credentials import Keys, RoleNotTrusted, RoleSessions
 from jobs_local.lambda_.code_changes import CodeChanges
-from jobs_local.lambda_.environment import FunctionCode, environment_of
-from jobs_local.lambda_.function_logs import FunctionLogs, WorkerLog
+from jobs_local.lambda_.environment import FunctionCode
+from jobs_local.lambda_.function_logs import WorkerLog
 from jobs_local.lambda_.slots import Slots
+from jobs_local.lambda_.workers import Worker, WorkerProcesses
 from jobs_local.patching import Patch, Wrap
 from jobs_local.people_first import PEOPLE_FIRST
 
 PROVISION_GRACE = 30.0  # seconds a provisioned environment may take to initialize, beyond its timeout
 TAIL_WAIT = 1.0  # seconds for an invocation's REPORT line to be read, after its reply
-BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
-
-
-@dataclass
-class _Environment:
-    """What a worker process started with, and whether its initialization was read."""
-
-    stream: WorkerLog  # its way to the function's log group
-    code_stamp: float  # the newest mtime of its code's files then: an edit since means new workers
-    initialized: bool = False  # its line saying its handler is imported has been read
 
 
 @dataclass
 class _Pool:
-    idle: list[subprocess.Popen[str]] = field(default_factory=list)
+    idle: list[Worker] = field(default_factory=list)
     slots: Slots | None = None
 
 
@@ -66,11 +53,10 @@ class LambdaRuntime:
         self.roles = roles
         self.concurrency = concurrency
         self.log = log or (lambda function, line: None)
-        self.function_logs = FunctionLogs(endpoint_url, region, self.log)
+        self.processes = WorkerProcesses(endpoint_url, region, self.log)
         self.code_changes = CodeChanges()
         self.code: dict[str, FunctionCode] = {}
         self.pools: dict[str, _Pool] = {}
-        self.workers: dict[subprocess.Popen[str], _Environment] = {}
         self.lock = threading.Lock()
         self.closed = False
         self.registered = threading.Condition()
@@ -101,16 +87,7 @@ class LambdaRuntime:
     def close(self) -> None:
         # The replacement stays installed: executions still in flight get a clean error, not Docker.
         self.closed = True
-        with self.lock:
-            workers = list(self.workers)
-            self.workers.clear()
-        # All at once: each may need a few seconds to stop the command it runs.
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-        for worker in workers:
-            _stop(worker)
-        self.function_logs.stop()
+        self.processes.close()
 
     # --- invocations --------------------------------------------------------------------------
 
@@ -147,11 +124,11 @@ class LambdaRuntime:
             }
             stream.begin(request["request_id"], keep_tail=tail)
             try:
-                reply = self._call(worker, request, timeout)
+                reply = self.processes.call(worker, request, timeout)
             except (TimeoutError, OSError, ValueError) as exc:
                 if isinstance(exc, TimeoutError):
                     stream.timed_out(request["request_id"], timeout, int(function.memory_size))
-                self._discard(worker)
+                self.processes.discard(worker)
                 kind = "Sandbox.Timedout" if isinstance(exc, TimeoutError) else "Runtime.ExitError"
                 return _error(kind, f"{function.function_name}: {exc}"), True, stream.tail(0) if tail else ""
             with self.lock:
@@ -181,9 +158,9 @@ class LambdaRuntime:
             started = [self._spawn(function, code, keys, newest)[0] for _ in range(count) if not self.closed]
             for worker in started:
                 try:  # as Lambda's INIT of a provisioned environment, within the function's timeout
-                    self._initialized(worker, float(function.timeout or 3) + PROVISION_GRACE)
+                    self.processes.initialized(worker, float(function.timeout or 3) + PROVISION_GRACE)
                 except (TimeoutError, OSError, ValueError):
-                    self._discard(worker)
+                    self.processes.discard(worker)
                     continue
                 with self.lock:
                     pool.idle.append(worker)
@@ -199,103 +176,30 @@ class LambdaRuntime:
                 pool = self.pools[name] = _Pool(slots=Slots(self.concurrency))
             return pool
 
-    def _take(
-        self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys
-    ) -> tuple[subprocess.Popen[str], WorkerLog]:
+    def _take(self, function: LambdaFunction, code: FunctionCode, pool: _Pool, keys: Keys) -> tuple[Worker, WorkerLog]:
         newest = self.code_changes.newest((code.code_dir, *code.layer_dirs))
         stale = []
         with self.lock:
             while pool.idle:
                 worker = pool.idle.pop()
-                started = self.workers.get(worker)
+                started = self.processes.environment(worker)
                 if worker.poll() is None and started is not None and started.code_stamp >= newest:
                     return worker, started.stream
                 stale.append(worker)
         for worker in stale:  # exited, or its code was edited since it started (code_changes.py)
-            threading.Thread(target=self._discard, args=(worker,), daemon=True).start()
+            threading.Thread(target=self.processes.discard, args=(worker,), daemon=True).start()
         return self._spawn(function, code, keys, newest)
 
     def _spawn(
         self, function: LambdaFunction, code: FunctionCode, keys: Keys, newest: float
-    ) -> tuple[subprocess.Popen[str], WorkerLog]:
-        """A new execution environment, which imports the handler as it starts."""
-        stream = self.function_logs.open(function.function_name, keys)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "jobs_local.lambda_.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=code.code_dir,
-            env=environment_of(function, code, self.region, self.endpoint_url)
-            | keys.environment()
-            | {"AWS_LAMBDA_LOG_GROUP_NAME": stream.group, "AWS_LAMBDA_LOG_STREAM_NAME": stream.stream},
+    ) -> tuple[Worker, WorkerLog]:
+        return self.processes.spawn(
+            function, code, keys, newest, background=function.function_name not in self.interactive
         )
-        if function.function_name not in self.interactive:
-            lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)  # than the stack's own
-            with contextlib.suppress(ProcessLookupError):  # it may have failed to start already
-                os.setpriority(os.PRIO_PROCESS, worker.pid, lower)  # before its first command
-        with self.lock:
-            self.workers[worker] = _Environment(stream, newest)
-        threading.Thread(target=self._forward_logs, args=(function.function_name, worker, stream), daemon=True).start()
-        return worker, stream
-
-    def _call(self, worker: subprocess.Popen[str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        assert worker.stdin is not None
-        worker.stdin.write(json.dumps(request) + "\n")
-        worker.stdin.flush()
-        # The init is part of the invocation's time, as on Lambda: its line is read within the timeout.
-        deadline = time.monotonic() + timeout
-        self._initialized(worker, timeout)
-        return self._reply(worker, max(0.0, deadline - time.monotonic()), timeout)
-
-    def _initialized(self, worker: subprocess.Popen[str], timeout: float) -> None:
-        """Reads, once, the line a worker writes when its handler is imported."""
-        environment = self.workers.get(worker)
-        if environment is None or environment.initialized:
-            return
-        self._reply(worker, timeout, timeout)
-        environment.initialized = True
-
-    @staticmethod
-    def _reply(worker: subprocess.Popen[str], wait: float, timeout: float) -> dict[str, Any]:
-        assert worker.stdout is not None
-        result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(worker.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(wait)
-        if reader.is_alive():
-            raise TimeoutError(f"timed out after {timeout:.0f} s")
-        if not result or not result[0]:
-            raise OSError(f"the worker exited with status {worker.poll()}")
-        return json.loads(result[0])
-
-    def _discard(self, worker: subprocess.Popen[str]) -> None:
-        with self.lock:
-            self.workers.pop(worker, None)
-        _stop(worker)
-
-    def _forward_logs(self, name: str, worker: subprocess.Popen[str], stream: WorkerLog) -> None:
-        assert worker.stderr is not None
-        for line in worker.stderr:
-            self.log(name, line.rstrip("\n"))
-            stream.line(line.rstrip("\n"))
-        self.function_logs.close(stream)
 
 
 def _error(kind: str, message: str) -> str:
     return json.dumps({"errorType": kind, "errorMessage": message})
-
-
-def _stop(worker: subprocess.Popen[str]) -> None:
-    if worker.poll() is not None:
-        return
-    worker.terminate()
-    try:
-        worker.wait(timeout=10)  # the runner gives its command 5 s after SIGTERM
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
 
 
 _serving: list[LambdaRuntime] = []

@@ -62,6 +62,7 @@ class LambdaService:
     def stop_pollers(self) -> None:
         if self.stream_pollers is not None:
             self.stream_pollers.stop()
+            self.stream_pollers = None
 
     def stop(self) -> None:
         self.stop_pollers()
