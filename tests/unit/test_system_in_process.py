@@ -487,7 +487,19 @@ def test_a_start_whose_retries_fit_the_schema_but_not_together_is_a_422_that_wri
     resolved settings can say no (422), as for an unknown queue; nothing is recorded."""
     from jobsys.errors import Unprocessable
 
-    for retries in ({"max_attempts": 2, "backoff": "2 days"}, {"max_attempts": 2, "max_wait": "400 days"}):
+    for retries in (
+        {"max_attempts": 2, "backoff": "2 days"},
+        {"max_attempts": 2, "max_wait": "400 days"},
+        {"max_attempts": 1, "max_wait": 4.525264313817276e-142},  # found by the fuzz: a 502 once
+    ):
         with pytest.raises(Unprocessable, match="retries"):
             system.start(CommandStart(command="demo:echo", retries=retries))
     assert system.list_jobs(None, None, 10, None)[0] == []
+
+
+def test_a_duration_is_kept_to_the_millisecond_so_that_dynamodb_can_hold_it(system):
+    """DynamoDB holds no number below 1e-130: a back-off of 1e-142 s is 0 s, and the job is stored."""
+    job = system.start(CommandStart(command="demo:echo", retries={"max_attempts": 2, "backoff": 1e-142}))
+    assert system.get_job(job.id).retries.backoff == 0
+    job = system.start(CommandStart(command="demo:echo", retries={"max_attempts": 2, "backoff": 1.23456}))
+    assert system.get_job(job.id).retries.backoff == 1.235

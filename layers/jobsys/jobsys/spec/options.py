@@ -28,7 +28,7 @@ class RetryPolicy(BaseModel):
     max_wait: Seconds = Field(
         default=DEFAULT_MAX_RETRY_WAIT,
         description="Seconds (or a duration) that one wait lasts at most",
-        json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RETRY_WAIT},
+        json_schema_extra={"minimum": 1, "maximum": MAX_RETRY_WAIT},
     )
 
     def problem(self) -> str | None:
@@ -36,7 +36,7 @@ class RetryPolicy(BaseModel):
         and one setting against another. Checked where a job's settings are resolved
         (spec/settings.py), so that a request that fits the schema is refused with a 422, and a
         file's mistake names its key."""
-        if not 0 < self.max_wait <= MAX_RETRY_WAIT:
+        if not 1 <= self.max_wait <= MAX_RETRY_WAIT:
             return f"max_wait: must be from 1 s to {int(MAX_RETRY_WAIT // 86400)} days"
         if self.backoff > self.max_wait:
             return f"backoff: is longer than max_wait ({self.max_wait:g} s)"

@@ -59,13 +59,14 @@ WholeNumber = BeforeValidator(_whole_number)
 
 
 def _seconds(value: Any) -> Any:
-    """A duration as jobs.yaml writes it ('30 s'), or the seconds a stored job holds."""
+    """A duration as jobs.yaml writes it ('30 s'), or the seconds a stored job holds; to the
+    millisecond, as DynamoDB holds no number below 1e-130 (a back-off of 1e-142 s is 0 s)."""
     if isinstance(value, str):
         try:
-            return parse_duration(value).total_seconds()
+            return round(parse_duration(value).total_seconds(), 3)
         except InvalidRequest as exc:
             raise ValueError(str(exc)) from None
-    return _real_number(value)
+    return round(_real_number(value), 3)
 
 
 Priority = Annotated[
