@@ -143,7 +143,7 @@ class Commands:
             if isinstance(value, list):
                 value = " ".join(value) or "-"
             elif isinstance(value, dict):
-                value = ", ".join(f"{name} {inner}" for name, inner in value.items())
+                value = ", ".join(f"{name} {inner}" for name, inner in value.items() if inner is not None)
             print(f"{key:<14} {state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
         return EXIT_OK
 

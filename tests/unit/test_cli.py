@@ -70,3 +70,17 @@ def test_any_setting_of_a_job_is_given_with_set_and_the_flags_are_shorthands():
     assert cli.Commands._options(args) == {"runner": "fargate"}
     with pytest.raises(SystemExit, match="expected NAME=VALUE"):
         cli.Commands._options(parse(["run", "demo:echo", "--set", "max_runtime"]))
+
+
+def test_show_prints_the_apis_fields_in_its_order_and_only_what_has_a_value(capsys):
+    job = {"runner": "lambda", "id": "J1", "label": "L", "command": "demo:echo", "params": [], "state": "finished",
+           "reason": None, "usage": {"runner": "lambda", "cpu_units": None, "billed_ms": 126}}  # fmt: skip
+
+    class Client:
+        def request(self, method, path, body=None, query=None):
+            return job
+
+    cli.Commands(Client(), as_json=False).show(parse(["show", "J1"]))
+    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    assert [line[0] for line in lines] == ["id", "label", "command", "params", "state", "runner", "usage"]
+    assert lines[-1][1] == "runner lambda, billed_ms 126"
