@@ -476,6 +476,9 @@ def test_progress_eta_peak_memory_and_the_runs_chart(browser: Browser, local_sta
     bar.click()
     detail = page.locator(f'tr.detail[data-detail-of="{imported["id"]}"]')
     expect(detail.locator('dd[data-field="peak_memory_mb"]')).to_have_text(re.compile(r"^\d+(\.\d)?$"))
+    # Every field the API gives, objects included, without their empty members (a Lambda run has no CPU units).
+    expect(detail.locator('dd[data-field="usage"]')).to_contain_text("runner lambda")
+    expect(detail.locator('dd[data-field="usage"]')).not_to_contain_text("null")
     context.close()
     for running in (sleeper, estimated):
         http("POST", f"/jobs/{running['id']}/cancel")

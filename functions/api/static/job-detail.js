@@ -36,7 +36,10 @@ function shown(name, value) {
   if (name === "retries") return `${value.max_attempts} attempts, back-off ${value.backoff} s × ${value.factor}`;
   if (name === "progress") return `${value.done}/${value.total}`;
   if (Array.isArray(value)) return value.join(" ");
-  if (typeof value === "object") return Object.entries(value).map(([key, inner]) => `${key} ${inner}`).join(", ");
+  if (typeof value === "object") {
+    const known = Object.entries(value).filter(([, inner]) => inner !== null && inner !== undefined);
+    return known.map(([key, inner]) => `${key} ${inner}`).join(", ");
+  }
   return String(value);
 }
 
