@@ -30,19 +30,22 @@ class InterruptedRuns:
     def end(self) -> list[str]:
         """The jobs it closed `incomplete`."""
         store = JobStore(self.clients.session().resource("dynamodb").Table(self.table))
+        lambdas = None  # looked up once, at the first run to end: most starts have none
         closed: list[str] = []
-        for job_id in interrupted_runs(store):
+        for job_id in interrupted_runs(store):  # read as it goes: ending a parent decides for its dependents
+            lambdas = lambdas or self._lambdas_of_the_state_machine()
             event = {"action": "end_run", "job_id": job_id, "run": {"error": {"Error": INTERRUPTED}}}
-            if (self._end_run_as_the_state_machine(event) or {}).get("state") == "incomplete":
+            if (self._end_run(lambdas, event) or {}).get("state") == "incomplete":
                 closed.append(job_id)
         return closed
 
-    def _end_run_as_the_state_machine(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """EndRun, invoked as the state machine's EndRun state invokes it: with its role."""
+    def _lambdas_of_the_state_machine(self) -> Any:
+        """A Lambda client with the credentials that Step Functions takes for the state machine's role."""
         machine = self.clients.client("stepfunctions").describe_state_machine(stateMachineArn=self.state_machine_arn)
-        lambdas = self.clients.client_as(
-            machine["roleArn"], "states.amazonaws.com", machine["stateMachineArn"], "lambda"
-        )
+        return self.clients.client_as(machine["roleArn"], "states.amazonaws.com", machine["stateMachineArn"], "lambda")
+
+    def _end_run(self, lambdas: Any, event: dict[str, Any]) -> dict[str, Any] | None:
+        """EndRun, invoked as the state machine's EndRun state invokes it: with its role."""
         response = lambdas.invoke(FunctionName=self.job_state_function, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
