@@ -34,9 +34,6 @@ class Commands:
         self.raw = raw
         self.follower = JobFollower(client, as_json, raw)
 
-    def _shown(self, text: Any, stream: Any = None) -> str:
-        return shown(text, self.raw, stream)
-
     def _print_json(self, value: Any) -> None:
         print(json.dumps(value, indent=2))
 
@@ -108,9 +105,9 @@ class Commands:
             [
                 j["id"],
                 j["state"] + (f" {j['attempt']}/{j['retries']['max_attempts']}" if j.get("attempt", 1) > 1 else ""),
-                self._shown(j["label"]),
+                shown(j["label"], self.raw),
                 j.get("queue", "default"),
-                self._shown(" ".join([j["command"], *j["params"]])[:60]),
+                shown(" ".join([j["command"], *j["params"]])[:60], self.raw),
                 j["created_at"].replace("T", " ")[:19],
                 duration(j),
                 "" if j.get("exit_code") is None else str(j["exit_code"]),
@@ -144,7 +141,7 @@ class Commands:
                 value = " ".join(value) or "-"
             elif isinstance(value, dict):
                 value = ", ".join(f"{name} {inner}" for name, inner in value.items() if inner is not None)
-            print(f"{key:<14} {state(value) if key == 'state' else ('-' if value is None else self._shown(value))}")
+            print(f"{key:<14} {state(value) if key == 'state' else ('-' if value is None else shown(value, self.raw))}")
         return EXIT_OK
 
     def logs(self, args: argparse.Namespace) -> int:

@@ -118,20 +118,19 @@ class LocalStack:
         self.tasks.register_image(
             RUNNER_IMAGE, runner_image(self.stack.folders["JobsLayer"], self.stack.folders[CONFIG_LAYER])
         )
+        self.lambdas.deployed(self.stack.account)
         sam, physical = load_template(self.template), self.stack.physical_ids
         self.routes = local_routes(sam, physical)
         behind_api = {route.target for route in self.routes}
         authorizers = {route.authorizer for route in self.routes if route.authorizer}
         self.runtime.answer_people_first(behind_api | authorizers)
         # The authorizer too: a burst of new connections asks it once each before its cache holds the token.
-        warming = (
-            self.lambdas.provision(self.stack.account, behind_api | authorizers, self.warm_api) if self.warm_api else []
-        )
+        warming = self.lambdas.provision(behind_api | authorizers, self.warm_api) if self.warm_api else []
         self.access_log = access_log(sam, physical, self._clients, self.state_dir)
         if self.state_dir is not None:
             self._restore(self.state_dir)
         self._start_schedules()
-        self.lambdas.start_pollers(self.stack.account, self._clients)
+        self.lambdas.start_pollers(self._clients)
         # Ready once the API's provisioned environments are: as an alias takes traffic only then.
         for thread in warming:
             thread.join()

@@ -32,24 +32,26 @@ class LambdaService:
         self.runtime = LambdaRuntime(endpoint_url, REGION, roles, concurrency=concurrency, log=log)
         self.concurrency = concurrency
         self.log = log
-        self.account = ""
+        self.account = ""  # the deployment's, once it is known (deployed)
         self.stream_pollers: StreamPollers | None = None
 
     def start(self) -> LambdaService:
         self.runtime.serve()
         return self
 
-    def provision(self, account: str, functions: set[str], count: int) -> list[threading.Thread]:
-        """`count` environments of each function started now, as provisioned concurrency keeps them."""
+    def deployed(self, account: str) -> None:
+        """The account the template was deployed into: its functions are found there."""
         self.account = account
-        found = lambda_backends[account][REGION]
+
+    def provision(self, functions: set[str], count: int) -> list[threading.Thread]:
+        """`count` environments of each function started now, as provisioned concurrency keeps them."""
+        found = lambda_backends[self.account][REGION]
         return [
             self.runtime.provision(found.get_function(name, None), min(count, self.concurrency)) for name in functions
         ]
 
-    def start_pollers(self, account: str, clients: StackClients) -> None:
+    def start_pollers(self, clients: StackClients) -> None:
         """The event source mappings that the deployment made, each polled from now on."""
-        self.account = account
         log = self.log
         self.stream_pollers = StreamPollers(
             clients.client("lambda"),
