@@ -3,7 +3,7 @@ names the moto behaviour it replaces (`python -m jobs_local.patches` lists them)
 
 from __future__ import annotations
 
-from jobs_local import moto_server, people_first
+from jobs_local import botocore_models, moto_server, people_first
 from jobs_local.cloudformation import custom_resources, stack_resources
 from jobs_local.dynamodb import atomic, index_partitions, responses, streams, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
@@ -46,6 +46,7 @@ PATCHES: list[Patch] = [
     # Each service's own capacity, which one process does not have: people's requests first.
     people_first.PATCH,
     # Speed: the same answers, sooner.
+    botocore_models.PATCH,
     responses.PATCH,
     index_partitions.PATCH,
     moto_server.PATCH,
