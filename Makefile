@@ -27,7 +27,7 @@ help:
 	@echo "make simulate   the job lifecycle's simulation, longer than make test's (SEED=n STEPS=n; 20,000 steps by default)"
 	@echo "make lint       ruff check and format check, mypy (strict for layers/jobsys)"
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
-	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run)"
+	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run, EXAMPLES=n for a deeper one)"
 	@echo "make format     ruff format and fix"
 	@echo "make lock       write requirements.lock anew from pyproject.toml (make installs exactly it)"
 	@echo "make bench      benchmarks (bench/), figures into docs/performance.md; installs redis-server and rq for vs_rq"
@@ -134,10 +134,11 @@ $(CHECKOV_VENV)/.installed: pyproject.toml | $(VENV)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
-# About 60 s alone: a fresh local stack on a free port, then every schemathesis check on at least
-# 1,000 cases. FUZZ_NICE lowers its CPU priority (make test runs it beside the other suites).
+# About 2 min alone: a fresh local stack on a free port, then every schemathesis check on at least
+# 1,000 cases (about 2,800). FUZZ_NICE lowers its CPU priority (make test runs it beside the other
+# suites); EXAMPLES=n makes a deeper run (n cases per operation and phase, 50 by default).
 fuzz: venv
-	$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED))
+	$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--max-examples $(EXAMPLES))
 
 validate: venv
 	$(BIN)/sam validate --lint --template template.yaml
