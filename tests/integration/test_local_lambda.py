@@ -1,10 +1,13 @@
 """How the local stack shares this machine's CPU among Lambda functions (jobs_local.lambda_.runtime)."""
 
+import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
 
+from jobs_local.lambda_.forks import PreloadedForks
 from jobs_local.lambda_.slots import Slots
 from jobs_local.lambda_.workers import BACKGROUND_NICE
 
@@ -70,3 +73,46 @@ def test_invocations_past_the_concurrency_are_served_in_their_order():
         thread.join(5)
     assert served == list(range(20))
     assert slots.free == 1 and not slots.line
+
+
+def test_a_forked_worker_has_only_its_functions_environment_code_and_path(tmp_path, monkeypatch):
+    """Workers are forked from a process that has the SDK imported (jobs_local.lambda_.forks), yet
+    each starts as a new Lambda environment would: its variables alone, its folder first on the
+    import path, its handler imported anew, and it stops on SIGTERM as the runtime asks."""
+    (tmp_path / "probe.py").write_text(
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    return {'env': sorted(os.environ), 'first': sys.path[0], 'cwd': os.getcwd(),\n"
+        "            'name': context.function_name, 'echo': event}\n"
+    )
+    monkeypatch.setenv("ONLY_THE_STACKS", "1")  # the preloaded process's, not a function's
+    forks = PreloadedForks()
+    env = {
+        "PATH": os.environ["PATH"],
+        "_HANDLER": "probe.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "probe",
+        "AWS_REGION": "us-east-1",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/probe",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "stream",
+        "PYTHONPATH": str(tmp_path),
+    }
+    try:
+        worker = forks.spawn(env, tmp_path)
+        assert json.loads(worker.stdout.readline()) == {"initialized": True}
+        worker.stdin.write(json.dumps({"event": {"n": 1}, "request_id": "r1", "deadline": time.time() + 30}) + "\n")
+        worker.stdin.flush()
+        reply = json.loads(worker.stdout.readline())
+        assert reply["ok"], reply
+        result = reply["result"]
+        assert set(result["env"]) == set(env), "only the function's variables"
+        assert result["first"] == result["cwd"] == str(tmp_path)
+        assert (result["name"], result["echo"]) == ("probe", {"n": 1})
+        worker.terminate()
+        assert worker.wait(10) == 143, "stopped by SIGTERM through the worker's own handler"
+        again = forks.spawn(env, tmp_path)
+        again.kill()
+        assert again.wait(10) == -signal.SIGKILL
+        again.kill()  # an ended worker is not signaled again: its pid may be another process's now
+    finally:
+        forks.close()
+    assert forks.process is None

@@ -1,6 +1,7 @@
 """Lambda's execution environments as local processes: started with the function's environment,
 its role's keys and its log stream, asked one invocation at a time over their pipes (worker.py is the
-process's own side), and stopped. LambdaRuntime (runtime.py) decides when to start, reuse or discard one.
+process's own side), and stopped. Each is forked from a process that has the SDK imported
+(forks.py). LambdaRuntime (runtime.py) decides when to start, reuse or discard one.
 
 Replaces: moto's Docker containers, one per invocation.
 """
@@ -11,7 +12,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,11 +22,12 @@ from moto.awslambda.models import LambdaFunction
 
 from jobs_local.iam.credentials import Keys
 from jobs_local.lambda_.environment import FunctionCode, environment_of
+from jobs_local.lambda_.forks import ForkedWorker, PreloadedForks
 from jobs_local.lambda_.function_logs import FunctionLogs, WorkerLog
 
 BACKGROUND_NICE = 10  # how much lower the CPU priority of workers that no person waits for, and of their commands
 
-Worker = subprocess.Popen[str]
+Worker = ForkedWorker
 
 
 @dataclass
@@ -44,6 +45,7 @@ class WorkerProcesses:
         self.region = region
         self.log = log
         self.function_logs = FunctionLogs(endpoint_url, region, log)
+        self.forks = PreloadedForks()
         self.workers: dict[Worker, WorkerEnvironment] = {}
         self.lock = threading.Lock()
 
@@ -57,16 +59,11 @@ class WorkerProcesses:
         """A new execution environment, which imports the handler as it starts. `background`: no
         person waits on it, and it yields the CPU to those that they do (nice)."""
         stream = self.function_logs.open(function.function_name, keys)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "jobs_local.lambda_.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=code.code_dir,
-            env=environment_of(function, code, self.region, self.endpoint_url)
+        worker = self.forks.spawn(
+            environment_of(function, code, self.region, self.endpoint_url)
             | keys.environment()
             | {"AWS_LAMBDA_LOG_GROUP_NAME": stream.group, "AWS_LAMBDA_LOG_STREAM_NAME": stream.stream},
+            code.code_dir,
         )
         if background:
             lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)  # than the stack's own
@@ -109,6 +106,7 @@ class WorkerProcesses:
                 worker.terminate()
         for worker in workers:
             _stop(worker)
+        self.forks.close()
         self.function_logs.stop()
 
     def _forward_logs(self, name: str, worker: Worker, stream: WorkerLog) -> None:
