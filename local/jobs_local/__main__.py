@@ -17,6 +17,8 @@ from jobs_local.apigateway.gateway import Gateway
 from jobs_local.stack import ACCESS_LOG_FILE, REGION, ROOT, LocalStack
 from jobsys.tokens import parse_tokens
 
+SIGNAL_ROUND = 0.5  # seconds: how soon a stop asked by a signal begins
+
 
 def _parameters(text: str) -> dict[str, str]:
     """JOBS_PARAMETERS="CleanUpSchedule=rate(1 minute);CleanUpMaxRetention=1 min" overrides template parameters."""
@@ -124,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-    stopping.wait()
+    # In rounds, not one wait: Python runs a signal's handler in the main thread only, and a signal
+    # that the kernel gave another thread (waitress's, moto's) left it waiting for good, the stack
+    # up after Ctrl-C (1 in 5 stops under load).
+    while not stopping.wait(SIGNAL_ROUND):
+        pass
     say("stopping...")
     forget_local_stack(url)
     gateway.stop()

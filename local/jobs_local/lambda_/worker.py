@@ -10,11 +10,15 @@ import importlib
 import json
 import math
 import os
+import select
 import signal
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+
+SIGNAL_ROUND = 0.5  # seconds: how soon a stop asked by SIGTERM begins, whichever thread it reached
 
 
 class LambdaContext:
@@ -44,6 +48,19 @@ def _unwind(*_: object) -> None:
     # Once: a second SIGTERM (the stack sends one per stop step) would break into the unwinding.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(143)
+
+
+def _requests() -> Iterator[str]:
+    """The stack's requests, one line each, waited for in rounds: Python runs a signal's handler in
+    the main thread only, and a SIGTERM that the kernel gave another thread of this process would
+    otherwise wait for the next request to be seen. The stack sends one request at a time, and
+    waits for its reply, so no second line is ever in sys.stdin's buffer when select() is asked."""
+    while True:
+        if select.select([sys.stdin], [], [], SIGNAL_ROUND)[0]:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            yield line
 
 
 def _peak_memory_mb() -> int:
@@ -90,7 +107,7 @@ def main() -> None:
     # Initialized: the runtime reads this line before its first request's reply (a provisioned
     # environment counts as ready only then).
     replies.write(json.dumps({"initialized": init_error is None}) + "\n")
-    for line in sys.stdin:
+    for line in _requests():
         request = json.loads(line)
         print(f"START RequestId: {request['request_id']} Version: $LATEST", file=sys.stderr, flush=True)
         started = time.perf_counter()
