@@ -33,6 +33,9 @@ import traceback
 # What every function's handler imports before its own code, and never reads the environment at
 # import: the SDK (with awscrt and the urllib3 it uses), pydantic and yaml.
 PRELOADED = ("boto3", "boto3.session", "botocore.client", "botocore.session", "pydantic", "yaml")
+# The API models of the services the functions call, read once here (jobs_local.botocore_models):
+# a worker's first clients then cost what a warm one's do.
+MODELS = ("dynamodb", "stepfunctions", "logs", "s3", "events", "ssm", "secretsmanager", "sts", "scheduler")
 MESSAGE_BYTES = 1 << 20  # a worker's environment: a function's variables are at most 4 KB on Lambda
 WORKER_FDS = 3  # stdin, stdout, stderr
 
@@ -43,6 +46,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in PRELOADED:
         importlib.import_module(name)
+    _read_models()
     own_path = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     base_path = [entry for entry in sys.path[1:] if entry not in own_path]  # stdlib, site-packages
     woken, wake = os.pipe()
@@ -71,6 +75,18 @@ def main() -> None:
             control.send(json.dumps({"spawned": pid}).encode())
         elif request.get("pid") in children:
             os.kill(request["pid"], request["signal"])
+
+
+def _read_models() -> None:
+    import boto3
+
+    from jobs_local import botocore_models
+
+    botocore_models.PATCH.install()  # every session of this process and of its forks shares one loader
+    session = boto3.Session(aws_access_key_id="preload", aws_secret_access_key="preload", region_name="us-east-1")
+    for service in MODELS:
+        session.client(service)
+    session.resource("dynamodb")
 
 
 def _reap(control: socket.socket, children: set[int]) -> None:
