@@ -80,16 +80,19 @@ events: venv
 # The fuzz runs beside every other check, at a lower CPU priority: the others leave the CPUs idle
 # about a third of the time (waiting for executions, timers, the browser), and the fuzz takes that
 # time rather than a minute of its own after them (docs/performance.md).
+# The long end-to-end tests too run beside the rest from the start: they mostly wait (a hung
+# runner's two minutes, a cron's next minute), one worker each.
 test: venv
-	$(MAKE) --no-print-directory -j6 --output-sync=line checks fuzz FUZZ_NICE=10
+	$(MAKE) --no-print-directory -j6 --output-sync=line checks e2e-long fuzz FUZZ_NICE=10
 
-# Every check but the fuzz. Under make test's -j6, the static checks and the unit tests run side by
-# side: 26.5 s against 38.6 s one after the other. The stacks' suites then run one after the
-# other, each on its workers: together they would only share the same two CPUs.
+# Every check but the fuzz and the long end-to-end tests. Under make test's -j6, the static checks
+# and the unit tests run side by side: 26.5 s against 38.6 s one after the other. The stacks'
+# suites then run one after the other, each on its workers: together they would only share the
+# same two CPUs.
 checks: venv
 	$(MAKE) --no-print-directory --output-sync=target lint validate checkov build unit
 	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory e2e-rest
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
