@@ -10,14 +10,19 @@ Replaces, for the local stack's one moto server:
 - `BaseResponse._get_action`, which matches a REST request (Lambda's, Scheduler's) against its
   service's routes each time it is asked (70 µs), and is asked twice per request once IAM checks
   it: a request's action is found once.
+- `method_names_from_class`, which lists every function of a response class with
+  `inspect.getmembers` on each request, only to ask whether the action is one of them (2 % of the
+  stack's busy time in a fuzz run, py-spy --gil): the one name is looked up instead.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+import moto.core.responses
 from moto.core.responses import BaseResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from werkzeug.serving import WSGIRequestHandler
@@ -34,6 +39,17 @@ def _get_action(self: BaseResponse) -> str:
     return found
 
 
+class _FunctionNames:
+    """`name in method_names_from_class(cls)`, answered for that name alone: what getmembers would
+    list, an attribute of the class (its own or inherited) that is a plain function."""
+
+    def __init__(self, owner: type):
+        self.owner = owner
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self.owner, name, None))
+
+
 def _remembered(original: Callable[[DomainDispatcherApplication, str | None], Any]) -> Any:
     known: dict[str | None, Any] = {}
 
@@ -47,10 +63,12 @@ def _remembered(original: Callable[[DomainDispatcherApplication, str | None], An
 
 
 PATCH = Patch(
-    "moto server's Nagle delay, its action lookup per call and its walk of URL patterns per request",
+    "moto server's Nagle delay, its action lookup per call, its list of a response class's functions"
+    " and its walk of URL patterns per request",
     [
         (WSGIRequestHandler, "disable_nagle_algorithm", True),
         (BaseResponse, "_get_action", _get_action),
         (DomainDispatcherApplication, "get_backend_for_host", Wrap(_remembered)),
+        (moto.core.responses, "method_names_from_class", _FunctionNames),
     ],
 )
