@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from jobs_local.lambda_.forks import PreloadedForks
+from jobs_local.lambda_.forks import GONE, PreloadedForks
 from jobs_local.lambda_.slots import Slots
 from jobs_local.lambda_.workers import BACKGROUND_NICE
 
@@ -75,6 +75,18 @@ def test_invocations_past_the_concurrency_are_served_in_their_order():
     assert slots.free == 1 and not slots.line
 
 
+def _probe_environment(code: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "_HANDLER": "probe.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "probe",
+        "AWS_REGION": "us-east-1",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/probe",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "stream",
+        "PYTHONPATH": str(code),
+    }
+
+
 def test_a_forked_worker_has_only_its_functions_environment_code_and_path(tmp_path, monkeypatch):
     """Workers are forked from a process that has the SDK imported (jobs_local.lambda_.forks), yet
     each starts as a new Lambda environment would: its variables alone, its folder first on the
@@ -87,15 +99,7 @@ def test_a_forked_worker_has_only_its_functions_environment_code_and_path(tmp_pa
     )
     monkeypatch.setenv("ONLY_THE_STACKS", "1")  # the preloaded process's, not a function's
     forks = PreloadedForks()
-    env = {
-        "PATH": os.environ["PATH"],
-        "_HANDLER": "probe.handler",
-        "AWS_LAMBDA_FUNCTION_NAME": "probe",
-        "AWS_REGION": "us-east-1",
-        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/probe",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "stream",
-        "PYTHONPATH": str(tmp_path),
-    }
+    env = _probe_environment(tmp_path)
     try:
         worker = forks.spawn(env, tmp_path)
         assert json.loads(worker.stdout.readline()) == {"initialized": True}
@@ -116,3 +120,22 @@ def test_a_forked_worker_has_only_its_functions_environment_code_and_path(tmp_pa
     finally:
         forks.close()
     assert forks.process is None
+
+
+def test_workers_are_forked_again_once_the_preloaded_process_has_died(tmp_path):
+    """Its workers count as ended (they stop themselves once their parent is gone), and the next
+    worker asked for starts a new preloaded process."""
+    (tmp_path / "probe.py").write_text("def handler(event, context):\n    return event\n")
+    forks = PreloadedForks()
+    try:
+        first = forks.spawn(_probe_environment(tmp_path), tmp_path)
+        assert json.loads(first.stdout.readline()) == {"initialized": True}
+        assert forks.process is not None
+        forks.process.kill()
+        assert first.wait(10) == GONE
+        second = forks.spawn(_probe_environment(tmp_path), tmp_path)
+        assert json.loads(second.stdout.readline()) == {"initialized": True}
+        second.terminate()
+        assert second.wait(10) == 143
+    finally:
+        forks.close()

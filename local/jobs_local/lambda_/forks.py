@@ -136,11 +136,12 @@ class PreloadedForks:
         )
         theirs.close()
         self.control = ours
-        self.replies = queue.Queue()
-        threading.Thread(target=self._read, args=(ours,), daemon=True, name="preloaded-forks").start()
+        # Its own queue: the thread of a process that ended must not answer the next one's forks.
+        self.replies = replies = queue.Queue()
+        threading.Thread(target=self._read, args=(ours, replies), daemon=True, name="preloaded-forks").start()
         return ours
 
-    def _read(self, control: socket.socket) -> None:
+    def _read(self, control: socket.socket, replies: queue.Queue[dict[str, Any]]) -> None:
         while True:
             try:
                 message = control.recv(MESSAGE_BYTES)
@@ -150,7 +151,7 @@ class PreloadedForks:
                 break
             said = json.loads(message)
             if "exited" not in said:
-                self.replies.put(said)
+                replies.put(said)
                 continue
             with self.known:
                 worker = self.workers.pop(said["exited"], None)
@@ -160,7 +161,7 @@ class PreloadedForks:
                 worker.exited(said["returncode"])
         if self.control is control:
             self.control = None  # the next fork starts another preloaded process
-        self.replies.put({})  # a fork asked now is answered: the process is gone
+        replies.put({})  # a fork asked now is answered: the process is gone
         with self.known:
             left, self.workers = list(self.workers.values()), {}
         for worker in left:
