@@ -68,7 +68,7 @@ def main() -> None:
         if "spawn" in request:
             pid = os.fork()
             if pid == 0:
-                _become_worker(request["spawn"], fds, base_path, (control, woken, wake))
+                _become_worker(request["spawn"], fds, base_path, control, (woken, wake))
             for fd in fds:
                 os.close(fd)
             children.add(pid)
@@ -101,7 +101,9 @@ def _reap(control: socket.socket, children: set[int]) -> None:
         control.send(json.dumps({"exited": pid, "returncode": os.waitstatus_to_exitcode(status)}).encode())
 
 
-def _become_worker(spawn: dict[str, object], fds: list[int], base_path: list[str], own_fds: tuple) -> None:
+def _become_worker(
+    spawn: dict[str, object], fds: list[int], base_path: list[str], control: socket.socket, wake_pipe: tuple[int, int]
+) -> None:
     """In the forked child: the worker's pipes, folder, environment and import path, as if it had
     been started with them (`python -m jobs_local.lambda_.worker`), then the worker itself."""
     code = 1
@@ -109,8 +111,9 @@ def _become_worker(spawn: dict[str, object], fds: list[int], base_path: list[str
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
-        for owned in own_fds:
-            owned.close() if isinstance(owned, socket.socket) else os.close(owned)
+        control.close()
+        for fd in wake_pipe:
+            os.close(fd)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
