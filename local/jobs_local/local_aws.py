@@ -21,6 +21,11 @@ from jobs_local.patches import install_all
 from jobs_local.people_first import PEOPLE_FIRST
 from jobs_local.stepfunctions import asl_clients
 
+# Seconds for moto's server to answer its first requests, which build its services' routes: well
+# under a second alone, but make test's fuzz boots its stack at a lower CPU priority beside five
+# other stacks, and 10 s timed its boot out in 3 of 3 fresh clones.
+SERVER_FIRST_ANSWER = 120
+
 
 class LocalAws:
     def __init__(self, port: int, same_names: bool):
@@ -43,9 +48,11 @@ class LocalAws:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         config = {"stepfunctions": {"execute_state_machine": True}}
-        requests.post(f"{self.endpoint_url}/moto-api/config", json=config, timeout=10).raise_for_status()
+        requests.post(
+            f"{self.endpoint_url}/moto-api/config", json=config, timeout=SERVER_FIRST_ANSWER
+        ).raise_for_status()
         if self.same_names:
-            requests.post(f"{self.endpoint_url}/moto-api/seed?a=1", timeout=10).raise_for_status()
+            requests.post(f"{self.endpoint_url}/moto-api/seed?a=1", timeout=SERVER_FIRST_ANSWER).raise_for_status()
         return StackClients(self.endpoint_url, self.roles, administrator)
 
     def stop(self) -> None:
