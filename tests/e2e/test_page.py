@@ -199,6 +199,21 @@ def test_control_sequences_in_output_are_shown_as_text(page: Page, http: Http):
     assert page.title() == title
 
 
+def test_a_refresh_leaves_a_rows_toggle_as_it_was_so_that_a_click_during_it_counts(page: Page, http: Http):
+    """A click whose press lands on a node that the refresh then replaces is lost (the browser
+    fires no click): with the toggle's label drawn anew at each refresh, a test's click expanded no
+    job in a fresh clone's make test."""
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["kept"]})
+    http.wait(job["id"])
+    page.click("#refresh-now")
+    label = page.locator(f'tr.job-row[data-id="{job["id"]}"] .job-toggle .job-label')
+    expect(label).to_have_text("demo:echo")
+    label.evaluate("node => { node.dataset.seen = 'before the refresh'; }")
+    updated = page.locator("#updated").text_content()
+    expect(page.locator("#updated")).not_to_have_text(updated, timeout=5_000)  # a refresh drew the list
+    expect(label).to_have_attribute("data-seen", "before the refresh")
+
+
 def retry_on_page(page: Page, job_id: str):
     """Expands a finished job, presses Retry, and gives the row of the job that started."""
     row = page.locator(f'tr.job-row[data-id="{job_id}"]')
