@@ -116,11 +116,17 @@ export function newRow(id) {
 export function fillRow(row, job, depth) {
   const [jobCell, paramsCell, stateCell, createdCell, startedCell, durationCell, exitCell] = row.children;
   const toggle = jobCell.firstChild;
-  toggle.replaceChildren(
-    el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
-    depth ? el("span", { class: "tree", text: "↳ " }) : "",
-    el("span", { class: "job-label", text: job.label || job.command }),
-  );
+  // Drawn anew only when it changed: a press on a node that a refresh replaces before the release
+  // makes no click, and the refresh comes every few seconds.
+  const drawn = `${depth}|${job.label || job.command}`;
+  if (toggle.dataset.drawn !== drawn) {
+    toggle.dataset.drawn = drawn;
+    toggle.replaceChildren(
+      el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
+      depth ? el("span", { class: "tree", text: "↳ " }) : "",
+      el("span", { class: "job-label", text: job.label || job.command }),
+    );
+  }
   jobCell.style.paddingLeft = `${8 + depth * 22}px`;
   const extra = [el("span", { class: "job-id", text: job.id })];
   const facts = [`queue ${job.queue}`];
