@@ -1,7 +1,7 @@
 // --- an expanded job -------------------------------------------------------------------------
 
 import { ApiUnreachable, api, showError } from "./api.js";
-import { $, OPEN_STATES, OUTPUT_POLL_MS, el, on, rowOf, view } from "./state.js";
+import { $, OPEN_STATES, OUTPUT_POLL_MS, el, on, redraw, rowOf, view } from "./state.js";
 
 export function toggleDetail(id) {
   const row = rowOf(id);
@@ -79,13 +79,12 @@ export class OutputFollower {
         el("dd", { "data-field": name, text: shown(name, job[name]) }),
       ]),
     );
-    const buttons = [];
-    if (OPEN_STATES.has(job.state)) {
-      buttons.push(el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() }));
-    } else {
-      buttons.push(el("button", { type: "button", text: "Retry", onclick: () => this.retry() }));
-    }
-    this.actions.replaceChildren(...buttons);
+    const open = OPEN_STATES.has(job.state);
+    redraw(this.actions, open ? "cancel" : "retry", () => [
+      open
+        ? el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() })
+        : el("button", { type: "button", text: "Retry", onclick: () => this.retry() }),
+    ]);
     this.showStatus();
   }
 

@@ -3,7 +3,7 @@
 import { ApiUnreachable, api, showError } from "./api.js";
 import { clock, duration, megabytes, progressBar, when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
-import { $, MAX_PAGE, el, refreshSeconds, rowOf, view } from "./state.js";
+import { $, MAX_PAGE, el, redraw, refreshSeconds, rowOf, view } from "./state.js";
 
 export function filters() {
   const params = new URLSearchParams();
@@ -115,18 +115,12 @@ export function newRow(id) {
 
 export function fillRow(row, job, depth) {
   const [jobCell, paramsCell, stateCell, createdCell, startedCell, durationCell, exitCell] = row.children;
-  const toggle = jobCell.firstChild;
-  // Drawn anew only when it changed: a press on a node that a refresh replaces before the release
-  // makes no click, and the refresh comes every few seconds.
-  const drawn = `${depth}|${job.label || job.command}`;
-  if (toggle.dataset.drawn !== drawn) {
-    toggle.dataset.drawn = drawn;
-    toggle.replaceChildren(
-      el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
-      depth ? el("span", { class: "tree", text: "↳ " }) : "",
-      el("span", { class: "job-label", text: job.label || job.command }),
-    );
-  }
+  const label = job.label || job.command;
+  redraw(jobCell.firstChild, `${depth}|${label}`, () => [
+    el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
+    depth ? el("span", { class: "tree", text: "↳ " }) : "",
+    el("span", { class: "job-label", text: label }),
+  ]);
   jobCell.style.paddingLeft = `${8 + depth * 22}px`;
   const extra = [el("span", { class: "job-id", text: job.id })];
   const facts = [`queue ${job.queue}`];

@@ -42,6 +42,14 @@ export function refreshSeconds() {
   return Number(localStorage.getItem(REFRESH_KEY)) || 10;
 }
 
+// Draws `node`'s children anew only when what they show (`drawn`) changed. The page refreshes
+// every few seconds, and a press on a node that a refresh replaced before the release is no click.
+export function redraw(node, drawn, draw) {
+  if (node.dataset.drawn === drawn) return;
+  node.dataset.drawn = drawn;
+  node.replaceChildren(...draw());
+}
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
