@@ -19,3 +19,9 @@ replaces; `patches.PATCHES` lists them, in the order the stack installs them
 stops it, `moto_server.py` serves moto, `persistence.py` keeps its state across restarts,
 `process.py` runs it as a child process, and `__main__.py` is `make run`.
 """
+
+from jobs_local import botocore_models
+
+# Before anything imports moto: its EC2 models (which ECS's import) make three boto3 sessions as they
+# are imported, each of which parsed EC2's API model anew (0.45 CPU-s of every stack's boot).
+botocore_models.PATCH.install()

@@ -4,7 +4,7 @@ names the moto behaviour it replaces (`python -m jobs_local.patches` lists them)
 from __future__ import annotations
 
 from jobs_local import botocore_models, moto_server, people_first
-from jobs_local.cloudformation import custom_resources, stack_resources
+from jobs_local.cloudformation import custom_resources, stack_resources, template_json
 from jobs_local.dynamodb import atomic, index_partitions, responses, streams, transaction_rollback
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import limits as eventbridge_limits
@@ -47,6 +47,7 @@ PATCHES: list[Patch] = [
     people_first.PATCH,
     # Speed: the same answers, sooner.
     botocore_models.PATCH,
+    template_json.PATCH,
     responses.PATCH,
     index_partitions.PATCH,
     moto_server.PATCH,

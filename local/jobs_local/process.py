@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jobs_local.host import ROOT, free_port
 from jobs_local.running_stack import RunningStack
-from jobs_local.stack import ROOT, free_port
 from jobsys.tokens import parse_tokens
 
 

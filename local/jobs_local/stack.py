@@ -16,7 +16,6 @@ replaces). LocalStack only wires them together from the template:
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from jobs_local.cloudformation.deploy import DeployedStack, deploy, load_templat
 from jobs_local.dynamodb.streams import forget_what_is_there
 from jobs_local.ecs.runner_image import RUNNER_IMAGE, fargate_parameters, runner_image
 from jobs_local.ecs.tasks import LocalTasks
+from jobs_local.host import ROOT, free_port
 from jobs_local.iam.credentials import Keys
 from jobs_local.iam.trust import trusted_services
 from jobs_local.lambda_.service import LambdaService
@@ -41,15 +41,8 @@ from jobs_local.persistence import SavedState
 from jobs_local.scheduler.schedules import Scheduler
 from jobs_local.stepfunctions.interrupted_runs import InterruptedRuns
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN_SECRET = "BackOfficeToken"
 __all__ = ["ACCESS_LOG_FILE", "REGION", "ROOT", "RUNNER_IMAGE", "LocalStack", "free_port"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LocalStack:
