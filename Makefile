@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock run invoke events test checks unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run invoke events test suites unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
@@ -77,22 +77,21 @@ invoke: venv
 events: venv
 	$(BIN)/jobs-local events $(if $(DEFINITION),--definition $(DEFINITION))
 
-# The fuzz runs beside every other check, at a lower CPU priority: the others leave the CPUs idle
-# about a third of the time (waiting for executions, timers, the browser), and the fuzz takes that
-# time rather than a minute of its own after them (docs/performance.md).
-# The long end-to-end tests too run beside the rest from the start: they mostly wait (a hung
-# runner's two minutes, a cron's next minute), one worker each.
+# The long end-to-end tests run beside the rest from the start: they mostly wait (a hung runner's two
+# minutes, a cron's next minute), one worker each. The fuzz runs beside the last suite, the e2e
+# tests, at a lower CPU priority: until then the CPUs are full (the unit, integration and long
+# tests), and the e2e tests leave them idle a fifth of the time (waiting for the browser,
+# executions, timers), which the fuzz takes rather than a minute of its own (docs/performance.md).
 test: venv
-	$(MAKE) --no-print-directory -j6 --output-sync=line checks e2e-long fuzz FUZZ_NICE=10
+	$(MAKE) --no-print-directory -j6 --output-sync=line suites e2e-long
 
-# Every check but the fuzz and the long end-to-end tests. Under make test's -j6, the static checks
-# and the unit tests run side by side: 26.5 s against 38.6 s one after the other. The stacks'
-# suites then run one after the other, each on its workers: together they would only share the
-# same two CPUs.
-checks: venv
+# Every check, but the long end-to-end tests: the static checks and the unit tests side by side
+# (26.5 s against 38.6 s one after the other), then the stacks' suites one after the other, each on
+# its workers (together they would only share the same two CPUs), the fuzz beside the last.
+suites: venv
 	$(MAKE) --no-print-directory --output-sync=target lint validate checkov build unit
 	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory e2e-rest
+	$(MAKE) --no-print-directory -j2 --output-sync=line e2e-rest fuzz FUZZ_NICE=10
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
