@@ -9,7 +9,7 @@ from jobs_local.dynamodb import atomic, index_partitions, responses, streams, tr
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import limits as eventbridge_limits
 from jobs_local.eventbridge import targets as eventbridge_targets
-from jobs_local.iam import enforcement, managed_policies
+from jobs_local.iam import enforcement, managed_policies, policy_documents
 from jobs_local.lambda_ import limits as lambda_limits
 from jobs_local.lambda_ import runtime
 from jobs_local.logs import group_arn
@@ -48,6 +48,7 @@ PATCHES: list[Patch] = [
     # Speed: the same answers, sooner.
     botocore_models.PATCH,
     template_json.PATCH,
+    policy_documents.PATCH,
     responses.PATCH,
     index_partitions.PATCH,
     moto_server.PATCH,
