@@ -14,9 +14,10 @@ FAILED = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A long test goes first: its waiting then overlaps the other workers' tests, instead of ending
-    the run alone (the e2e tests took 149 s or 210 s by where the cron test fell)."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """A long test goes first, then one that starts a stack of its own: their waiting then overlaps
+    the other workers' tests, instead of ending the run alone (the e2e tests took 149 s or 210 s by
+    where the cron test fell)."""
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.get_closest_marker("own_stack") is None))
 
 
 @pytest.hookimpl(hookwrapper=True)

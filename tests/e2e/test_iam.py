@@ -92,6 +92,7 @@ def _template_without_runner_writes(folder: Path) -> Path:
     return template_copy(folder, "RunnerFunction", writes, "Action: [dynamodb:GetItem, dynamodb:BatchGetItem]")
 
 
+@pytest.mark.own_stack
 def test_a_permission_taken_out_of_the_template_fails_the_job_with_access_denied(tmp_path: Path):
     copy = _template_without_runner_writes(tmp_path)
     with StackProcess(config=CONFIG, extra_env={"JOBS_TEMPLATE": str(copy)}) as stack:

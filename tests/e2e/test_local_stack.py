@@ -158,6 +158,7 @@ def test_the_cli_follows_import_solr_then_index_solr(local_stack: StackProcess):
     assert "canceled: not run" in failed.stderr
 
 
+@pytest.mark.own_stack
 def test_clean_up_fires_from_its_schedule():
     # rate(1 minute), sped up 30 times: the clean-up Lambda fires every 2 s.
     parameters = "CleanUpSchedule=rate(1 minute);CleanUpMaxRetention=1 sec"
@@ -172,6 +173,7 @@ def test_clean_up_fires_from_its_schedule():
         assert any("fired" in line and "CleanUpFunction" in line for line in stack.lines)
 
 
+@pytest.mark.own_stack
 def test_stopping_the_stack_leaves_no_processes():
     with StackProcess(config=CONFIG) as stack:
         http = Http(stack)
@@ -185,6 +187,7 @@ def test_stopping_the_stack_leaves_no_processes():
     assert wait_gone(below) == set()
 
 
+@pytest.mark.own_stack
 def test_a_burst_of_64_clients_gets_an_answer_to_every_request():
     """128 job starts from 64 clients, in two waves of 64 at once, each on a new connection: none
     is reset or refused (with Python's listen backlog of 5, some were). `bench/burst.py` sends the
@@ -459,6 +462,7 @@ def test_the_access_log_says_who_called_what_with_which_status_and_never_a_token
 SEED_BLOCK = Path(__file__).resolve().parents[1] / "fixtures" / "seed-block.yaml"
 
 
+@pytest.mark.own_stack
 def test_the_seeds_block_pasted_verbatim_runs_import_solr_and_its_index_job_to_the_end():
     """The block of ../shared/seed/job-system.md, byte for byte, as a new user's whole jobs.yaml:
     no `env:`, no commands section. The catalogue commands find the bucket by themselves."""

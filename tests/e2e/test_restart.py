@@ -60,6 +60,7 @@ def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomple
         assert http("GET", f"/jobs/{done['id']}")[0] == 404
 
 
+@pytest.mark.own_stack
 def test_jobs_token_replaces_the_kept_token(tmp_path):
     data = tmp_path / "state"
     with StackProcess(config=CONFIG, data_dir=data, token=None) as first:

@@ -38,6 +38,7 @@ def test_a_full_lambda_runner_makes_jobs_wait_never_end_incomplete():
     assert most <= 2
 
 
+@pytest.mark.own_stack
 def test_a_run_whose_end_failed_is_ended_by_the_clean_up_and_its_dependent_runs(tmp_path):
     """Neither the runner nor EndRun can start the dependent (their roles lost states:StartExecution
     in this copy of the template): the runner leaves the run's end to EndRun, which fails five
