@@ -22,7 +22,7 @@ def _made(name: str, installed: bool) -> AWSManagedPolicy:
 def test_each_policy_reads_as_moto_makes_it():
     for name in NAMES:
         moto_s, ours = _made(name, installed=False), _made(name, installed=True)
-        assert ours.arn == moto_s.arn and ours.path == moto_s.path and ours.default_version_id == moto_s.default_version_id
+        assert (ours.arn, ours.path, ours.default_version_id) == (moto_s.arn, moto_s.path, moto_s.default_version_id)
         [moto_version], [our_version] = moto_s.versions, ours.versions
         assert our_version._written is None  # not written until read
         assert our_version.document == moto_version.document
