@@ -74,6 +74,7 @@ def test_two_writers_can_never_both_close_a_job(stack: LocalStack):
         _reopen(stores[0], job)
 
 
+@pytest.mark.long
 def test_eight_writers_racing_for_one_job_over_fifty_rounds_have_one_winner_each_round(stack: LocalStack):
     stores = [_store(stack) for _ in range(8)]
     job = _job()

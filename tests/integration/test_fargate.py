@@ -85,6 +85,7 @@ def test_a_failing_fargate_job_fails_with_its_exit_code_and_cancels_its_dependen
     assert api.wait(job["dependents"][0])["state"] == "canceled"
 
 
+@pytest.mark.long
 def test_fargate_output_streams_while_the_task_runs(api: Api):
     _, job = api("POST", "/jobs", {"command": "demo:sleep", "params": ["6"], "runner": "fargate"})
     api.wait(job["id"], until=lambda j: j["state"] == "running")

@@ -48,6 +48,7 @@ def test_progress_lines_are_kept_on_the_running_job_and_give_its_expected_end(ap
     assert "second 6/6" in lines and not any(line.startswith("PROGRESS") for line in lines)
 
 
+@pytest.mark.long
 def test_a_job_without_progress_lines_expects_the_median_of_its_last_finished_runs(api: Api):
     for _ in range(3):
         _, job = api("POST", "/jobs", {"command": "demo:alloc", "params": ["0", "1.5"]})

@@ -83,6 +83,7 @@ def test_max_runtime_terminates_the_job_and_kills_the_process(api: Api):
     assert "second 10/30" not in lines
 
 
+@pytest.mark.long
 def test_siblings_run_in_parallel_after_their_parent(api: Api, stack: LocalStack):
     _, job = api("POST", "/job-definitions/siblings/start")
     parent = api.wait(job["id"])

@@ -46,6 +46,7 @@ def most_at_once(jobs: list[dict]) -> int:
     return peak
 
 
+@pytest.mark.long
 def test_six_jobs_on_a_queue_of_one_never_overlap(api: Api):
     jobs = [start(api, {"command": "demo:sleep", "params": ["1"], "queue": "serial"}) for _ in range(6)]
     waited = api.wait(jobs[-1]["id"], until=lambda j: j["state"] != "pending" or "full" in (j["waiting"] or ""))
@@ -55,6 +56,7 @@ def test_six_jobs_on_a_queue_of_one_never_overlap(api: Api):
     assert waited["state"] != "pending" or waited["waiting"].startswith("queue serial is full (1 running)")
 
 
+@pytest.mark.long
 def test_a_queue_of_two_never_has_three_running(api: Api, stack: LocalStack):
     jobs = [start(api, {"command": "demo:sleep", "params": ["2"], "queue": "pair"}) for _ in range(6)]
     done = [api.wait(job["id"], timeout=90) for job in jobs]
