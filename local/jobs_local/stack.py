@@ -22,6 +22,7 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
+from jobs_local import heap
 from jobs_local.apigateway.access_logs import AccessLog
 from jobs_local.apigateway.events import Route
 from jobs_local.apigateway.local_api import ACCESS_LOG_FILE, access_log, local_routes
@@ -94,6 +95,7 @@ class LocalStack:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
+        heap.for_a_long_lived_heap()
         overrides = {CONFIG_LAYER: self.config_layer.start()} if self.config_layer is not None else {}
         self.clients = self.aws.start()
         self.lambdas.start()
@@ -127,6 +129,7 @@ class LocalStack:
         # Ready once the API's provisioned environments are: as an alias takes traffic only then.
         for thread in warming:
             thread.join()
+        heap.freeze_what_the_boot_made()
         return self
 
     def _restore(self, state_dir: Path) -> None:
