@@ -147,8 +147,8 @@ checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 # About 1 min alone: a fresh local stack on a free port, then every schemathesis check on at least
-# 1,000 cases (about 2,400). FUZZ_NICE lowers its CPU priority (make test runs it beside the other
-# suites); EXAMPLES=n makes a deeper run (n cases per operation and phase, 25 by default).
+# 1,000 cases (about 2,400). FUZZ_NICE lowers its CPU priority (make test runs it beside the e2e
+# tests); EXAMPLES=n makes a deeper run (n cases per operation and phase, 25 by default).
 fuzz: venv
 	$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--max-examples $(EXAMPLES))
 

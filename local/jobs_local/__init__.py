@@ -17,7 +17,8 @@ Every change to moto's own code is a `Patch` (`patching.py`) that names the moto
 replaces; `patches.PATCHES` lists them, in the order the stack installs them
 (`python -m jobs_local.patches` prints them). The rest is the stack itself: `stack.py` starts and
 stops it, `moto_server.py` serves moto, `persistence.py` keeps its state across restarts,
-`process.py` runs it as a child process, and `__main__.py` is `make run`.
+`process.py` runs it as a child process (`host.py`: the checkout and a free port, without moto),
+`heap.py` tunes the garbage collector of a process that holds it, and `__main__.py` is `make run`.
 """
 
 from jobs_local import botocore_models
