@@ -2,7 +2,7 @@
 
 Replaces: moto's `Stack.parse_template`, which reads every template with PyYAML's pure-Python
 loader first, and as JSON only if that fails. The stack deploys its template as JSON (the SAM
-transform's output), and YAML's reading of it took 0.4 CPU-s of each boot's 6 (py-spy). JSON is a
+transform's output), and YAML's reading of it took about a fifteenth of a boot's CPU (py-spy). JSON is a
 subset of YAML, so a template that parses as JSON means the same read either way; any other
 (YAML, or JSON that is not valid) still goes through moto's own reading and its errors.
 """

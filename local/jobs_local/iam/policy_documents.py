@@ -1,8 +1,8 @@
 """AWS's managed policies, each document written out as JSON when it is first read.
 
 Replaces: moto's `AWSManagedPolicy.from_data`, which writes out the document of each of AWS's
-1,582 managed policies (`json.dumps`) as an account's IAM backend starts: 0.4 CPU-s of each stack's
-boot, of which the stack reads the three its roles attach. Each policy is still made, with every
+1,582 managed policies (`json.dumps`) as an account's IAM backend starts: 0.2 to 0.3 CPU-s of each
+stack's boot, for the three its roles attach. Each policy is still made, with every
 attribute as moto makes it; only its default version's document waits until something reads it
 (IAM's enforcement, GetPolicyVersion), and is then the same text.
 """
