@@ -5,21 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from jobs_local import heap
-
 ROOT = Path(__file__).resolve().parents[1]
 # The API function's modules are top-level in its code folder, as in Lambda.
 sys.path.insert(0, str(ROOT / "functions" / "api"))
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 FAILED = pytest.StashKey[bool]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """The suites hold moto's state in their own processes (the unit tests' in-process AWS, the
-    integration tests' stacks): collected as a stack's process collects (4.7 -> 1.2 CPU-s of GC
-    in the unit tests)."""
-    heap.for_a_long_lived_heap()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

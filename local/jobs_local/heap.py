@@ -1,4 +1,4 @@
-"""The garbage collector of a process that holds a stack, or moto in a test.
+"""The garbage collector of a process that holds a stack (`make run`'s, or an integration worker's).
 
 moto's state (every item, object and log event), the imports and the deployment live as long as the
 stack, and Python's default collector (a collection every 700 new objects, a full one every 100 of
