@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock run invoke events test suites unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run invoke events test suites static unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
@@ -85,13 +85,18 @@ events: venv
 test: venv
 	$(MAKE) --no-print-directory -j6 --output-sync=line suites e2e-long
 
-# Every check, but the long end-to-end tests: the static checks and the unit tests side by side
-# (26.5 s against 38.6 s one after the other), then the stacks' suites one after the other, each on
-# its workers (together they would only share the same two CPUs), the fuzz beside the last.
+# Every check, but the long end-to-end tests: the unit tests, then the stacks' suites one after the
+# other, each on its workers (together they would only share the same two CPUs). The static checks
+# run beside the integration tests and the fuzz beside the e2e tests, both at nice 10, on the CPU
+# time those leave idle; beside the unit tests they took it from them, which every later suite waits for.
 suites: venv
-	$(MAKE) --no-print-directory --output-sync=target lint validate checkov build unit
-	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory -j3 --output-sync=target integration static
 	$(MAKE) --no-print-directory -j2 --output-sync=line e2e-rest fuzz FUZZ_NICE=10
+
+# ruff, mypy, sam validate, cfn-lint, checkov and sam build, at a lower CPU priority.
+static: venv
+	nice -n 10 $(MAKE) --no-print-directory -j4 --output-sync=target lint validate checkov build
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
