@@ -26,6 +26,7 @@ help:
 	@echo "make test       every check: lint, template validation, checkov, build, unit, integration, e2e tests, fuzz"
 	@echo "make simulate   the job lifecycle's simulation, longer than make test's (SEED=n STEPS=n; 20,000 steps by default)"
 	@echo "make lint       ruff check and format check, mypy (strict for layers/jobsys)"
+	@echo "make static     every static check (lint, validate, checkov, build), at a lower CPU priority"
 	@echo "make checkov    checkov on template.yaml (every skip in it gives its reason)"
 	@echo "make fuzz       schemathesis against a local stack: the API must keep docs/openapi.json (SEED=n to repeat a run, EXAMPLES=n for a deeper one)"
 	@echo "make format     ruff format and fix"
