@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from jobsys import processes, runner
+from jobsys import processes, run_progress, runner
 from jobsys.config import Command
 from jobsys.errors import JobStateConflict
 from jobsys.models import Job, JobState, utc_now
@@ -230,8 +230,19 @@ def test_lines_still_coming_after_the_command_exits_are_all_kept(monkeypatch):
     """A loaded machine: the command has printed its last lines and exited while the runner still
     reads its pipe. The grace after the exit is for a pipe that something left open and silent, not
     for lines still flowing (under load, the last 1 % of a 10,000-line output was lost)."""
-    monkeypatch.setattr(runner, "PIPE_GRACE", 0.05)
+    # The load, made certain: the runner takes 0.1 ms a line or more, so the lines its reader has
+    # taken from the pipe when the command exits take it half a second or more, past the grace. A
+    # grace of 50 ms and real load instead failed on a busy machine whenever the reader itself
+    # waited 50 ms for a CPU (2 fresh clones' make test of 9).
+    take = run_progress.ProgressReporter.take
+
+    def slow_take(self: run_progress.ProgressReporter, line: str) -> bool:
+        time.sleep(0.0001)
+        return take(self, line)
+
+    monkeypatch.setattr(run_progress.ProgressReporter, "take", slow_take)
+    monkeypatch.setattr(runner, "PIPE_GRACE", 0.3)
     store, output = _Store(_job(), []), _Output()
-    result, _ = _run(store, "import sys; sys.stdout.write(''.join(f'line {n}\\n' for n in range(20000)))", output)
+    result, _ = _run(store, "import sys; sys.stdout.write(''.join(f'line {n}\\n' for n in range(5000)))", output)
     assert result.state == JobState.FINISHED
-    assert output.copy[-1] == "line 19999" and len(output.copy) == 20000
+    assert output.copy[-1] == "line 4999" and len(output.copy) == 5000
