@@ -10,7 +10,6 @@ attribute as moto makes it; only its default version's document waits until some
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from moto.iam.models import AWSManagedPolicy, PolicyVersion
@@ -25,10 +24,9 @@ class DocumentWhenRead(PolicyVersion):
 
     def __init__(self, version: PolicyVersion, source: Any):
         self._source = source
+        super().__init__(version.policy_arn, None, version.is_default, version.version_id, version.create_date)
+        # moto's __init__ sets "" for a document it was not given: none is written until read.
         self._written: str | None = None
-        created: datetime = version.create_date
-        super().__init__(version.policy_arn, None, version.is_default, version.version_id, created)
-        self._written = None  # moto's __init__ sets "" for a document it was not given
 
     @property
     def document(self) -> str:
