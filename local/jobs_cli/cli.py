@@ -69,7 +69,10 @@ class Commands:
     @staticmethod
     def _options(args: argparse.Namespace) -> dict[str, Any]:
         """--set, --queue, --priority, --at and --in, as the API takes them; the API checks them."""
-        options = {"queue": args.queue, "priority": args.priority, "run_at": args.at, "delay": args.delay}
+        options = {
+            "queue": args.queue, "priority": args.priority, "run_at": args.at, "delay": args.delay,
+            "tags": args.tags or None,
+        }  # fmt: skip
         return {**_settings(args.settings), **{k: v for k, v in options.items() if v is not None}}
 
     def start(self, args: argparse.Namespace) -> int:
@@ -96,7 +99,14 @@ class Commands:
         page = self.client.request(
             "GET",
             "/jobs",
-            query={"state": args.state, "command": args.command_filter, "queue": args.queue, "limit": args.limit},
+            query={
+                "state": args.state,
+                "command": args.command_filter,
+                "queue": args.queue,
+                "tag": args.tag,
+                "param": args.param,
+                "limit": args.limit,
+            },
         )
         if self.as_json:
             self._print_json(page)
@@ -116,7 +126,7 @@ class Commands:
         ]
         table(rows, ["ID", "STATE", "LABEL", "QUEUE", "COMMAND", "CREATED (UTC)", "DURATION", "EXIT"])
         if page.get("next_cursor"):
-            note("(more: narrow with --state/--command or raise --limit)")
+            note("(more: narrow with --state/--command/--tag/--param or raise --limit)")
         return EXIT_OK
 
     def show(self, args: argparse.Namespace) -> int:
@@ -222,6 +232,9 @@ def parser() -> argparse.ArgumentParser:
         starting.add_argument("--queue", help="run in this queue (default: the job's)")
         starting.add_argument("--priority", type=int, help="-1000 to 1000: higher starts first in its queue")
         starting.add_argument(
+            "--tag", dest="tags", action="append", default=[], help="a tag to find it by, besides its definition's"
+        )
+        starting.add_argument(
             "--set",
             dest="settings",
             action="append",
@@ -237,6 +250,8 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--state", choices=list(STATE_COLOURS))
     listing.add_argument("--command", dest="command_filter", metavar="COMMAND")
     listing.add_argument("--queue")
+    listing.add_argument("--tag", help="only the jobs that carry this tag")
+    listing.add_argument("--param", help="only the jobs that have this value as a param")
     listing.add_argument("--limit", type=int, default=30)
     show = sub.add_parser("show", help="every field of one job")
     show.add_argument("id")

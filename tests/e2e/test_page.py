@@ -254,6 +254,22 @@ def test_filters_and_load_more(page: Page, http: Http):
     assert page.locator("tr.job-row").count() > before
 
 
+def test_a_search_by_tag_and_by_param_lists_only_the_jobs_that_have_them(page: Page, http: Http):
+    _, tagged = http("POST", "/jobs", {"command": "demo:echo", "params": ["page-de"], "tags": ["store:page-de"]})
+    _, other = http("POST", "/jobs", {"command": "demo:echo", "params": ["page-fr"], "tags": ["store:page-fr"]})
+    page.fill("#filter-tag", "store:page-de")
+    page.locator("#filter-tag").dispatch_event("change")
+    row = page.locator(f'tr.job-row[data-id="{tagged["id"]}"]')
+    expect(row).to_be_visible(timeout=20_000)  # once the stream's consumer has indexed it
+    expect(row.locator(".job-facts")).to_contain_text("#store:page-de")
+    expect(page.locator("tr.job-row")).to_have_count(1)
+    page.fill("#filter-tag", "")
+    page.fill("#filter-param", "page-fr")
+    page.locator("#filter-param").dispatch_event("change")
+    expect(page.locator(f'tr.job-row[data-id="{other["id"]}"]')).to_be_visible(timeout=20_000)
+    expect(page.locator("tr.job-row")).to_have_count(1)
+
+
 def test_auto_update_every_10_seconds_by_default_and_an_error_banner(browser: Browser, local_stack: StackProcess):
     context = browser.new_context()
     page = context.new_page()

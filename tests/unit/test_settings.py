@@ -10,7 +10,7 @@ from jobsys.config.model import Command, JobDefinition
 from jobsys.errors import ConfigError
 from jobsys.models import Job, JobSpec
 from jobsys.spec.jobs_file import CommandEntry, Defaults, JobEntry
-from jobsys.spec.limits import LAMBDA_MAX_RUNTIME
+from jobsys.spec.limits import LAMBDA_MAX_RUNTIME, MAX_TAGS
 from jobsys.spec.options import RetryPolicy
 from jobsys.spec.requests import CommandStart, DependingJob, StartOptions
 from jobsys.spec.settings import SETTINGS, JobSettings, SettingsChoice, SettingsProblem, resolve_settings
@@ -107,3 +107,14 @@ def test_a_duration_the_schema_accepts_is_one_the_model_reads(backoff):
         CommandStart.model_validate(body)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, schema)
+
+
+def test_tags_add_up_level_by_level_each_once_and_within_the_limit():
+    command = resolve_settings(JobSettings(), SettingsChoice(tags=["catalogue"]))
+    definition = resolve_settings(command, SettingsChoice(tags=["store:de", "catalogue"]))
+    assert definition.tags == ["catalogue", "store:de"]
+    assert resolve_settings(definition, SettingsChoice(queue="imports")).tags == definition.tags
+    full = resolve_settings(JobSettings(), SettingsChoice(tags=[f"t{i}" for i in range(MAX_TAGS)]))
+    with pytest.raises(SettingsProblem, match=f"tags: {MAX_TAGS + 1} with those of the level above") as over:
+        resolve_settings(full, SettingsChoice(tags=["one-more"]))
+    assert over.value.chosen  # the start's own tags broke it: 400

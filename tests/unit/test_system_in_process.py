@@ -21,6 +21,7 @@ from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart, StartOptions
 from jobsys.state_changes import ChangesFollowed
 from jobsys.store import JobStore
+from jobsys.store.search import SearchIndex
 from jobsys.system import admission
 from tests.unit.in_process import TableStream, run_and_close
 
@@ -423,7 +424,8 @@ def test_a_run_is_counted_once_from_its_closing_change_in_the_tables_stream(syst
 def _follow_the_stream(system, stream: TableStream) -> None:
     """What JobEventsFunction does with the records written since the last call."""
     events = JobEvents(boto3.client("events"), "jobs.test", lambda: None)
-    assert ChangesFollowed(events, system.store).follow(stream.read()) == {"batchItemFailures": []}
+    changes = ChangesFollowed(events, system.store, SearchIndex(system.store.table))
+    assert changes.follow(stream.read()) == {"batchItemFailures": []}
 
 
 def test_a_start_tells_the_runner_to_read_the_queue_only_when_it_found_it_paused(system):

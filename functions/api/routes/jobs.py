@@ -8,11 +8,13 @@ from access import caller_of, needs
 from idempotency import start_once
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
+from jobsys.filters import SearchFilter
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.roles import Role
-from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PAGE
+from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PAGE, MAX_PARAM_LENGTH
 from jobsys.spec.requests import CommandStart
+from jobsys.spec.types import NO_NUL, TAG_PATTERN
 from jobsys.streams import Stream
 from jobsys.system import job_system
 from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, answers
@@ -90,13 +92,26 @@ def start_job(
 def list_jobs(
     state: Annotated[JobState | None, Query()] = None,
     command: Annotated[str | None, Query(max_length=200, description="Not with queue")] = None,
-    queue: Annotated[str | None, Query(max_length=64, description="Not with command")] = None,
+    queue: Annotated[str | None, Query(max_length=64, description="Not with command, unless with tag or param")] = None,
+    tag: Annotated[
+        str | None, Query(pattern=TAG_PATTERN, max_length=128, description="Only the jobs that carry this tag")
+    ] = None,
+    param: Annotated[
+        str | None,
+        Query(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL, description="Only the jobs that have this value as a param"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: Annotated[
         str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
     ] = None,
 ) -> JobList:
-    jobs, next_cursor = job_system().list_jobs(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
+    if tag is not None or param is not None:
+        # Through the search index: a page may hold fewer than `limit` where state, command, queue
+        # or a second of tag and param filter the jobs it found.
+        found_by = SearchFilter(tag=tag, param=param, state=state, command=command, queue=queue)
+        jobs, next_cursor = job_system().search_jobs(found_by, limit=limit, cursor=cursor)
+    else:
+        jobs, next_cursor = job_system().list_jobs(state, command, limit, cursor, queue=queue)
     return JobList(items=jobs, next_cursor=next_cursor)
 
 

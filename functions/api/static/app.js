@@ -40,9 +40,11 @@ $("load-more").addEventListener("click", () => {
   view.wanted += PAGE_SIZE;
   refresh();
 });
-for (const id of ["filter-state", "filter-command", "filter-queue"]) {
+for (const id of ["filter-state", "filter-command", "filter-queue", "filter-tag", "filter-param"]) {
   $(id).addEventListener("change", () => {
-    $("filter-command").disabled = Boolean($("filter-queue").value);
+    // Without a tag or a param, the API filters by queue or by command, not both.
+    const searching = Boolean($("filter-tag").value.trim() || $("filter-param").value.trim());
+    $("filter-command").disabled = !searching && Boolean($("filter-queue").value);
     view.wanted = PAGE_SIZE;
     refresh();
   });

@@ -9,8 +9,16 @@ export function filters() {
   const params = new URLSearchParams();
   if ($("filter-state").value) params.set("state", $("filter-state").value);
   // The API filters by queue or by command (each with the state), not both.
+  // A tag or a param finds the jobs through the search index, where the other filters all apply.
+  const tag = $("filter-tag").value.trim();
+  const param = $("filter-param").value.trim();
+  if (tag) params.set("tag", tag);
+  if (param) params.set("param", param);
+  const searching = Boolean(tag || param);
   if ($("filter-queue").value) params.set("queue", $("filter-queue").value);
-  else if ($("filter-command").value.trim()) params.set("command", $("filter-command").value.trim());
+  if ((searching || !$("filter-queue").value) && $("filter-command").value.trim()) {
+    params.set("command", $("filter-command").value.trim());
+  }
   return params;
 }
 
@@ -129,6 +137,7 @@ export function fillRow(row, job, depth) {
   if (job.started_by && job.started_by !== job.trigger) facts.push(`started by ${job.started_by}`);
   else if (job.trigger !== "api") facts.push(`by ${job.trigger}`);
   if (job.canceled_by) facts.push(`canceled by ${job.canceled_by}`);
+  if (job.tags?.length) facts.push(job.tags.map((tag) => `#${tag}`).join(" "));
   if (job.run_at) facts.push(`run at ${when(job.run_at)}`);
   if (job.peak_memory_mb) facts.push(`peak ${megabytes(job.peak_memory_mb)}`);
   extra.push(el("span", { class: "job-facts", text: facts.join(" · ") }));

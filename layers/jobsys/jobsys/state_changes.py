@@ -4,7 +4,7 @@ The stream holds every write of the table, once, in the order of the writes to e
 creation (INSERT) and each write that moved its state (MODIFY, its old image in another state) are
 its changes, whoever wrote them and whatever became of the writer afterwards. The other writes of
 a job (its heartbeat, its progress, its run's end), the other items (queues, locks, fires) and the
-deletions are none.
+deletions are none. A job's creation and deletion also write and delete its search items.
 """
 
 from __future__ import annotations
@@ -16,7 +16,22 @@ from jobsys.events import Change, JobEvents, PageUrl
 from jobsys.models import JobState
 from jobsys.settings import Settings
 from jobsys.store.items import ITEM_SK, _deserialized, _from_item
+from jobsys.store.search import SearchIndex
 from jobsys.store.usage import UsageDays
+
+
+def created_and_deleted(records: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The job items that a stream batch created and those it deleted, as the resource reads them."""
+    created, deleted = [], []
+    for record in records:
+        data = record.get("dynamodb") or {}
+        if data.get("Keys", {}).get("sk") != {"S": ITEM_SK}:
+            continue
+        if record.get("eventName") == "INSERT":
+            created.append(_deserialized(data["NewImage"]))
+        elif record.get("eventName") == "REMOVE" and "OldImage" in data:
+            deleted.append(_deserialized(data["OldImage"]))
+    return created, deleted
 
 
 def state_changes(records: Iterable[dict[str, Any]]) -> list[tuple[str, Change]]:
@@ -37,14 +52,19 @@ def state_changes(records: Iterable[dict[str, Any]]) -> list[tuple[str, Change]]
 
 
 class ChangesFollowed:
-    """What follows a stream batch's changes: each one's event, and each closed run's usage added
-    to its day. Returns the stream records to deliver again (ReportBatchItemFailures' shape)."""
+    """What follows a stream batch's changes: the search items of the jobs created and deleted,
+    each change's event, and each closed run's usage added to its day. Returns the stream records
+    to deliver again (ReportBatchItemFailures' shape)."""
 
-    def __init__(self, events: JobEvents, usage: UsageDays):
+    def __init__(self, events: JobEvents, usage: UsageDays, search: SearchIndex):
         self.events = events
         self.usage = usage
+        self.search = search
 
     def follow(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        records = list(records)
+        # First, as writing them again is harmless: a failure fails the batch, which comes again whole.
+        self.search.follow(*created_and_deleted(records))
         changes = state_changes(records)
         unsent = self.events.put([change for _, change in changes])
         first = next((i for i, (_, change) in enumerate(changes) if unsent and change is unsent[0]), len(changes))
@@ -62,4 +82,5 @@ class ChangesFollowed:
 def changes_followed_for(env: Settings, aws: Any) -> ChangesFollowed:
     """What JobEventsFunction follows the changes with, on the AWS that `aws` reaches (boto3)."""
     events = JobEvents(aws.client("events"), env.event_source, PageUrl(aws.client("ssm"), env.page_url_parameter))
-    return ChangesFollowed(events, UsageDays(aws.resource("dynamodb").Table(env.jobs_table)))
+    table = aws.resource("dynamodb").Table(env.jobs_table)
+    return ChangesFollowed(events, UsageDays(table), SearchIndex(table))

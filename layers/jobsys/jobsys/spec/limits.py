@@ -29,6 +29,9 @@ MAX_PARAM_LENGTH = 4096
 MAX_PRIORITY = 1000
 MAX_CONCURRENCY = 1000
 MAX_ENV = 64
+# Tags of a job: a definition's, its command's and a start's together. Each tag and each distinct
+# param is one item of the search index (store/search.py), written from the table's stream.
+MAX_TAGS = 20
 MAX_ATTEMPTS = 20
 DEFAULT_MAX_RETRY_WAIT = 86400.0  # a day between two attempts at most, unless `max_wait` says otherwise
 MAX_RETRY_WAIT = 30 * 86400.0  # well inside a Standard execution's year

@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 
-from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, LAMBDA_MAX_RUNTIME
+from jobsys.spec.limits import DEFAULT_MAX_RUNTIME, LAMBDA_MAX_RUNTIME, MAX_TAGS
 from jobsys.spec.options import RetryPolicy
-from jobsys.spec.types import Priority, QueueName, Runner, Runtime
+from jobsys.spec.types import Priority, QueueName, Runner, Runtime, Tags
 
 DEFAULT_QUEUE = "default"
 
@@ -34,6 +34,7 @@ class JobSettings(BaseModel):
     queue: QueueName = Field(default=DEFAULT_QUEUE, description="The queue it waits in for a slot")
     priority: Priority = 0
     retries: RetryPolicy = Field(default_factory=RetryPolicy, description="How often it is tried, and how far apart")
+    tags: Tags = Field(default_factory=list)
 
     def setting_values(self) -> dict[str, Any]:
         """The settings alone, by name, of a model that has more (a command, a definition, a job):
@@ -49,6 +50,7 @@ class SettingsChoice(BaseModel):
     queue: QueueName | None = Field(default=None, description="Default: the level above's")
     priority: Priority | None = Field(default=None, description="Default: the level above's")
     retries: RetryPolicy | None = Field(default=None, description="Default: the level above's")
+    tags: Tags | None = Field(default=None, description="Added to the level above's")
 
     def choices(self) -> dict[str, Any]:
         """The settings this level chose."""
@@ -56,6 +58,8 @@ class SettingsChoice(BaseModel):
 
 
 SETTINGS: tuple[str, ...] = tuple(JobSettings.model_fields)
+# Settings whose levels add up rather than replace one another: a start's tags join its definition's.
+ADDED_UP = frozenset({"tags"})
 
 # The Lambda runner's limit as a JSON schema says it, for a request that chooses both settings
 # (the API answers 400); resolve_settings checks it in every case.
@@ -81,7 +85,13 @@ def resolve_settings(base: JobSettings, *levels: SettingsChoice | None) -> JobSe
     for level in levels:
         if level is not None:
             chosen = level.choices()
-            resolved |= chosen
+            resolved |= chosen | {
+                name: list(dict.fromkeys([*resolved[name], *chosen[name]])) for name in ADDED_UP & chosen.keys()
+            }
+    if len(resolved["tags"]) > MAX_TAGS:  # each level within the limit, together over it
+        raise SettingsProblem(
+            f"tags: {len(resolved['tags'])} with those of the level above; {MAX_TAGS} at most", "tags" in chosen
+        )
     settings = JobSettings.model_validate(resolved)
     if problem := settings.retries.problem():
         raise SettingsProblem(f"retries.{problem}", chosen=False)

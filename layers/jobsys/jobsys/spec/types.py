@@ -16,12 +16,16 @@ from jobsys.spec.limits import (
     MAX_PARAMS,
     MAX_PRIORITY,
     MAX_RUNTIME,
+    MAX_TAGS,
 )
 
 Runner = Literal["lambda", "fargate"]
 Overlap = Literal["skip", "allow"]
 
 QUEUE_NAME_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$"
+# A tag is a word an operator types to find jobs again (`store:de`, `team=imports`): no blanks,
+# nothing that a URL's query string would need to escape besides ':' and '='.
+TAG_PATTERN = "^[A-Za-z0-9_.:=/@+-]{1,128}$"
 ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 # One character that no engine counts as blank. `\S` would differ: pydantic's Rust regex takes
 # Unicode's White_Space (U+0085 is blank), editors' and schemathesis' ECMAScript does not (U+FEFF
@@ -34,6 +38,7 @@ NO_NUL = "^[^\\x00]*$"
 # What a broken pattern means, in the words a user reads (spec/messages.py uses it).
 PATTERN_MEANS = {
     QUEUE_NAME_PATTERN: "a queue name holds letters, digits, '_', '.', ':' or '-' (64 at most)",
+    TAG_PATTERN: "a tag holds letters, digits and '_.:=/@+-' (128 at most)",
     ENV_NAME_PATTERN: "a variable name holds letters, digits and '_', and does not start with a digit",
     NOT_BLANK: "must not be blank",
     NO_NUL: "must not hold a NUL character",
@@ -98,3 +103,5 @@ JobKey = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK, e
 Param = Annotated[str, Field(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL)]
 Params = Annotated[list[Param], Field(max_length=MAX_PARAMS)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
+Tag = Annotated[str, Field(pattern=TAG_PATTERN, max_length=128, examples=["store:de"])]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Words to find its jobs by (GET /jobs?tag=)")]

@@ -10,7 +10,8 @@ It is made of one part per concern (the table's layout is in items.py):
 - unique.py: the locks of unique definitions;
 - joins.py: the jobs that a join still waits for;
 - clean_up.py: the clean-up's cursors and lock;
-- usage.py: each day's usage of a definition's and a command's runs.
+- usage.py: each day's usage of a definition's and a command's runs;
+- search.py: the jobs of a tag or a param's value, and the index items that find them.
 """
 
 from jobsys.store.clean_up import CleanUpNotes
@@ -25,13 +26,22 @@ from jobsys.store.items import (
 )
 from jobsys.store.joins import JoinArrivals
 from jobsys.store.queues import QueueSlots
+from jobsys.store.search import JobSearch
 from jobsys.store.transitions import JobTransitions
 from jobsys.store.unique import UniqueLock, UniqueLocks
 from jobsys.store.usage import UsageDays
 
 
 class JobStore(
-    JobCreation, JobTransitions, QueueSlots, ScheduleFires, CleanUpNotes, UniqueLocks, JoinArrivals, UsageDays
+    JobCreation,
+    JobTransitions,
+    QueueSlots,
+    ScheduleFires,
+    CleanUpNotes,
+    UniqueLocks,
+    JoinArrivals,
+    UsageDays,
+    JobSearch,
 ):
     """The whole store: what JobSystem, the handlers and the runner use."""
 

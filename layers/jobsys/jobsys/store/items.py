@@ -15,6 +15,8 @@ Table layout (one table):
 - index by_definition:       definition (sparse)           / id         - a definition's last runs (statistics)
 - index by_closed:           closed_state (sparse)         / closed_at  - clean-up candidates, oldest first
 - index by_waiting:          waiting_queue (sparse)        / wait_order - the next job to start in a full queue
+- a job's search items:      pk = "JOB#<id>", sk = "SEARCH#<key>": one per tag and param (store/search.py)
+- index by_search:           search_key                    / id         - the jobs of a tag or a param's value
 Ids are ULIDs, so sorting by id is sorting by creation time.
 """
 
@@ -50,6 +52,8 @@ INDEX_BY_QUEUE_STATE = "by_queue_state"
 INDEX_BY_DEFINITION_STATE = "by_definition_state"
 INDEX_BY_DEFINITION = "by_definition"
 INDEX_BY_WAITING = "by_waiting"
+INDEX_BY_SEARCH = "by_search"
+SEARCH_SK = "SEARCH#"
 QUEUE_SK = "QUEUE"
 CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
 SCHEDULE_SK = "SCHEDULE"
@@ -161,13 +165,14 @@ LISTING_KEYS = {
     INDEX_BY_COMMAND_STATE: ("command_state", "id"),
     INDEX_BY_QUEUE: ("queue", "id"),
     INDEX_BY_QUEUE_STATE: ("queue_state", "id"),
+    INDEX_BY_SEARCH: ("search_key", "id"),
 }
 
 
 def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict[str, Any]:
     """The ExclusiveStartKey that a cursor holds, if it is one that this listing could have given:
     exactly the table's and the index's key attributes, in the listing's partition (`partition`)
-    and on a job item. DynamoDB would refuse any other with a ValidationException."""
+    and on a job's item (or its search item). DynamoDB would refuse any other with a ValidationException."""
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key = payload["k"]
@@ -177,7 +182,7 @@ def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict
             and isinstance(key, dict)
             and set(key) == {"pk", "sk", hash_key, range_key}
             and all(isinstance(v, str) and v for v in key.values())
-            and key["sk"] == ITEM_SK
+            and key["sk"] == (SEARCH_SK + key[hash_key] if payload["i"] == INDEX_BY_SEARCH else ITEM_SK)
             and key["pk"] == _pk(key[range_key])
             and (partition is None or key[hash_key] == partition)
         )

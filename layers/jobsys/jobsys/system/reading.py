@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from jobsys.config import Queue
 from jobsys.costs import CostEstimate, cost_estimate
+from jobsys.filters import SearchFilter
 from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
 from jobsys.stats import RunStats, run_stats
@@ -21,6 +22,10 @@ class JobReads(SystemBase):
         self, state: JobState | None, command: str | None, limit: int, cursor: str | None, queue: str | None = None
     ) -> tuple[list[Job], str | None]:
         return self.store.page(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
+
+    def search_jobs(self, found_by: SearchFilter, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+        """The jobs of a tag or a param's value (and of `found_by`'s other parts), newest first."""
+        return self.store.search(found_by, limit=limit, cursor=cursor)
 
     def read_output(self, job_id: str, cursor: str | None, stream: Stream | None = None) -> OutputPage:
         return self.output.read(self.store.get(job_id), cursor, stream=stream)
