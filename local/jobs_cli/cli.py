@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from jobs_cli.client import ApiClient, ApiError
@@ -168,6 +171,18 @@ class Commands:
             note(f"{job['id']} {state(job['state'])}")
         return EXIT_OK
 
+    def replay(self, args: argparse.Namespace) -> int:
+        body: dict[str, Any] = {**self._options(args)}
+        if args.edit:
+            original = self.client.request("GET", f"/jobs/{args.id}")
+            body["params"] = edited_params(original["params"])
+        elif args.params:
+            body["params"] = args.params
+        job = self.client.request("POST", f"/jobs/{args.id}/replay", body)
+        if not args.follow and not self.as_json:
+            note(f"{job['id']} replays {args.id}")
+        return self._started(job, args.follow)
+
     def whoami(self, args: argparse.Namespace) -> int:
         me = self.client.request("GET", "/me")
         if self.as_json:
@@ -206,6 +221,17 @@ class Commands:
         return EXIT_OK
 
 
+def edited_params(params: list[str]) -> list[str]:
+    """The params as the user left them in $VISUAL or $EDITOR, one a line (run from an argv list)."""
+    editor = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+    with tempfile.NamedTemporaryFile("w+", suffix=".params", encoding="utf-8") as file:
+        file.write("".join(f"{param}\n" for param in params))
+        file.flush()
+        subprocess.run([*editor, file.name], check=True)
+        with open(file.name, encoding="utf-8") as edited:
+            return edited.read().splitlines()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jobs", description="Start and follow jobs of the job system.")
     root.add_argument("--url", help="API URL (default: $JOBS_URL, else the local stack that `make run` started)")
@@ -228,7 +254,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("command_name", metavar="COMMAND")
     run.add_argument("params", nargs="*", metavar="PARAMS")
     run.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
-    for starting in (start, run):
+    replay = sub.add_parser("replay", help="start a closed job again, with its params edited")
+    replay.add_argument("id")
+    replay.add_argument("params", nargs="*", metavar="PARAMS", help="its new params (default: the job's own)")
+    replay.add_argument("--edit", action="store_true", help="edit its params in $EDITOR, one a line")
+    replay.add_argument("--follow", "-f", action="store_true", help="stream its output, then its dependents'")
+    for starting in (start, run, replay):
         starting.add_argument("--queue", help="run in this queue (default: the job's)")
         starting.add_argument("--priority", type=int, help="-1000 to 1000: higher starts first in its queue")
         starting.add_argument(

@@ -233,6 +233,28 @@ def test_retry_starts_the_same_command_again(page: Page, http: Http):
     expect(newest.locator(".badge")).to_have_text("finished", timeout=30_000)
 
 
+def test_a_replay_with_an_edited_param_runs_it_and_both_jobs_name_each_other(page: Page, http: Http):
+    _, job = http("POST", "/jobs", {"command": "demo:echo", "params": ["first", "de"]})
+    http.wait(job["id"])
+    row = page.locator(f'tr.job-row[data-id="{job["id"]}"]')
+    expect(row.locator(".badge")).to_have_text("finished", timeout=10_000)
+    row.locator(".job-toggle").click()
+    detail = page.locator(f'tr.detail[data-detail-of="{job["id"]}"]')
+    detail.get_by_text("Replay with edited params…").click()
+    params = detail.locator("textarea.replay-params")
+    expect(params).to_have_value("first\nde")
+    params.fill("first\nfr")
+    detail.get_by_role("button", name="Replay", exact=True).click()
+    newest = page.locator("tr.job-row").first
+    expect(newest).not_to_have_attribute("data-id", job["id"])
+    expect(newest.locator(".params")).to_have_text("first fr")
+    expect(newest.locator(".badge")).to_have_text("finished", timeout=30_000)
+    replay_id = newest.get_attribute("data-id")
+    newest.locator(".job-toggle").click()
+    expect(page.locator(f'tr.detail[data-detail-of="{replay_id}"] [data-field="replay_of"]')).to_have_text(job["id"])
+    expect(detail.locator('[data-field="replays"]')).to_have_text(replay_id, timeout=15_000)
+
+
 def test_filters_and_load_more(page: Page, http: Http):
     _, failed = http("POST", "/jobs", {"command": "demo:fail"})
     http.wait(failed["id"])

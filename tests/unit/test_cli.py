@@ -84,3 +84,12 @@ def test_show_prints_the_apis_fields_in_its_order_and_only_what_has_a_value(caps
     lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
     assert [line[0] for line in lines] == ["id", "label", "command", "params", "state", "runner", "usage"]
     assert lines[-1][1] == "runner lambda, billed_ms 126"
+
+
+def test_replay_edit_opens_the_params_in_the_users_editor_one_a_line(monkeypatch):
+    # A real editor process, run from an argv list: sed edits the second line in place.
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "sed -i 2s/de/fr/")
+    assert cli.edited_params(["--store", "de", "a b"]) == ["--store", "fr", "a b"]
+    args = parse(["replay", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--edit", "--tag", "fixed", "--priority", "3"])
+    assert args.edit and args.tags == ["fixed"] and args.priority == 3

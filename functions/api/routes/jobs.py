@@ -13,7 +13,7 @@ from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.roles import Role
 from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PAGE, MAX_PARAM_LENGTH
-from jobsys.spec.requests import CommandStart
+from jobsys.spec.requests import CommandStart, Replay
 from jobsys.spec.types import NO_NUL, TAG_PATTERN
 from jobsys.streams import Stream
 from jobsys.system import job_system
@@ -157,6 +157,17 @@ def get_output(
 )
 def cancel_job(job_id: str) -> Response[dict[str, Any]]:
     return job_response(job_system().cancel_job(_checked_id(job_id), canceled_by=caller()), status_code=202)
+
+
+@router.post(
+    "/jobs/<job_id>/replay",
+    summary="Start a closed job again, its params edited: the new job records replay_of",
+    tags=["jobs"],
+    responses=answers(202, Job, STARTED, 404, 409, 422, 503),
+    middlewares=needs(Role.OPERATOR, "replay jobs"),
+)
+def replay_job(job_id: str, request: Annotated[Replay, Body()]) -> Response[dict[str, Any]]:
+    return job_response(job_system().replay(_checked_id(job_id), request, replayed_by=caller()), status_code=202)
 
 
 @router.post(

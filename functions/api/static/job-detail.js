@@ -2,6 +2,7 @@
 
 import { ApiUnreachable, api, showError } from "./api.js";
 import { $, OPEN_STATES, OUTPUT_POLL_MS, el, on, redraw, rowOf, view } from "./state.js";
+import { replayForm } from "./replay.js";
 
 export function toggleDetail(id) {
   const row = rowOf(id);
@@ -80,11 +81,11 @@ export class OutputFollower {
       ]),
     );
     const open = OPEN_STATES.has(job.state);
-    redraw(this.actions, open ? "cancel" : "retry", () => [
+    redraw(this.actions, open ? "cancel" : "retry", () =>
       open
-        ? el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() })
-        : el("button", { type: "button", text: "Retry", onclick: () => this.retry() }),
-    ]);
+        ? [el("button", { type: "button", class: "danger", text: "Cancel", onclick: () => this.cancel() })]
+        : [el("button", { type: "button", text: "Retry", onclick: () => this.retry() }), replayForm(job)],
+    );
     this.showStatus();
   }
 

@@ -39,7 +39,7 @@ CLOSED_STATES = frozenset(set(JobState) - OPEN_STATES)
 # Closed jobs in these states are tried again while they have attempts left.
 RETRIED_STATES = frozenset({JobState.FAILED, JobState.TERMINATED, JobState.INCOMPLETE})
 
-Trigger = Literal["api", "schedule", "retry"]
+Trigger = Literal["api", "schedule", "retry", "replay"]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,9 @@ class Job(JobSettings):
     retry_of: str | None = Field(default=None, description="The attempt before this one")
     attempt_of: str | None = Field(default=None, description="The first attempt, of which this is a retry")
     retried_by: str | None = Field(default=None, description="The attempt after this one")
-    trigger: Trigger = Field(default="api", description="What started it: api, schedule or retry")
+    replay_of: str | None = Field(default=None, description="The closed job that this one replays, its params edited")
+    replays: list[str] = Field(default_factory=list, description="The jobs that replayed this one, oldest first")
+    trigger: Trigger = Field(default="api", description="What started it: api, schedule, retry or replay")
     started_by: str | None = Field(
         default=None,
         description="Who started it: the caller's IAM principal ARN, the operator named by the back-office token,"

@@ -49,4 +49,13 @@ class DefinitionStart(BaseModel):
     options: StartOptions = Field(default_factory=StartOptions)
 
 
+class Replay(StartOptions):
+    """A replay of a closed job: the same command (and, for a definition's run, its dependents),
+    with the params edited, any of the settings changed, and when it starts."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [LAMBDA_RUNTIME_RULE, ONE_START_TIME]})
+
+    params: Params | None = Field(default=None, description="The root job's params; default: the original's")
+
+
 StartRequest = CommandStart | DefinitionStart

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -18,6 +20,10 @@ class QueuePaused(Exception):
     """The queue that a start's root would run in is paused: nothing was written."""
 
 
+class LinkRefused(Exception):
+    """A write that goes with a start (`with_writes`) found its item changed: nothing was written."""
+
+
 class JobCreation(TableAccess):
     """Writes new jobs, all of a start at once."""
 
@@ -27,12 +33,15 @@ class JobCreation(TableAccess):
         ttl: timedelta | None = None,
         lock: UniqueLock | None = None,
         open_queue: str | None = None,
+        with_writes: Sequence[dict[str, Any]] = (),
     ) -> bool:
         """Writes a whole tree of new jobs at once: all of them or, on any failure, none. With `lock`,
         the root takes its definition's lock in the same transaction: False, and nothing written,
         when another start took it first. With `open_queue`, the same transaction checks that the
         queue is not paused (QueuePaused, and nothing written, if it is): the root's runner then
-        need not read its queue before it starts."""
+        need not read its queue before it starts. `with_writes`: more writes of the transaction (a
+        replay's link to its original, the audit record of the start); one whose condition fails
+        is a LinkRefused, and nothing is written."""
         items = []
         for job in jobs:
             job_transition([ABSENT], job.state)
@@ -54,25 +63,40 @@ class JobCreation(TableAccess):
                 }
             )
         try:
-            if len(items) == 1 and not checks:  # a transaction costs twice the write units of a put
+            if len(items) == 1 and not checks and not with_writes:  # a transaction costs twice a put's units
                 self.table.put_item(Item=items[0], ConditionExpression="attribute_not_exists(pk)")
                 return True
             puts = [
                 {"Put": {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
                 for item in items
             ]
-            self.client.transact_write_items(TransactItems=puts + checks)
+            self.client.transact_write_items(TransactItems=puts + checks + list(with_writes))
         except ClientError as exc:
             if _item_too_large(exc):  # the caller's params, not a fault of ours: nothing was written
                 raise InvalidRequest(ITEM_TOO_LARGE) from None
             reasons = exc.response.get("CancellationReasons") or []
-            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
-            if open_queue is not None and len(reasons) - 1 in failed:
+            failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+            if open_queue is not None and len(items) + len(checks) - 1 in failed:
                 raise QueuePaused(open_queue) from None
             if lock is not None and len(items) in failed:
                 return False
+            if failed & set(range(len(items) + len(checks), len(reasons))):
+                raise LinkRefused("a write that goes with the start found its item changed") from None
             raise
         return True
+
+    def replay_link(self, original: Job, replay_id: str) -> dict[str, Any]:
+        """The write that lists a replay on its original (`replays`), for `create`'s `with_writes`:
+        it holds while the original is closed and kept."""
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": {"pk": _pk(original.id), "sk": ITEM_SK},
+                "UpdateExpression": "SET replays = list_append(if_not_exists(replays, :none), :replay)",
+                "ConditionExpression": "attribute_exists(closed_state)",
+                "ExpressionAttributeValues": {":none": [], ":replay": [replay_id]},
+            }
+        }
 
     def create_retry(self, failed: Job, retry: Job) -> None:
         """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""

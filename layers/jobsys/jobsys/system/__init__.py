@@ -1,7 +1,8 @@
 """The job system's operations: start, admit, end, cancel, read. Handlers (functions/) call these and
 never its store; the domain's own modules (the runner, the clean-up) may use the store directly.
 
-One part per concern: starting.py (a start becomes jobs and executions), admission.py (queues'
+One part per concern: starting.py (a start becomes jobs and executions), replaying.py (a closed
+job started again with its params edited), admission.py (queues'
 lines and slots), pausing.py (paused queues), ending.py (the end of a run: retry, dependents,
 cancel cascade), heartbeats.py (runners that hang), reading.py (what the page reads); base.py
 holds what they share.
@@ -23,11 +24,11 @@ from jobsys.system.ending import RunEnds
 from jobsys.system.heartbeats import HeartbeatChecks
 from jobsys.system.pausing import QueuePauses
 from jobsys.system.reading import JobReads
-from jobsys.system.starting import JobStarts
+from jobsys.system.replaying import JobReplays
 
 
 @dataclass
-class JobSystem(JobStarts, QueuePauses, QueueAdmission, HeartbeatChecks, RunEnds, JobReads):
+class JobSystem(JobReplays, QueuePauses, QueueAdmission, HeartbeatChecks, RunEnds, JobReads):
     """The whole job system."""
 
 

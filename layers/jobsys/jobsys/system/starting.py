@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,9 @@ from jobsys.schedules import sync_schedules
 from jobsys.spec.requests import DefinitionStart, StartOptions, StartRequest
 from jobsys.system.base import _whole_second_after, execution_arn, execution_input
 from jobsys.system.unique import UniqueRuns
+
+# Writes that go with a start's jobs in their transaction, made for its planned root.
+WritesFor = Callable[[Job], Sequence[dict[str, Any]]]
 
 
 def _link_joins(spec: JobSpec, jobs: dict[str, Job]) -> None:
@@ -47,10 +51,12 @@ class JobStarts(UniqueRuns):
         run_at: datetime | None = None,
         trigger: Trigger = "api",
         started_by: str | None = None,
+        with_writes: WritesFor | None = None,
     ) -> Job:
         """Records the tree of jobs and starts the root's execution. `started_by` names the caller;
-        a start without one (a schedule's) is recorded as started by its trigger."""
-        root, jobs, queue_open = self.record_start(spec, run_at, trigger, started_by)
+        a start without one (a schedule's) is recorded as started by its trigger. `with_writes`
+        gives, for the planned root, more writes of the transaction that records the jobs."""
+        root, jobs, queue_open = self.record_start(spec, run_at, trigger, started_by, with_writes)
         execution = execution_input(root, jobs, self.is_limited, queue_open)
         try:
             self._start_execution(execution)
@@ -82,6 +88,7 @@ class JobStarts(UniqueRuns):
         run_at: datetime | None = None,
         trigger: Trigger = "api",
         started_by: str | None = None,
+        with_writes: WritesFor | None = None,
     ) -> tuple[Job, dict[str, Job], bool]:
         """Records the tree of jobs of a start, pending, and gives its root, all its jobs by id, and
         whether the root's queue was open as they were written: `start_job` without the execution.
@@ -97,7 +104,7 @@ class JobStarts(UniqueRuns):
         if run_at is not None:
             root.run_at = iso(_whole_second_after(run_at))
             root.waiting = f"delayed until {root.run_at}"
-        queue_open = self._record(list(jobs.values()))
+        queue_open = self._record(list(jobs.values()), with_writes(root) if with_writes else ())
         return root, jobs, queue_open
 
     def _plan(

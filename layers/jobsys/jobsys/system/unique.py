@@ -4,6 +4,9 @@ open is refused with that run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from jobsys.errors import AlreadyOpen, JobNotFound, JobStateConflict
 from jobsys.models import Job
 from jobsys.spec.limits import TRANSACTION_ITEMS
@@ -17,26 +20,27 @@ LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that on
 class UniqueRuns(SystemBase):
     """Records a start's jobs, refusing a second run of a unique definition."""
 
-    def _record(self, jobs: list[Job]) -> bool:
+    def _record(self, jobs: list[Job], with_writes: Sequence[dict[str, Any]] = ()) -> bool:
         """Records a start's jobs, the root first; a unique definition's only while no run of it is
         open. True if the root's queue was found open as they were written (its runner need not
-        read it); False if it is paused (its runner holds the root back)."""
+        read it); False if it is paused (its runner holds the root back). `with_writes` go in the
+        same transaction (store.JobCreation.create)."""
         definition = self.config.definitions.get(jobs[0].definition or "")
         lock = 1 if definition is not None and definition.unique else 0
-        if len(jobs) + lock + 1 > TRANSACTION_ITEMS:  # no room left for the queue's check
-            self._record_checked(jobs, open_queue=None)
+        if len(jobs) + lock + len(with_writes) + 1 > TRANSACTION_ITEMS:  # no room left for the queue's check
+            self._record_checked(jobs, None, with_writes)
             return False
         try:
-            self._record_checked(jobs, open_queue=jobs[0].queue)
+            self._record_checked(jobs, jobs[0].queue, with_writes)
             return True
         except QueuePaused:
-            self._record_checked(jobs, open_queue=None)
+            self._record_checked(jobs, None, with_writes)
             return False
 
-    def _record_checked(self, jobs: list[Job], open_queue: str | None) -> None:
+    def _record_checked(self, jobs: list[Job], open_queue: str | None, with_writes: Sequence[dict[str, Any]]) -> None:
         definition = self.config.definitions.get(jobs[0].definition or "")
         if definition is None or not definition.unique:
-            self.store.create(jobs, open_queue=open_queue)
+            self.store.create(jobs, open_queue=open_queue, with_writes=with_writes)
             return
         for _ in range(LOCK_ROUNDS):
             holder = self.store.unique_holder(definition.key)
@@ -53,7 +57,8 @@ class UniqueRuns(SystemBase):
                     " it runs one at a time (unique: true)",
                     open_run,
                 )
-            if self.store.create(jobs, lock=UniqueLock(definition.key, holder), open_queue=open_queue):
+            lock = UniqueLock(definition.key, holder)
+            if self.store.create(jobs, lock=lock, open_queue=open_queue, with_writes=with_writes):
                 return
         raise JobStateConflict(f"{definition.key}: other starts took its lock meanwhile; try again")
 
