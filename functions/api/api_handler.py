@@ -16,6 +16,7 @@ with collector_paused():
     from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from access import audit_refusals
     from jobsys.errors import (
         CommandNotAllowed,
         InvalidRequest,
@@ -27,7 +28,7 @@ with collector_paused():
     )
     from jobsys.observability import logger, traced
     from jobsys.spec.messages import messages
-    from routes import definitions, jobs, page
+    from routes import audit, definitions, jobs, page
 
 
 def _error(status: HTTPStatus, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
@@ -93,6 +94,7 @@ def json_body(text: str) -> Any:
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_body)
 app.include_router(definitions.router)
 app.include_router(jobs.router)
+app.include_router(audit.router)
 app.include_router(page.router)
 
 STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
@@ -165,6 +167,7 @@ def handle_not_found(_: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @traced
+@audit_refusals(app=app)
 @json_bodies_only
 @head_as_get
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from jobsys.audit import AuditEntry
 from jobsys.config import JobDefinition, Queue
 from jobsys.models import Job, QueueState
 from jobsys.roles import Role
@@ -19,6 +20,11 @@ PerCall = Annotated[int, Field(ge=1, le=MAX_CLEAN_UP_PER_CALL), WholeNumber]
 
 class JobList(BaseModel):
     items: list[Job]
+    next_cursor: str | None
+
+
+class AuditList(BaseModel):
+    items: list[AuditEntry] = Field(description="Newest first")
     next_cursor: str | None
 
 
@@ -96,6 +102,7 @@ class CleanUpOut(BaseModel):
     errors: list[str] = Field(
         default_factory=list, description="Jobs it could not handle this time (each logged); the next run tries again"
     )
+    audit_deleted: int = Field(default=0, description="Audit records past their retention, deleted")
 
 
 class ErrorOut(BaseModel):

@@ -16,7 +16,9 @@ with collector_paused():
     )
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from jobsys.audit import RefusedTokens
     from jobsys.observability import logger, traced
+    from jobsys.settings import settings
     from jobsys.tokens import BackOfficeTokens
 
 
@@ -25,12 +27,27 @@ def back_office_tokens() -> BackOfficeTokens:
     return BackOfficeTokens(boto3.client("secretsmanager"), os.environ["BACK_OFFICE_TOKEN_SECRET"])
 
 
+def audit_refused_token(method_arn: str) -> None:
+    """One audit record for each refused token (never any part of the token, which may be a real
+    one mistyped). A failure to write it is logged, and the caller gets its 401 all the same."""
+    try:
+        refused_tokens().record(method_arn.split("/", 1)[-1])
+    except Exception:  # noqa: BLE001
+        logger.exception("could not write the audit record of a refused token")
+
+
+@cache
+def refused_tokens() -> RefusedTokens:
+    return RefusedTokens(boto3.resource("dynamodb").Table(settings().jobs_table), settings().audit_retention)
+
+
 @logger.inject_lambda_context
 @traced
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
     operator = back_office_tokens().operator(event.authorization_token)
     if operator is None:
+        audit_refused_token(event.method_arn)
         # API Gateway turns exactly this message into a 401.
         raise Exception("Unauthorized")
     arn = event.parsed_arn

@@ -43,7 +43,7 @@ def test_cleanup_event_runs_the_clean_up(stack: LocalStack):
     report = stack.invoke("CleanUpFunction", json.loads((EVENTS / "cleanup.json").read_text()))
     assert set(report) == {
         "complete", "deleted", "kept_for_open_dependents", "marked_incomplete", "slots_given_back", "ends_handled",
-        "errors",
+        "errors", "audit_deleted",
     }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from jobsys.roles import Role
 from jobsys.spec.requests import DefinitionStart, StartOptions
 from jobsys.stats import DEFAULT_RUNS, MAX_RUNS, RunStats
 from jobsys.system import job_system
-from routes.jobs import STARTED, IdempotencyKey, caller, job_response
+from routes.jobs import STARTED, IdempotencyKey, actor, caller, job_response
 from schemas import DefinitionList, DefinitionOut, QueueList, QueueOut, answers
 
 router = APIGatewayRouter()
@@ -35,7 +35,7 @@ def list_definitions() -> DefinitionList:
     summary="Start a configured job, now or later",
     tags=["definitions"],
     responses=answers(202, Job, STARTED, 404, 409, 422, 503),
-    middlewares=needs(Role.OPERATOR, "start jobs"),
+    middlewares=needs(Role.OPERATOR, "start jobs", "start"),
 )
 def start_definition(
     key: str,
@@ -45,7 +45,7 @@ def start_definition(
     request = request or StartOptions()
 
     def start() -> Job:
-        return job_system().start(DefinitionStart(definition=key, options=request), started_by=caller())
+        return job_system().start(DefinitionStart(definition=key, options=request), started_by=caller(), actor=actor())
 
     body = {"key": key, **request.model_dump(exclude_none=True)}
     return job_response(
@@ -89,10 +89,10 @@ def list_queues() -> QueueList:
     summary="Pause a queue: none of its jobs starts until it is resumed; running jobs go on",
     tags=["definitions"],
     responses=answers(200, QueueOut, "The queue, paused (by whoever paused it first)", 404),
-    middlewares=needs(Role.ADMIN, "pause queues"),
+    middlewares=needs(Role.ADMIN, "pause queues", "pause"),
 )
 def pause_queue(name: str) -> QueueOut:
-    return QueueOut.of(*job_system().pause_queue(name, caller()))
+    return QueueOut.of(*job_system().pause_queue(name, caller(), actor=actor()))
 
 
 @router.post(
@@ -100,7 +100,7 @@ def pause_queue(name: str) -> QueueOut:
     summary="Resume a queue: its waiting jobs start in its order",
     tags=["definitions"],
     responses=answers(200, QueueOut, "The queue, resumed", 404),
-    middlewares=needs(Role.ADMIN, "resume queues"),
+    middlewares=needs(Role.ADMIN, "resume queues", "resume"),
 )
 def resume_queue(name: str) -> QueueOut:
-    return QueueOut.of(*job_system().resume_queue(name))
+    return QueueOut.of(*job_system().resume_queue(name, actor=actor()))

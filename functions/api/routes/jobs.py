@@ -4,8 +4,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from access import caller_of, needs
+from access import actor_of, caller_of, needs
 from idempotency import start_once
+from jobsys.audit import Actor
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
 from jobsys.filters import SearchFilter
@@ -29,6 +30,11 @@ def job_response(job: Job, status_code: int = 200) -> Response[dict[str, Any]]:
 
 
 STARTED = "Accepted: the job (and its dependents) are recorded and its execution started"
+
+
+def actor() -> Actor:
+    """The caller as the audit log records it, with the request's id."""
+    return actor_of(router.current_event)
 
 
 def caller() -> str:
@@ -69,13 +75,13 @@ def whoami() -> MeOut:
     summary="Start a command from the allow-list",
     tags=["jobs"],
     responses=answers(202, Job, STARTED, 409, 422, 503),
-    middlewares=needs(Role.OPERATOR, "start jobs"),
+    middlewares=needs(Role.OPERATOR, "start jobs", "start"),
 )
 def start_job(
     request: Annotated[CommandStart, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[dict[str, Any]]:
     def start() -> Job:
-        return job_system().start(request, started_by=caller())
+        return job_system().start(request, started_by=caller(), actor=actor())
 
     return job_response(
         start_once(idempotency_key, caller(), "jobs", request.model_dump(), start, router.lambda_context),
@@ -153,10 +159,11 @@ def get_output(
     summary="Cancel a pending or running job (for an attempt that failed: its next attempt)",
     tags=["jobs"],
     responses=answers(202, Job, "Accepted: the job is canceled, or its command is being stopped", 404, 409),
-    middlewares=needs(Role.OPERATOR, "cancel jobs"),
+    middlewares=needs(Role.OPERATOR, "cancel jobs", "cancel"),
 )
 def cancel_job(job_id: str) -> Response[dict[str, Any]]:
-    return job_response(job_system().cancel_job(_checked_id(job_id), canceled_by=caller()), status_code=202)
+    canceled = job_system().cancel_job(_checked_id(job_id), canceled_by=caller(), actor=actor())
+    return job_response(canceled, status_code=202)
 
 
 @router.post(
@@ -164,10 +171,11 @@ def cancel_job(job_id: str) -> Response[dict[str, Any]]:
     summary="Start a closed job again, its params edited: the new job records replay_of",
     tags=["jobs"],
     responses=answers(202, Job, STARTED, 404, 409, 422, 503),
-    middlewares=needs(Role.OPERATOR, "replay jobs"),
+    middlewares=needs(Role.OPERATOR, "replay jobs", "replay"),
 )
 def replay_job(job_id: str, request: Annotated[Replay, Body()]) -> Response[dict[str, Any]]:
-    return job_response(job_system().replay(_checked_id(job_id), request, replayed_by=caller()), status_code=202)
+    replay = job_system().replay(_checked_id(job_id), request, replayed_by=caller(), actor=actor())
+    return job_response(replay, status_code=202)
 
 
 @router.post(
@@ -175,9 +183,13 @@ def replay_job(job_id: str, request: Annotated[Replay, Body()]) -> Response[dict
     summary="Delete old closed jobs now, as the schedule does",
     tags=["jobs"],
     responses=answers(200, CleanUpOut, "What the clean-up did", 409),
-    middlewares=needs(Role.ADMIN, "clean up"),
+    middlewares=needs(Role.ADMIN, "clean up", "clean-up"),
 )
 def run_clean_up(request: Annotated[CleanUpRequest, Body()]) -> CleanUpOut:
     policy = CleanUpPolicy.parse(request.per_call, request.max_retention, request.max_retention_succeeded)
     # Well inside API Gateway's 29 s: what is left waits for the next run (`complete` false).
-    return CleanUpOut(**clean_up(job_system(), policy, budget=API_CLEAN_UP_BUDGET).as_dict())
+    report = clean_up(job_system(), policy, budget=API_CLEAN_UP_BUDGET).as_dict()
+    # Many deletes, each conditional: one record after them, with what they came to.
+    outcome = f"deleted {len(report['deleted'])} job(s); complete: {str(report['complete']).lower()}"
+    job_system().audit(actor(), "clean-up", "jobs", outcome)
+    return CleanUpOut(**report)

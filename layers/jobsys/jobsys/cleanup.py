@@ -38,6 +38,8 @@ LOST_END_LOOKBACK = timedelta(days=1)
 LOST_END_MARGIN = timedelta(minutes=10)
 # How long the lock of a clean-up holds if its holder dies: longer than the function's 300 s.
 LOCK_HOLD = timedelta(minutes=6)
+# Audit records deleted in one run at most: the rest go in the next (an hour later by default).
+AUDIT_DELETES_PER_RUN = 1000
 # Longer means "keep them all"; capped so that now minus the retention is still a date.
 MAX_RETENTION = timedelta(days=100 * 365)
 
@@ -71,6 +73,7 @@ class CleanUpReport:
     ends_handled: list[str] = field(default_factory=list)
     # Jobs that a step could not handle (each logged with its trace); the next run tries again.
     errors: list[str] = field(default_factory=list)
+    audit_deleted: int = 0  # audit records past their retention
     complete: bool = True  # false when the run stopped at its time budget; the next one goes on
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,6 +85,7 @@ class CleanUpReport:
             "slots_given_back": self.slots_given_back,
             "ends_handled": self.ends_handled,
             "errors": self.errors,
+            "audit_deleted": self.audit_deleted,
         }
 
 
@@ -121,7 +125,19 @@ def _clean_up(system: JobSystem, policy: CleanUpPolicy, now: datetime, clock: _B
     close_orphans(system, now, report, clock)
     repair_queues(system, report)
     report.complete = _delete_old_jobs(system, policy, now, report, clock) and not clock.spent()
+    report.complete = _delete_old_audit(system, now, report, clock) and report.complete
     return report
+
+
+def _delete_old_audit(system: JobSystem, now: datetime, report: CleanUpReport, clock: _Budget) -> bool:
+    """The audit records older than their retention, oldest first (their TTL deletes them too, within
+    days); at most AUDIT_DELETES_PER_RUN a run. False if some were left."""
+    for record_id in system.store.audit_before(now - system.audit_kept, page_size=MAX_PAGE):
+        if report.audit_deleted >= AUDIT_DELETES_PER_RUN or clock.spent():
+            return False
+        system.store.delete_audit(record_id)
+        report.audit_deleted += 1
+    return True
 
 
 def _delete_old_jobs(

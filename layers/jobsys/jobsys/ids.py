@@ -5,6 +5,7 @@ Sorting by id is what lets every listing index use the id as its sort key.
 
 import os
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 
@@ -25,3 +26,8 @@ def new_job_id(now_ms: int | None = None) -> str:
 
 def is_job_id(value: str) -> bool:
     return len(value) == 26 and all(c in _ALPHABET for c in value)
+
+
+def ulid_floor(at: datetime) -> str:
+    """The least id of a time: ids made at `at` or later sort at or after it, those before, before."""
+    return _encode(int(at.timestamp() * 1000), 10) + "0" * 16

@@ -7,7 +7,7 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
-from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
+from jobsys.spec.limits import AUDIT_RETENTION, CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL
 
 
 class Settings(BaseModel):
@@ -20,6 +20,8 @@ class Settings(BaseModel):
     clean_up_per_call: int = Field(default=CLEAN_UP_PER_CALL, alias="CLEAN_UP_PER_CALL")
     clean_up_max_retention: str = Field(default=CLEAN_UP_MAX_RETENTION, alias="CLEAN_UP_MAX_RETENTION")
     clean_up_max_retention_succeeded: str = Field(default="", alias="CLEAN_UP_MAX_RETENTION_SUCCEEDED")
+    # How long the audit log keeps a record: the clean-up deletes older ones (and their TTL does).
+    audit_retention: str = Field(default=AUDIT_RETENTION, alias="JOBS_AUDIT_RETENTION")
     # Empty: no Job State Change events (a test's or a tool's own system).
     event_source: str = Field(default="", alias="JOBS_EVENT_SOURCE")
     page_url_parameter: str = Field(default="", alias="JOBS_PAGE_URL_PARAMETER")

@@ -85,6 +85,7 @@ API_GATEWAY_TIMEOUT = 29.0  # AWS: seconds a REST API waits for its Lambda integ
 CLEAN_UP_PER_CALL = 10
 MAX_CLEAN_UP_PER_CALL = 1000
 CLEAN_UP_MAX_RETENTION = "7 days"
+AUDIT_RETENTION = "90 days"  # template.yaml's AuditRetention default
 # A clean-up by call (POST /clean-up) stops after this long and answers with what it did, well
 # within API Gateway's wait; the next call goes on from there.
 API_CLEAN_UP_BUDGET = 15.0

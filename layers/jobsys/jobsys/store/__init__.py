@@ -11,9 +11,11 @@ It is made of one part per concern (the table's layout is in items.py):
 - joins.py: the jobs that a join still waits for;
 - clean_up.py: the clean-up's cursors and lock;
 - usage.py: each day's usage of a definition's and a command's runs;
-- search.py: the jobs of a tag or a param's value, and the index items that find them.
+- search.py: the jobs of a tag or a param's value, and the index items that find them;
+- audit.py: the audit log's records.
 """
 
+from jobsys.store.audit import AuditRecords
 from jobsys.store.clean_up import CleanUpNotes
 from jobsys.store.creation import JobCreation
 from jobsys.store.fires import ScheduleFires
@@ -42,6 +44,7 @@ class JobStore(
     JoinArrivals,
     UsageDays,
     JobSearch,
+    AuditRecords,
 ):
     """The whole store: what JobSystem, the handlers and the runner use."""
 

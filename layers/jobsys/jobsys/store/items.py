@@ -17,6 +17,9 @@ Table layout (one table):
 - index by_waiting:          waiting_queue (sparse)        / wait_order - the next job to start in a full queue
 - a job's search items:      pk = "JOB#<id>", sk = "SEARCH#<key>": one per tag and param (store/search.py)
 - index by_search:           search_key                    / id         - the jobs of a tag or a param's value
+- an audit record:           pk = "AUDIT#<id>",      sk = "AUDIT"     (store/audit.py)
+- index by_audit:            audit_list ("AUDIT")          / id         - the audit log, newest first
+- index by_audit_actor:      audit_actor                   / id         - one person's actions
 Ids are ULIDs, so sorting by id is sorting by creation time.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -54,6 +58,10 @@ INDEX_BY_DEFINITION = "by_definition"
 INDEX_BY_WAITING = "by_waiting"
 INDEX_BY_SEARCH = "by_search"
 SEARCH_SK = "SEARCH#"
+INDEX_BY_AUDIT = "by_audit"
+INDEX_BY_AUDIT_ACTOR = "by_audit_actor"
+AUDIT_SK = "AUDIT"
+AUDIT_LIST = "AUDIT"
 QUEUE_SK = "QUEUE"
 CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
 SCHEDULE_SK = "SCHEDULE"
@@ -67,6 +75,10 @@ _INTERNAL_ATTRIBUTES = (
 
 def _pk(job_id: str) -> str:
     return f"JOB#{job_id}"
+
+
+def audit_pk(record_id: str) -> str:
+    return f"AUDIT#{record_id}"
 
 
 def _queue_key(queue: str) -> dict[str, str]:
@@ -166,13 +178,25 @@ LISTING_KEYS = {
     INDEX_BY_QUEUE: ("queue", "id"),
     INDEX_BY_QUEUE_STATE: ("queue_state", "id"),
     INDEX_BY_SEARCH: ("search_key", "id"),
+    INDEX_BY_AUDIT: ("audit_list", "id"),
+    INDEX_BY_AUDIT_ACTOR: ("audit_actor", "id"),
 }
+
+
+def _item_key_of(index: str, key: dict[str, str]) -> tuple[str, str]:
+    """The table's key of the item that a listing's cursor stops at: a job's, its search item's or an audit record's."""
+    hash_key, range_key = LISTING_KEYS[index]
+    if index == INDEX_BY_SEARCH:
+        return _pk(key[range_key]), SEARCH_SK + key[hash_key]
+    if index in (INDEX_BY_AUDIT, INDEX_BY_AUDIT_ACTOR):
+        return audit_pk(key[range_key]), AUDIT_SK
+    return _pk(key[range_key]), ITEM_SK
 
 
 def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict[str, Any]:
     """The ExclusiveStartKey that a cursor holds, if it is one that this listing could have given:
     exactly the table's and the index's key attributes, in the listing's partition (`partition`)
-    and on a job's item (or its search item). DynamoDB would refuse any other with a ValidationException."""
+    and on an item of its index (`_item_key_of`). DynamoDB would refuse any other with a ValidationException."""
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key = payload["k"]
@@ -182,8 +206,7 @@ def decode_cursor(cursor: str, index: str, partition: str | None = None) -> dict
             and isinstance(key, dict)
             and set(key) == {"pk", "sk", hash_key, range_key}
             and all(isinstance(v, str) and v for v in key.values())
-            and key["sk"] == (SEARCH_SK + key[hash_key] if payload["i"] == INDEX_BY_SEARCH else ITEM_SK)
-            and key["pk"] == _pk(key[range_key])
+            and (key["pk"], key["sk"]) == _item_key_of(index, key)
             and (partition is None or key[hash_key] == partition)
         )
     except (ValueError, KeyError, TypeError, binascii.Error):
@@ -223,12 +246,29 @@ class TableAccess:
                 request = response.get("UnprocessedKeys") or {}
         return items
 
-    def _update_if(self, **update: Any) -> bool:
-        """One conditional UpdateItem: False, and nothing written, when its condition does not hold."""
+    def _update_if(self, with_writes: Sequence[dict[str, Any]] = (), **update: Any) -> bool:
+        """One conditional UpdateItem: False, and nothing written, when its condition does not hold.
+        With `with_writes`, the update and they are one transaction."""
         try:
-            self.table.update_item(**update)
+            if with_writes:
+                writes = [{"Update": {**update, "TableName": self.table.name}}, *with_writes]
+                self.client.transact_write_items(TransactItems=writes)
+            else:
+                self.table.update_item(**update)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _refused_item(exc) is not None:
                 return False
             raise
         return True
+
+
+def _refused_item(error: ClientError) -> dict[str, Any] | None:
+    """The job's item as a refused condition found it (DynamoDB's JSON; {} when not given back), or
+    None for an error that is not the job's condition: in a transaction, the job's write is first."""
+    code = error.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return error.response.get("Item") or {}  # type: ignore[return-value]
+    reasons = error.response.get("CancellationReasons") or []
+    if code == "TransactionCanceledException" and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+        return reasons[0].get("Item") or {}  # type: ignore[return-value]
+    return None

@@ -4,7 +4,7 @@ queue's item says whether, and by whom, it is paused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
@@ -151,18 +151,20 @@ class QueueSlots(TableAccess):
         paused = {item["pk"].removeprefix("QUEUE#") for item in items if item["sk"] != ITEM_SK and "paused_at" in item}
         return jobs, paused
 
-    def pause(self, queue: str, by: str, at: str) -> bool:
+    def pause(self, queue: str, by: str, at: str, with_writes: Sequence[dict[str, Any]] = ()) -> bool:
         """False when it is paused already: the first pause, and who made it, stand."""
         return self._update_if(
+            with_writes,
             Key=_queue_key(queue),
             UpdateExpression="SET paused_by = :by, paused_at = :at",
             ConditionExpression="attribute_not_exists(paused_at)",
             ExpressionAttributeValues={":by": by, ":at": at},
         )
 
-    def resume(self, queue: str) -> bool:
+    def resume(self, queue: str, with_writes: Sequence[dict[str, Any]] = ()) -> bool:
         """False when it was not paused."""
         return self._update_if(
+            with_writes,
             Key=_queue_key(queue),
             UpdateExpression="REMOVE paused_by, paused_at",
             ConditionExpression="attribute_exists(paused_at)",

@@ -3,7 +3,7 @@ each step a conditional write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from jobsys.store.items import (
     _deserialized,
     _from_item,
     _pk,
+    _refused_item,
     _state_keys,
 )
 from jobsys.store.reads import JobReads
@@ -105,9 +106,11 @@ class JobTransitions(JobReads):
         last_heartbeat: str | None = None,
         usage: RunUsage | None = None,
         ends_run: bool = False,
+        with_writes: Sequence[dict[str, Any]] = (),
     ) -> Job:
         """`last_heartbeat`: close it only if its runner has not beaten since (it is running).
-        `ends_run`: this write ends its run too (`ended_at`), for a run with nothing left for EndRun."""
+        `ends_run`: this write ends its run too (`ended_at`), for a run with nothing left for EndRun.
+        `with_writes`: more writes of the same transaction (the audit record of a cancel)."""
         if state not in CLOSED_STATES:
             raise ValueError(f"{state} is not a closed state")
         updates: dict[str, Any] = {"closed_at": iso(closed_at), "closed_state": state.value}
@@ -132,9 +135,7 @@ class JobTransitions(JobReads):
         if ttl is not None:
             # A backstop only: the clean-up deletes jobs and their output long before this.
             updates["expires_at"] = int((closed_at + ttl).timestamp())
-        return self._transition(
-            job, from_states=list(from_states), to_state=state, updates=updates, last_heartbeat=last_heartbeat
-        )
+        return self._transition(job, list(from_states), state, updates, last_heartbeat, with_writes)
 
     def _transition(
         self,
@@ -143,6 +144,7 @@ class JobTransitions(JobReads):
         to_state: JobState,
         updates: dict[str, Any],
         last_heartbeat: str | None = None,
+        with_writes: Sequence[dict[str, Any]] = (),
     ) -> Job:
         """Moves a job to `to_state` only if it is still in one of `from_states`, as one conditional write.
 
@@ -165,21 +167,23 @@ class JobTransitions(JobReads):
         if last_heartbeat is not None:
             condition += " AND heartbeat_at = :heartbeat"
             values[":heartbeat"] = last_heartbeat
+        update: dict[str, Any] = {
+            "Key": {"pk": _pk(job.id), "sk": ITEM_SK},
+            # A job that leaves `pending` leaves its queue's line too.
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE waiting, " + ", ".join(_WAIT_ATTRIBUTES),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
-            response = self.table.update_item(
-                Key={"pk": _pk(job.id), "sk": ITEM_SK},
-                # A job that leaves `pending` leaves its queue's line too.
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE waiting, " + ", ".join(_WAIT_ATTRIBUTES),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            if with_writes:
+                return self._transition_with(update, with_writes)
+            response = self.table.update_item(**update, ReturnValues="ALL_NEW")
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            found = _refused_item(exc)
+            if found is None:
                 raise
-            found: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             now = _from_item(_deserialized(found)) if found else self.get(job.id)
             if now.state in from_states:  # only its heartbeat can have failed the condition
                 raise JobStateConflict(
@@ -187,6 +191,12 @@ class JobTransitions(JobReads):
                 ) from None
             raise JobStateConflict(f"job {job.id} is {now.state}, not {' or '.join(from_states)}", now) from None
         return _from_item(response["Attributes"])
+
+    def _transition_with(self, update: dict[str, Any], with_writes: Sequence[dict[str, Any]]) -> Job:
+        """The transition's update and `with_writes` as one transaction; the job read back after it."""
+        writes = [{"Update": {**update, "TableName": self.table.name}}, *with_writes]
+        self.client.transact_write_items(TransactItems=writes)
+        return self.get(update["Key"]["pk"].removeprefix("JOB#"))
 
     def mark_ended(self, job: Job, at: datetime) -> None:
         """Records, once, that the end of a closed job's run was handled: its slot given back, its

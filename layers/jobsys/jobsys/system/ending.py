@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from jobsys.audit import Actor
 from jobsys.errors import JobStateConflict
 from jobsys.ids import new_job_id
 from jobsys.models import OPEN_STATES, RETRIED_STATES, Job, JobState, iso
 from jobsys.observability import logger, record_closed, record_started
 from jobsys.spec.settings import SETTINGS
-from jobsys.system.base import SystemBase, _whole_second_after, execution_arn, input_of
+from jobsys.system.auditing import AuditTrail
+from jobsys.system.base import _whole_second_after, execution_arn, input_of
 
 # What the next attempt of a job keeps, its settings and its place in its tree; the rest (state,
 # times, output, ...) starts afresh.
@@ -21,7 +23,7 @@ RETRY_KEEPS = {
 }  # fmt: skip
 
 
-class RunEnds(SystemBase):
+class RunEnds(AuditTrail):
     """Ends runs and jobs, whoever ends them; every step safe to repeat."""
 
     def end_run(
@@ -131,19 +133,22 @@ class RunEnds(SystemBase):
             record_started(retry.command)
         return retry
 
-    def cancel_job(self, job_id: str, canceled_by: str | None = None) -> Job:
+    def cancel_job(self, job_id: str, canceled_by: str | None = None, actor: Actor | None = None) -> Job:
         """Cancels a pending or running job; its runner sees the state and stops the process.
 
-        A job that ended and waits for its next attempt has that attempt canceled.
+        A job that ended and waits for its next attempt has that attempt canceled. `actor`: the
+        person, whose audit record goes in the transaction that closes the job.
         """
         job = self.store.get(job_id)
         while not job.state.is_open and job.retried_by:
             job = self.store.get(job.retried_by)
         token = self.store.wait_token(job.id) if job.state == JobState.PENDING else None
         reason = f"canceled by {canceled_by}" if canceled_by else "canceled by a user"
+        audited = [self.audit_write(actor, "cancel", job.id, "canceled")] if actor else []
         job = self.store.close(
-            job, JobState.CANCELED, self.clock(), reason=reason, canceled_by=canceled_by, ttl=self.ttl
-        )
+            job, JobState.CANCELED, self.clock(), reason=reason, canceled_by=canceled_by, ttl=self.ttl,
+            with_writes=audited,
+        )  # fmt: skip
         if token:  # it waited for a slot: its execution can end now
             self._answer(token, admitted=False)
         self.cancel_dependents(job, canceled_by)

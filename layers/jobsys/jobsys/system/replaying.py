@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobsys.audit import Actor
 from jobsys.errors import JobStateConflict
 from jobsys.models import Job, JobSpec
 from jobsys.spec.requests import DependingJob, Replay
@@ -16,7 +17,7 @@ from jobsys.system.starting import JobStarts
 class JobReplays(JobStarts):
     """Starts a closed job again, as it ran, with what the replay changes."""
 
-    def replay(self, job_id: str, replay: Replay, replayed_by: str) -> Job:
+    def replay(self, job_id: str, replay: Replay, replayed_by: str, actor: Actor | None = None) -> Job:
         original = self.store.get(job_id)
         if original.state.is_open:
             raise JobStateConflict(f"job {job_id} is {original.state.value}: only a closed job can be replayed")
@@ -25,7 +26,8 @@ class JobReplays(JobStarts):
         def link(root: Job) -> list[dict[str, Any]]:
             # Called between the planning of the jobs and their write: the root is written with it.
             root.replay_of = original.id
-            return [self.store.replay_link(original, root.id)]
+            audited = [self.audit_write(actor, "replay", original.id, f"started {root.id}")] if actor else []
+            return [self.store.replay_link(original, root.id), *audited]
 
         try:
             run_at = replay.start_at(self.clock())

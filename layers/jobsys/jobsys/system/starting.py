@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from jobsys.audit import Actor
 from jobsys.errors import AlreadyOpen, StartFailed
 from jobsys.ids import new_job_id
 from jobsys.models import Job, JobSpec, JobState, Trigger, iso
@@ -35,15 +36,20 @@ def _link_joins(spec: JobSpec, jobs: dict[str, Job]) -> None:
 class JobStarts(UniqueRuns):
     """Records the jobs of a start at once, then starts their executions."""
 
-    def start(self, request: StartRequest, started_by: str | None = None) -> Job:
-        """A start from the API: a job definition, or an ad-hoc command checked against the allow-list."""
+    def start(self, request: StartRequest, started_by: str | None = None, actor: Actor | None = None) -> Job:
+        """A start from the API: a job definition, or an ad-hoc command checked against the allow-list.
+        `actor`: the person, whose audit record goes in the transaction that records the jobs."""
         options: StartOptions
         if isinstance(request, DefinitionStart):
             spec, options = self.config.definition(request.definition).to_spec(), request.options
             spec = spec.model_copy(update=self.config.settings_for(spec, options).setting_values())
         else:  # the request's settings are in its spec already
             spec, options = self.config.spec_for(request), request
-        return self.start_job(spec, options.start_at(self.clock()), started_by=started_by)
+
+        def audited(root: Job) -> list[dict[str, Any]]:
+            return [self.audit_write(actor, "start", root.id, "started")] if actor else []
+
+        return self.start_job(spec, options.start_at(self.clock()), started_by=started_by, with_writes=audited)
 
     def start_job(
         self,

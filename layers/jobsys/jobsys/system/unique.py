@@ -12,12 +12,12 @@ from jobsys.models import Job
 from jobsys.spec.limits import TRANSACTION_ITEMS
 from jobsys.store import UniqueLock
 from jobsys.store.creation import QueuePaused
-from jobsys.system.base import SystemBase
+from jobsys.system.auditing import AuditTrail
 
 LOCK_ROUNDS = 3  # a start whose lock another start took reads it again: that one's run is open now
 
 
-class UniqueRuns(SystemBase):
+class UniqueRuns(AuditTrail):
     """Records a start's jobs, refusing a second run of a unique definition."""
 
     def _record(self, jobs: list[Job], with_writes: Sequence[dict[str, Any]] = ()) -> bool:
