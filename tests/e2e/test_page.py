@@ -255,6 +255,23 @@ def test_a_replay_with_an_edited_param_runs_it_and_both_jobs_name_each_other(pag
     expect(detail.locator('[data-field="replays"]')).to_have_text(replay_id, timeout=15_000)
 
 
+def test_the_audit_tab_shows_who_did_what_and_filters_by_action(page: Page, http: Http):
+    _, me = http("GET", "/me")
+    _, job = http("POST", "/jobs", {"command": "demo:sleep", "params": ["30"]})
+    http.wait(job["id"], until=lambda j: j["state"] == "running")
+    http("POST", f"/jobs/{job['id']}/cancel")
+    page.get_by_role("tab", name="Audit log").click()
+    expect(page.locator("#jobs-panel")).to_be_hidden()
+    canceled = page.locator('#audit-rows tr[data-action="cancel"]', has_text=job["id"]).first
+    expect(canceled.locator(".actor")).to_have_text(me["name"])
+    expect(canceled.locator(".outcome")).to_have_text("canceled")
+    expect(page.locator('#audit-rows tr[data-action="start"]', has_text=job["id"])).to_have_count(1)
+    page.select_option("#audit-action", "cancel")
+    expect(page.locator('#audit-rows tr:not([data-action="cancel"])')).to_have_count(0)
+    page.get_by_role("tab", name="Jobs").click()
+    expect(page.locator(f'tr.job-row[data-id="{job["id"]}"]')).to_be_visible()
+
+
 def test_filters_and_load_more(page: Page, http: Http):
     _, failed = http("POST", "/jobs", {"command": "demo:fail"})
     http.wait(failed["id"])

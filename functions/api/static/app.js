@@ -1,8 +1,9 @@
 // eCommerce jobs: the back-office page. This module only wires it: its parts (state, token, api,
-// format, definitions, stats, job-list, job-detail, queues) are ES modules with no build step, and
+// format, definitions, stats, job-list, job-detail, replay, queues, audit) are ES modules with no build step, and
 // none imports this one, nor one that imports it back (tests/unit/test_page_modules.py).
 
 import { api, showError } from "./api.js";
+import { auditShown, loadAudit, showTab } from "./audit.js";
 import { loadDefinitions } from "./definitions.js";
 import { openJob, refresh, renderJobs, showNewJob } from "./job-list.js";
 import { loadQueues } from "./queues.js";
@@ -20,6 +21,7 @@ function scheduleRefresh() {
   clearInterval(view.refreshTimer);
   view.refreshTimer = setInterval(() => {
     refresh();
+    if (auditShown()) loadAudit().catch(() => {});
     loadQueues().catch(() => {}); // the list's refresh says when the API cannot be reached
   }, refreshSeconds() * 1000);
   const select = $("refresh-interval");
@@ -50,6 +52,10 @@ for (const id of ["filter-state", "filter-command", "filter-queue", "filter-tag"
   });
 }
 $("filters").addEventListener("submit", (event) => event.preventDefault());
+$("audit-filters").addEventListener("submit", (event) => event.preventDefault());
+for (const id of ["audit-actor", "audit-action"]) $(id).addEventListener("change", () => loadAudit());
+$("tab-jobs").addEventListener("click", () => showTab("jobs"));
+$("tab-audit").addEventListener("click", () => showTab("audit").catch((error) => showError(error.message)));
 
 // "vera (viewer)"; the page hides what the role may not do (the API refuses it anyway).
 async function showWhoIsSignedIn() {
