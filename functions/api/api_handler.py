@@ -19,6 +19,7 @@ with collector_paused():
     from access import audit_refusals
     from jobsys.errors import (
         CommandNotAllowed,
+        ExecutionNotStarted,
         InvalidRequest,
         JobStateConflict,
         JobSystemError,
@@ -28,7 +29,7 @@ with collector_paused():
     )
     from jobsys.observability import logger, traced
     from jobsys.spec.messages import messages
-    from routes import audit, definitions, jobs, page
+    from routes import audit, bulk, definitions, jobs, page
 
 
 def _error(status: HTTPStatus, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
@@ -95,6 +96,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json
 app.include_router(definitions.router)
 app.include_router(jobs.router)
 app.include_router(audit.router)
+app.include_router(bulk.router)
 app.include_router(page.router)
 
 STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
@@ -104,6 +106,7 @@ STATUS_OF: dict[type[JobSystemError], HTTPStatus] = {
     InvalidRequest: HTTPStatus.BAD_REQUEST,
     JobStateConflict: HTTPStatus.CONFLICT,
     StartFailed: HTTPStatus.SERVICE_UNAVAILABLE,
+    ExecutionNotStarted: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -11,6 +11,7 @@ from jobsys.audit import AuditEntry
 from jobsys.config import JobDefinition, Queue
 from jobsys.models import Job, QueueState
 from jobsys.roles import Role
+from jobsys.spec.bulk import BulkAction
 from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
 from jobsys.spec.settings import SETTINGS
 from jobsys.spec.types import Duration, WholeNumber
@@ -20,6 +21,11 @@ PerCall = Annotated[int, Field(ge=1, le=MAX_CLEAN_UP_PER_CALL), WholeNumber]
 
 class JobList(BaseModel):
     items: list[Job]
+    next_cursor: str | None
+
+
+class BulkActionList(BaseModel):
+    items: list[BulkAction] = Field(description="Newest first")
     next_cursor: str | None
 
 

@@ -74,3 +74,7 @@ class StartFailed(JobSystemError):
     def __init__(self, message: str, job: Job):
         super().__init__(message)
         self.job = job
+
+
+class ExecutionNotStarted(JobSystemError):
+    """Recorded, but its execution could not be started (503): a bulk action, left stopped to be resumed."""

@@ -33,6 +33,7 @@ class Actor(StrEnum):
     RUNNER = "runner"  # RunnerFunction, or the Fargate task
     JOB_STATE = "job_state"  # JobStateFunction: EndRun, admit, the heartbeat check
     CLEAN_UP = "clean-up"  # CleanUpFunction, or POST /clean-up
+    BULK = "bulk_action"  # BulkActionFunction: a bulk action's pages (a person's, by POST /bulk-actions)
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,14 @@ class Transition:
 _OPEN = (JobState.PENDING, JobState.RUNNING)
 _CLOSED = tuple(sorted(CLOSED_STATES))
 _RETRIED = (JobState.FAILED, JobState.TERMINATED, JobState.INCOMPLETE)
-_A, _S, _R, _J, _C = Actor.API, Actor.SCHEDULE, Actor.RUNNER, Actor.JOB_STATE, Actor.CLEAN_UP
+_A, _S, _R, _J, _C, _B = Actor.API, Actor.SCHEDULE, Actor.RUNNER, Actor.JOB_STATE, Actor.CLEAN_UP, Actor.BULK
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
-        "record", "job", (ABSENT,), JobState.PENDING, (_A, _S),
+        "record", "job", (ABSENT,), JobState.PENDING, (_A, _S, _B),
         "attribute_not_exists(pk), every job of a start in one transaction (with the lock, if unique)",
-        "a start: a definition's tree, an ad-hoc command or a schedule's fire",
+        "a start: a definition's tree, an ad-hoc command, a schedule's fire, or a replay (one by"
+        " a bulk retry marks its original, so that it replays it once)",
     ),
     Transition(
         "record_skipped", "job", (ABSENT,), JobState.SKIPPED, (_S,),
@@ -99,7 +101,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         "past its max_runtime, or the runner's own time limit: its process group killed",
     ),
     Transition(
-        "cancel", "job", _OPEN, JobState.CANCELED, (_A, _J, _C),
+        "cancel", "job", _OPEN, JobState.CANCELED, (_A, _J, _C, _B),
         "state IN (pending, running)",
         "an operator's cancel; a dependent or join whose parent did not finish (state = pending)",
     ),
@@ -116,9 +118,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         " after it started the dependents)",
     ),
     Transition(
-        "delete", "job", _CLOSED, ABSENT, (_C,),
+        "delete", "job", _CLOSED, ABSENT, (_C, _B),
         "state = the closed state read",
-        "past its retention, and its run over: no job of it below, and no next attempt, open",
+        "past its retention (or a bulk delete), and its run over: no job of it below, and no next attempt, open",
     ),
     Transition(
         "take_slot", "slot", ("free",), "held", (_J,),

@@ -15,6 +15,8 @@ class Settings(BaseModel):
     jobs_bucket: str = Field(alias="JOBS_BUCKET")
     jobs_log_group: str = Field(alias="JOBS_LOG_GROUP")
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    # The state machine that drives bulk actions (statemachines/bulk_action.asl.json).
+    bulk_state_machine_arn: str = Field(default="", alias="BULK_STATE_MACHINE_ARN")
     jobs_config: str = Field(default="/opt/jobs.yaml", alias="JOBS_CONFIG")
     job_ttl_days: int = Field(default=90, alias="JOB_TTL_DAYS")
     clean_up_per_call: int = Field(default=CLEAN_UP_PER_CALL, alias="CLEAN_UP_PER_CALL")

@@ -11,6 +11,7 @@ the mapping's starting position; it drops the records that none of the mapping's
 and invokes the function with up to BatchSize records, one batch at a time, in order. A batch that
 fails is tried again, from the first record the function reports (ReportBatchItemFailures) or whole,
 split in two with BisectBatchOnFunctionError, until MaximumRetryAttempts or MaximumRecordAgeInSeconds;
+records are gathered for MaximumBatchingWindowInSeconds, and a shard is polled four times a second;
 then its description goes to the on-failure destination (an SQS queue, sent with the function's
 role) and the poller goes on. Lambda invokes a mapping's function from inside the service, so the
 invocation itself needs no permission.
@@ -30,6 +31,9 @@ from moto.events.models import EventPattern
 from jobs_local.dynamodb import streams
 
 IDLE_WAIT = 1.0  # seconds between reads of a stream where nothing was written (a write wakes it sooner)
+# Lambda polls a stream's shard four times a second: what was written between two polls comes in one
+# batch. Woken at each write instead, a poller here invoked the function for almost every record.
+POLL_EVERY = 0.25
 FIRST_BACKOFF = 0.1  # seconds before the first retry of a failed batch; doubled each time, up to:
 MAX_BACKOFF = 5.0
 
@@ -57,6 +61,7 @@ class StreamMapping:
         self.invoke = invoke
         self.region = region
         self.batch_size = int(mapping.get("BatchSize") or 100)
+        self.window = float(mapping.get("MaximumBatchingWindowInSeconds") or 0)
         filters = (mapping.get("FilterCriteria") or {}).get("Filters") or []
         self.patterns = [EventPattern.load(entry["Pattern"]) for entry in filters]
         self.reports_items = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
@@ -78,18 +83,35 @@ class StreamMapping:
             StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=self.mapping.get("StartingPosition", "LATEST")
         )["ShardIterator"]
         while not self.stopped.is_set():
+            read_at = time.monotonic()
             records = self._read()
             if records is None:
                 self.caught_up.set()
                 with streams.written:
                     streams.written.wait(IDLE_WAIT)
+                self.stopped.wait(max(0.0, read_at + POLL_EVERY - time.monotonic()))
                 continue
             if records:
-                self._deliver(records)
+                self._deliver(self._gathered(records))
 
-    def _read(self) -> list[dict[str, Any]] | None:
+    def _gathered(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """MaximumBatchingWindowInSeconds: Lambda gathers records until the batch is full or the
+        window is over, then invokes the function once."""
+        deadline = time.monotonic() + self.window
+        while len(batch) < self.batch_size and not self.stopped.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            more = self._read(self.batch_size - len(batch))
+            if more is None:  # the next poll, a quarter of a second on, whatever is written meanwhile
+                self.stopped.wait(min(left, POLL_EVERY))
+                continue
+            batch = batch + more
+        return batch
+
+    def _read(self, limit: int | None = None) -> list[dict[str, Any]] | None:
         """The next batch that the filters let through ([] if they let none); None when nothing is new."""
-        answer = self.streams.get_records(ShardIterator=self.iterator, Limit=self.batch_size)
+        answer = self.streams.get_records(ShardIterator=self.iterator, Limit=limit or self.batch_size)
         self.iterator = answer["NextShardIterator"]
         if not answer["Records"]:
             return None

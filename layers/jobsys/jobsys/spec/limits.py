@@ -78,6 +78,16 @@ MAX_PAGE = 100  # jobs in one page of a list, and in one read of the store (the 
 DEFAULT_PAGE = 50
 BATCH_GET_KEYS = 100  # AWS: the keys of one BatchGetItem call
 
+# --- bulk actions ----------------------------------------------------------------------------------
+MAX_BULK_JOBS = 10_000  # jobs in one bulk action, as AWS Batch's array jobs: narrow the filter for more
+BULK_SAMPLE = 20  # the newest jobs that a dry run shows
+BULK_PAGE = 100  # jobs read, and acted on, per page (one Query and one BatchGetItem)
+# Seconds of counting in one API call: the rest of API Gateway's 29 s is for the start and the writes.
+BULK_COUNT_BUDGET = 15.0
+# Seconds that one invocation of BulkActionFunction acts, page after page; its execution invokes it
+# again while more is left, so its history stays short (a page a few events) and its timeout far.
+BULK_INVOCATION_BUDGET = 60.0
+
 # --- API Gateway ---------------------------------------------------------------------------------
 API_GATEWAY_TIMEOUT = 29.0  # AWS: seconds a REST API waits for its Lambda integration, then a 504
 

@@ -12,10 +12,12 @@ It is made of one part per concern (the table's layout is in items.py):
 - clean_up.py: the clean-up's cursors and lock;
 - usage.py: each day's usage of a definition's and a command's runs;
 - search.py: the jobs of a tag or a param's value, and the index items that find them;
-- audit.py: the audit log's records.
+- audit.py: the audit log's records;
+- bulk.py and selection.py: bulk actions' records, and the jobs of their filters.
 """
 
 from jobsys.store.audit import AuditRecords
+from jobsys.store.bulk import BulkRecords
 from jobsys.store.clean_up import CleanUpNotes
 from jobsys.store.creation import JobCreation
 from jobsys.store.fires import ScheduleFires
@@ -29,6 +31,7 @@ from jobsys.store.items import (
 from jobsys.store.joins import JoinArrivals
 from jobsys.store.queues import QueueSlots
 from jobsys.store.search import JobSearch
+from jobsys.store.selection import JobSelection
 from jobsys.store.transitions import JobTransitions
 from jobsys.store.unique import UniqueLock, UniqueLocks
 from jobsys.store.usage import UsageDays
@@ -44,7 +47,9 @@ class JobStore(
     JoinArrivals,
     UsageDays,
     JobSearch,
+    JobSelection,
     AuditRecords,
+    BulkRecords,
 ):
     """The whole store: what JobSystem, the handlers and the runner use."""
 

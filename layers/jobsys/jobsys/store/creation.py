@@ -85,18 +85,23 @@ class JobCreation(TableAccess):
             raise
         return True
 
-    def replay_link(self, original: Job, replay_id: str) -> dict[str, Any]:
+    def replay_link(self, original: Job, replay_id: str, bulk_id: str | None = None) -> dict[str, Any]:
         """The write that lists a replay on its original (`replays`), for `create`'s `with_writes`:
-        it holds while the original is closed and kept."""
-        return {
-            "Update": {
-                "TableName": self.table.name,
-                "Key": {"pk": _pk(original.id), "sk": ITEM_SK},
-                "UpdateExpression": "SET replays = list_append(if_not_exists(replays, :none), :replay)",
-                "ConditionExpression": "attribute_exists(closed_state)",
-                "ExpressionAttributeValues": {":none": [], ":replay": [replay_id]},
-            }
+        it holds while the original is closed and kept. A bulk action's replay also marks the
+        original with the action (`bulk_actions`), and holds only if it is not marked yet: one
+        action replays a job once, however often a page of it is done again."""
+        update: dict[str, Any] = {
+            "TableName": self.table.name,
+            "Key": {"pk": _pk(original.id), "sk": ITEM_SK},
+            "UpdateExpression": "SET replays = list_append(if_not_exists(replays, :none), :replay)",
+            "ConditionExpression": "attribute_exists(closed_state)",
+            "ExpressionAttributeValues": {":none": [], ":replay": [replay_id]},
         }
+        if bulk_id is not None:
+            update["UpdateExpression"] += " ADD bulk_actions :bulk"
+            update["ConditionExpression"] += " AND NOT contains(bulk_actions, :bulk_id)"
+            update["ExpressionAttributeValues"] |= {":bulk": {bulk_id}, ":bulk_id": bulk_id}
+        return {"Update": update}
 
     def create_retry(self, failed: Job, retry: Job) -> None:
         """Records the next attempt of a job that ended, and links the two: both or, on a conflict, neither."""

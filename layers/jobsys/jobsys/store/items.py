@@ -20,6 +20,8 @@ Table layout (one table):
 - an audit record:           pk = "AUDIT#<id>",      sk = "AUDIT"     (store/audit.py)
 - index by_audit:            audit_list ("AUDIT")          / id         - the audit log, newest first
 - index by_audit_actor:      audit_actor                   / id         - one person's actions
+- a bulk action:             pk = "BULK#<id>",       sk = "BULK"      (store/bulk.py)
+- index by_bulk:             bulk_list ("BULK")            / id         - the bulk actions, newest first
 Ids are ULIDs, so sorting by id is sorting by creation time.
 """
 
@@ -62,6 +64,8 @@ INDEX_BY_AUDIT = "by_audit"
 INDEX_BY_AUDIT_ACTOR = "by_audit_actor"
 AUDIT_SK = "AUDIT"
 AUDIT_LIST = "AUDIT"
+INDEX_BY_BULK = "by_bulk"
+BULK_SK = "BULK"
 QUEUE_SK = "QUEUE"
 CLEAN_UP_PK = "CLEAN-UP"  # the clean-up's own notes, in no index
 SCHEDULE_SK = "SCHEDULE"
@@ -69,7 +73,7 @@ UNIQUE_SK = "UNIQUE"
 _WAIT_ATTRIBUTES = ("waiting_queue", "wait_order", "wait_token")
 _INTERNAL_ATTRIBUTES = (
     "pk", "sk", "list_pk", "command_state", "queue_state", "definition_state", "closed_state", "expires_at",
-    "previous_state", "waits_for", *_WAIT_ATTRIBUTES,
+    "previous_state", "waits_for", "bulk_actions", *_WAIT_ATTRIBUTES,
 )  # fmt: skip
 
 
@@ -180,6 +184,7 @@ LISTING_KEYS = {
     INDEX_BY_SEARCH: ("search_key", "id"),
     INDEX_BY_AUDIT: ("audit_list", "id"),
     INDEX_BY_AUDIT_ACTOR: ("audit_actor", "id"),
+    INDEX_BY_BULK: ("bulk_list", "id"),
 }
 
 
@@ -190,6 +195,8 @@ def _item_key_of(index: str, key: dict[str, str]) -> tuple[str, str]:
         return _pk(key[range_key]), SEARCH_SK + key[hash_key]
     if index in (INDEX_BY_AUDIT, INDEX_BY_AUDIT_ACTOR):
         return audit_pk(key[range_key]), AUDIT_SK
+    if index == INDEX_BY_BULK:
+        return f"BULK#{key[range_key]}", BULK_SK
     return _pk(key[range_key]), ITEM_SK
 
 

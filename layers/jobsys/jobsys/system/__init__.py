@@ -2,7 +2,7 @@
 never its store; the domain's own modules (the runner, the clean-up) may use the store directly.
 
 One part per concern: starting.py (a start becomes jobs and executions), replaying.py (a closed
-job started again with its params edited), admission.py (queues'
+job started again with its params edited), bulk.py (the jobs of a filter acted on in pages), admission.py (queues'
 lines and slots), pausing.py (paused queues), ending.py (the end of a run: retry, dependents,
 cancel cascade), heartbeats.py (runners that hang), reading.py (what the page reads); base.py
 holds what they share.
@@ -20,15 +20,15 @@ from jobsys.settings import Settings, settings
 from jobsys.store import JobStore
 from jobsys.system.admission import QueueAdmission
 from jobsys.system.base import execution_arn, execution_input, executions_of, input_of
+from jobsys.system.bulk import BulkActions
 from jobsys.system.ending import RunEnds
 from jobsys.system.heartbeats import HeartbeatChecks
 from jobsys.system.pausing import QueuePauses
 from jobsys.system.reading import JobReads
-from jobsys.system.replaying import JobReplays
 
 
 @dataclass
-class JobSystem(JobReplays, QueuePauses, QueueAdmission, HeartbeatChecks, RunEnds, JobReads):
+class JobSystem(BulkActions, QueuePauses, QueueAdmission, HeartbeatChecks, RunEnds, JobReads):
     """The whole job system."""
 
 

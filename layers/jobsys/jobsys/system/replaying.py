@@ -17,7 +17,10 @@ from jobsys.system.starting import JobStarts
 class JobReplays(JobStarts):
     """Starts a closed job again, as it ran, with what the replay changes."""
 
-    def replay(self, job_id: str, replay: Replay, replayed_by: str, actor: Actor | None = None) -> Job:
+    def replay(
+        self, job_id: str, replay: Replay, replayed_by: str, actor: Actor | None = None, bulk_id: str | None = None
+    ) -> Job:
+        """`bulk_id`: the bulk action that replays it, which replays it once (LinkRefused, else)."""
         original = self.store.get(job_id)
         if original.state.is_open:
             raise JobStateConflict(f"job {job_id} is {original.state.value}: only a closed job can be replayed")
@@ -27,12 +30,14 @@ class JobReplays(JobStarts):
             # Called between the planning of the jobs and their write: the root is written with it.
             root.replay_of = original.id
             audited = [self.audit_write(actor, "replay", original.id, f"started {root.id}")] if actor else []
-            return [self.store.replay_link(original, root.id), *audited]
+            return [self.store.replay_link(original, root.id, bulk_id), *audited]
 
         try:
             run_at = replay.start_at(self.clock())
             return self.start_job(spec, run_at, trigger="replay", started_by=replayed_by, with_writes=link)
         except LinkRefused:
+            if bulk_id is not None:
+                raise
             raise JobStateConflict(f"job {job_id} was deleted or changed meanwhile; nothing was started") from None
 
     def _replay_spec(self, original: Job, replay: Replay) -> JobSpec:

@@ -1,0 +1,88 @@
+"""A bulk action, as the API takes it and the table keeps it: cancel, retry or delete the jobs that
+match a filter, in pages, driven by its own execution (statemachines/bulk_action.asl.json)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jobsys.models import Job, JobState
+from jobsys.spec.limits import MAX_BULK_JOBS
+from jobsys.spec.types import CommandName, JobKey, Param, QueueName, Tag
+
+BulkVerb = Literal["retry", "cancel", "delete"]
+BulkState = Literal["running", "stopping", "stopped", "done"]
+
+
+class BulkFilter(BaseModel):
+    """Which jobs: every part given must match. `since` and `until` bound when the jobs were created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: JobState | None = None
+    definition: JobKey | None = None
+    command: CommandName | None = None
+    queue: QueueName | None = None
+    since: str | None = Field(
+        default=None, max_length=64, description="A time with its zone, or a duration before now (24h)"
+    )
+    until: str | None = Field(
+        default=None, max_length=64, description="As since; a start takes the jobs created until then"
+    )
+    tag: Tag | None = None
+    param: Param | None = None
+
+    def matches(self, job: Job) -> bool:
+        """The parts that a job's record holds; the time range is the selection's (ids)."""
+        return (
+            (self.state is None or job.state == self.state)
+            and (self.definition is None or job.definition == self.definition)
+            and (self.command is None or job.command == self.command)
+            and (self.queue is None or job.queue == self.queue)
+            and (self.tag is None or self.tag in job.tags)
+            and (self.param is None or self.param in job.params)
+        )
+
+
+class BulkRequest(BaseModel):
+    """First a dry run, which counts; then the action, which names that count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: BulkVerb
+    filter: BulkFilter = Field(default_factory=BulkFilter)
+    dry_run: bool = Field(default=False, description="Only count the jobs, and show the newest")
+    expect_count: int | None = Field(
+        default=None, ge=0, le=MAX_BULK_JOBS, description="The dry run's count: more jobs match now is a 409"
+    )
+
+    @model_validator(mode="after")
+    def _counted_first(self) -> Self:
+        if not self.dry_run and self.expect_count is None:
+            raise ValueError("expect_count: give the count of a dry run (dry_run: true) first")
+        return self
+
+
+class BulkDryRun(BaseModel):
+    count: int = Field(description="The jobs that match now")
+    sample: list[Job] = Field(description="The newest of them")
+
+
+class BulkAction(BaseModel):
+    """A bulk action's record (pk "BULK#<id>"): what it does, and how far it got."""
+
+    id: str
+    action: BulkVerb
+    filter: BulkFilter = Field(description="Its since and until as times: the jobs created until it started")
+    state: BulkState = Field(description="running, stopping (asked to stop, at its next page), stopped, or done")
+    count: int = Field(description="The jobs that matched as it started")
+    done: int = Field(default=0, description="Jobs acted on")
+    skipped: int = Field(default=0, description="Jobs that changed meanwhile (no longer matching, or in another state)")
+    created_by: str
+    created_at: str
+    updated_at: str
+    cursor: str | None = Field(default=None, description="The id of the last job it went past")
+    generation: int = Field(default=1, description="Its execution: 1, then one more for each resume")
+    stopped_by: str | None = None
+    reason: str | None = Field(default=None, description="Why it stopped, if not by a person")
