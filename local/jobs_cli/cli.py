@@ -17,6 +17,7 @@ import tempfile
 from typing import Any
 
 from jobs_cli.audit import AuditCommand
+from jobs_cli.bulk import BulkCommand
 from jobs_cli.client import ApiClient, ApiError
 from jobs_cli.follow import JobFollower
 from jobs_cli.queues import QueueCommands
@@ -195,6 +196,9 @@ class Commands:
     def queue(self, args: argparse.Namespace) -> int:
         return QueueCommands(self.client, self.as_json)(args)
 
+    def bulk(self, args: argparse.Namespace) -> int:
+        return BulkCommand(self.client, self.as_json)(args)
+
     def audit(self, args: argparse.Namespace) -> int:
         return AuditCommand(self.client, self.as_json)(args)
 
@@ -303,6 +307,7 @@ def parser() -> argparse.ArgumentParser:
     QueueCommands.add_parser(sub)
     StatsCommand.add_parser(sub)
     AuditCommand.add_parser(sub)
+    BulkCommand.add_parser(sub)
     config = sub.add_parser("config", help="check a jobs.yaml before it is deployed (needs no stack)")
     config_sub = config.add_subparsers(dest="config_action", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="exit 0 if PATH is a valid jobs.yaml; else 2, with every error")

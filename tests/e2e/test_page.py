@@ -272,6 +272,46 @@ def test_the_audit_tab_shows_who_did_what_and_filters_by_action(page: Page, http
     expect(page.locator(f'tr.job-row[data-id="{job["id"]}"]')).to_be_visible()
 
 
+def test_a_bulk_retry_of_the_last_days_failed_jobs_counts_first_and_shows_its_progress(page: Page, http: Http):
+    _, me = http("GET", "/me")
+    failed = [http("POST", "/jobs", {"command": "demo:fail", "tags": ["page-bulk"]})[1]["id"] for _ in range(3)]
+    for job_id in failed:
+        http.wait(job_id)
+    page.select_option("#filter-state", "failed")
+    page.fill("#filter-tag", "page-bulk")
+    page.locator("#filter-tag").dispatch_event("change")
+    expect(page.locator("tr.job-row")).to_have_count(3, timeout=20_000)  # once the stream's consumer indexed them
+    page.get_by_role("button", name="Bulk action…").click()
+    page.select_option("#bulk-action", "retry")
+    page.select_option("#bulk-since", "24h")
+    page.get_by_role("button", name="Count").click()
+    expect(page.locator("#bulk-count-text")).to_have_text("3 job(s) match. The newest:")
+    expect(page.locator("#bulk-sample li")).to_have_count(3)
+    page.get_by_role("button", name="Retry 3 job(s)").click()
+    expect(page.locator("#bulk-progress-text")).to_have_text("retry done: 3 done, 0 skipped of 3", timeout=30_000)
+    for job_id in failed:
+        assert len(http("GET", f"/jobs/{job_id}")[1]["replays"]) == 1
+    page.get_by_role("tab", name="Audit log").click()
+    record = page.locator('#audit-rows tr[data-action="bulk-action"]').first
+    expect(record.locator(".outcome")).to_have_text("started: retry of 3 job(s)")
+    expect(record.locator(".actor")).to_have_text(me["name"])
+
+
+def test_ticked_rows_are_canceled_together(page: Page, http: Http):
+    jobs = [http("POST", "/jobs", {"command": "demo:sleep", "params": ["30"]})[1]["id"] for _ in range(2)]
+    page.click("#refresh-now")
+    for job_id in jobs:
+        page.locator(f'tr.job-row[data-id="{job_id}"] input.pick').check()
+    page.get_by_role("button", name="Bulk action…").click()
+    expect(page.locator("#bulk-scope")).to_have_text("the 2 ticked job(s)")
+    page.select_option("#bulk-action", "cancel")
+    page.get_by_role("button", name="Count").click()
+    page.get_by_role("button", name="Cancel 2 job(s)").click()
+    expect(page.locator("#bulk-progress-text")).to_have_text("cancel done: 2 done, 0 skipped of 2", timeout=30_000)
+    for job_id in jobs:
+        expect(page.locator(f'tr.job-row[data-id="{job_id}"] .badge')).to_have_text("canceled", timeout=15_000)
+
+
 def test_filters_and_load_more(page: Page, http: Http):
     _, failed = http("POST", "/jobs", {"command": "demo:fail"})
     http.wait(failed["id"])

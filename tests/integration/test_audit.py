@@ -169,6 +169,9 @@ def test_a_refused_action_is_recorded_with_its_status_and_writes_no_change(api: 
         ("POST", "/queues/serial/resume", None, "resume"),
         ("POST", "/clean-up", {"per_call": 1, "max_retention": "7 days"}, "clean-up"),
         ("GET", "/audit", None, "read-audit"),
+        ("POST", "/bulk-actions", {"action": "cancel", "filter": {}, "dry_run": True}, "bulk-action"),
+        ("POST", "/bulk-actions/{job}/stop", None, "bulk-action"),
+        ("POST", "/bulk-actions/{job}/resume", None, "bulk-action"),
     ],
 )
 def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(api: Api, method, path, body, action):

@@ -1,9 +1,10 @@
 // eCommerce jobs: the back-office page. This module only wires it: its parts (state, token, api,
-// format, definitions, stats, job-list, job-detail, replay, queues, audit) are ES modules with no build step, and
+// format, definitions, stats, job-list, job-detail, replay, queues, audit, bulk) are ES modules with no build step, and
 // none imports this one, nor one that imports it back (tests/unit/test_page_modules.py).
 
 import { api, showError } from "./api.js";
 import { auditShown, loadAudit, showTab } from "./audit.js";
+import { countJobs, describeScope, startBulk, stopOrResume, toggleBulk } from "./bulk.js";
 import { loadDefinitions } from "./definitions.js";
 import { openJob, refresh, renderJobs, showNewJob } from "./job-list.js";
 import { loadQueues } from "./queues.js";
@@ -14,6 +15,7 @@ import { askForToken, takeTokenFromForm, takeTokenFromUrl } from "./token.js";
 on.refresh = refresh;
 on.renderJobs = renderJobs;
 on.showNewJob = showNewJob;
+on.pickedChanged = describeScope;
 
 // --- refreshing ------------------------------------------------------------------------------
 
@@ -47,6 +49,7 @@ for (const id of ["filter-state", "filter-command", "filter-queue", "filter-tag"
     // Without a tag or a param, the API filters by queue or by command, not both.
     const searching = Boolean($("filter-tag").value.trim() || $("filter-param").value.trim());
     $("filter-command").disabled = !searching && Boolean($("filter-queue").value);
+    describeScope();
     view.wanted = PAGE_SIZE;
     refresh();
   });
@@ -54,6 +57,16 @@ for (const id of ["filter-state", "filter-command", "filter-queue", "filter-tag"
 $("filters").addEventListener("submit", (event) => event.preventDefault());
 $("audit-filters").addEventListener("submit", (event) => event.preventDefault());
 for (const id of ["audit-actor", "audit-action"]) $(id).addEventListener("change", () => loadAudit());
+const failed = (what) => (error) => alert(`Could not ${what}: ${error.message}`);
+$("bulk-open").addEventListener("click", toggleBulk);
+$("bulk-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  countJobs().catch(failed("count the jobs"));
+});
+$("bulk-action").addEventListener("change", describeScope);
+$("bulk-since").addEventListener("change", describeScope);
+$("bulk-start").addEventListener("click", () => startBulk().catch(failed("start the bulk action")));
+for (const id of ["bulk-stop", "bulk-resume"]) $(id).addEventListener("click", (e) => stopOrResume(e).catch(failed(id)));
 $("tab-jobs").addEventListener("click", () => showTab("jobs"));
 $("tab-audit").addEventListener("click", () => showTab("audit").catch((error) => showError(error.message)));
 

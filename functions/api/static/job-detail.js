@@ -68,7 +68,7 @@ export class OutputFollower {
       el("div", {}, this.fields, this.actions),
       el("div", {}, el("div", { class: "output-head" }, this.status, this.counter), this.pre),
     );
-    this.row = el("tr", { class: "detail", "data-detail-of": job.id }, el("td", { colspan: "7" }, grid));
+    this.row = el("tr", { class: "detail", "data-detail-of": job.id }, el("td", { colspan: "8" }, grid));
     this.update(job);
   }
 

@@ -3,7 +3,7 @@
 import { ApiUnreachable, api, showError } from "./api.js";
 import { clock, duration, megabytes, progressBar, when } from "./format.js";
 import { toggleDetail } from "./job-detail.js";
-import { $, MAX_PAGE, el, redraw, refreshSeconds, rowOf, view } from "./state.js";
+import { $, MAX_PAGE, el, on, redraw, refreshSeconds, rowOf, view } from "./state.js";
 
 export function filters() {
   const params = new URLSearchParams();
@@ -109,7 +109,16 @@ export function newRow(id) {
   const toggle = el("button", { type: "button", class: "job-toggle", "aria-expanded": "false" });
   toggle.addEventListener("click", () => toggleDetail(id));
   const row = el("tr", { class: "job-row", "data-id": id });
+  // Ticked rows are what a bulk action acts on, instead of the list's filters.
+  const pick = el("input", { type: "checkbox", class: "pick", "aria-label": "Select for a bulk action" });
+  pick.checked = view.picked.has(id);
+  pick.addEventListener("change", () => {
+    if (pick.checked) view.picked.add(id);
+    else view.picked.delete(id);
+    on.pickedChanged();
+  });
   row.append(
+    el("td", { class: "cell-pick" }, pick),
     el("td", { class: "cell-job" }, toggle),
     el("td", { class: "params" }),
     el("td", { class: "cell-state" }),
@@ -122,7 +131,7 @@ export function newRow(id) {
 }
 
 export function fillRow(row, job, depth) {
-  const [jobCell, paramsCell, stateCell, createdCell, startedCell, durationCell, exitCell] = row.children;
+  const [, jobCell, paramsCell, stateCell, createdCell, startedCell, durationCell, exitCell] = row.children;
   const label = job.label || job.command;
   redraw(jobCell.firstChild, `${depth}|${label}`, () => [
     el("span", { class: "chevron", "aria-hidden": "true", text: "▸" }),
@@ -177,7 +186,7 @@ export function fillRow(row, job, depth) {
 setInterval(() => {
   for (const row of document.querySelectorAll('tr.job-row[data-state="running"]')) {
     const job = view.jobs.get(row.dataset.id);
-    if (job) row.children[5].textContent = duration(job);
+    if (job) row.querySelector(".cell-duration").textContent = duration(job);
   }
 }, 1000);
 

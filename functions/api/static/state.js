@@ -18,6 +18,7 @@ export const view = {
   refreshTimer: null,
   refreshes: 0, // refreshes started: only the latest one's answer is shown
   settings: [], // the names of a job's settings, as GET /job-definitions gives them
+  picked: new Set(), // ids of the rows ticked for a bulk action
 };
 
 export const $ = (id) => document.getElementById(id);
@@ -29,6 +30,7 @@ export const on = {
   refresh: async () => {},
   renderJobs: () => {},
   showNewJob: async (_job) => {},
+  pickedChanged: () => {},
 };
 
 export function rowOf(id) {

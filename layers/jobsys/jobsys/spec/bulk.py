@@ -3,14 +3,15 @@ match a filter, in pages, driven by its own execution (statemachines/bulk_action
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jobsys.models import Job, JobState
-from jobsys.spec.limits import MAX_BULK_JOBS
+from jobsys.spec.limits import MAX_BULK_JOBS, MAX_PAGE
 from jobsys.spec.types import CommandName, JobKey, Param, QueueName, Tag
 
+JobId = Annotated[str, Field(pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
 BulkVerb = Literal["retry", "cancel", "delete"]
 BulkState = Literal["running", "stopping", "stopped", "done"]
 
@@ -32,6 +33,9 @@ class BulkFilter(BaseModel):
     )
     tag: Tag | None = None
     param: Param | None = None
+    ids: list[JobId] | None = Field(
+        default=None, max_length=MAX_PAGE, description="Only these jobs (the rows ticked on the page)"
+    )
 
     def matches(self, job: Job) -> bool:
         """The parts that a job's record holds; the time range is the selection's (ids)."""

@@ -71,19 +71,23 @@ class JobSelection(JobReads):
 
     def selected(self, found_by: BulkFilter, low: str, high: str, after: str | None, page_size: int) -> SelectedPage:
         """The jobs with ids from `low` to `high`, after `after`, that match the filter."""
-        index, name, partition = narrowest_index(found_by)
         # An id just above `after`: ids are 26 characters, so no other id sorts between the two.
         start = max(low, after + "0") if after else low
-        query: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": Key(name).eq(partition) & Key("id").between(start, high),
-            "ScanIndexForward": True,
-            "Limit": page_size,
-        }
-        response = self.table.query(**query)
-        ids = [item["id"] for item in response.get("Items", [])]
+        if found_by.ids is not None:  # jobs named one by one: no index to read
+            named = sorted(i for i in set(found_by.ids) if start <= i <= high)
+            ids, more = named[:page_size], len(named) > page_size
+        else:
+            index, name, partition = narrowest_index(found_by)
+            query: dict[str, Any] = {
+                "IndexName": index,
+                "KeyConditionExpression": Key(name).eq(partition) & Key("id").between(start, high),
+                "ScanIndexForward": True,
+                "Limit": page_size,
+            }
+            response = self.table.query(**query)
+            ids, more = [item["id"] for item in response.get("Items", [])], "LastEvaluatedKey" in response
         items = {item["id"]: item for item in self._get_items([{"pk": _pk(i), "sk": ITEM_SK} for i in ids])}
         jobs = [_from_item(items[i]) for i in ids if i in items]
         matching = [job for job in jobs if found_by.matches(job)]
         tokens = {job.id: items[job.id]["wait_token"] for job in matching if items[job.id].get("wait_token")}
-        return SelectedPage(matching, tokens, ids[-1] if ids else after, "LastEvaluatedKey" in response)
+        return SelectedPage(matching, tokens, ids[-1] if ids else after, more)
