@@ -81,6 +81,11 @@ class QueueList(BaseModel):
     items: list[QueueOut]
 
 
+class RunOut(BaseModel):
+    root_id: str
+    jobs: list[Job] = Field(description="Every job of the run, its attempts included, oldest first")
+
+
 class OutputPageOut(BaseModel):
     lines: list[str]
     next_cursor: str | None = Field(description="Pass back to get the lines that follow")

@@ -678,6 +678,30 @@ def test_a_join_is_drawn_under_its_parent_naming_the_jobs_it_waits_for(page: Pag
     expect(join.locator(".badge")).to_have_text("finished", timeout=60_000)
 
 
+def test_a_runs_graph_shows_its_fan_in_and_its_states_as_they_change(page: Page, http: Http):
+    body = {
+        "command": "demo:echo", "label": "graph root",
+        "depending_jobs": [
+            {"key": "slow", "command": "demo:sleep", "params": ["4"], "label": "slow import"},
+            {"key": "quick", "command": "demo:echo", "label": "quick import"},
+            {"command": "demo:echo", "label": "graph join", "after": ["slow", "quick"]},
+        ],
+    }  # fmt: skip
+    _, root = http("POST", "/jobs", body)
+    page.click("#refresh-now")
+    page.locator(f'tr.job-row[data-id="{root["id"]}"] .job-toggle').click()
+    graph = page.locator(f'tr.detail[data-detail-of="{root["id"]}"] svg.run-graph')
+    expect(graph.locator("g.node")).to_have_count(4, timeout=15_000)
+    join = graph.locator("g.node", has_text="graph join")
+    join_id = join.get_attribute("data-id")
+    # Its parent's edge, and one dashed edge from each job it waits for besides.
+    expect(graph.locator(f'path.edge[data-to="{join_id}"]')).to_have_count(3)
+    expect(graph.locator(f'path.edge.after[data-to="{join_id}"]')).to_have_count(2)
+    expect(join).to_have_attribute("data-state", "pending")  # the slow import runs for 4 s
+    expect(join).to_have_attribute("data-state", "finished", timeout=30_000)
+    expect(graph.locator('g.node[data-state="finished"]')).to_have_count(4)
+
+
 @pytest.mark.parametrize("name", ["vera", "otto"])
 def test_a_viewer_is_offered_no_start_and_an_operator_starts_a_job(browser: Browser, local_stack: StackProcess, name):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})

@@ -32,6 +32,12 @@ def test_a_definitions_run_is_replayed_from_its_root_with_its_dependents(api: Ap
     assert replay["params"] == ["again"] and len(replay["dependents"]) == len(root["dependents"])
     assert replay["tags"] == ["catalogue", "replayed"]
     api.wait(replay["id"])
+    # Its whole run, from any of its jobs: what the page draws as a graph.
+    status, run = api("GET", f"/jobs/{replay['dependents'][-1]}/run", role="viewer", principal="vera")
+    assert status == 200 and run["root_id"] == replay["id"]
+    assert {job["id"] for job in run["jobs"]} == {replay["id"], *replay["dependents"]}
+    (join,) = [job for job in run["jobs"] if job["after"]]
+    assert len(join["after"]) == 2
 
 
 def test_a_replay_is_refused_for_an_open_job_a_viewer_and_bad_params_and_writes_nothing(api: Api, table):

@@ -18,7 +18,7 @@ from jobsys.spec.requests import CommandStart, Replay
 from jobsys.spec.types import NO_NUL, TAG_PATTERN
 from jobsys.streams import Stream
 from jobsys.system import job_system
-from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, answers
+from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, RunOut, answers
 
 router = APIGatewayRouter()
 
@@ -129,6 +129,17 @@ def list_jobs(
 )
 def get_job(job_id: str) -> Job:
     return job_system().get_job(_checked_id(job_id))
+
+
+@router.get(
+    "/jobs/<job_id>/run",
+    summary="The whole run a job is part of: its root, dependents, fan-ins and attempts, for its graph",
+    tags=["jobs"],
+    responses=answers(200, RunOut, "Every job of the run", 404),
+)
+def get_run(job_id: str) -> RunOut:
+    jobs = job_system().job_run(_checked_id(job_id))
+    return RunOut(root_id=jobs[0].root_id, jobs=jobs)
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 import { ApiUnreachable, api, showError } from "./api.js";
 import { $, OPEN_STATES, OUTPUT_POLL_MS, el, on, redraw, rowOf, view } from "./state.js";
+import { drawRun } from "./graph.js";
 import { replayForm } from "./replay.js";
 
 export function toggleDetail(id) {
@@ -21,6 +22,7 @@ export function toggleDetail(id) {
   row.classList.add("expanded");
   row.querySelector(".job-toggle").setAttribute("aria-expanded", "true");
   opened.poll();
+  opened.refreshGraph();
 }
 
 // A job's fields as the API gives them, in its order: the page keeps no list of its own (a new
@@ -62,11 +64,13 @@ export class OutputFollower {
     this.status = el("span", { class: "output-status" });
     this.counter = el("span", { class: "output-count" });
     this.pre = el("pre", { class: "output", tabindex: "0", "aria-label": `Output of ${job.label}` });
+    this.graph = el("div", { class: "graph-box", hidden: true });
+    this.drawnRun = "";
     const grid = el(
       "div",
       { class: "detail-grid" },
       el("div", {}, this.fields, this.actions),
-      el("div", {}, el("div", { class: "output-head" }, this.status, this.counter), this.pre),
+      el("div", {}, el("div", { class: "output-head" }, this.status, this.counter), this.pre, this.graph),
     );
     this.row = el("tr", { class: "detail", "data-detail-of": job.id }, el("td", { colspan: "8" }, grid));
     this.update(job);
@@ -87,6 +91,20 @@ export class OutputFollower {
         : [el("button", { type: "button", text: "Retry", onclick: () => this.retry() }), replayForm(job)],
     );
     this.showStatus();
+  }
+
+  // The whole run, drawn again when a job of it changed: each refresh of the list asks.
+  async refreshGraph() {
+    try {
+      const run = await api("GET", `jobs/${this.job.id}/run`);
+      const drawn = run.jobs.map((job) => `${job.id}:${job.state}`).join(",");
+      if (this.stopped || drawn === this.drawnRun) return;
+      this.drawnRun = drawn;
+      this.graph.hidden = run.jobs.length < 2;
+      this.graph.replaceChildren(el("h4", { text: "Run" }), drawRun(run.jobs, this.job.id));
+    } catch (error) {
+      if (error instanceof ApiUnreachable) showError(error.message);
+    }
   }
 
   showStatus() {

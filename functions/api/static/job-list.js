@@ -50,6 +50,7 @@ export async function refresh() {
     view.order = [...started, ...jobs.map((j) => j.id)];
     view.cursor = cursor;
     renderJobs();
+    for (const follower of view.expanded.values()) follower.refreshGraph();
     showError("");
     $("updated").textContent = `updated ${clock(new Date())}`;
   } catch (error) {

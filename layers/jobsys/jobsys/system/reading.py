@@ -27,6 +27,23 @@ class JobReads(SystemBase):
         """The jobs of a tag or a param's value (and of `found_by`'s other parts), newest first."""
         return self.store.search(found_by, limit=limit, cursor=cursor)
 
+    def job_run(self, job_id: str) -> list[Job]:
+        """Every job of the run that `job_id` is part of, from its root down: dependents, the joins
+        that wait for them, and each next attempt; one BatchGetItem a level (a start records a
+        transaction's jobs at most). A job the clean-up deleted is left out."""
+        root = self.store.get(self.store.get(job_id).root_id)
+        found, level = {root.id: root}, [root]
+        while level:
+            below = {
+                i
+                for job in level
+                for i in (job.retried_by, *job.dependents, *job.joins)
+                if i is not None and i not in found
+            }
+            level = list(self.store.get_many(list(below)).values()) if below else []
+            found.update((job.id, job) for job in level)
+        return sorted(found.values(), key=lambda job: job.id)
+
     def read_output(self, job_id: str, cursor: str | None, stream: Stream | None = None) -> OutputPage:
         return self.output.read(self.store.get(job_id), cursor, stream=stream)
 
