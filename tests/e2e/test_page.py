@@ -253,6 +253,11 @@ def test_a_replay_with_an_edited_param_runs_it_and_both_jobs_name_each_other(pag
     newest.locator(".job-toggle").click()
     expect(page.locator(f'tr.detail[data-detail-of="{replay_id}"] [data-field="replay_of"]')).to_have_text(job["id"])
     expect(detail.locator('[data-field="replays"]')).to_have_text(replay_id, timeout=15_000)
+    _, me = http("GET", "/me")
+    page.get_by_role("tab", name="Audit log").click()
+    record = page.locator('#audit-rows tr[data-action="replay"]', has_text=job["id"]).first
+    expect(record.locator(".outcome")).to_have_text(f"started {replay_id}")
+    expect(record.locator(".actor")).to_have_text(me["name"])
 
 
 def test_the_audit_tab_shows_who_did_what_and_filters_by_action(page: Page, http: Http):
