@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from jobs_local import botocore_models, moto_server, people_first
 from jobs_local.cloudformation import custom_resources, stack_resources, template_json
-from jobs_local.dynamodb import atomic, index_partitions, responses, streams, transaction_rollback
+from jobs_local.dynamodb import (
+    atomic,
+    expression_traversal,
+    index_partitions,
+    responses,
+    streams,
+    transaction_rollback,
+)
 from jobs_local.ecs import task_definitions, tasks
 from jobs_local.eventbridge import limits as eventbridge_limits
 from jobs_local.eventbridge import targets as eventbridge_targets
@@ -51,6 +58,7 @@ PATCHES: list[Patch] = [
     policy_documents.PATCH,
     responses.PATCH,
     index_partitions.PATCH,
+    expression_traversal.PATCH,
     moto_server.PATCH,
     asl_programs.PATCH,
     asl_clients.PATCH,

@@ -92,9 +92,15 @@ class BulkRecords(TableAccess):
         )
 
     def bulk_state(
-        self, bulk_id: str, from_states: tuple[BulkState, ...], to_state: BulkState, **updates: Any
+        self,
+        bulk_id: str,
+        from_states: tuple[BulkState, ...],
+        to_state: BulkState,
+        with_writes: Sequence[dict[str, Any]] = (),
+        **updates: Any,
     ) -> BulkAction | None:
-        """Moves a bulk action to `to_state` if it is in one of `from_states`; None, and nothing written, if not."""
+        """Moves a bulk action to `to_state` if it is in one of `from_states`; None, and nothing
+        written, if not. `with_writes` (its audit record) go in the same transaction."""
         values: dict[str, Any] = {":next": to_state, **{f":u_{name}": value for name, value in updates.items()}}
         sets = ["#state = :next", *(f"{name} = :u_{name}" for name in updates)]
         allowed = []
@@ -102,21 +108,32 @@ class BulkRecords(TableAccess):
             values[f":from{i}"] = state
             allowed.append(f":from{i}")
         condition = f"#state IN ({', '.join(allowed)})"
-        return self._bulk_update(bulk_id, "SET " + ", ".join(sets), condition, values)
+        return self._bulk_update(bulk_id, "SET " + ", ".join(sets), condition, values, with_writes)
 
-    def _bulk_update(self, bulk_id: str, update: str, condition: str, values: dict[str, Any]) -> BulkAction | None:
+    def _bulk_update(
+        self,
+        bulk_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        with_writes: Sequence[dict[str, Any]] = (),
+    ) -> BulkAction | None:
         names = {"#state": "state"}
         if "#cursor" in update or "#cursor" in condition:
             names["#cursor"] = "cursor"
+        write = {
+            "Key": _bulk_key(bulk_id),
+            "UpdateExpression": update,
+            "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
         try:
-            response = self.table.update_item(
-                Key=_bulk_key(bulk_id),
-                UpdateExpression=update,
-                ConditionExpression=f"attribute_exists(pk) AND {condition}",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
+            if with_writes:
+                writes = [{"Update": {**write, "TableName": self.table.name}}, *with_writes]
+                self.client.transact_write_items(TransactItems=writes)
+                return self.get_bulk(bulk_id)
+            response = self.table.update_item(**write, ReturnValues="ALL_NEW")
         except ClientError as exc:
             if _refused_item(exc) is not None:
                 return None

@@ -61,22 +61,26 @@ class BulkActions(JobReplays, RunEnds):
 
     def stop_bulk(self, bulk_id: str, actor: Actor) -> BulkAction:
         """Asks a running action to stop: it does at its next page, and can be resumed."""
-        stopped = self.store.bulk_state(bulk_id, ("running",), "stopping", stopped_by=actor.name)
+        audited = [self.audit_write(actor, "bulk-action", bulk_id, "stopping")]
+        stopped = self.store.bulk_state(bulk_id, ("running",), "stopping", audited, stopped_by=actor.name)
         if stopped is None:
             current = self.store.get_bulk(bulk_id)
             raise JobStateConflict(f"bulk action {bulk_id} is {current.state}: only a running one can be stopped")
-        self.audit(actor, "bulk-action", bulk_id, "stopping")
         return stopped
 
     def resume_bulk(self, bulk_id: str, actor: Actor) -> BulkAction:
-        """Goes on from where a stopped action stopped, in a new execution."""
+        """Goes on from where a stopped action stopped, in a new execution. One still stopping may
+        be resumed too: were its execution to go on, the two would race for each page's cursor, and
+        one would stop."""
         current = self.store.get_bulk(bulk_id)
+        outcome = f"resumed after {current.done + current.skipped} of {current.count}"
+        audited = [self.audit_write(actor, "bulk-action", bulk_id, outcome)]
         resumed = self.store.bulk_state(
-            bulk_id, ("stopped",), "running", generation=current.generation + 1, updated_at=iso(self.clock())
-        )
+            bulk_id, ("stopped", "stopping"), "running", audited,
+            generation=current.generation + 1, updated_at=iso(self.clock()),
+        )  # fmt: skip
         if resumed is None:
             raise JobStateConflict(f"bulk action {bulk_id} is {current.state}: only a stopped one can be resumed")
-        self.audit(actor, "bulk-action", bulk_id, f"resumed after {resumed.done + resumed.skipped} of {resumed.count}")
         return self._drive(resumed)
 
     def act_on_pages(self, bulk_id: str, budget: float) -> bool:
