@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,11 +13,18 @@ from jobsys.config import JobDefinition, Queue
 from jobsys.models import Job, QueueState
 from jobsys.roles import Role
 from jobsys.spec.bulk import BulkAction
-from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL
+from jobsys.spec.limits import CLEAN_UP_MAX_RETENTION, CLEAN_UP_PER_CALL, MAX_CLEAN_UP_PER_CALL, MAX_PAGE
 from jobsys.spec.settings import SETTINGS
 from jobsys.spec.types import Duration, WholeNumber
 
 PerCall = Annotated[int, Field(ge=1, le=MAX_CLEAN_UP_PER_CALL), WholeNumber]
+
+
+# A listing's page: how many, and where the page before stopped (its next_cursor).
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+PageCursor = Annotated[
+    str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
+]
 
 
 class JobList(BaseModel):

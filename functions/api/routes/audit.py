@@ -7,10 +7,10 @@ from access import needs
 from jobsys.audit import AuditAction
 from jobsys.errors import InvalidRequest
 from jobsys.roles import Role
-from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
+from jobsys.spec.limits import DEFAULT_PAGE
 from jobsys.system import job_system
 from jobsys.timestamps import moment_of
-from schemas import AuditList, answers
+from schemas import AuditList, PageCursor, PageSize, answers
 
 router = APIGatewayRouter()
 
@@ -32,10 +32,8 @@ def read_audit(
     action: Annotated[AuditAction | None, Query(description="Only this action")] = None,
     since: Moment = None,
     until: Moment = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
-    ] = None,
+    limit: PageSize = DEFAULT_PAGE,
+    cursor: PageCursor = None,
 ) -> AuditList:
     system = job_system()
     now = system.clock()

@@ -1,7 +1,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from access import needs
@@ -9,10 +9,10 @@ from jobsys.errors import NotFound
 from jobsys.ids import is_job_id
 from jobsys.roles import Role
 from jobsys.spec.bulk import BulkAction, BulkDryRun, BulkRequest
-from jobsys.spec.limits import DEFAULT_PAGE, MAX_PAGE
+from jobsys.spec.limits import DEFAULT_PAGE
 from jobsys.system import job_system
 from routes.jobs import actor
-from schemas import BulkActionList, answers
+from schemas import BulkActionList, PageCursor, PageSize, answers
 
 router = APIGatewayRouter()
 
@@ -53,10 +53,8 @@ def start_bulk_action(request: Annotated[BulkRequest, Body()]) -> Response[dict[
     responses=answers(200, BulkActionList, "A page of bulk actions", 422),
 )
 def list_bulk_actions(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
-    ] = None,
+    limit: PageSize = DEFAULT_PAGE,
+    cursor: PageCursor = None,
 ) -> BulkActionList:
     actions, next_cursor = job_system().recent_bulk_actions(limit, cursor)
     return BulkActionList(items=actions, next_cursor=next_cursor)

@@ -13,12 +13,12 @@ from jobsys.filters import SearchFilter
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.roles import Role
-from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PAGE, MAX_PARAM_LENGTH
+from jobsys.spec.limits import API_CLEAN_UP_BUDGET, DEFAULT_PAGE, MAX_PARAM_LENGTH
 from jobsys.spec.requests import CommandStart, Replay
 from jobsys.spec.types import NO_NUL, TAG_PATTERN
 from jobsys.streams import Stream
 from jobsys.system import job_system
-from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, RunOut, answers
+from schemas import CleanUpOut, CleanUpRequest, JobList, MeOut, OutputPageOut, PageCursor, PageSize, RunOut, answers
 
 router = APIGatewayRouter()
 
@@ -106,10 +106,8 @@ def list_jobs(
         str | None,
         Query(max_length=MAX_PARAM_LENGTH, pattern=NO_NUL, description="Only the jobs that have this value as a param"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    cursor: Annotated[
-        str | None, Query(max_length=2048, pattern="^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
-    ] = None,
+    limit: PageSize = DEFAULT_PAGE,
+    cursor: PageCursor = None,
 ) -> JobList:
     if tag is not None or param is not None:
         # Through the search index: a page may hold fewer than `limit` where state, command, queue
