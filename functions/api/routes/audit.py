@@ -5,18 +5,18 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from access import needs
 from jobsys.audit import AuditAction
-from jobsys.errors import InvalidRequest
+from jobsys.errors import Unprocessable
 from jobsys.roles import Role
 from jobsys.spec.limits import DEFAULT_PAGE
+from jobsys.spec.types import Moment
 from jobsys.system import job_system
 from jobsys.timestamps import moment_of
 from schemas import AuditList, PageCursor, PageSize, answers
 
 router = APIGatewayRouter()
 
-Moment = Annotated[
-    str | None,
-    Query(max_length=64, description="A time with its zone (2026-12-24T18:00:00Z), or a duration before now (24h)"),
+Since = Annotated[
+    Moment | None, Query(description="A time with its zone (2026-12-24T18:00:00Z), or a duration before now (24h)")
 ]
 
 
@@ -30,8 +30,8 @@ Moment = Annotated[
 def read_audit(
     actor: Annotated[str | None, Query(min_length=1, max_length=2048, description="Only this person's")] = None,
     action: Annotated[AuditAction | None, Query(description="Only this action")] = None,
-    since: Moment = None,
-    until: Moment = None,
+    since: Since = None,
+    until: Since = None,
     limit: PageSize = DEFAULT_PAGE,
     cursor: PageCursor = None,
 ) -> AuditList:
@@ -41,6 +41,6 @@ def read_audit(
         start = moment_of(since, now) if since else None
         end = moment_of(until, now) if until else None
     except ValueError as problem:
-        raise InvalidRequest(f"since, until: {problem}") from None
+        raise Unprocessable(f"since, until: {problem}") from None
     entries, next_cursor = system.audit_log(actor, action, start, end, limit, cursor)
     return AuditList(items=entries, next_cursor=next_cursor)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from jobsys.models import Job, JobState
 from jobsys.spec.limits import MAX_BULK_JOBS, MAX_PAGE
-from jobsys.spec.types import CommandName, JobKey, Param, QueueName, Tag
+from jobsys.spec.types import CommandName, JobKey, Moment, Param, QueueName, Tag, WholeNumber
 
 JobId = Annotated[str, Field(pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
 BulkVerb = Literal["retry", "cancel", "delete"]
@@ -25,12 +26,8 @@ class BulkFilter(BaseModel):
     definition: JobKey | None = None
     command: CommandName | None = None
     queue: QueueName | None = None
-    since: str | None = Field(
-        default=None, max_length=64, description="A time with its zone, or a duration before now (24h)"
-    )
-    until: str | None = Field(
-        default=None, max_length=64, description="As since; a start takes the jobs created until then"
-    )
+    since: Moment | None = Field(default=None, description="A time with its zone, or a duration before now (24h)")
+    until: Moment | None = Field(default=None, description="As since; a start takes the jobs created until then")
     tag: Tag | None = None
     param: Param | None = None
     ids: list[JobId] | None = Field(
@@ -49,16 +46,24 @@ class BulkFilter(BaseModel):
         )
 
 
+# Without dry_run, the count is required: the model's check, as the JSON schema says it.
+COUNTED_FIRST: JsonDict = {
+    "if": {"not": {"properties": {"dry_run": {"const": True}}, "required": ["dry_run"]}},
+    "then": {"required": ["expect_count"], "properties": {"expect_count": {"type": "integer"}}},
+}
+ExpectCount = Annotated[int, Field(ge=0, le=MAX_BULK_JOBS), WholeNumber]
+
+
 class BulkRequest(BaseModel):
     """First a dry run, which counts; then the action, which names that count."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [COUNTED_FIRST]})
 
     action: BulkVerb
     filter: BulkFilter = Field(default_factory=BulkFilter)
     dry_run: bool = Field(default=False, description="Only count the jobs, and show the newest")
-    expect_count: int | None = Field(
-        default=None, ge=0, le=MAX_BULK_JOBS, description="The dry run's count: more jobs match now is a 409"
+    expect_count: ExpectCount | None = Field(
+        default=None, description="The dry run's count: more jobs match now is a 409"
     )
 
     @model_validator(mode="after")

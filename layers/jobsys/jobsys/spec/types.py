@@ -67,6 +67,8 @@ def _seconds(value: Any) -> Any:
     """A duration as jobs.yaml writes it ('30 s'), or the seconds a stored job holds; to the
     millisecond, as DynamoDB holds no number below 1e-130 (a back-off of 1e-142 s is 0 s)."""
     if isinstance(value, str):
+        if len(value) > DURATION_LENGTH:  # the schema's maxLength, which a BeforeValidator's input skips
+            raise ValueError(f"a duration has at most {DURATION_LENGTH} characters")
         try:
             return round(parse_duration(value).total_seconds(), 3)
         except InvalidRequest as exc:
@@ -89,7 +91,20 @@ Attempts = Annotated[
     int, Field(ge=1, le=MAX_ATTEMPTS, description="Attempts in all, the first one included"), WholeNumber
 ]
 Factor = Annotated[float, Field(ge=1, le=10), BeforeValidator(_real_number)]
-Duration = Annotated[str, Field(max_length=64, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])]
+DURATION_LENGTH = 64
+Duration = Annotated[
+    str, Field(max_length=DURATION_LENGTH, pattern=DURATION_PATTERN, examples=["10 min", "2 hours", "7 days"])
+]
+# A point in time of a filter: a time with its zone, or a duration before now ("24h"). One that
+# fits and cannot be read (a time without its zone) is a 422.
+Moment = Annotated[
+    str,
+    Field(
+        max_length=64,
+        json_schema_extra={"anyOf": [{"format": "date-time"}, {"pattern": DURATION_PATTERN}]},
+        examples=["24h", "2026-12-24T18:00:00Z"],
+    ),
+]
 # Seconds, or a duration as jobs.yaml writes it: the schema takes the strings that the model reads.
 Seconds = Annotated[
     float,

@@ -1,6 +1,9 @@
 """Bulk actions' records: pk "BULK#<id>", sk "BULK", in the index by_bulk (bulk_list / id: newest
 first). Each page's progress is one conditional write, on the cursor it started from: two
-executions of one action can never both move it on."""
+executions of one action can never both move it on.
+
+A record's state is `bulk_state`, never `state`: with its `id`, a `state` would put it in the
+index by_state, among the jobs (the clean-up read a running action as a running job)."""
 
 from __future__ import annotations
 
@@ -35,15 +38,24 @@ def _bulk_key(bulk_id: str) -> dict[str, str]:
     return {"pk": f"BULK#{bulk_id}", "sk": BULK_SK}
 
 
+STATE = "bulk_state"
+
+
 def _action_of(item: dict[str, Any]) -> BulkAction:
-    return BulkAction.model_validate(_plain_numbers({k: v for k, v in item.items() if k in _RECORD_FIELDS}))
+    fields = {k: v for k, v in item.items() if k in _RECORD_FIELDS}
+    return BulkAction.model_validate(_plain_numbers({**fields, "state": item[STATE]}))
 
 
 class BulkRecords(TableAccess):
     """Writes and reads bulk actions' records."""
 
     def create_bulk(self, action: BulkAction, with_writes: Sequence[dict[str, Any]] = ()) -> None:
-        item = {**action.model_dump(mode="json", exclude_none=True), **_bulk_key(action.id), "bulk_list": BULK_LIST}
+        item = {
+            **action.model_dump(mode="json", exclude_none=True, exclude={"state"}),
+            **_bulk_key(action.id),
+            "bulk_list": BULK_LIST,
+            STATE: action.state,
+        }
         put = {"TableName": self.table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
         self.client.transact_write_items(TransactItems=[{"Put": put}, *with_writes])
 
@@ -118,7 +130,7 @@ class BulkRecords(TableAccess):
         values: dict[str, Any],
         with_writes: Sequence[dict[str, Any]] = (),
     ) -> BulkAction | None:
-        names = {"#state": "state"}
+        names = {"#state": STATE}
         if "#cursor" in update or "#cursor" in condition:
             names["#cursor"] = "cursor"
         write = {

@@ -15,7 +15,6 @@ from jobsys.audit import Actor
 from jobsys.errors import (
     AlreadyOpen,
     ExecutionNotStarted,
-    InvalidRequest,
     JobStateConflict,
     StartFailed,
     Unprocessable,
@@ -169,7 +168,7 @@ class BulkActions(JobReplays, RunEnds):
             since = moment_of(found_by.since, now) if found_by.since else None
             until = min(moment_of(found_by.until, now), now) if found_by.until else now
         except ValueError as problem:
-            raise InvalidRequest(f"filter.since, filter.until: {problem}") from None
+            raise Unprocessable(f"filter.since, filter.until: {problem}") from None
         return found_by.model_copy(update={"since": iso(since) if since else None, "until": iso(until)})
 
     @staticmethod
