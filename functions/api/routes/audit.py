@@ -38,8 +38,8 @@ def read_audit(
     system = job_system()
     now = system.clock()
     try:
-        start = moment_of(since, now) if since else None
-        end = moment_of(until, now) if until else None
+        start = moment_of(since, now) if since is not None else None
+        end = moment_of(until, now) if until is not None else None
     except ValueError as problem:
         raise Unprocessable(f"since, until: {problem}") from None
     entries, next_cursor = system.audit_log(actor, action, start, end, limit, cursor)

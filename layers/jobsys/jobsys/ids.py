@@ -29,5 +29,6 @@ def is_job_id(value: str) -> bool:
 
 
 def ulid_floor(at: datetime) -> str:
-    """The least id of a time: ids made at `at` or later sort at or after it, those before, before."""
-    return _encode(int(at.timestamp() * 1000), 10) + "0" * 16
+    """The least id of a time: ids made at `at` or later sort at or after it, those before, before.
+    A time before 1970 is 1970's, where ids start."""
+    return _encode(max(0, int(at.timestamp() * 1000)), 10) + "0" * 16

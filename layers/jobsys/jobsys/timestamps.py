@@ -29,7 +29,7 @@ def moment_of(text: str, now: datetime) -> datetime:
     except ValueError:
         try:
             return now - parse_duration(text)
-        except InvalidRequest:
+        except (InvalidRequest, OverflowError):  # not a duration, or one that reaches before year 1
             raise ValueError("a time (2026-12-24T18:00:00Z) or a duration before now ('24h', '7 days')") from None
     if moment.tzinfo is None:
         raise ValueError("a time needs its zone: 2026-12-24T18:00:00Z")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.config import JsonDict
 
 from jobsys.models import Job, JobState
@@ -61,7 +61,7 @@ class BulkRequest(BaseModel):
 
     action: BulkVerb
     filter: BulkFilter = Field(default_factory=BulkFilter)
-    dry_run: bool = Field(default=False, description="Only count the jobs, and show the newest")
+    dry_run: StrictBool = Field(default=False, description="Only count the jobs, and show the newest")
     expect_count: ExpectCount | None = Field(
         default=None, description="The dry run's count: more jobs match now is a 409"
     )

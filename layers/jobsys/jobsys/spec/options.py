@@ -86,7 +86,8 @@ class When(BaseModel):
 
     @model_validator(mode="after")
     def _one_time(self) -> Self:
-        if self.run_at is not None and self.delay is not None:
+        # Both named is both given, even as null: the schema's rule (ONE_START_TIME) says so too.
+        if (self.run_at is not None and self.delay is not None) or {"run_at", "delay"} <= self.model_fields_set:
             raise ValueError("run_at, delay: give one of them, not both")
         return self
 

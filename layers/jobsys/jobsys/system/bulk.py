@@ -9,7 +9,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 
 from jobsys.audit import Actor
 from jobsys.errors import (
@@ -31,6 +31,7 @@ from jobsys.system.replaying import JobReplays
 from jobsys.timestamps import moment_of
 
 HIGHEST_ID = "7" + "Z" * 25  # above every id: a ULID's first character is at most 7
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BulkActions(JobReplays, RunEnds):
@@ -165,8 +166,10 @@ class BulkActions(JobReplays, RunEnds):
     def _resolved(self, found_by: BulkFilter, now: datetime) -> BulkFilter:
         """The filter with its times fixed: `until` at most now, so that the set cannot grow."""
         try:
-            since = moment_of(found_by.since, now) if found_by.since else None
-            until = min(moment_of(found_by.until, now), now) if found_by.until else now
+            since = moment_of(found_by.since, now) if found_by.since is not None else None
+            until = min(moment_of(found_by.until, now), now) if found_by.until is not None else now
+            # No job is older than 1970, where ids start (and years below 1000 have no fixed width).
+            since, until = max(since, EPOCH) if since else None, max(until, EPOCH)
         except ValueError as problem:
             raise Unprocessable(f"filter.since, filter.until: {problem}") from None
         return found_by.model_copy(update={"since": iso(since) if since else None, "until": iso(until)})
