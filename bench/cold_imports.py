@@ -37,6 +37,7 @@ HANDLERS = {
     "CleanupFunction": ("cleanup", "cleanup_handler"),
     "ScheduleSyncFunction": ("schedule_sync", "schedule_sync_handler"),
     "JobEventsFunction": ("job_events", "job_events_handler"),
+    "BulkActionFunction": ("bulk_action", "bulk_action_handler"),
 }
 # What Lambda and the template's Globals set; the values only need to look right.
 LAMBDA_ENV = {

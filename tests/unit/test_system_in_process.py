@@ -21,7 +21,7 @@ from jobsys.spec.prices import Prices
 from jobsys.spec.requests import CommandStart, DefinitionStart, StartOptions
 from jobsys.state_changes import ChangesFollowed
 from jobsys.store import JobStore
-from jobsys.store.search import SearchIndex
+from jobsys.store.search_index import SearchIndex
 from jobsys.system import admission
 from tests.unit.in_process import TableStream, run_and_close
 

@@ -16,7 +16,7 @@ from jobsys.events import Change, JobEvents, PageUrl
 from jobsys.models import JobState
 from jobsys.settings import Settings
 from jobsys.store.items import ITEM_SK, _deserialized, _from_item
-from jobsys.store.search import SearchIndex
+from jobsys.store.search_index import SearchIndex
 from jobsys.store.usage import UsageDays
 
 

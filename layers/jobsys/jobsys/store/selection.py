@@ -28,7 +28,7 @@ from jobsys.store.items import (
     _pk,
 )
 from jobsys.store.reads import JobReads
-from jobsys.store.search import param_key, tag_key
+from jobsys.store.search_index import param_key, tag_key
 
 
 def narrowest_index(found_by: BulkFilter) -> tuple[str, str, str]:
