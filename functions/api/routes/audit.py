@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from access import needs
-from jobsys.audit import AuditAction
+from jobsys.audit import AuditAction, AuditQuery
 from jobsys.errors import Unprocessable
 from jobsys.roles import Role
 from jobsys.spec.limits import DEFAULT_PAGE
@@ -42,5 +42,5 @@ def read_audit(
         end = moment_of(until, now) if until is not None else None
     except ValueError as problem:
         raise Unprocessable(f"since, until: {problem}") from None
-    entries, next_cursor = system.audit_log(actor, action, start, end, limit, cursor)
+    entries, next_cursor = system.audit_log(AuditQuery(actor, action, start, end), limit, cursor)
     return AuditList(items=entries, next_cursor=next_cursor)

@@ -9,7 +9,7 @@ from idempotency import start_once
 from jobsys.audit import Actor
 from jobsys.cleanup import CleanUpPolicy, clean_up
 from jobsys.errors import JobNotFound
-from jobsys.filters import SearchFilter
+from jobsys.filters import JobFilter
 from jobsys.ids import is_job_id
 from jobsys.models import Job, JobState
 from jobsys.roles import Role
@@ -111,8 +111,9 @@ def list_jobs(
 ) -> JobList:
     if tag is not None or param is not None:
         # Through the search index: a page may hold fewer than `limit` where state, command, queue
-        # or a second of tag and param filter the jobs it found.
-        found_by = SearchFilter(tag=tag, param=param, state=state, command=command, queue=queue)
+        # or a second of tag and param filter the jobs it found. The query's parameters checked
+        # each value already (a bulk filter's types are stricter: a blank command is no error here).
+        found_by = JobFilter.model_construct(tag=tag, param=param, state=state, command=command, queue=queue)
         jobs, next_cursor = job_system().search_jobs(found_by, limit=limit, cursor=cursor)
     else:
         jobs, next_cursor = job_system().list_jobs(state, command, limit, cursor, queue=queue)

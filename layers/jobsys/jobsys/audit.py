@@ -9,6 +9,7 @@ configured retention (`AuditRetention`, 90 days by default), and their TTL does 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -31,6 +32,16 @@ class Actor:
 
     name: str
     request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which records GET /audit asks for: one person's, one action's, and a time range."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class AuditEntry(BaseModel):

@@ -8,42 +8,13 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.config import JsonDict
 
-from jobsys.models import Job, JobState
-from jobsys.spec.limits import MAX_BULK_JOBS, MAX_PAGE
-from jobsys.spec.types import CommandName, JobKey, Moment, Param, QueueName, Tag, WholeNumber
+from jobsys.filters import JobFilter
+from jobsys.models import Job
+from jobsys.spec.limits import MAX_BULK_JOBS
+from jobsys.spec.types import WholeNumber
 
-JobId = Annotated[str, Field(pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
 BulkVerb = Literal["retry", "cancel", "delete"]
 BulkState = Literal["running", "stopping", "stopped", "done"]
-
-
-class BulkFilter(BaseModel):
-    """Which jobs: every part given must match. `since` and `until` bound when the jobs were created."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    state: JobState | None = None
-    definition: JobKey | None = None
-    command: CommandName | None = None
-    queue: QueueName | None = None
-    since: Moment | None = Field(default=None, description="A time with its zone, or a duration before now (24h)")
-    until: Moment | None = Field(default=None, description="As since; a start takes the jobs created until then")
-    tag: Tag | None = None
-    param: Param | None = None
-    ids: list[JobId] | None = Field(
-        default=None, max_length=MAX_PAGE, description="Only these jobs (the rows ticked on the page)"
-    )
-
-    def matches(self, job: Job) -> bool:
-        """The parts that a job's record holds; the time range is the selection's (ids)."""
-        return (
-            (self.state is None or job.state == self.state)
-            and (self.definition is None or job.definition == self.definition)
-            and (self.command is None or job.command == self.command)
-            and (self.queue is None or job.queue == self.queue)
-            and (self.tag is None or self.tag in job.tags)
-            and (self.param is None or self.param in job.params)
-        )
 
 
 # Without dry_run, the count is required: the model's check, as the JSON schema says it.
@@ -60,7 +31,7 @@ class BulkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [COUNTED_FIRST]})
 
     action: BulkVerb
-    filter: BulkFilter = Field(default_factory=BulkFilter)
+    filter: JobFilter = Field(default_factory=JobFilter)
     dry_run: StrictBool = Field(default=False, description="Only count the jobs, and show the newest")
     expect_count: ExpectCount | None = Field(
         default=None, description="The dry run's count: more jobs match now is a 409"
@@ -83,7 +54,7 @@ class BulkAction(BaseModel):
 
     id: str
     action: BulkVerb
-    filter: BulkFilter = Field(description="Its since and until as times: the jobs created until it started")
+    filter: JobFilter = Field(description="Its since and until as times: the jobs created until it started")
     state: BulkState = Field(description="running, stopping (asked to stop, at its next page), stopped, or done")
     count: int = Field(description="The jobs that matched as it started")
     done: int = Field(default=0, description="Jobs acted on")

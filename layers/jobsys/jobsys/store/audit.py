@@ -9,7 +9,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from jobsys.audit import AuditEntry
+from jobsys.audit import AuditEntry, AuditQuery
 from jobsys.ids import ulid_floor
 from jobsys.models import parse_iso
 from jobsys.spec.limits import MAX_PAGE
@@ -50,17 +50,10 @@ class AuditRecords(TableAccess):
         """A record of an action that changed nothing, alone."""
         self.table.put_item(Item=self.audit_item(entry, keep), ConditionExpression="attribute_not_exists(pk)")
 
-    def audit_page(
-        self,
-        actor: str | None,
-        action: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[AuditEntry], str | None]:
+    def audit_page(self, query: AuditQuery, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
         """The newest records first: one Query of by_audit, or of by_audit_actor for one person;
         the time range is a range of ids, and the action a filter (so a page may be short)."""
+        actor, since, until = query.actor, query.since, query.until
         index, partition = (INDEX_BY_AUDIT_ACTOR, actor) if actor else (INDEX_BY_AUDIT, AUDIT_LIST)
         condition: Any = Key("audit_actor" if actor else "audit_list").eq(partition)
         if since and until:
@@ -69,17 +62,17 @@ class AuditRecords(TableAccess):
             condition &= Key("id").gte(ulid_floor(since))
         elif until:
             condition &= Key("id").lt(ulid_floor(until))
-        query: dict[str, Any] = {
+        request: dict[str, Any] = {
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ScanIndexForward": False,
             "Limit": max(1, min(limit, MAX_PAGE)),
         }
-        if action:
-            query["FilterExpression"] = Attr("action").eq(action)
+        if query.action:
+            request["FilterExpression"] = Attr("action").eq(query.action)
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, index, partition)
-        response = self.table.query(**query)
+            request["ExclusiveStartKey"] = decode_cursor(cursor, index, partition)
+        response = self.table.query(**request)
         entries = [
             AuditEntry.model_validate({name: value for name, value in item.items() if name in _RECORD_FIELDS})
             for item in response["Items"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from jobsys.filters import SearchFilter
+from jobsys.filters import JobFilter
 from jobsys.models import Job
 from jobsys.spec.limits import MAX_PAGE
 from jobsys.store.items import INDEX_BY_SEARCH, decode_cursor, encode_cursor
@@ -19,7 +19,7 @@ class JobSearch(JobReads):
     """Finds the jobs of a tag or a param's value, newest first: one Query on by_search a page,
     and one BatchGetItem for the jobs it names."""
 
-    def search(self, found_by: SearchFilter, limit: int, cursor: str | None = None) -> tuple[list[Job], str | None]:
+    def search(self, found_by: JobFilter, limit: int, cursor: str | None = None) -> tuple[list[Job], str | None]:
         """A page of the jobs that match every part of `found_by`. The index finds them by their tag
         (or, without one, by the param); the other parts are checked on the jobs read, so a page may
         hold fewer than `limit`: its `next_cursor` goes on while there is one."""

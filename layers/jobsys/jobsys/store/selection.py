@@ -10,8 +10,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from jobsys.filters import JobFilter
 from jobsys.models import Job
-from jobsys.spec.bulk import BulkFilter
 from jobsys.store.items import (
     INDEX_BY_COMMAND,
     INDEX_BY_COMMAND_STATE,
@@ -31,7 +31,7 @@ from jobsys.store.reads import JobReads
 from jobsys.store.search_index import param_key, tag_key
 
 
-def narrowest_index(found_by: BulkFilter) -> tuple[str, str, str]:
+def narrowest_index(found_by: JobFilter) -> tuple[str, str, str]:
     """(index, its partition key's name, the partition) that holds every job of the filter."""
     state = found_by.state.value if found_by.state else None
     if found_by.tag:
@@ -69,7 +69,7 @@ class SelectedPage:
 class JobSelection(JobReads):
     """Reads the jobs of a filter, oldest first, from a cursor."""
 
-    def selected(self, found_by: BulkFilter, low: str, high: str, after: str | None, page_size: int) -> SelectedPage:
+    def selected(self, found_by: JobFilter, low: str, high: str, after: str | None, page_size: int) -> SelectedPage:
         """The jobs with ids from `low` to `high`, after `after`, that match the filter."""
         # An id just above `after`: ids are 26 characters, so no other id sorts between the two.
         start = max(low, after + "0") if after else low

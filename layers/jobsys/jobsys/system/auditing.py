@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from jobsys.audit import Actor, AuditAction, AuditEntry
+from jobsys.audit import Actor, AuditAction, AuditEntry, AuditQuery
 from jobsys.durations import parse_duration
 from jobsys.ids import new_job_id
 from jobsys.models import iso
@@ -42,13 +42,5 @@ class AuditTrail(SystemBase):
         self.store.record_audit(entry, self.audit_kept)
         return entry
 
-    def audit_log(
-        self,
-        actor: str | None,
-        action: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[AuditEntry], str | None]:
-        return self.store.audit_page(actor, action, since, until, limit, cursor)
+    def audit_log(self, query: AuditQuery, limit: int, cursor: str | None) -> tuple[list[AuditEntry], str | None]:
+        return self.store.audit_page(query, limit, cursor)

@@ -19,10 +19,11 @@ from jobsys.errors import (
     StartFailed,
     Unprocessable,
 )
+from jobsys.filters import JobFilter
 from jobsys.ids import new_job_id, ulid_floor
 from jobsys.models import Job, iso, parse_iso
 from jobsys.observability import logger
-from jobsys.spec.bulk import BulkAction, BulkDryRun, BulkFilter, BulkRequest
+from jobsys.spec.bulk import BulkAction, BulkDryRun, BulkRequest
 from jobsys.spec.limits import BULK_COUNT_BUDGET, BULK_PAGE, BULK_SAMPLE, MAX_BULK_JOBS
 from jobsys.spec.requests import Replay
 from jobsys.store.creation import LinkRefused
@@ -147,7 +148,7 @@ class BulkActions(JobReplays, RunEnds):
         self.output.delete(job.id)
         return self.store.delete(job)
 
-    def _count(self, found_by: BulkFilter) -> tuple[int, list[Job]]:
+    def _count(self, found_by: JobFilter) -> tuple[int, list[Job]]:
         """The jobs that match now, and the newest of them, within BULK_COUNT_BUDGET seconds."""
         deadline = time.monotonic() + BULK_COUNT_BUDGET
         low, high = self._id_range(found_by)
@@ -163,7 +164,7 @@ class BulkActions(JobReplays, RunEnds):
             if time.monotonic() > deadline:
                 raise Unprocessable(f"could not count the jobs within {BULK_COUNT_BUDGET:.0f} s: narrow the filter")
 
-    def _resolved(self, found_by: BulkFilter, now: datetime) -> BulkFilter:
+    def _resolved(self, found_by: JobFilter, now: datetime) -> JobFilter:
         """The filter with its times fixed: `until` at most now, so that the set cannot grow."""
         try:
             since = moment_of(found_by.since, now) if found_by.since is not None else None
@@ -175,7 +176,7 @@ class BulkActions(JobReplays, RunEnds):
         return found_by.model_copy(update={"since": iso(since) if since else None, "until": iso(until)})
 
     @staticmethod
-    def _id_range(found_by: BulkFilter) -> tuple[str, str]:
+    def _id_range(found_by: JobFilter) -> tuple[str, str]:
         """The ids of a resolved filter's time range."""
         low = ulid_floor(parse_iso(found_by.since)) if found_by.since else "0"
         high = ulid_floor(parse_iso(found_by.until)) if found_by.until else HIGHEST_ID

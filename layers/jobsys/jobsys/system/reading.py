@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jobsys.config import Queue
 from jobsys.costs import CostEstimate, cost_estimate
-from jobsys.filters import SearchFilter
+from jobsys.filters import JobFilter
 from jobsys.models import Job, JobState, QueueState, iso, parse_iso
 from jobsys.output import OutputPage
 from jobsys.stats import RunStats, run_stats
@@ -23,7 +23,7 @@ class JobReads(SystemBase):
     ) -> tuple[list[Job], str | None]:
         return self.store.page(state=state, command=command, limit=limit, cursor=cursor, queue=queue)
 
-    def search_jobs(self, found_by: SearchFilter, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+    def search_jobs(self, found_by: JobFilter, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
         """The jobs of a tag or a param's value (and of `found_by`'s other parts), newest first."""
         return self.store.search(found_by, limit=limit, cursor=cursor)
 
@@ -31,7 +31,8 @@ class JobReads(SystemBase):
         """Every job of the run that `job_id` is part of, from its root down: dependents, the joins
         that wait for them, and each next attempt; one BatchGetItem a level (a start records a
         transaction's jobs at most). A job the clean-up deleted is left out."""
-        root = self.store.get(self.store.get(job_id).root_id)
+        job = self.store.get(job_id)
+        root = job if job.root_id == job.id else self.store.get(job.root_id)
         found, level = {root.id: root}, [root]
         while level:
             below = {
