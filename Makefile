@@ -152,9 +152,10 @@ $(CHECKOV_VENV)/.installed: pyproject.toml | $(VENV)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
-# About 1 min alone: a fresh local stack on a free port, then every schemathesis check on at least
-# 1,000 cases (about 2,400). FUZZ_NICE lowers its CPU priority (make test runs it beside the e2e
-# tests); EXAMPLES=n makes a deeper run (n cases per operation and phase, 25 by default).
+# About 1.5 min alone: a fresh local stack on a free port, then every schemathesis check on at
+# least 1,000 cases (about 2,000: an admin's run of every phase, a viewer's of the fuzzing phase).
+# FUZZ_NICE lowers its CPU priority (make test runs it beside the e2e tests); EXAMPLES=n makes a
+# deeper run (n cases per operation in the fuzzing and stateful phases, 15 by default).
 fuzz: venv
 	$(if $(FUZZ_NICE),nice -n $(FUZZ_NICE)) $(BIN)/python -m tools.fuzz $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--max-examples $(EXAMPLES))
 
