@@ -1,7 +1,8 @@
 """The jobs of a bulk action's filter, a page at a time, oldest first: a Query on the index that
-its filter narrows most, the jobs' records read with one BatchGetItem, the rest of the filter
-checked on them. Every index that it reads sorts by id, and ids by creation time: a time range is
-a range of ids, and a cursor the last id read."""
+its filter narrows most, the jobs' records read with one BatchGetItem (a count takes them from the
+index, where it holds them whole), the rest of the filter checked on them. Every index that it
+reads sorts by id, and ids by creation time: a time range is a range of ids, and a cursor the last
+id read."""
 
 from __future__ import annotations
 
@@ -69,10 +70,16 @@ class SelectedPage:
 class JobSelection(JobReads):
     """Reads the jobs of a filter, oldest first, from a cursor."""
 
-    def selected(self, found_by: JobFilter, low: str, high: str, after: str | None, page_size: int) -> SelectedPage:
-        """The jobs with ids from `low` to `high`, after `after`, that match the filter."""
+    def selected(
+        self, found_by: JobFilter, low: str, high: str, after: str | None, page_size: int, as_indexed: bool = False
+    ) -> SelectedPage:
+        """The jobs with ids from `low` to `high`, after `after`, that match the filter. `as_indexed`
+        (a count): the jobs as the index holds them, where it holds them whole, rather than each
+        record read again; the ids come from the index all the same, and an action checks each
+        job when it acts on it."""
         # An id just above `after`: ids are 26 characters, so no other id sorts between the two.
         start = max(low, after + "0") if after else low
+        indexed: dict[str, dict[str, Any]] = {}
         if found_by.ids is not None:  # jobs named one by one: no index to read
             named = sorted(i for i in set(found_by.ids) if start <= i <= high)
             ids, more = named[:page_size], len(named) > page_size
@@ -85,8 +92,14 @@ class JobSelection(JobReads):
                 "Limit": page_size,
             }
             response = self.table.query(**query)
-            ids, more = [item["id"] for item in response.get("Items", [])], "LastEvaluatedKey" in response
-        items = {item["id"]: item for item in self._get_items([{"pk": _pk(i), "sk": ITEM_SK} for i in ids])}
+            found = response.get("Items", [])
+            ids, more = [item["id"] for item in found], "LastEvaluatedKey" in response
+            # An index that projects every attribute holds the job; one of keys only, its keys alone.
+            indexed = {item["id"]: item for item in found if "command" in item}
+        if as_indexed and len(indexed) == len(ids):
+            items = indexed
+        else:
+            items = {item["id"]: item for item in self._get_items([{"pk": _pk(i), "sk": ITEM_SK} for i in ids])}
         jobs = [_from_item(items[i]) for i in ids if i in items]
         matching = [job for job in jobs if found_by.matches(job)]
         tokens = {job.id: items[job.id]["wait_token"] for job in matching if items[job.id].get("wait_token")}

@@ -154,7 +154,7 @@ class BulkActions(JobReplays, RunEnds):
         low, high = self._id_range(found_by)
         count, newest, cursor = 0, deque[Job](maxlen=BULK_SAMPLE), None
         while True:
-            page = self.store.selected(found_by, low, high, cursor, BULK_PAGE)
+            page = self.store.selected(found_by, low, high, cursor, BULK_PAGE, as_indexed=True)
             count, cursor = count + len(page.jobs), page.cursor
             newest.extend(page.jobs)
             if count > MAX_BULK_JOBS:
