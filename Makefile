@@ -88,8 +88,8 @@ test: venv
 
 # Every check, but the long end-to-end tests: the unit and integration tests together, then the e2e
 # tests, each on its workers. The integration tests leave the CPUs a third idle (they wait for
-# executions, timers, processes), which the unit tests take: together 250 s against 73 + 247 s one
-# after the other (docs/performance.md). The static checks run beside them and the fuzz beside the
+# executions, timers, processes), which the unit tests take: together 251 and 330 s on fresh clones,
+# against 320 and 367 s one after the other (docs/performance.md). The static checks run beside them and the fuzz beside the
 # e2e tests, both at nice 10, on the CPU time those leave idle.
 suites: venv
 	$(MAKE) --no-print-directory -j3 --output-sync=target unit integration static

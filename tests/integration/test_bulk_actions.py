@@ -24,6 +24,21 @@ def wait_bulk(api: Api, bulk_id: str, until, timeout: float = 120, every: float 
         time.sleep(every)
 
 
+def recorded_pending(system, queue: str, count: int) -> list[Job]:
+    """Jobs recorded pending in a queue of their own, as a start records them, without executions."""
+    now = utc_now()
+    jobs = []
+    for _ in range(count):
+        job_id = new_job_id()
+        jobs.append(Job(
+            id=job_id, command="demo:echo", params=[], state=JobState.PENDING, label="bulk", root_id=job_id,
+            created_at=iso(now), queue=queue,
+        ))  # fmt: skip
+    for start in range(0, len(jobs), 100):
+        system.store.create(jobs[start : start + 100])
+    return jobs
+
+
 def test_a_bulk_retry_counts_first_refuses_a_grown_set_and_replays_each_failed_job_once(api: Api):
     failed = [api("POST", "/jobs", {"command": "demo:fail", "tags": ["bulk-small"]})[1]["id"] for _ in range(3)]
     for job_id in failed:
@@ -70,17 +85,8 @@ def test_a_viewer_may_not_act_in_bulk_and_a_bad_filter_is_refused(api: Api):
 
 @pytest.mark.long
 def test_a_bulk_cancel_of_2000_jobs_stopped_and_resumed_acts_on_each_job_once(api: Api, system):
-    queue = "bulk-2000"  # only this test's jobs: recorded pending, as a start records them, without executions
-    now = utc_now()
-    jobs = []
-    for _ in range(2000):
-        job_id = new_job_id()
-        jobs.append(Job(
-            id=job_id, command="demo:echo", params=[], state=JobState.PENDING, label="bulk", root_id=job_id,
-            created_at=iso(now), queue=queue,
-        ))  # fmt: skip
-    for start in range(0, len(jobs), 100):
-        system.store.create(jobs[start : start + 100])
+    queue = "bulk-2000"  # only this test's jobs
+    jobs = recorded_pending(system, queue, 2000)
 
     def timed(method: str, path: str, body=None):
         began = time.monotonic()
@@ -134,16 +140,7 @@ def test_a_count_takes_the_jobs_from_an_index_that_holds_them_whole(system):
     from jobsys.spec.bulk import BulkRequest
 
     queue = "count-from-index"
-    now = utc_now()
-    jobs = []
-    for _ in range(150):
-        job_id = new_job_id()
-        jobs.append(Job(
-            id=job_id, command="demo:echo", params=[], state=JobState.PENDING, label="count", root_id=job_id,
-            created_at=iso(now), queue=queue,
-        ))  # fmt: skip
-    for start in range(0, len(jobs), 100):
-        system.store.create(jobs[start : start + 100])
+    jobs = recorded_pending(system, queue, 150)
     calls: Counter[str] = Counter()
     clients = {id(c): c for c in (system.store.client, system.store.table.meta.client)}.values()
     for client in clients:
