@@ -86,13 +86,14 @@ events: venv
 test: venv
 	$(MAKE) --no-print-directory -j6 --output-sync=line suites e2e-long
 
-# Every check, but the long end-to-end tests: the unit and integration tests together, then the e2e
-# tests, each on its workers. The integration tests leave the CPUs a third idle (they wait for
-# executions, timers, processes), which the unit tests take: together 251 and 330 s on fresh clones,
-# against 320 and 367 s one after the other (docs/performance.md). The static checks run beside them and the fuzz beside the
-# e2e tests, both at nice 10, on the CPU time those leave idle.
+# Every check, but the long end-to-end tests: the unit tests, then the stacks' suites one after the
+# other, each on its workers (together they would only share the same two CPUs). The static checks
+# run beside the integration tests and the fuzz beside the e2e tests, both at nice 10, on the CPU
+# time those leave idle; beside the unit tests they took it from them, which every later suite waits for.
+# The unit tests beside the integration tests were no faster (docs/performance.md).
 suites: venv
-	$(MAKE) --no-print-directory -j3 --output-sync=target unit integration static
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory -j3 --output-sync=target integration static
 	$(MAKE) --no-print-directory -j2 --output-sync=line e2e-rest fuzz FUZZ_NICE=10
 
 # ruff, mypy, sam validate, cfn-lint, checkov and sam build, at a lower CPU priority.
