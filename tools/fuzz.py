@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MIN_CASES = 1000
 # Per operation, in the fuzzing and stateful phases (the coverage phase's boundary values do not
 # depend on it). At 150 the fuzzing phase took 149 of the admin's 183 s (2,678 cases, 257 CPU-s in
-# all, seed 174894862); at 25, with 21 operations, the fuzz made 3,828 cases in 171 CPU-s, at 12
-# (the viewer's run as below) 1,906 in 138 (seed 548290693, `/usr/bin/time python -m tools.fuzz`).
+# all, seed 174894862); at 25, with 21 operations, the fuzz made 3,828 cases in 171 CPU-s; at 15,
+# with the viewer's run as below, 1,981 in 127 (seed 548290693, `/usr/bin/time python -m tools.fuzz`).
 # A deeper run: `make fuzz EXAMPLES=500`.
 MAX_EXAMPLES = 15
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
