@@ -6,7 +6,7 @@ from jobsys.cold_start import collector_paused
 with collector_paused():
     import os
     from functools import cache
-    from typing import Any
+    from typing import TYPE_CHECKING, Any
 
     import boto3
     from aws_lambda_powertools.utilities.data_classes import event_source
@@ -18,6 +18,9 @@ with collector_paused():
 
     from jobsys.observability import logger, traced
     from jobsys.tokens import BackOfficeTokens
+
+    if TYPE_CHECKING:  # for the type alone: the module is imported when a token is refused
+        from jobsys.audit import RefusedTokens
 
 
 @cache
@@ -35,7 +38,7 @@ def audit_refused_token(method_arn: str) -> None:
 
 
 @cache
-def refused_tokens() -> Any:
+def refused_tokens() -> "RefusedTokens":
     # Imported when a token is first refused: every other request's cold start does without them
     # (bench/cold_imports.py: 245 ms before the audit log, 321 with these imported up front).
     from jobsys.audit import RefusedTokens

@@ -15,7 +15,7 @@ from schemas import AuditList, PageCursor, PageSize, answers
 
 router = APIGatewayRouter()
 
-Since = Annotated[
+MomentParam = Annotated[
     Moment | None, Query(description="A time with its zone (2026-12-24T18:00:00Z), or a duration before now (24h)")
 ]
 
@@ -30,8 +30,8 @@ Since = Annotated[
 def read_audit(
     actor: Annotated[str | None, Query(min_length=1, max_length=2048, description="Only this person's")] = None,
     action: Annotated[AuditAction | None, Query(description="Only this action")] = None,
-    since: Since = None,
-    until: Since = None,
+    since: MomentParam = None,
+    until: MomentParam = None,
     limit: PageSize = DEFAULT_PAGE,
     cursor: PageCursor = None,
 ) -> AuditList:

@@ -27,6 +27,7 @@ from jobsys.store.items import (
 )
 
 BULK_LIST = "BULK"
+STATE = "bulk_state"  # never `state`: the module's docstring says why
 _RECORD_FIELDS = tuple(BulkAction.model_fields)
 
 
@@ -36,9 +37,6 @@ class BulkActionNotFound(NotFound):
 
 def _bulk_key(bulk_id: str) -> dict[str, str]:
     return {"pk": f"BULK#{bulk_id}", "sk": BULK_SK}
-
-
-STATE = "bulk_state"
 
 
 def _action_of(item: dict[str, Any]) -> BulkAction:
