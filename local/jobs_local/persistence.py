@@ -3,11 +3,11 @@
 Replaces: moto's in-memory backends, which forget every job and its output when `make run` stops.
 The items of the stack's DynamoDB tables, the objects of its S3 buckets and the events of its log
 streams are written under a folder (`.local-stack/state/` for `make run`), by the resources'
-logical ids, when the stack stops and every minute while it runs (an object or a stream only when
-it changed since the last save); the next start loads them into the new deployment before it
-serves a request, without the log events past their group's retention. Jobs that were open when
-the stack stopped can never report: they are closed as the state machine closes a job whose runner
-died (`LocalStack.close_interrupted_jobs`).
+logical ids, when the stack stops and every minute while it runs (an object only when it changed
+since the last save, of a stream only the events written since); the next start loads them into
+the new deployment before it serves a request, without the log events past their group's
+retention. Jobs that were open when the stack stopped can never report: they are closed as the
+state machine closes a job whose runner died (`LocalStack.close_interrupted_jobs`).
 """
 
 from __future__ import annotations
@@ -155,6 +155,10 @@ class SavedState:
         _write(folder / "index.json", json.dumps(index))
 
     def _save_logs(self, folder: Path, group: str) -> None:
+        """Each stream that changed since the last save gets the events after the ones saved, read
+        from where that save's read stopped (its `nextForwardToken`): a stream that grows for days
+        is never read whole again each minute. A stream file that does not hold the events its index
+        counts (a stop between the two writes) is read whole."""
         logs = self.session.client("logs")
         saved = _index(folder)
         index = {}
@@ -162,21 +166,31 @@ class SavedState:
             for stream in page.get("logStreams", []):
                 name, ingested = stream["logStreamName"], str(stream.get("lastIngestionTime", ""))
                 path = folder / f"{quote(name, safe='')}.jsonl"
-                if saved.get(name, {}).get("ingested") != ingested or not path.exists():  # changed since
-                    events = self._events(logs, group, name)
-                    _write(path, "".join(json.dumps(e) + "\n" for e in events))
-                index[name] = {"ingested": ingested}
+                before = saved.get(name, {})
+                if before.get("ingested") == ingested and path.exists():  # unchanged since
+                    index[name] = before
+                    continue
+                kept = path.read_text(encoding="utf-8") if path.exists() and before.get("token") else ""
+                if kept.count("\n") != before.get("events"):
+                    kept = ""
+                events, token = self._events(logs, group, name, before.get("token") if kept else None)
+                _write(path, kept + "".join(json.dumps(e) + "\n" for e in events))
+                index[name] = {"ingested": ingested, "token": token, "events": kept.count("\n") + len(events)}
         for gone in saved.keys() - index.keys():
             (folder / f"{quote(gone, safe='')}.jsonl").unlink(missing_ok=True)
         _write(folder / "index.json", json.dumps(index))
 
     @staticmethod
-    def _events(logs: Any, group: str, stream: str) -> list[dict[str, Any]]:
+    def _events(logs: Any, group: str, stream: str, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """The stream's events after the token `after` (from its start without one), and the token
+        that a later read goes on from."""
         events: list[dict[str, Any]] = []
         request = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+        if after:
+            request["nextToken"] = after
         while True:
             page = logs.get_log_events(**request)
             events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
             if not page["events"] or page.get("nextForwardToken") == request.get("nextToken"):
-                return events
+                return events, page.get("nextForwardToken") or request.get("nextToken")
             request["nextToken"] = page["nextForwardToken"]
