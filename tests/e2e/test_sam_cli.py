@@ -108,7 +108,7 @@ def test_sam_logs_shows_an_invocation_and_tails_the_next(local_stack: StackProce
     # As README's "Develop a function" says: in a shell that ran its `eval`.
     sam_logs = ["bash", "-c", f'{SETUP}; exec sam logs -n CleanUpFunction --config-env local "$@"', "sam logs"]
     shown = ""
-    for _ in range(20):  # Lambda's lines reach the log group within a second
+    for _ in range(20):  # Lambda ships its lines to the log group every 2 s
         shown = _run(local_stack, sam_logs).stdout
         if f"REPORT RequestId: {request_id}" in shown:
             break
