@@ -14,6 +14,7 @@ import os
 import requests
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from jobs_local import in_process
 from jobs_local.clients import REGION, StackClients
 from jobs_local.iam import enforcement
 from jobs_local.iam.credentials import ACCOUNT, RoleSessions, create_administrator
@@ -47,6 +48,7 @@ class LocalAws:
         asl_clients.sign_as(self.roles)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
+        in_process.serve(self.endpoint_url, self.server._server.app)  # type: ignore[union-attr]
         config = {"stepfunctions": {"execute_state_machine": True}}
         requests.post(
             f"{self.endpoint_url}/moto-api/config", json=config, timeout=SERVER_FIRST_ANSWER
@@ -57,5 +59,6 @@ class LocalAws:
 
     def stop(self) -> None:
         if self.server is not None:
+            in_process.stop_serving(self.endpoint_url)
             self.server.stop()
             self.server = None

@@ -23,6 +23,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
+from jobs_local import in_process
 from jobs_local.iam.trust import trusts
 
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the account that moto gives keys it did not make
@@ -44,12 +45,15 @@ class Keys:
         return env
 
     def session(self, region: str) -> boto3.Session:
-        return boto3.Session(
+        session = boto3.Session(
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
             aws_session_token=self.session_token,
             region_name=region,
         )
+        # A call to a moto server of this process is answered without a socket (jobs_local.in_process).
+        session.events.register("before-send", in_process.before_send)
+        return session
 
     def client(self, service: str, region: str, endpoint_url: str, config: Config | None = None) -> Any:
         return self.session(region).client(service, endpoint_url=endpoint_url, config=config)
