@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
@@ -37,6 +37,11 @@ def stop_serving(endpoint_url: str) -> None:
     _served.pop(endpoint_url.rstrip("/"), None)
 
 
+def served(endpoint_url: str) -> Any:
+    """The application that answers this endpoint's calls in process (KeyError if none does)."""
+    return _served[endpoint_url.rstrip("/")]
+
+
 def before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     """botocore's `before-send`: an answer for a request to a server of this process, else None
     (botocore sends it over HTTP)."""
@@ -48,7 +53,7 @@ def before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
 
-def _answer(app: Any, request: AWSPreparedRequest, url: Any) -> tuple[int, dict[str, str], bytes]:
+def _answer(app: Any, request: AWSPreparedRequest, url: SplitResult) -> tuple[int, dict[str, str], bytes]:
     body = request.body
     if hasattr(body, "read"):
         body = body.read()

@@ -25,7 +25,7 @@ def _closed_port() -> int:
 
 def test_a_call_of_the_stacks_own_is_answered_without_the_socket(stack: LocalStack):
     endpoint = f"http://127.0.0.1:{_closed_port()}"
-    in_process.serve(endpoint, in_process._served[stack.endpoint_url])
+    in_process.serve(endpoint, in_process.served(stack.endpoint_url))
     try:
         dynamodb = stack.administrator.client("dynamodb", "us-east-1", endpoint)
         assert stack.physical_id("JobsTable") in dynamodb.list_tables()["TableNames"]
