@@ -157,8 +157,9 @@ class SavedState:
     def _save_logs(self, folder: Path, group: str) -> None:
         """Each stream that changed since the last save gets the events after the ones saved, read
         from where that save's read stopped (its `nextForwardToken`): a stream that grows for days
-        is never read whole again each minute. A stream file that does not hold the events its index
-        counts (a stop between the two writes) is read whole."""
+        is never read whole again each minute, and its file is appended to, not written anew. A file
+        whose size is not the one its index gives (a stop while appending, or before the index was
+        written) is written whole from the stream."""
         logs = self.session.client("logs")
         saved = _index(folder)
         index = {}
@@ -170,12 +171,15 @@ class SavedState:
                 if before.get("ingested") == ingested and path.exists():  # unchanged since
                     index[name] = before
                     continue
-                kept = path.read_text(encoding="utf-8") if path.exists() and before.get("token") else ""
-                if kept.count("\n") != before.get("events"):
-                    kept = ""
-                events, token = self._events(logs, group, name, before.get("token") if kept else None)
-                _write(path, kept + "".join(json.dumps(e) + "\n" for e in events))
-                index[name] = {"ingested": ingested, "token": token, "events": kept.count("\n") + len(events)}
+                going_on = bool(before.get("token")) and path.exists() and path.stat().st_size == before.get("bytes")
+                events, token = self._events(logs, group, name, before.get("token") if going_on else None)
+                lines = "".join(json.dumps(e) + "\n" for e in events).encode()
+                if going_on:
+                    with path.open("ab") as file:
+                        file.write(lines)
+                else:
+                    _write(path, lines)
+                index[name] = {"ingested": ingested, "token": token, "bytes": path.stat().st_size}
         for gone in saved.keys() - index.keys():
             (folder / f"{quote(gone, safe='')}.jsonl").unlink(missing_ok=True)
         _write(folder / "index.json", json.dumps(index))
