@@ -2,7 +2,7 @@
 
 import pytest
 
-from jobs_local.process import StackProcess
+from jobs_local.process import StackProcess, wait_gone
 from tests.e2e.conftest import CONFIG, Http
 
 pytestmark = pytest.mark.e2e
@@ -10,6 +10,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.long
 def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomplete(tmp_path):
+    """Four stacks on one folder: a stop that leaves no process and ends the running jobs
+    incomplete, a restart that keeps the rest, a reset, and a token of the user's own. One test,
+    since each stack's boot costs seconds of CPU."""
     data = tmp_path / "state"
     with StackProcess(config=CONFIG, data_dir=data, token=None) as first:
         http = Http(first)
@@ -26,7 +29,10 @@ def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomple
         http.wait(fargate["id"], until=lambda j: j["state"] == "running")
         assert http("POST", "/queues/maintenance/pause")[0] == 200
         token = first.token
+        below = first.descendants()
+        assert len(below) >= 4, "a Lambda worker and an ECS task, and the commands they run"
         assert first.stop() == 0  # SIGINT, as Ctrl-C
+    assert wait_gone(below) == set(), "stopping the stack leaves no process behind"
 
     with StackProcess(config=CONFIG, data_dir=data, token=None) as second:
         assert second.token == token, "the token stays the same across restarts"
@@ -59,14 +65,9 @@ def test_jobs_and_their_output_survive_a_restart_and_a_running_job_ends_incomple
         assert listed["items"] == []
         assert http("GET", f"/jobs/{done['id']}")[0] == 404
 
-
-@pytest.mark.own_stack
-def test_jobs_token_replaces_the_kept_token(tmp_path):
-    data = tmp_path / "state"
-    with StackProcess(config=CONFIG, data_dir=data, token=None) as first:
-        kept = first.token
-    with StackProcess(config=CONFIG, data_dir=data, token="chosen-by-the-user") as second:
-        assert Http(second)("GET", "/jobs")[0] == 200
-        old = Http(second)
-        old.session.headers["Authorization"] = f"Bearer {kept}"
+    # JOBS_TOKEN replaces the kept token.
+    with StackProcess(config=CONFIG, data_dir=data, token="chosen-by-the-user") as fourth:
+        assert Http(fourth)("GET", "/jobs")[0] == 200
+        old = Http(fourth)
+        old.session.headers["Authorization"] = f"Bearer {token}"
         assert old("GET", "/jobs")[0] == 401

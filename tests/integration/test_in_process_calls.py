@@ -4,6 +4,7 @@ answered exactly as the same calls over HTTP are: what they write, what IAM refu
 import socket
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from jobs_local import in_process
@@ -27,7 +28,9 @@ def test_a_call_of_the_stacks_own_is_answered_without_the_socket(stack: LocalSta
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     in_process.serve(endpoint, in_process.served(stack.endpoint_url))
     try:
-        dynamodb = stack.administrator.client("dynamodb", "us-east-1", endpoint)
+        # One attempt: DynamoDB's ten retries of the refused connection below took 25 s.
+        once = Config(retries={"total_max_attempts": 1})
+        dynamodb = stack.administrator.client("dynamodb", "us-east-1", endpoint, once)
         assert stack.physical_id("JobsTable") in dynamodb.list_tables()["TableNames"]
     finally:
         in_process.stop_serving(endpoint)
