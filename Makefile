@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock run invoke events test suites stack-suites static unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
+.PHONY: help venv lock run invoke events test suites static unit integration e2e e2e-long e2e-rest fuzz simulate lint checkov format validate build bench openapi schema deploy clean
 
 help:
 	@echo "make run        start the local stack (API on http://127.0.0.1:3000, PORT to change it; RESET=1 starts empty)"
@@ -78,26 +78,21 @@ invoke: venv
 events: venv
 	$(BIN)/jobs-local events $(if $(DEFINITION),--definition $(DEFINITION))
 
-# The unit tests first, alone: they keep both CPUs busy, and every later suite waits for them. Then
-# the long end-to-end tests beside the rest: they mostly wait (a hung runner's two minutes, a cron's
-# next minute, restarts), one worker each, and end within the integration tests. The fuzz runs beside
-# the last suite, the e2e tests, at a lower CPU priority: the e2e tests leave the CPUs idle a fifth
-# of the time (waiting for the browser, executions, timers), which the fuzz takes rather than a
-# minute of its own (docs/performance.md).
+# The long end-to-end tests run beside the rest from the start: they mostly wait (a hung runner's two
+# minutes, a cron's next minute), one worker each. The fuzz runs beside the last suite, the e2e
+# tests, at a lower CPU priority: until then the CPUs are full (the unit, integration and long
+# tests), and the e2e tests leave them idle a fifth of the time (waiting for the browser,
+# executions, timers), which the fuzz takes rather than a minute of its own (docs/performance.md).
 test: venv
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory -j6 --output-sync=line stack-suites e2e-long
+	$(MAKE) --no-print-directory -j6 --output-sync=line suites e2e-long
 
-# Every check, but the long end-to-end tests.
+# Every check, but the long end-to-end tests: the unit tests, then the stacks' suites one after the
+# other, each on its workers (together they would only share the same two CPUs). The static checks
+# run beside the integration tests and the fuzz beside the e2e tests, both at nice 10, on the CPU
+# time those leave idle; beside the unit tests they took it from them, which every later suite waits for.
+# The unit tests beside the integration tests were no faster (docs/performance.md).
 suites: venv
 	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory stack-suites
-
-# The suites that start stacks, one after the other, each on its workers (together they would only
-# share the same two CPUs). The static checks run beside the integration tests and the fuzz beside
-# the e2e tests, both at nice 10, on the CPU time those leave idle. The unit tests beside the
-# integration tests were no faster (docs/performance.md).
-stack-suites: venv
 	$(MAKE) --no-print-directory -j3 --output-sync=target integration static
 	$(MAKE) --no-print-directory -j2 --output-sync=line e2e-rest fuzz FUZZ_NICE=10
 
