@@ -112,7 +112,7 @@ simulate: venv
 # tests mostly wait (for executions, timers, processes), and with two workers the CPUs were busy
 # only half the time (docs/performance.md, "make test").
 integration: venv
-	$(BIN)/pytest -q -n 4 tests/integration
+	$(BIN)/pytest -q -n 4 --dist worksteal tests/integration
 
 # The browser tests drive Debian's Chromium; nothing is downloaded at run time. Two workers for
 # them: with four, the page's timed expectations failed when the CPUs were busy, for 14 s gained.
@@ -130,7 +130,7 @@ e2e: venv $(CHROMIUM)
 	$(MAKE) --no-print-directory -j2 --output-sync=target e2e-long e2e-rest
 
 e2e-long: venv $(CHROMIUM)
-	$(BIN)/pytest -q -n 4 -m long tests/e2e
+	$(BIN)/pytest -q -n 4 --dist worksteal -m long tests/e2e
 
 e2e-rest: venv $(CHROMIUM)
 	$(BIN)/pytest -q -n 2 --dist worksteal -m "not long" tests/e2e

@@ -13,11 +13,39 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 FAILED = pytest.StashKey[bool]()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _goes_first(item: pytest.Item) -> bool:
+    return item.get_closest_marker("long") is not None or item.get_closest_marker("own_stack") is not None
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what it deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A long test goes first, then one that starts a stack of its own: their waiting then overlaps
     the other workers' tests, instead of ending the run alone (the e2e tests took 149 s or 210 s by
-    where the cron test fell)."""
+    where the cron test fell). On N workers, each worker's first share starts with its turn of them."""
     items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.get_closest_marker("own_stack") is None))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers > 1:
+        items[:] = dealt(items, workers)
+
+
+def dealt(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The items in `workers` slices, as pytest-xdist's worksteal scheduler first hands them out (the
+    i-th of its equal, contiguous slices to the i-th worker), with the tests that go first dealt in
+    turn to the fronts of the slices. Sorted first and left in one run, they all fell to one worker:
+    under `load` scheduling one integration worker got every long test, 148 s of them, while the
+    other three ran out of tests 60 s before it ended; worksteal takes only from a queue's tail."""
+    first = [item for item in items if _goes_first(item)]
+    rest = [item for item in items if not _goes_first(item)]
+    fronts: list[list[pytest.Item]] = [first[turn::workers] for turn in range(workers)]
+    slices, left = [], len(items)
+    for turn in range(workers):
+        size = left // (workers - turn)  # as the scheduler sizes them
+        left -= size
+        fill = max(0, size - len(fronts[turn]))
+        slices.append(fronts[turn] + rest[:fill])
+        rest = rest[fill:]
+    slices[-1].extend(rest)  # only where a front was larger than its slice
+    return [item for one in slices for item in one]
 
 
 @pytest.hookimpl(hookwrapper=True)
