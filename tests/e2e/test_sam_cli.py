@@ -69,7 +69,8 @@ def test_every_committed_event_has_its_documented_answer():
     assert {path.name for path in EVENTS.glob("*.json") if not path.name.endswith(".local.json")} == set(ANSWERS)
 
 
-def _answered_with_its_logs(answer: Any, logs: str) -> None:
+def _one_invocations_logs(logs: str) -> None:
+    """Lambda's START and REPORT lines of the invocation, as `sam remote invoke` prints them."""
     request_id = re.search(r"^START RequestId: ([0-9a-f-]{36}) Version: \$LATEST$", logs, re.M).group(1)
     assert re.search(rf"^REPORT RequestId: {request_id}\tDuration: ", logs, re.M), logs
 
@@ -78,7 +79,7 @@ def test_make_invoke_answers_an_event_with_the_functions_logs(local_stack: Stack
     function, expected = ANSWERS["api_list_definitions.json"]
     answer, logs = _invoke(local_stack, function, "api_list_definitions.json")
     assert expected(answer), answer
-    _answered_with_its_logs(answer, logs)
+    _one_invocations_logs(logs)
 
 
 @pytest.mark.parametrize("event", sorted(ANSWERS))
@@ -94,7 +95,7 @@ def test_each_committed_event_gets_its_documented_answer(local_stack: StackProce
     )
     answer = json.loads(invoked["Payload"].read())
     assert expected(answer), answer
-    _answered_with_its_logs(answer, base64.b64decode(invoked["LogResult"]).decode())
+    _one_invocations_logs(base64.b64decode(invoked["LogResult"]).decode())
 
 
 def test_the_prepared_events_run_a_job_end_its_run_and_pass_the_authorizer(local_stack: StackProcess, http: Http):
