@@ -10,11 +10,12 @@ process's CPU time per call (client, server and the kernel's work for the socket
 
 from __future__ import annotations
 
-import argparse
 import logging
 import statistics
 import time
 from pathlib import Path
+
+from report import rounds_arguments
 
 from jobs_local import in_process
 from jobs_local.stack import LocalStack
@@ -44,10 +45,7 @@ def measure(rounds: int, per_round: int) -> dict[bool, list[tuple[float, float]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--per-round", type=int, default=200)
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__, rounds=6, per_round=200)
     spent = measure(args.rounds, args.per_round)
     inside = [statistics.median(values) for values in zip(*spent[True], strict=True)]
     socket = [statistics.median(values) for values in zip(*spent[False], strict=True)]

@@ -1,7 +1,17 @@
-"""Adds a benchmark run's figures to docs/performance.md, under its own section."""
+"""Adds a benchmark run's figures to docs/performance.md, under its own section; and the command
+line of the benchmarks that alternate two ways in rounds."""
 
+import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+
+
+def rounds_arguments(doc: str, rounds: int, per_round: int) -> argparse.Namespace:
+    """`--rounds` (of each way, alternating) and `--per-round` (calls or jobs in a round)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--per-round", type=int, default=per_round)
+    return parser.parse_args()
 
 
 def heading(*details: str) -> str:

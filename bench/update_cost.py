@@ -10,7 +10,6 @@ is `jobs_local.dynamodb.expression_traversal`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import time
@@ -18,6 +17,7 @@ import time
 import boto3
 from moto import mock_aws
 from query_cost import jobs_table
+from report import rounds_arguments
 
 from jobs_local.dynamodb import expression_traversal
 from jobsys.ids import new_job_id
@@ -51,10 +51,7 @@ def measure(rounds: int, per_round: int) -> dict[bool, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--per-round", type=int, default=50)
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__, rounds=10, per_round=50)
     spent = measure(args.rounds, args.per_round)
     with_patch, without = statistics.median(spent[True]), statistics.median(spent[False])
     print(f"a closing write, CPU ms (median of {args.rounds} rounds of {args.per_round}):")

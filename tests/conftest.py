@@ -13,8 +13,13 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 FAILED = pytest.StashKey[bool]()
 
 
+def _rank(item: pytest.Item) -> int:
+    """0 for a long test, 1 for one that starts a stack of its own, 2 for the rest."""
+    return next((rank for rank, marker in enumerate(("long", "own_stack")) if item.get_closest_marker(marker)), 2)
+
+
 def _goes_first(item: pytest.Item) -> bool:
-    return item.get_closest_marker("long") is not None or item.get_closest_marker("own_stack") is not None
+    return _rank(item) < 2
 
 
 @pytest.hookimpl(trylast=True)  # after `-m` has deselected what it deselects
@@ -22,7 +27,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """A long test goes first, then one that starts a stack of its own: their waiting then overlaps
     the other workers' tests, instead of ending the run alone (the e2e tests took 149 s or 210 s by
     where the cron test fell). On N workers, each worker's first share starts with its turn of them."""
-    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.get_closest_marker("own_stack") is None))
+    items.sort(key=_rank)
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     if workers > 1:
         items[:] = dealt(items, workers)
